@@ -1,0 +1,1 @@
+//! chipwatch-store

@@ -1,0 +1,397 @@
+//! Model commands: `import eto`, `items`, `show`, `validate`.
+
+use crate::output::{pct, print_json, usd, Table};
+use crate::Cli;
+use anyhow::{Context, Result};
+use chipwatch_model::{ItemKind, ProviderType, Severity, StageKind, ValueChain};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Import the ETO/CSET Advanced Semiconductor Supply Chain Dataset (five CSV files).
+    Eto {
+        /// Folder holding stages.csv, inputs.csv, providers.csv, sequence.csv, provision.csv.
+        dir: PathBuf,
+        /// Model file to write (chipwatch format).
+        #[arg(long)]
+        out: PathBuf,
+        /// Vintage label written into the model's metadata.
+        #[arg(long)]
+        vintage: Option<String>,
+    },
+}
+
+pub fn import(cli: &Cli, cmd: &ImportCmd) -> Result<()> {
+    match cmd {
+        ImportCmd::Eto { dir, out, vintage } => {
+            let mut opts = chipwatch_data::eto::ImportOptions::default();
+            if let Some(v) = vintage {
+                opts.vintage = v.clone();
+            }
+            let imp = chipwatch_data::eto::import_dir(dir, &opts)?;
+            let vc = ValueChain::new(imp.model.clone())
+                .with_context(|| format!("indexing the model imported from {}", dir.display()))?;
+            let text = chipwatch_data::format::to_toml_string(&imp.model);
+            write_atomic(out, text.as_bytes())?;
+            let mut diags: Vec<_> = imp.diagnostics.clone();
+            diags.extend(vc.diagnostics().iter().cloned());
+            if cli.json {
+                #[derive(Serialize)]
+                struct Summary<'a> {
+                    out: String,
+                    counts: chipwatch_data::eto::Counts,
+                    diagnostics: &'a [chipwatch_model::Diagnostic],
+                }
+                print_json(&Summary {
+                    out: out.display().to_string(),
+                    counts: imp.counts,
+                    diagnostics: &diags,
+                })?;
+            } else {
+                let c = imp.counts;
+                println!("imported {} -> {}", dir.display(), out.display());
+                println!(
+                    "  stages {}, items {}, providers {} ({} rows), sequence {}, provision {} ({} listed without a number)",
+                    c.stages, c.items, c.providers, c.provider_rows, c.sequence, c.provision, c.provision_blank
+                );
+                let count = |s| diags.iter().filter(|d| d.severity == s).count();
+                println!(
+                    "  diagnostics: {} error(s), {} warning(s), {} note(s)",
+                    count(Severity::Error),
+                    count(Severity::Warning),
+                    count(Severity::Info)
+                );
+                for d in &diags {
+                    println!("  {d}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Write to a temporary file beside the target and rename it, so a failure never leaves a
+/// half-written model behind.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .with_context(|| format!("{}: not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ItemsArgs {
+    /// Only items of this kind (design_resource, tool, material, process, final_output).
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<ItemKind>,
+    /// Only items serving this stage (design, fabrication, atp).
+    #[arg(long, value_parser = parse_stage)]
+    pub stage: Option<StageKind>,
+}
+
+fn parse_kind(s: &str) -> Result<ItemKind, String> {
+    ItemKind::parse(s).ok_or_else(|| {
+        format!(
+            "unknown kind `{s}`; one of: {}",
+            ItemKind::ALL.map(|k| k.as_str()).join(", ")
+        )
+    })
+}
+
+fn parse_stage(s: &str) -> Result<StageKind, String> {
+    StageKind::parse(s)
+        .ok_or_else(|| format!("unknown stage `{s}`; one of: design, fabrication, atp"))
+}
+
+#[derive(Debug, Serialize)]
+struct ItemRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: ItemKind,
+    stage: Option<StageKind>,
+    market_size_usd: Option<f64>,
+    year: Option<i32>,
+}
+
+pub fn items(cli: &Cli, a: &ItemsArgs) -> Result<()> {
+    let vc = super::load_model(cli)?;
+    let rows: Vec<ItemRow> = vc
+        .items()
+        .filter(|(_, it)| a.kind.is_none_or(|k| it.kind == k))
+        .filter(|(i, _)| a.stage.is_none_or(|s| vc.stages(*i).contains(&s)))
+        .map(|(i, it)| ItemRow {
+            id: &it.id,
+            name: &it.name,
+            kind: it.kind,
+            stage: vc.stage(i),
+            market_size_usd: it.market_size.as_ref().map(|m| m.usd),
+            year: it.market_size.as_ref().and_then(|m| m.year).or(it.year),
+        })
+        .collect();
+    if cli.json {
+        return print_json(&rows);
+    }
+    let mut t = Table::new(["ID", "NAME", "KIND", "STAGE", "MARKET", "YEAR"]);
+    for r in &rows {
+        t.row([
+            r.id.to_string(),
+            r.name.to_string(),
+            r.kind.to_string(),
+            r.stage.map_or("-".into(), |s| s.to_string()),
+            usd(r.market_size_usd),
+            r.year.map_or("-".into(), |y| y.to_string()),
+        ]);
+    }
+    t.print();
+    println!("{} item(s); {}", rows.len(), provenance(&vc));
+    Ok(())
+}
+
+/// One line naming the model's dataset and vintage, printed under every table.
+pub fn provenance(vc: &ValueChain) -> String {
+    let m = &vc.model().meta;
+    format!("source: {} ({})", m.dataset, m.vintage)
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Item id (e.g. N20) or name (e.g. "EUV lithography tools").
+    pub item: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ShareRow {
+    provider_id: String,
+    provider: String,
+    provider_type: ProviderType,
+    country: Option<String>,
+    share: Option<f64>,
+    year: Option<i32>,
+    source: Option<String>,
+    basis: chipwatch_model::Basis,
+}
+
+#[derive(Debug, Serialize)]
+struct Link {
+    id: String,
+    name: String,
+    kind: ItemKind,
+}
+
+#[derive(Debug, Serialize)]
+struct ShowOut {
+    id: String,
+    name: String,
+    kind: ItemKind,
+    stage: Option<StageKind>,
+    stages: Vec<StageKind>,
+    market_size_usd: Option<f64>,
+    market_size_year: Option<i32>,
+    market_size_qualifier: Option<String>,
+    market_size_source: Option<String>,
+    year: Option<i32>,
+    is_type_of: Vec<Link>,
+    variants: Vec<Link>,
+    shares: Vec<ShareRow>,
+    inputs: Vec<Link>,
+    used_by: Vec<Link>,
+    dataset: String,
+    vintage: String,
+}
+
+pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
+    let vc = super::load_model(cli)?;
+    let i = vc.find_item(&a.item)?;
+    let it = vc.item(i);
+    let link = |j: &chipwatch_model::ItemIdx| {
+        let x = vc.item(*j);
+        Link {
+            id: x.id.clone(),
+            name: x.name.clone(),
+            kind: x.kind,
+        }
+    };
+    let mut shares: Vec<ShareRow> = vc
+        .latest_shares(i)
+        .into_iter()
+        .map(|s| {
+            let p = vc.provider_by_id(&s.provider).expect("indexed share");
+            ShareRow {
+                provider_id: p.id.clone(),
+                provider: p.name.clone(),
+                provider_type: p.provider_type,
+                country: p.country.clone(),
+                share: s.share,
+                year: s.year,
+                source: s
+                    .source
+                    .as_deref()
+                    .and_then(|id| vc.source_label(id))
+                    .map(str::to_string),
+                basis: s.basis,
+            }
+        })
+        .collect();
+    // Countries first, then firms; each by share descending (unknown last), then name.
+    let view = |r: &ShareRow| match r.provider_type {
+        ProviderType::Country => 0,
+        ProviderType::Bucket if r.provider.to_lowercase().contains("compan") => 1,
+        ProviderType::Bucket => 0,
+        ProviderType::Organisation => 1,
+    };
+    shares.sort_by(|a, b| {
+        view(a)
+            .cmp(&view(b))
+            .then_with(|| b.share.unwrap_or(-1.0).total_cmp(&a.share.unwrap_or(-1.0)))
+            .then_with(|| a.provider.cmp(&b.provider))
+    });
+    let ms = it.market_size.as_ref();
+    let out = ShowOut {
+        id: it.id.clone(),
+        name: it.name.clone(),
+        kind: it.kind,
+        stage: vc.stage(i),
+        stages: vc.stages(i).to_vec(),
+        market_size_usd: ms.map(|m| m.usd),
+        market_size_year: ms.and_then(|m| m.year),
+        market_size_qualifier: ms.and_then(|m| m.qualifier.clone()),
+        market_size_source: ms
+            .and_then(|m| m.source.as_deref())
+            .and_then(|s| vc.source_label(s))
+            .map(str::to_string),
+        year: it.year,
+        is_type_of: vc.parents(i).iter().map(link).collect(),
+        variants: vc.children(i).iter().map(link).collect(),
+        shares,
+        inputs: vc.inputs(i).iter().map(link).collect(),
+        used_by: vc.feeds(i).iter().map(link).collect(),
+        dataset: vc.model().meta.dataset.clone(),
+        vintage: vc.model().meta.vintage.clone(),
+    };
+    if cli.json {
+        return print_json(&out);
+    }
+    println!("{} {} ({})", out.id, out.name, out.kind);
+    let stages: Vec<String> = out.stages.iter().map(|s| s.to_string()).collect();
+    println!(
+        "  stage:       {}",
+        if stages.is_empty() {
+            "-".into()
+        } else {
+            stages.join(", ")
+        }
+    );
+    let q = out
+        .market_size_qualifier
+        .as_deref()
+        .map(|q| format!(", {q}"))
+        .unwrap_or_default();
+    let y = out
+        .market_size_year
+        .map(|y| format!(" ({y}{q})"))
+        .unwrap_or_else(|| {
+            if q.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", &q[2..])
+            }
+        });
+    println!("  market size: {}{y}", usd(out.market_size_usd));
+    let names = |v: &[Link]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.iter()
+                .map(|l| format!("{} {}", l.id, l.name))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    };
+    println!("  is type of:  {}", names(&out.is_type_of));
+    println!("  variants:    {}", names(&out.variants));
+    println!("  inputs:      {}", names(&out.inputs));
+    println!("  used by:     {}", names(&out.used_by));
+    for (title, want_country) in [("Providers by country", true), ("Providers by firm", false)] {
+        let rows: Vec<&ShareRow> = out
+            .shares
+            .iter()
+            .filter(|r| (view(r) == 0) == want_country)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        println!("\n{title}:");
+        let mut t = Table::new(["PROVIDER", "ID", "COUNTRY", "SHARE", "YEAR", "BASIS"]);
+        for r in rows {
+            t.row([
+                r.provider.clone(),
+                r.provider_id.clone(),
+                r.country.clone().unwrap_or_else(|| "-".into()),
+                r.share.map_or("listed".into(), |s| pct(Some(s))),
+                r.year.map_or("-".into(), |y| y.to_string()),
+                r.basis.to_string(),
+            ]);
+        }
+        t.print();
+    }
+    let srcs: Vec<&str> = {
+        let mut v: Vec<&str> = out
+            .shares
+            .iter()
+            .filter_map(|r| r.source.as_deref())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    if !srcs.is_empty() {
+        println!("\nSources:");
+        for s in srcs {
+            println!("  - {s}");
+        }
+    }
+    println!("\n{}", provenance(&vc));
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {}
+
+pub fn validate(cli: &Cli, _a: &ValidateArgs) -> Result<()> {
+    let vc = super::load_model(cli)?;
+    let d = vc.diagnostics();
+    if cli.json {
+        return print_json(d);
+    }
+    let m = vc.model();
+    println!(
+        "{}: {} items, {} providers, {} shares, {} stages",
+        cli.model
+            .as_ref()
+            .map_or(chipwatch_data::DEFAULT_MODEL_ORIGIN.to_string(), |p| p
+                .display()
+                .to_string()),
+        m.items.len(),
+        m.providers.len(),
+        m.shares.len(),
+        m.stages.len()
+    );
+    for x in d {
+        println!("  {x}");
+    }
+    println!("{} diagnostic(s)", d.len());
+    Ok(())
+}

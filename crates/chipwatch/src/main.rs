@@ -1,0 +1,54 @@
+//! The `chipwatch` binary: a thin clap layer over the library crates. Each area of the product
+//! has one module under `cmd/`; this file only parses arguments, loads the model and maps errors
+//! to exit codes (0 ok, 2 bad input or failure; messages on stderr).
+
+mod cmd;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Semiconductor supply-chain resilience and export-control intelligence.
+#[derive(Debug, Parser)]
+#[command(name = "chipwatch", version, about, long_about = None)]
+pub struct Cli {
+    /// Value-chain model file in chipwatch format (default: the embedded ETO/CSET model).
+    #[arg(long, global = true, env = "CHIPWATCH_MODEL", value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import a dataset into a chipwatch model file.
+    #[command(subcommand)]
+    Import(cmd::model::ImportCmd),
+    /// List items of the value chain.
+    Items(cmd::model::ItemsArgs),
+    /// Show one item: providers by country and by firm, market size, inputs, uses, taxonomy.
+    Show(cmd::model::ShowArgs),
+    /// Check a model file and print its diagnostics.
+    Validate(cmd::model::ValidateArgs),
+    /// Concentration per item: HHI, CR1, CR3, countries to 75%, single points of failure.
+    Chokepoints(cmd::analytics::ChokepointsArgs),
+    /// Value-weighted country shares over a set of items.
+    ValueShare(cmd::analytics::ValueShareArgs),
+    /// Items a consumer country gets mainly from a supplier country.
+    Dependence(cmd::analytics::DependenceArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cmd::run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

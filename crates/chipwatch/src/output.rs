@@ -1,0 +1,95 @@
+//! Output helpers: aligned plain-text tables, JSON printing, number formatting. Kept tiny on
+//! purpose: tables must stay readable when piped and stable for snapshot tests.
+
+use serde::Serialize;
+use std::io::Write;
+
+/// Print a value as pretty JSON on stdout.
+pub fn print_json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// A plain-text table with a header row; numeric-looking columns are right-aligned.
+#[derive(Debug, Default)]
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
+        Table {
+            header: header.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+    pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        self.rows.push(cells.into_iter().map(Into::into).collect());
+    }
+    pub fn render(&self) -> String {
+        let ncol = self.header.len();
+        let mut width = vec![0usize; ncol];
+        let mut numeric = vec![true; ncol];
+        for (c, h) in self.header.iter().enumerate() {
+            width[c] = h.chars().count();
+        }
+        for r in &self.rows {
+            for (c, cell) in r.iter().enumerate().take(ncol) {
+                width[c] = width[c].max(cell.chars().count());
+                if !cell.is_empty() && cell != "-" && !looks_numeric(cell) {
+                    numeric[c] = false;
+                }
+            }
+        }
+        let mut s = String::new();
+        let line = |s: &mut String, cells: &[String]| {
+            let mut parts = Vec::with_capacity(ncol);
+            for (c, w) in width.iter().enumerate() {
+                let cell = cells.get(c).map(String::as_str).unwrap_or("");
+                let pad = w - cell.chars().count();
+                if numeric[c] {
+                    parts.push(format!("{}{cell}", " ".repeat(pad)));
+                } else {
+                    parts.push(format!("{cell}{}", " ".repeat(pad)));
+                }
+            }
+            s.push_str(parts.join("  ").trim_end());
+            s.push('\n');
+        };
+        line(&mut s, &self.header);
+        let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
+        s.push_str(rule.join("  ").trim_end());
+        s.push('\n');
+        for r in &self.rows {
+            line(&mut s, r);
+        }
+        s
+    }
+    pub fn print(&self) {
+        print!("{}", self.render());
+    }
+}
+
+fn looks_numeric(s: &str) -> bool {
+    let t = s.trim_end_matches('%').trim_start_matches('$');
+    let t = t.trim_end_matches(['B', 'M', 'k']);
+    !t.is_empty() && t.parse::<f64>().is_ok()
+}
+
+/// "$13.0B", "$665.7M": market values for tables.
+pub fn usd(v: Option<f64>) -> String {
+    match v {
+        None => "-".to_string(),
+        Some(v) if v >= 1e9 => format!("${:.1}B", v / 1e9),
+        Some(v) if v >= 1e6 => format!("${:.1}M", v / 1e6),
+        Some(v) => format!("${v:.0}"),
+    }
+}
+
+/// A percentage with one decimal, or "-" when unknown.
+pub fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}%"))
+}
