@@ -1,0 +1,257 @@
+//! Integration tests of the real `chipwatch` binary on the embedded default model: golden
+//! snapshots of tables and JSON (regenerate with `INSTA_UPDATE=always cargo test -p chipwatch
+//! --test cli`, then review the diff), exit codes and error messages.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn chipwatch() -> Command {
+    let mut c = Command::cargo_bin("chipwatch").unwrap();
+    c.env_remove("CHIPWATCH_MODEL");
+    c
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = chipwatch().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "chipwatch {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn run_err(args: &[&str]) -> String {
+    let out = chipwatch().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "chipwatch {args:?} should exit 2"
+    );
+    assert!(out.stdout.is_empty(), "errors print nothing on stdout");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn chokepoints_table() {
+    insta::assert_snapshot!(run_ok(&["chokepoints"]));
+}
+
+#[test]
+fn chokepoints_json() {
+    let out = run_ok(&["chokepoints", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v.as_array().unwrap();
+    let euv = rows.iter().find(|r| r["item_id"] == "N20").unwrap();
+    assert_eq!(euv["hhi"], 10000.0);
+    assert_eq!(euv["top_country"], "NLD");
+    assert_eq!(euv["countries_to_75"], 1);
+    assert_eq!(euv["single_point_of_failure"], true);
+    let arf = rows.iter().find(|r| r["item_id"] == "N22").unwrap();
+    assert!((arf["hhi"].as_f64().unwrap() - (99.3f64 * 99.3 + 0.7 * 0.7)).abs() < 1e-9);
+    // Buckets never appear as a top country.
+    for r in rows {
+        let top = r["top_country"].as_str().unwrap_or("");
+        assert!(top != "Various countries" && top != "EUR", "{r}");
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn chokepoints_threshold_and_basis() {
+    let all: serde_json::Value =
+        serde_json::from_str(&run_ok(&["chokepoints", "--json", "--threshold", "99"])).unwrap();
+    let spof: Vec<_> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["single_point_of_failure"] == true)
+        .map(|r| r["item_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(spof.contains(&"N20".to_string()) && spof.contains(&"N22".to_string()));
+    assert!(!spof.contains(&"N21".to_string())); // 94.4% < 99%
+    let loc: serde_json::Value =
+        serde_json::from_str(&run_ok(&["chokepoints", "--json", "--basis", "location"])).unwrap();
+    let ids: Vec<_> = loc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["item_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["S3", "S2"]); // fab and ATP capacity by location
+    let e = run_err(&["chokepoints", "--threshold", "250"]);
+    assert!(e.contains("--threshold"), "{e}");
+    let e = run_err(&["chokepoints", "--basis", "moon"]);
+    assert!(e.contains("moon"), "{e}");
+}
+
+#[test]
+fn items_json_and_filters() {
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&["items", "--json"])).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 126);
+    let first = &v[0];
+    for k in ["id", "name", "kind", "stage", "market_size_usd", "year"] {
+        assert!(first.get(k).is_some(), "missing {k}");
+    }
+    let tools: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "items", "--json", "--kind", "tool", "--stage", "atp",
+    ]))
+    .unwrap();
+    assert!(tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["kind"] == "tool"));
+    assert!(tools.as_array().unwrap().iter().any(|t| t["id"] == "N83"));
+    insta::assert_snapshot!(run_ok(&["items", "--kind", "material"]));
+}
+
+#[test]
+fn show_by_id_and_name() {
+    insta::assert_snapshot!(run_ok(&["show", "N22"]));
+    let by_name = run_ok(&["show", "ArF immersion (DUV) lithography tools"]);
+    assert_eq!(by_name, run_ok(&["show", "N22"]));
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&["show", "N20", "--json"])).unwrap();
+    assert_eq!(v["id"], "N20");
+    let shares = v["shares"].as_array().unwrap();
+    let kinds: Vec<_> = shares
+        .iter()
+        .map(|s| s["provider_type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"country") && kinds.contains(&"organisation"));
+    for k in [
+        "provider_id",
+        "provider",
+        "provider_type",
+        "country",
+        "share",
+        "year",
+        "source",
+        "basis",
+    ] {
+        assert!(shares[0].get(k).is_some(), "missing {k}");
+    }
+    assert!(v["inputs"].is_array() && v["used_by"].is_array());
+    insta::assert_snapshot!(run_ok(&["show", "N25", "--json"]));
+}
+
+#[test]
+fn show_unknown_or_ambiguous_item() {
+    let e = run_err(&["show", "N9999"]);
+    assert!(e.contains("N9999"), "{e}");
+    let e = run_err(&["show", "lithography"]);
+    assert!(e.contains("ambiguous"), "{e}");
+}
+
+#[test]
+fn value_share_and_refusal() {
+    insta::assert_snapshot!(run_ok(&[
+        "value-share",
+        "N20",
+        "N21",
+        "N22",
+        "N105",
+        "N106"
+    ]));
+    let e = run_err(&["value-share", "N19", "N20"]);
+    assert!(
+        e.contains("variant") && e.contains("N19") && e.contains("N20"),
+        "{e}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&run_ok(&["value-share", "--json", "N31", "N20"])).unwrap();
+    // Photoresists are listed without numbers: coverage is below 100%.
+    assert!(v["coverage"].as_f64().unwrap() < 1.0);
+}
+
+#[test]
+fn dependence_kor_nld() {
+    insta::assert_snapshot!(run_ok(&[
+        "dependence",
+        "--consumer",
+        "KOR",
+        "--supplier",
+        "NLD"
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "dependence",
+        "--consumer",
+        "NLD",
+        "--supplier",
+        "KOR",
+        "--min-share",
+        "10",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["supplier_share"].as_f64().unwrap() >= 10.0));
+    let e = run_err(&["dependence", "--consumer", "XXX", "--supplier", "NLD"]);
+    assert!(e.contains("XXX"), "{e}");
+}
+
+#[test]
+fn import_then_use_own_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.toml");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../chipwatch-data/tests/fixtures/eto-small");
+    let summary = run_ok(&[
+        "import",
+        "eto",
+        fixture.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(summary.contains("items 5"), "{summary}");
+    assert!(summary.contains("stale_name"), "{summary}");
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "--model",
+        out.to_str().unwrap(),
+        "chokepoints",
+        "--json",
+    ]))
+    .unwrap();
+    let n1 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["item_id"] == "N1")
+        .unwrap();
+    assert_eq!(n1["hhi"], 80.0 * 80.0 + 15.0 * 15.0); // the 5% bucket is not a country
+    assert_eq!(n1["bucket_share"], 5.0);
+}
+
+#[test]
+fn bad_model_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, "[meta]\nformat_version = 1\nname = 3\n").unwrap();
+    let e = run_err(&["--model", p.to_str().unwrap(), "items"]);
+    assert!(e.contains("bad.toml") && e.contains("line 3"), "{e}");
+    let e = run_err(&["--model", "/nonexistent/model.toml", "items"]);
+    assert!(e.contains("/nonexistent/model.toml"), "{e}");
+    let e = run_err(&[
+        "import",
+        "eto",
+        "/nonexistent",
+        "--out",
+        p.to_str().unwrap(),
+    ]);
+    assert!(e.contains("/nonexistent/stages.csv"), "{e}");
+    // A failed import leaves the existing file untouched.
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        "[meta]\nformat_version = 1\nname = 3\n"
+    );
+}
+
+#[test]
+fn validate_default_model() {
+    let out = run_ok(&["validate"]);
+    assert!(out.contains("126 items"), "{out}");
+    assert!(out.contains("duplicate_name"), "{out}");
+}
