@@ -250,8 +250,41 @@ fn bad_model_file_is_a_clear_error() {
 }
 
 #[test]
-fn validate_default_model() {
+fn validate_reports_warnings() {
     let out = run_ok(&["validate"]);
-    assert!(out.contains("126 items"), "{out}");
-    assert!(out.contains("duplicate_name"), "{out}");
+    assert!(
+        out.contains("126 items") && out.contains("0 diagnostic(s)"),
+        "{out}"
+    );
+    // A copy of the default with a second "ASML" and EUV shares inflated past 110%.
+    let text = chipwatch_data_default().replacen("name = \"Nvidia\"", "name = \"ASML\"", 1);
+    let text = text.replacen(
+        "[[share]]\nprovider = \"P88\"\nitem = \"N20\"",
+        "[[share]]\nprovider = \"P7\"\nitem = \"N20\"\nshare = 30.0\nyear = 2025\nbasis = \"hq\"\n\n[[share]]\nprovider = \"P88\"\nitem = \"N20\"",
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.toml");
+    std::fs::write(&p, text).unwrap();
+    let out = run_ok(&["--model", p.to_str().unwrap(), "validate"]);
+    assert!(
+        out.contains("duplicate_name") && out.contains("asml"),
+        "{out}"
+    );
+    assert!(out.contains("share_sum") && out.contains("N20"), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "--model",
+        p.to_str().unwrap(),
+        "validate",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+}
+
+fn chipwatch_data_default() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/default-model.toml"),
+    )
+    .unwrap()
 }

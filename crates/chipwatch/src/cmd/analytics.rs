@@ -116,7 +116,7 @@ pub fn chokepoints(cli: &Cli, a: &ChokepointsArgs) -> Result<()> {
     t.print();
     let spof = rows.iter().filter(|r| r.single_point_of_failure).count();
     println!(
-        "{} item(s) with numeric country shares, {spof} single point(s) of failure (top country > {}%).",
+        "{} item(s) and stage(s) with numeric country shares, {spof} single point(s) of failure (top country > {}%).",
         rows.len() - unquantified.len(),
         a.threshold
     );
