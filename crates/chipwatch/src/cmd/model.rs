@@ -189,6 +189,10 @@ struct Link {
     id: String,
     name: String,
     kind: ItemKind,
+    /// For uses inherited from a taxonomy parent: the parent's id (a variant of lithography tools
+    /// is used wherever lithography tools are).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -222,8 +226,20 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
             id: x.id.clone(),
             name: x.name.clone(),
             kind: x.kind,
+            via: None,
         }
     };
+    let mut used_by: Vec<Link> = vc.feeds(i).iter().map(link).collect();
+    for a in vc.ancestors(i) {
+        for f in vc.feeds(a) {
+            if !used_by.iter().any(|l| l.id == vc.item(*f).id) {
+                used_by.push(Link {
+                    via: Some(vc.item(a).id.clone()),
+                    ..link(f)
+                });
+            }
+        }
+    }
     let mut shares: Vec<ShareRow> = vc
         .latest_shares(i)
         .into_iter()
@@ -277,7 +293,7 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
         variants: vc.children(i).iter().map(link).collect(),
         shares,
         inputs: vc.inputs(i).iter().map(link).collect(),
-        used_by: vc.feeds(i).iter().map(link).collect(),
+        used_by,
         dataset: vc.model().meta.dataset.clone(),
         vintage: vc.model().meta.vintage.clone(),
     };
@@ -315,7 +331,10 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
             "-".to_string()
         } else {
             v.iter()
-                .map(|l| format!("{} {}", l.id, l.name))
+                .map(|l| match &l.via {
+                    Some(p) => format!("{} {} (via {p})", l.id, l.name),
+                    None => format!("{} {}", l.id, l.name),
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         }
