@@ -5,3 +5,8 @@
 //! provenance (basis, vintage, sources) a caller needs to show where a number came from.
 
 pub mod concentration;
+pub mod gen;
+pub mod kernel;
+pub mod risk;
+pub mod scenario;
+pub mod tts;

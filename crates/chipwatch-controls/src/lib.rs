@@ -1,1 +1,145 @@
-//! chipwatch-controls
+//! chipwatch-controls: the export-control rules engine.
+//!
+//! - [`measure`]: control measures as data (one TOML file per legal instrument and version under
+//!   `data/controls/`): jurisdiction, instrument and citation, validity in time (entry into force,
+//!   replacement, suspensions, grandfathering), item predicates over parameters and derived
+//!   parameters ([`expr`] formulas kept in the data), destinations with dated country groups, end
+//!   users, end uses, outcomes with review policy, general authorisations and licence exceptions.
+//! - [`engine`]: licence determination per jurisdiction with an explanation, plus the strictest
+//!   overall verdict.
+//! - [`screening`]: restricted-party screening with normalisation, aliases, Chinese script and
+//!   romanisation variants, typos and word order; [`csl`] imports the US Consolidated Screening
+//!   List. [`catalogue`]: named products with public specification values.
+//! - [`impact`]: turns a measure into export blocks on the value-chain model and runs the
+//!   scenario engine.
+//!
+//! The crate does no IO: the default data are embedded with `include_str!` and parsed on demand;
+//! user files are read by the CLI and handed in as text with their file name.
+
+pub mod batch;
+pub mod catalogue;
+pub mod csl;
+pub mod date;
+pub mod engine;
+pub mod expr;
+pub mod impact;
+pub mod measure;
+pub mod screening;
+pub mod value;
+
+pub use catalogue::{Catalogue, Product};
+pub use date::Date;
+pub use engine::{Determination, Engine, Overall, Shipment, Verdict};
+pub use measure::{Measure, OutcomeKind, ReviewPolicy};
+pub use screening::{Hit, ListEntry, Normaliser, RestrictedList, Screener};
+pub use value::Value;
+
+/// Errors of the rules engine; every one names the file and field (or line) at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlsError {
+    #[error("{file}: {message}")]
+    Toml { file: String, message: String },
+    #[error("{file}: field `{field}`: {message}")]
+    Field {
+        file: String,
+        field: String,
+        message: String,
+    },
+    #[error("{file}:{line}: {message}")]
+    Csv {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: missing column `{column}`")]
+    MissingColumn { file: String, column: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("unknown product `{query}`{}", if candidates.is_empty() { "; `chipwatch licence products` lists the catalogue".to_string() } else { format!("; did you mean one of: {}", candidates.join(", ")) })]
+    UnknownProduct {
+        query: String,
+        candidates: Vec<String>,
+    },
+    #[error("`{0}` is not an ISO 3166-1 alpha-3 country code (e.g. NLD, CHN, USA)")]
+    Country(String),
+    #[error("unknown measure `{0}`; `chipwatch measure list` shows the measure ids")]
+    UnknownMeasure(String),
+    #[error("impact: {0}")]
+    Impact(String),
+}
+
+/// Uppercase a three-letter country code; `None` when it is not three ASCII letters.
+pub fn normalise_country(s: &str) -> Option<String> {
+    let t = s.trim();
+    (t.len() == 3 && t.chars().all(|c| c.is_ascii_alphabetic())).then(|| t.to_ascii_uppercase())
+}
+
+/// `("data/<path>", contents)` of a file under the repository's `data/` directory.
+macro_rules! embed {
+    ($p:literal) => {
+        (
+            concat!("data/", $p),
+            include_str!(concat!("../../../data/", $p)),
+        )
+    };
+}
+
+/// Embedded measure and country-group files (file name as shown in messages, text).
+pub const EMBEDDED_MEASURES: &[(&str, &str)] = &[
+    embed!("controls/country-groups.toml"),
+    embed!("controls/eu-2009-428-3b001f1.toml"),
+    embed!("controls/eu-2021-821-3b001f1.toml"),
+    embed!("controls/eu-2025-3b501.toml"),
+    embed!("controls/nl-2023-18212.toml"),
+    embed!("controls/nl-2024-amendment.toml"),
+    embed!("controls/nl-2025-amendment.toml"),
+    embed!("controls/us-3a090-2022.toml"),
+    embed!("controls/us-3a090-2023.toml"),
+    embed!("controls/us-3a090-2024.toml"),
+    embed!("controls/us-744-23-2022.toml"),
+    embed!("controls/us-sme-2022.toml"),
+    embed!("controls/us-sme-2023.toml"),
+    embed!("controls/us-sme-2024.toml"),
+    embed!("controls/us-entity-list.toml"),
+    embed!("controls/jp-2019-korea.toml"),
+    embed!("controls/jp-2023-sme.toml"),
+    embed!("controls/cn-2023-23-gallium-germanium.toml"),
+    embed!("controls/cn-2023-39-graphite.toml"),
+    embed!("controls/cn-2024-33-antimony.toml"),
+    embed!("controls/cn-2024-46-usa.toml"),
+];
+
+/// Embedded product catalogue files.
+pub const EMBEDDED_PRODUCTS: &[(&str, &str)] = &[
+    embed!("products/asml.toml"),
+    embed!("products/nvidia.toml"),
+    embed!("products/materials.toml"),
+];
+
+/// Embedded default restricted-party list.
+pub const EMBEDDED_LIST: (&str, &str) = embed!("screening/default-list.toml");
+/// Traditional -> simplified character table.
+pub const EMBEDDED_T2S: &str = include_str!("../../../data/screening/zh-t2s.txt");
+/// Character -> pinyin table.
+pub const EMBEDDED_PINYIN: &str = include_str!("../../../data/screening/pinyin.txt");
+
+/// The normalisation tables shipped with chipwatch.
+pub fn default_normaliser() -> Normaliser {
+    Normaliser::from_tables(EMBEDDED_T2S, EMBEDDED_PINYIN)
+}
+
+/// The default restricted-party list.
+pub fn default_list() -> Result<RestrictedList, ControlsError> {
+    RestrictedList::from_toml_str(EMBEDDED_LIST.1, EMBEDDED_LIST.0)
+}
+
+/// The default product catalogue.
+pub fn default_catalogue() -> Result<Catalogue, ControlsError> {
+    Catalogue::from_sources(EMBEDDED_PRODUCTS)
+}
+
+/// The engine over the embedded measures, catalogue and restricted-party list.
+pub fn default_engine() -> Result<Engine, ControlsError> {
+    let screener = Screener::new(default_normaliser(), vec![default_list()?]);
+    Engine::from_sources(EMBEDDED_MEASURES, default_catalogue()?, screener)
+}

@@ -1,1 +1,318 @@
-//! chipwatch-server
+//! The chipwatch HTTP server: the only crate that knows HTTP.
+//!
+//! [`app`] builds the axum [`Router`] from one route table ([`route_table`]); the same table
+//! drives the OpenAPI sync test and the cross-tenant sweep, so no endpoint escapes either.
+//! REST under `/api/v1`: model analytics, scenarios, partner exchange (records, agreements,
+//! information requests, federation) and audit; `/healthz`, `/metrics` and
+//! `/api/v1/openapi.json` besides. Errors are JSON with a stable code from [`error::ERROR_CODES`].
+//!
+//! Authentication is by bearer token (or the dashboard's session cookie): see
+//! [`auth::resolve_principal`], the one function that turns a request into a principal.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod routes;
+pub mod web;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
+use axum::response::IntoResponse;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+use chipwatch_model::ValueChain;
+use chipwatch_store::Store;
+use error::ApiError;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::OpenApi;
+
+/// Request limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { body_bytes: 1 << 20, timeout: metrics::REQUEST_TIMEOUT }
+    }
+}
+
+/// Answers computed once at start-up (the model does not change while the server runs).
+#[derive(Debug)]
+pub struct Cache {
+    pub chokepoints: axum::body::Bytes,
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub model: Arc<ValueChain>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub http: reqwest::Client,
+    pub limits: Limits,
+    pub cache: Arc<Cache>,
+    /// Name of this instance in federation (`origin` of the records it sends).
+    pub instance: String,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("instance", &self.instance).finish()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, model: ValueChain, instance: impl Into<String>) -> AppState {
+        let cache = Cache { chokepoints: routes::model::default_chokepoints(&model).into() };
+        AppState {
+            store,
+            model: Arc::new(model),
+            metrics: Arc::new(metrics::Metrics::default()),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap_or_default(),
+            limits: Limits::default(),
+            cache: Arc::new(cache),
+            instance: instance.into(),
+        }
+    }
+}
+
+/// What kind of object an id in a route's path names (drives the cross-tenant sweep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// No id in the path.
+    None,
+    /// Public reference data (model items, providers): the same for every tenant.
+    Public,
+    /// An object owned by (or shared between) organisations: must never cross tenants.
+    Tenant,
+    /// Instance configuration (federation peers), admin-only.
+    Instance,
+}
+
+/// One route: method, path template, whether it needs a token, what its id names.
+pub struct RouteDef {
+    pub method: Method,
+    pub path: &'static str,
+    pub auth: bool,
+    pub id: IdKind,
+    handler: MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for RouteDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// The route table: every endpoint of the server.
+pub fn route_table() -> Vec<RouteDef> {
+    use routes::*;
+    use IdKind::*;
+    fn r<H, T>(method: Method, path: &'static str, auth: bool, id: IdKind, h: H) -> RouteDef
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("standard method");
+        RouteDef { method, path, auth, id, handler: on(filter, h) }
+    }
+    let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
+    vec![
+        r(get.clone(), "/healthz", false, None, system::healthz),
+        r(get.clone(), "/metrics", false, None, system::metrics),
+        r(get.clone(), "/api/v1/openapi.json", false, None, system::openapi),
+        // model
+        r(get.clone(), "/api/v1/items", true, None, model::list_items),
+        r(get.clone(), "/api/v1/items/{id}", true, Public, model::get_item),
+        r(get.clone(), "/api/v1/items/{id}/shares", true, Public, model::item_shares),
+        r(get.clone(), "/api/v1/providers", true, None, model::list_providers),
+        r(get.clone(), "/api/v1/providers/{id}", true, Public, model::get_provider),
+        r(get.clone(), "/api/v1/chokepoints", true, None, model::chokepoints),
+        r(get.clone(), "/api/v1/dependence", true, None, model::dependence),
+        r(get.clone(), "/api/v1/value-share", true, None, model::value_share),
+        // scenarios
+        r(post.clone(), "/api/v1/scenarios/run", true, None, scenarios::run_adhoc),
+        r(post.clone(), "/api/v1/scenarios", true, None, scenarios::save),
+        r(get.clone(), "/api/v1/scenarios", true, None, scenarios::list),
+        r(get.clone(), "/api/v1/scenarios/{id}", true, Tenant, scenarios::get),
+        r(post.clone(), "/api/v1/scenarios/{id}/run", true, Tenant, scenarios::run_saved),
+        r(get.clone(), "/api/v1/scenarios/{id}/result", true, Tenant, scenarios::result),
+        // export controls
+        r(post.clone(), "/api/v1/controls/determine", true, None, controls::determine),
+        r(post.clone(), "/api/v1/controls/screen", true, None, controls::screen),
+        // monitor
+        r(get.clone(), "/api/v1/monitor/events", true, None, monitor::events),
+        r(get.clone(), "/api/v1/monitor/alerts", true, None, monitor::alerts),
+        r(get.clone(), "/api/v1/monitor/watchlists", true, None, monitor::list_watchlists),
+        r(post.clone(), "/api/v1/monitor/watchlists", true, None, monitor::save_watchlist),
+        r(get.clone(), "/api/v1/monitor/watchlists/{id}", true, Tenant, monitor::get_watchlist),
+        // identity
+        r(get.clone(), "/api/v1/me", true, None, exchange::me),
+        r(get.clone(), "/api/v1/orgs", true, None, exchange::list_orgs),
+        r(get.clone(), "/api/v1/orgs/{id}/users", true, Tenant, exchange::list_users),
+        r(post.clone(), "/api/v1/orgs/{id}/users", true, Tenant, exchange::create_user),
+        r(get.clone(), "/api/v1/tokens", true, None, exchange::list_tokens),
+        r(post.clone(), "/api/v1/tokens", true, None, exchange::create_token),
+        r(delete.clone(), "/api/v1/tokens/{id}", true, Tenant, exchange::revoke_token),
+        // partner exchange
+        r(post.clone(), "/api/v1/records", true, None, exchange::create_record),
+        r(get.clone(), "/api/v1/records", true, None, exchange::list_records),
+        r(get.clone(), "/api/v1/records/{id}", true, Tenant, exchange::get_record),
+        r(delete.clone(), "/api/v1/records/{id}", true, Tenant, exchange::delete_record),
+        r(get.clone(), "/api/v1/aggregates", true, None, exchange::aggregates),
+        r(get.clone(), "/api/v1/sharing-groups", true, None, exchange::list_groups),
+        r(post.clone(), "/api/v1/sharing-groups", true, None, exchange::create_group),
+        r(post.clone(), "/api/v1/agreements", true, None, exchange::create_agreement),
+        r(get.clone(), "/api/v1/agreements", true, None, exchange::list_agreements),
+        r(get.clone(), "/api/v1/agreements/{id}", true, Tenant, exchange::get_agreement),
+        r(post.clone(), "/api/v1/agreements/{id}/revoke", true, Tenant, exchange::revoke_agreement),
+        // information requests
+        r(post.clone(), "/api/v1/requests", true, None, requests::create_request),
+        r(get.clone(), "/api/v1/requests", true, None, requests::list_requests),
+        r(get.clone(), "/api/v1/requests/{id}", true, Tenant, requests::get_request),
+        r(post.clone(), "/api/v1/requests/{id}/respond", true, Tenant, requests::respond),
+        r(post.clone(), "/api/v1/requests/{id}/decline", true, Tenant, requests::decline),
+        r(post.clone(), "/api/v1/requests/{id}/withdraw", true, Tenant, requests::withdraw),
+        r(get.clone(), "/api/v1/requests/{id}/records", true, Tenant, requests::request_records),
+        // federation
+        r(get.clone(), "/api/v1/federation/outbox", true, None, federation::outbox),
+        r(post.clone(), "/api/v1/federation/inbox", true, None, federation::inbox),
+        r(post.clone(), "/api/v1/federation/peers/{name}/push", true, Instance, federation::push_route),
+        r(post.clone(), "/api/v1/federation/peers/{name}/pull", true, Instance, federation::pull_route),
+        // audit
+        r(get.clone(), "/api/v1/audit", true, None, audit::list),
+        r(get, "/api/v1/audit/verify", true, None, audit::verify),
+    ]
+}
+
+/// Bearer-token security scheme for the OpenAPI document.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "chipwatch API", description = "Semiconductor supply-chain resilience and export-control intelligence: model analytics, scenarios, partner exchange, audit. Errors: {\"error\": {\"code\", \"message\"}} with the codes listed in docs/api.md."),
+    modifiers(&BearerAuth),
+    paths(
+        routes::system::healthz, routes::system::metrics, routes::system::openapi,
+        routes::model::list_items, routes::model::get_item, routes::model::item_shares,
+        routes::model::list_providers, routes::model::get_provider, routes::model::chokepoints,
+        routes::model::dependence, routes::model::value_share,
+        routes::scenarios::run_adhoc, routes::scenarios::save, routes::scenarios::list,
+        routes::scenarios::get, routes::scenarios::run_saved, routes::scenarios::result,
+        routes::controls::determine, routes::controls::screen,
+        routes::monitor::events, routes::monitor::alerts, routes::monitor::list_watchlists,
+        routes::monitor::save_watchlist, routes::monitor::get_watchlist,
+        routes::exchange::me, routes::exchange::list_orgs, routes::exchange::list_users,
+        routes::exchange::create_user, routes::exchange::list_tokens, routes::exchange::create_token,
+        routes::exchange::revoke_token, routes::exchange::create_record, routes::exchange::list_records,
+        routes::exchange::get_record, routes::exchange::delete_record, routes::exchange::aggregates,
+        routes::exchange::list_groups, routes::exchange::create_group, routes::exchange::create_agreement,
+        routes::exchange::list_agreements, routes::exchange::get_agreement, routes::exchange::revoke_agreement,
+        routes::requests::create_request, routes::requests::list_requests, routes::requests::get_request,
+        routes::requests::respond, routes::requests::decline, routes::requests::withdraw,
+        routes::requests::request_records,
+        routes::federation::outbox, routes::federation::inbox, routes::federation::push_route,
+        routes::federation::pull_route,
+        routes::audit::list, routes::audit::verify,
+    ),
+    components(schemas(error::ErrorBody, error::ErrorDetail))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new("not_found", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new("method_not_allowed", "this route does not accept this method")
+}
+
+fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("handler panicked");
+    ApiError::new("internal", "internal error").into_response()
+}
+
+/// The application router.
+pub fn app(state: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for r in route_table() {
+        router = router.route(r.path, r.handler);
+    }
+    router
+        .merge(web::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.limits.body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// Errors starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Bind and serve until Ctrl-C / SIGTERM. Prints the bound address on stderr (useful with
+/// port 0).
+pub async fn serve(addr: &str, state: AppState) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr: addr.to_string(), source })?;
+    let local = listener.local_addr()?;
+    eprintln!("chipwatch listening on http://{local}");
+    tracing::info!(%local, "listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

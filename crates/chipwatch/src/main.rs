@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Import a dataset into a chipwatch model file.
     #[command(subcommand)]
-    Import(cmd::model::ImportCmd),
+    Import(cmd::ImportCmd),
     /// List items of the value chain.
     Items(cmd::model::ItemsArgs),
     /// Show one item: providers by country and by firm, market size, inputs, uses, taxonomy.
@@ -40,6 +40,34 @@ pub enum Command {
     ValueShare(cmd::analytics::ValueShareArgs),
     /// Items a consumer country gets mainly from a supplier country.
     Dependence(cmd::analytics::DependenceArgs),
+    /// Scenarios: shocks propagated through the value chain over time (docs/scenarios.md).
+    #[command(subcommand)]
+    Scenario(cmd::scenario::ScenarioCmd),
+    /// Time-to-survive (and with --ttr time-to-recover, PI, REI) for every single-node disruption.
+    Tts(cmd::scenario::TtsArgs),
+    /// Monte Carlo risk over random country disruptions.
+    Risk(cmd::scenario::RiskArgs),
+    /// Generate a synthetic firm-level model (or TTS network) for scale tests.
+    Gen(cmd::scenario::GenArgs),
+    /// Export licence determination per jurisdiction, with explanation (docs/controls.md).
+    #[command(subcommand)]
+    Licence(cmd::controls::LicenceCmd),
+    /// Screen names against restricted-party lists (docs/controls.md).
+    Screen(cmd::controls::ScreenArgs),
+    /// Control measures: list, show, impact on the value chain (docs/controls.md).
+    #[command(subcommand)]
+    Measure(cmd::controls::MeasureCmd),
+    /// Early-warning monitor: news ingestion, event detection, alerts (docs/monitor.md).
+    #[command(subcommand)]
+    Monitor(cmd::monitor::MonitorCmd),
+    /// Run the HTTP API server (docs/api.md).
+    Serve(cmd::server::ServeArgs),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(cmd::server::AuditCmd),
+    /// Bootstrap a server: organisations, users, tokens, federation peers.
+    #[command(subcommand)]
+    Admin(cmd::server::AdminCmd),
 }
 
 fn main() -> ExitCode {

@@ -1,9 +1,22 @@
 //! Command implementations, one module per area of the product.
 
 pub mod analytics;
+pub mod controls;
 pub mod model;
+pub mod monitor;
+pub mod scenario;
+pub mod server;
 
 use crate::{Cli, Command};
+
+/// `import` subcommands: model datasets (cmd::model) and screening lists (cmd::controls).
+#[derive(Debug, clap::Subcommand)]
+pub enum ImportCmd {
+    #[command(flatten)]
+    Model(model::ImportCmd),
+    /// Convert the US Consolidated Screening List CSV into chipwatch's list format.
+    Csl(controls::ImportCslArgs),
+}
 use anyhow::Result;
 use chipwatch_model::ValueChain;
 
@@ -29,12 +42,24 @@ pub fn load_model(cli: &Cli) -> Result<ValueChain> {
 
 pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
-        Command::Import(c) => model::import(cli, c),
+        Command::Import(ImportCmd::Model(c)) => model::import(cli, c),
+        Command::Import(ImportCmd::Csl(a)) => controls::import_csl(cli, a),
+        Command::Licence(c) => controls::licence(cli, c),
+        Command::Screen(a) => controls::screen(cli, a),
+        Command::Measure(c) => controls::measure(cli, c),
         Command::Items(a) => model::items(cli, a),
         Command::Show(a) => model::show(cli, a),
         Command::Validate(a) => model::validate(cli, a),
         Command::Chokepoints(a) => analytics::chokepoints(cli, a),
         Command::ValueShare(a) => analytics::value_share(cli, a),
         Command::Dependence(a) => analytics::dependence(cli, a),
+        Command::Scenario(c) => scenario::scenario(cli, c),
+        Command::Tts(a) => scenario::tts(cli, a),
+        Command::Risk(a) => scenario::risk(cli, a),
+        Command::Gen(a) => scenario::gen(cli, a),
+        Command::Monitor(c) => monitor::run(cli, c),
+        Command::Serve(a) => server::serve(cli, a),
+        Command::Audit(c) => server::audit(cli, c),
+        Command::Admin(c) => server::admin(cli, c),
     }
 }

@@ -1,0 +1,666 @@
+//! Event detection by rules and lexicons. For each sentence of an article (title first) the
+//! gazetteer finds entities and trigger terms; each event type scores the weighted triggers it
+//! gets, boosted in the title and in sentences that also name a chip-related thing (anchor word,
+//! model item, organisation) and damped in background sentences ("last year..."). The best type
+//! wins if the article is about semiconductors and the score clears a threshold; weak types
+//! (expansions, shortages, alliances...) must also beat the negative lexicon (earnings, product
+//! launches). Actors, organisation roles, items, status, certainty and severity then come from
+//! the evidence sentences: the ones whose triggers decided the type.
+
+use crate::article::Article;
+use crate::gazetteer::{Entity, Gazetteer, Mention, OrgKind, TermHit, TermOwner};
+use crate::normalize::{fold, sentences};
+use crate::MonitorError;
+use chipwatch_model::ValueChain;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+
+/// Minimum score for an event type to count.
+pub const MIN_SCORE: f64 = 3.0;
+/// Event types whose triggers are common in ordinary business news: they must beat the negative
+/// lexicon.
+const WEAK_TYPES: &[&str] = &[
+    "capacity_expansion", "shortage", "price_spike", "alliance_agreement", "m_and_a",
+    "diplomatic_statement", "tariff", "investigation",
+];
+/// Physical disruptions: need a firm, a site or a chip word in the trigger sentence.
+const DISRUPTION_TYPES: &[&str] = &["factory_fire", "earthquake", "power_outage", "extreme_weather", "strike"];
+/// Measures by a state: imposing and target countries apply.
+const MEASURE_TYPES: &[&str] = &[
+    "export_control", "export_control_relaxation", "licence_revocation", "licence_grant",
+    "entity_listing", "market_access_restriction", "tariff", "investigation", "state_intervention",
+];
+/// Measures that are specific cases of export controls.
+const SPECIFIC_MEASURES: &[&str] =
+    &["licence_revocation", "licence_grant", "entity_listing", "export_control_relaxation"];
+/// Markers of background sentences.
+const BACKGROUND: &[&str] = &["去年", "多年来", "此前", "last year", "in the past", "previously", "지난해", "昨年", "vorig jaar", "eerder"];
+
+/// Countries imposing and targeted (for agreements: the parties, in `imposing`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Actors {
+    pub imposing: Vec<String>,
+    pub target: Vec<String>,
+}
+
+/// An organisation named in the article, linked to the model where possible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgRef {
+    pub name: String,
+    /// Provider id of the model; `None` for organisations the model does not list.
+    pub provider_id: Option<String>,
+    /// Gazetteer id (`P88`, `ext:nl-government`).
+    pub id: String,
+    pub country: Option<String>,
+    /// authority | subject | target | affected | party | mentioned
+    pub role: String,
+}
+
+/// One classified article: the JSON line of `chipwatch monitor classify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classified {
+    pub source: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub language: String,
+    pub seen_at: Option<String>,
+    pub published_at: Option<String>,
+    pub relevant: bool,
+    pub event_type: String,
+    pub status: Option<String>,
+    pub polarity: Option<String>,
+    pub certainty: f64,
+    pub countries: Vec<String>,
+    pub actors: Actors,
+    pub organisations: Vec<OrgRef>,
+    pub items: Vec<String>,
+    pub severity: f64,
+    pub cluster_id: Option<String>,
+    pub evidence: Vec<String>,
+    /// Other event types the article also reports (e.g. a reaction).
+    pub other_event_types: Vec<String>,
+    pub people: Vec<String>,
+    /// Countries of places named (sites), which can differ from the owners' countries.
+    pub locations: Vec<String>,
+    pub dates: Vec<String>,
+    pub quantities: Vec<String>,
+    pub canonical_url: Option<String>,
+    pub content_hash: String,
+    pub warnings: Vec<String>,
+}
+
+struct Sentence<'a> {
+    original: &'a str,
+    is_title: bool,
+    mentions: Vec<Mention>,
+    hits: Vec<TermHit>,
+    folded: String,
+    anchored: bool,
+    background: bool,
+}
+
+/// The classifier: gazetteer plus model facts used for severity.
+#[derive(Debug)]
+pub struct Classifier {
+    pub gaz: Gazetteer,
+    /// Largest country share (0..1) of each item: a disruption of a concentrated item is worse.
+    concentration: HashMap<String, f64>,
+    date_re: Regex,
+    qty_re: Regex,
+}
+
+impl Classifier {
+    pub fn new(vc: &ValueChain) -> Result<Self, MonitorError> {
+        let gaz = Gazetteer::new(vc)?;
+        let mut concentration = HashMap::new();
+        for (i, it) in vc.items() {
+            let top = vc.country_shares(i, None).iter().filter_map(|s| s.share).fold(0.0f64, f64::max);
+            concentration.insert(it.id.clone(), top / 100.0);
+        }
+        let date_re = Regex::new(
+            r"(?x)
+            \d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?
+            | \d{4}\s*년\s*\d{1,2}\s*월(?:\s*\d{1,2}\s*일)?
+            | \d{4}-\d{2}-\d{2}
+            | (?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},\s+\d{4}
+            | \d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\s+\d{4}",
+        )
+        .expect("static regex");
+        let qty_re = Regex::new(
+            r"(?i)\d+(?:[.,]\d+)?\s?(?:%|percent|per cent|procent|亿美元|亿元|亿|万吨|万片|万|吨|billion|million|bn|tonnes?|tons?|wafers|억\s?달러|억\s?원|조\s?원|億ドル|億円|トン|nm|纳米|나노)",
+        )
+        .expect("static regex");
+        Ok(Classifier { gaz, concentration, date_re, qty_re })
+    }
+
+    /// Classify one cleaned article.
+    pub fn classify(&self, a: &Article) -> Classified {
+        let g = &self.gaz;
+        let mut sents: Vec<Sentence> = Vec::new();
+        if !a.title.is_empty() {
+            sents.push(self.sentence(&a.title, true));
+        }
+        for s in sentences(&a.text) {
+            sents.push(self.sentence(s, false));
+        }
+        let article_anchored = sents.iter().any(|s| s.anchored);
+
+        // Score event types.
+        let n_ev = g.events.len();
+        let mut score = vec![0.0f64; n_ev];
+        let mut contrib: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_ev];
+        let mut negative = 0.0;
+        for (si, s) in sents.iter().enumerate() {
+            let mut seen = BTreeSet::new();
+            for h in &s.hits {
+                match g.terms[h.term].owner {
+                    TermOwner::Event(ei) => {
+                        // One sentence counts once per event type: repeating synonyms in one
+                        // sentence is not more evidence.
+                        if !seen.insert(ei) {
+                            continue;
+                        }
+                        let mut w = g.events[ei].weight;
+                        if s.is_title {
+                            w *= 1.5;
+                        }
+                        w *= if s.anchored {
+                            1.3
+                        } else if article_anchored {
+                            0.8
+                        } else {
+                            0.3
+                        };
+                        if s.background {
+                            w *= 0.5;
+                        }
+                        score[ei] += w;
+                        contrib[ei].push((si, w));
+                    }
+                    TermOwner::Negative => {
+                        negative += if s.is_title { g.negative_weight * 1.5 } else { g.negative_weight };
+                    }
+                    TermOwner::Status(_) => {}
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..n_ev).filter(|&i| score[i] > 0.0).collect();
+        order.sort_by(|&x, &y| score[y].total_cmp(&score[x]).then(x.cmp(&y)));
+
+        let mut chosen = None;
+        for &ei in &order {
+            let et = g.events[ei].event_type;
+            if score[ei] < MIN_SCORE || !article_anchored {
+                break;
+            }
+            if WEAK_TYPES.contains(&et) && negative >= score[ei] {
+                continue;
+            }
+            let ok_sentence = contrib[ei].iter().any(|&(si, _)| {
+                let s = &sents[si];
+                if DISRUPTION_TYPES.contains(&et) {
+                    s.is_title && article_anchored
+                        || s.mentions.iter().any(|m| match &m.entity {
+                            Entity::Org(i) => g.orgs[*i].kind == OrgKind::Firm,
+                            Entity::Site { .. } | Entity::Anchor | Entity::ChipEquipment | Entity::Items { .. } => true,
+                            _ => false,
+                        })
+                } else {
+                    s.anchored || s.is_title
+                }
+            });
+            if ok_sentence {
+                chosen = Some(ei);
+                break;
+            }
+        }
+        // A physical disruption is the cause of the shortage or price spike it brings: report
+        // the cause when both are there.
+        if let Some(ei) = chosen {
+            if matches!(g.events[ei].event_type, "shortage" | "price_spike") {
+                if let Some(&d) = order.iter().find(|&&o| {
+                    DISRUPTION_TYPES.contains(&g.events[o].event_type) && score[o] >= MIN_SCORE
+                }) {
+                    chosen = Some(d);
+                }
+            }
+        }
+        // A concrete measure (a revoked or granted licence, a listing, a relaxation) is a more
+        // specific report than export controls in general, which articles repeat as background.
+        if let Some(ei) = chosen {
+            if g.events[ei].event_type == "export_control" {
+                if let Some(&sp) = order.iter().find(|&&o| {
+                    SPECIFIC_MEASURES.contains(&g.events[o].event_type)
+                        && score[o] >= MIN_SCORE
+                        && contrib[o].iter().any(|&(si, _)| sents[si].anchored || sents[si].is_title)
+                }) {
+                    chosen = Some(sp);
+                }
+            }
+        }
+
+        let mut out = Classified {
+            source: a.source.clone(),
+            url: a.url.clone(),
+            title: a.title.clone(),
+            language: a.language.clone(),
+            seen_at: a.seen_at.clone(),
+            published_at: a.published_at.clone(),
+            relevant: chosen.is_some(),
+            event_type: "none".into(),
+            status: None,
+            polarity: None,
+            certainty: 0.0,
+            countries: Vec::new(),
+            actors: Actors::default(),
+            organisations: Vec::new(),
+            items: Vec::new(),
+            severity: 0.0,
+            cluster_id: None,
+            evidence: Vec::new(),
+            other_event_types: Vec::new(),
+            people: Vec::new(),
+            locations: Vec::new(),
+            dates: Vec::new(),
+            quantities: Vec::new(),
+            canonical_url: a.canonical_url.clone(),
+            content_hash: a.content_hash.clone(),
+            warnings: a.warnings.clone(),
+        };
+
+        // Entities over the whole article.
+        let mut country_count: Vec<(String, usize)> = Vec::new();
+        let add_country = |c: &str, list: &mut Vec<(String, usize)>| {
+            if c == "EU" {
+                return;
+            }
+            match list.iter_mut().find(|(x, _)| x == c) {
+                Some((_, n)) => *n += 1,
+                None => list.push((c.to_string(), 1)),
+            }
+        };
+        let mut org_seen: Vec<usize> = Vec::new();
+        let mut items: Vec<String> = Vec::new();
+        for s in &sents {
+            for m in &s.mentions {
+                match &m.entity {
+                    Entity::Country { iso3, .. } => add_country(iso3, &mut country_count),
+                    Entity::Org(i) => {
+                        if !org_seen.contains(i) {
+                            org_seen.push(*i);
+                        }
+                        let o = &g.orgs[*i];
+                        if matches!(o.kind, OrgKind::Government | OrgKind::Regulator) {
+                            if let Some(c) = &o.country {
+                                add_country(c, &mut country_count);
+                            }
+                        }
+                    }
+                    Entity::Person(i) => {
+                        let p = &g.people[*i];
+                        if !out.people.contains(&p.name) {
+                            out.people.push(p.name.clone());
+                        }
+                    }
+                    Entity::Items { ids, org } => {
+                        for id in ids {
+                            if !items.contains(id) {
+                                items.push(id.clone());
+                            }
+                        }
+                        if let Some(o) = org {
+                            if !org_seen.contains(o) {
+                                org_seen.push(*o);
+                            }
+                        }
+                    }
+                    Entity::Site { country } => {
+                        add_country(country, &mut country_count);
+                        if !out.locations.contains(country) {
+                            out.locations.push(country.clone());
+                        }
+                    }
+                    Entity::Anchor | Entity::Equipment | Entity::ChipEquipment | Entity::Ignore => {}
+                }
+            }
+        }
+        out.countries = country_count.iter().map(|(c, _)| c.clone()).collect();
+
+        let Some(ei) = chosen else {
+            out.organisations = org_seen.iter().map(|&i| self.org_ref(i, "mentioned")).collect();
+            out.items = items;
+            return out;
+        };
+        let def = &g.events[ei];
+        let et = def.event_type;
+        out.event_type = et.to_string();
+        out.polarity = def.polarity.clone();
+        out.other_event_types = order
+            .iter()
+            .filter(|&&o| o != ei && score[o] >= MIN_SCORE * 0.5)
+            .map(|&o| g.events[o].event_type.to_string())
+            .collect();
+
+        // Evidence: the sentences that contributed most to the chosen type.
+        let mut ev: Vec<(usize, f64)> = Vec::new();
+        for &(si, w) in &contrib[ei] {
+            match ev.iter_mut().find(|(s, _)| *s == si) {
+                Some((_, x)) => *x += w,
+                None => ev.push((si, w)),
+            }
+        }
+        ev.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ev.truncate(3);
+        ev.sort_by_key(|e| e.0);
+        let ev_idx: Vec<usize> = ev.iter().map(|e| e.0).collect();
+        out.evidence = ev_idx.iter().map(|&i| sents[i].original.to_string()).collect();
+
+        // Items of the event: those named outside background sentences ("last year the US
+        // restricted AI chips" is context, not this event); all of them only if that is empty.
+        let focus: Vec<String> = sents
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| s.is_title || ev_idx.contains(i) || !s.background)
+            .flat_map(|(_, s)| s.mentions.iter())
+            .filter_map(|m| match &m.entity {
+                Entity::Items { ids, .. } => Some(ids.clone()),
+                _ => None,
+            })
+            .flatten()
+            .fold(Vec::new(), |mut v, id| {
+                if !v.contains(&id) {
+                    v.push(id);
+                }
+                v
+            });
+        let all_items = std::mem::replace(&mut items, focus);
+        // Items linked through a firm + a generic machine word in an evidence sentence.
+        for &si in &ev_idx {
+            let s = &sents[si];
+            let has_equipment = s.mentions.iter().any(|m| matches!(m.entity, Entity::Equipment | Entity::ChipEquipment));
+            let has_items = s.mentions.iter().any(|m| matches!(m.entity, Entity::Items { .. }));
+            if has_equipment && !has_items {
+                for m in &s.mentions {
+                    if let Entity::Org(i) = m.entity {
+                        for id in &g.orgs[i].items {
+                            if !items.contains(id) {
+                                items.push(id.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Firms named elsewhere in the article that make the kind of machine the evidence names.
+        if items.is_empty() {
+            let ev_equipment = ev_idx.iter().any(|&si| sents[si].mentions.iter().any(|m| matches!(m.entity, Entity::Equipment | Entity::ChipEquipment)));
+            if ev_equipment {
+                for &i in &org_seen {
+                    for id in &g.orgs[i].items {
+                        if !items.contains(id) {
+                            items.push(id.clone());
+                        }
+                    }
+                }
+            }
+        }
+        if items.is_empty() {
+            items = all_items;
+        }
+        out.items = items;
+
+        // Actors.
+        let ev_text_countries = |idx: &[usize]| -> Vec<String> {
+            let mut v = Vec::new();
+            for &si in idx {
+                for m in &sents[si].mentions {
+                    if let Entity::Country { iso3, .. } = &m.entity {
+                        if !v.contains(iso3) {
+                            v.push(iso3.clone());
+                        }
+                    }
+                }
+            }
+            v
+        };
+        let mut imposing: Vec<String> = Vec::new();
+        let mut target: Vec<String> = Vec::new();
+        let push = |v: &mut Vec<String>, c: &str| {
+            if c != "EU" && !v.iter().any(|x| x == c) {
+                v.push(c.to_string());
+            }
+        };
+        if MEASURE_TYPES.contains(&et) {
+            for &si in &ev_idx {
+                let s = &sents[si];
+                for m in &s.mentions {
+                    match &m.entity {
+                        Entity::Org(i) if matches!(g.orgs[*i].kind, OrgKind::Government | OrgKind::Regulator) => {
+                            if let Some(c) = &g.orgs[*i].country {
+                                push(&mut imposing, c);
+                            }
+                        }
+                        Entity::Country { iso3, .. } => {
+                            let before = &s.folded[..m.start];
+                            let after = &s.folded[m.end..];
+                            let r = &g.roles;
+                            if r.target_before.iter().any(|t| before.ends_with(&fold_keep_space(t)))
+                                || r.target_after.iter().any(|t| after.starts_with(&fold_keep_space(t)))
+                            {
+                                push(&mut target, iso3);
+                            } else if r.imposer_after.iter().any(|t| after.starts_with(&fold_keep_space(t))) {
+                                push(&mut imposing, iso3);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if et == "entity_listing" {
+                for &si in &ev_idx {
+                    for m in &sents[si].mentions {
+                        if let Entity::Org(i) = m.entity {
+                            let o = &g.orgs[i];
+                            if o.kind == OrgKind::Firm {
+                                if let Some(c) = &o.country {
+                                    if !imposing.contains(c) {
+                                        push(&mut target, c);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if imposing.is_empty() {
+                // The exporter's home country imposes (ASML's licences are Dutch licences).
+                for &si in &ev_idx {
+                    for m in &sents[si].mentions {
+                        if let Entity::Org(i) = m.entity {
+                            if let Some(c) = &g.orgs[i].country {
+                                if !target.contains(c) && imposing.is_empty() && et != "entity_listing" {
+                                    push(&mut imposing, c);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if imposing.is_empty() {
+                if let Some(c) = ev_text_countries(&ev_idx).into_iter().find(|c| !target.contains(c)) {
+                    push(&mut imposing, &c);
+                }
+            }
+            target.retain(|c| !imposing.contains(c));
+        } else if et == "alliance_agreement" || et == "m_and_a" {
+            // Parties: countries named in the title and the evidence, the most frequent ones.
+            let mut cands = ev_text_countries(&ev_idx);
+            if let Some(t) = sents.first().filter(|s| s.is_title) {
+                for m in &t.mentions {
+                    if let Entity::Country { iso3, .. } = &m.entity {
+                        if !cands.contains(iso3) {
+                            cands.push(iso3.clone());
+                        }
+                    }
+                }
+            }
+            let count = |c: &str| country_count.iter().find(|(x, _)| x == c).map_or(0, |x| x.1);
+            let max = cands.iter().map(|c| count(c)).max().unwrap_or(0);
+            for c in cands {
+                if count(&c) * 3 >= max {
+                    push(&mut imposing, &c);
+                }
+            }
+        } else if DISRUPTION_TYPES.contains(&et) || et == "shortage" || et == "price_spike" {
+            for c in out.locations.iter().cloned().chain(ev_text_countries(&ev_idx)) {
+                push(&mut target, &c);
+            }
+        } else if et == "diplomatic_statement" {
+            for &si in &ev_idx {
+                for m in &sents[si].mentions {
+                    if let Entity::Person(i) = m.entity {
+                        push(&mut imposing, &g.people[i].country);
+                    }
+                }
+            }
+        }
+        out.actors = Actors { imposing, target };
+
+        // Organisations and roles.
+        let ev_orgs: BTreeSet<usize> = ev_idx
+            .iter()
+            .flat_map(|&si| sents[si].mentions.iter())
+            .filter_map(|m| match m.entity {
+                Entity::Org(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        out.organisations = org_seen
+            .iter()
+            .map(|&i| {
+                let o = &g.orgs[i];
+                let role = if matches!(o.kind, OrgKind::Government | OrgKind::Regulator | OrgKind::Bloc) {
+                    if ev_orgs.contains(&i) { "authority" } else { "mentioned" }
+                } else if !ev_orgs.contains(&i) {
+                    "mentioned"
+                } else if MEASURE_TYPES.contains(&et) {
+                    let c = o.country.as_deref().unwrap_or("");
+                    if et == "entity_listing" || out.actors.target.iter().any(|t| t == c) {
+                        "target"
+                    } else {
+                        "subject"
+                    }
+                } else if DISRUPTION_TYPES.contains(&et) || et == "shortage" || et == "price_spike" {
+                    "affected"
+                } else {
+                    "party"
+                };
+                self.org_ref(i, role)
+            })
+            .collect();
+
+        // Status and certainty from the evidence sentences.
+        let mut status_found: BTreeSet<&'static str> = BTreeSet::new();
+        for &si in &ev_idx {
+            for h in &sents[si].hits {
+                if let TermOwner::Status(k) = g.terms[h.term].owner {
+                    status_found.insert(k);
+                }
+            }
+        }
+        let status = ["rumoured", "suspended", "revoked", "effective", "announced"]
+            .into_iter()
+            .find(|k| status_found.contains(k))
+            .unwrap_or(def.status.as_str());
+        out.status = Some(status.to_string());
+        let official = ev_idx.iter().any(|&si| {
+            sents[si].mentions.iter().any(|m| matches!(m.entity, Entity::Org(i) if g.orgs[i].kind != OrgKind::Firm) || matches!(m.entity, Entity::Person(_)))
+        });
+        let mut certainty = (score[ei] / (2.0 * MIN_SCORE)).min(1.0) * 0.6 + 0.3;
+        if official {
+            certainty += 0.1;
+        }
+        if status == "rumoured" {
+            certainty *= 0.6;
+        }
+        out.certainty = round2(certainty.min(1.0));
+
+        let base = match et {
+            "export_control" | "factory_fire" => 0.7,
+            "earthquake" => 0.8,
+            "licence_revocation" | "entity_listing" | "state_intervention" | "power_outage" | "shortage" => 0.6,
+            "market_access_restriction" | "extreme_weather" | "strike" | "tariff" => 0.5,
+            "price_spike" => 0.4,
+            "export_control_relaxation" | "investigation" | "m_and_a" | "licence_grant" => 0.3,
+            "capacity_expansion" | "alliance_agreement" => 0.2,
+            _ => 0.1,
+        };
+        let conc = out
+            .items
+            .iter()
+            .filter_map(|i| self.concentration.get(i))
+            .fold(None, |m: Option<f64>, &c| Some(m.map_or(c, |m| m.max(c))))
+            .unwrap_or(0.5);
+        out.severity = round2(base * (0.6 + 0.4 * conc) * out.certainty);
+
+        for &si in &ev_idx {
+            let s = sents[si].original;
+            for m in self.date_re.find_iter(s) {
+                let d = m.as_str().to_string();
+                if !out.dates.contains(&d) {
+                    out.dates.push(d);
+                }
+            }
+            for m in self.qty_re.find_iter(s) {
+                let q = m.as_str().to_string();
+                if !out.quantities.contains(&q) {
+                    out.quantities.push(q);
+                }
+            }
+        }
+        out
+    }
+
+    fn org_ref(&self, i: usize, role: &str) -> OrgRef {
+        let o = &self.gaz.orgs[i];
+        OrgRef {
+            name: o.name.clone(),
+            provider_id: o.in_model.then(|| o.id.clone()),
+            id: o.id.clone(),
+            country: o.country.clone(),
+            role: role.to_string(),
+        }
+    }
+
+    fn sentence<'a>(&self, original: &'a str, is_title: bool) -> Sentence<'a> {
+        let folded = fold(original);
+        let mentions = self.gaz.entities(&folded, original);
+        let hits = self.gaz.terms(&folded);
+        let anchored = mentions.iter().any(|m| match &m.entity {
+            Entity::Anchor | Entity::ChipEquipment | Entity::Items { .. } => true,
+            Entity::Org(i) => self.gaz.orgs[*i].kind == OrgKind::Firm,
+            _ => false,
+        });
+        let background = BACKGROUND.iter().any(|b| folded.contains(b));
+        Sentence { original, is_title, mentions, hits, folded, anchored, background }
+    }
+}
+
+/// Fold a role marker but keep its leading/trailing space (markers like `to ` need it).
+fn fold_keep_space(s: &str) -> String {
+    let lead = s.starts_with(' ');
+    let trail = s.ends_with(' ');
+    let mut f = fold(s);
+    if lead {
+        f.insert(0, ' ');
+    }
+    if trail {
+        f.push(' ');
+    }
+    f
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}

@@ -1,0 +1,285 @@
+//! Self-contained HTML reports (one file, inline CSS and SVG, no scripts, no external links):
+//! readable without the CLI, printable, safe to mail. No IO: every function returns a `String`.
+//! The chart functions in [`svg`] are general and shared with the web dashboard.
+
+pub mod flow;
+pub mod svg;
+
+use chipwatch_analysis::scenario::ScenarioResult;
+use std::fmt::Write;
+use svg::{escape, ChainNode, LineOptions, Series};
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#666;font-size:0.9em}\
+svg{max-width:100%;height:auto;display:block;margin:0.5em 0}";
+
+/// Items shown in the heatmap: those short for some consumer, lowest first, at most this many.
+const HEATMAP_ITEMS: usize = 40;
+
+/// The HTML report of a scenario run: assumptions, availability heatmap (countries x items),
+/// final-output time series per country, binding-constraint chains, item table, provenance.
+pub fn scenario_report(r: &ScenarioResult) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>",
+        t = escape(&r.scenario)
+    );
+    let _ = write!(
+        h,
+        "<p class=\"muted\">chipwatch scenario report. Model: {} &middot; {} &middot; vintage {}. Horizon {} days; series every {} days. {}.</p>",
+        escape(&r.provenance.model),
+        escape(&r.provenance.dataset),
+        escape(&r.provenance.vintage),
+        r.horizon_days,
+        r.step_days,
+        escape(&r.provenance.share_view)
+    );
+
+    // Summary.
+    h.push_str("<h2>Finished chips by consumer</h2><table><tr><th>country</th><th>weight</th><th>minimum</th><th>worst day</th><th>end</th><th>time to survive (days)</th><th>shortfall (days)</th><th>binding constraint</th><th>providers</th></tr>");
+    for c in &r.consumers {
+        let f = &c.final_output;
+        let _ = write!(
+            h,
+            "<tr><td>{} ({})</td><td class=n>{:.1}</td><td class=n>{:.3}</td><td class=n>{}</td><td class=n>{:.3}</td><td class=n>{}</td><td class=n>{:.1}</td><td>{}</td><td>{}</td></tr>",
+            escape(&c.country),
+            escape(&c.name),
+            c.weight,
+            f.availability_min,
+            f.worst_day,
+            f.availability_end,
+            f.tts_days.map_or_else(|| "&ge; horizon".to_string(), |d| format!("{d:.0}")),
+            f.shortfall_days,
+            escape(&f.binding_constraint.join(" \u{2190} ")),
+            escape(&f.binding_providers.join(", "))
+        );
+    }
+    let _ = write!(
+        h,
+        "<tr><td><b>world</b> (weighted)</td><td></td><td class=n>{:.3}</td><td></td><td class=n>{:.3}</td><td></td><td class=n>{:.1}</td><td colspan=2></td></tr></table>",
+        r.world.availability_min, r.world.availability_end, r.world.shortfall_days
+    );
+
+    // Time series of the final output.
+    let mut series: Vec<Series> = r
+        .consumers
+        .iter()
+        .map(|c| Series {
+            label: c.country.clone(),
+            points: c
+                .final_output
+                .series
+                .iter()
+                .map(|&(d, v)| (f64::from(d), v))
+                .collect(),
+        })
+        .collect();
+    series.push(Series {
+        label: "world".into(),
+        points: r
+            .world
+            .series
+            .iter()
+            .map(|&(d, v)| (f64::from(d), v))
+            .collect(),
+    });
+    h.push_str("<h2>Finished-chip availability over time</h2>");
+    h.push_str(&svg::line_chart(
+        &format!("{} availability per consumer", r.world.item_id),
+        &series,
+        &LineOptions::default(),
+    ));
+
+    // Heatmap of the items short somewhere.
+    let mut short: Vec<(f64, usize)> = Vec::new();
+    if let Some(first) = r.consumers.first() {
+        for (k, it) in first.items.iter().enumerate() {
+            let m = r
+                .consumers
+                .iter()
+                .map(|c| c.items[k].availability_min)
+                .fold(f64::INFINITY, f64::min);
+            if m < 1.0 - 1e-6 {
+                short.push((m, k));
+            }
+            let _ = it;
+        }
+    }
+    short.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    short.truncate(HEATMAP_ITEMS);
+    h.push_str("<h2>Worst availability: consumers &times; items</h2>");
+    if short.is_empty() {
+        h.push_str("<p>No item falls short for any consumer.</p>");
+    } else {
+        let first = &r.consumers[0];
+        let cols: Vec<String> = short
+            .iter()
+            .map(|&(_, k)| format!("{} {}", first.items[k].item_id, first.items[k].name))
+            .collect();
+        let rows: Vec<String> = r.consumers.iter().map(|c| c.country.clone()).collect();
+        let values: Vec<Vec<Option<f64>>> = r
+            .consumers
+            .iter()
+            .map(|c| {
+                short
+                    .iter()
+                    .map(|&(_, k)| Some(c.items[k].availability_min))
+                    .collect()
+            })
+            .collect();
+        h.push_str(&svg::heatmap(
+            "Minimum availability over the horizon",
+            &rows,
+            &cols,
+            &values,
+        ));
+    }
+
+    // Binding constraint chains.
+    h.push_str("<h2>Binding constraints</h2><p class=\"muted\">From the finished chip down to the input that limits it, on the day production is lowest; colour = availability that day's minimum over the horizon.</p>");
+    for c in &r.consumers {
+        let f = &c.final_output;
+        let nodes: Vec<ChainNode> = f
+            .binding_constraint
+            .iter()
+            .map(|id| {
+                let it = c.items.iter().find(|i| &i.item_id == id);
+                ChainNode {
+                    label: id.clone(),
+                    sublabel: it.map(|i| i.name.clone()).unwrap_or_default(),
+                    value: it.map(|i| i.availability_min),
+                }
+            })
+            .collect();
+        h.push_str(&svg::chain_diagram(
+            &format!(
+                "{} ({}): {}",
+                c.country,
+                c.name,
+                if f.binding_providers.is_empty() {
+                    "nothing binds".to_string()
+                } else {
+                    format!("limited by {}", f.binding_providers.join(", "))
+                }
+            ),
+            &nodes,
+        ));
+    }
+
+    // Shocks and assumptions.
+    h.push_str("<h2>Shocks</h2><table><tr><th>#</th><th>kind</th><th>providers</th><th>consumers</th><th>items</th><th>from day</th><th>until day</th></tr>");
+    for s in &r.shocks {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
+            s.index,
+            escape(&s.kind),
+            escape(&s.providers.join(", ")),
+            escape(&s.consumers.join(", ")),
+            escape(&s.items.join(", ")),
+            s.start_day,
+            s.end_day.map_or_else(|| "horizon".to_string(), |d| d.to_string())
+        );
+    }
+    h.push_str("</table>");
+    let a = &r.assumptions;
+    h.push_str("<h2>Assumptions</h2><table>");
+    for (k, v) in [
+        ("headroom (spare capacity of providers not hit)", format!("{}", a.headroom)),
+        ("inventory of materials (days)", format!("{}", a.inventory_days.material)),
+        ("inventory of tools (days)", format!("{}", a.inventory_days.tool)),
+        ("finished-chip inventory of consumers (days)", format!("{}", a.chip_inventory_days)),
+        ("tool lag (days to full effect)", a.tool_lag_days.to_string()),
+        ("taxonomy rule", format!("{:?}", a.taxonomy)),
+        ("share basis", a.share_basis.to_string()),
+        ("consumers", r.provenance.consumers_from.clone()),
+    ] {
+        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(&v));
+    }
+    for o in &a.share_override {
+        let _ = write!(
+            h,
+            "<tr><th>share override</th><td>{} from {}: {}% ({})</td></tr>",
+            escape(&o.item),
+            escape(&o.provider),
+            o.share,
+            escape(o.source.as_deref().unwrap_or("scenario file"))
+        );
+    }
+    h.push_str("</table>");
+
+    // Item table.
+    h.push_str("<h2>Items short for some consumer</h2><table><tr><th>country</th><th>item</th><th>kind</th><th>minimum</th><th>worst day</th><th>end</th><th>time to survive</th><th>shortfall (days)</th></tr>");
+    let mut rows = Vec::new();
+    for c in &r.consumers {
+        for i in &c.items {
+            if i.availability_min < 1.0 - 1e-6 {
+                rows.push((c, i));
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.1.availability_min.total_cmp(&b.1.availability_min));
+    for (c, i) in rows {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td class=n>{:.3}</td><td class=n>{}</td><td class=n>{:.3}</td><td class=n>{}</td><td class=n>{:.1}</td></tr>",
+            escape(&c.country),
+            escape(&i.item_id),
+            escape(&i.name),
+            i.kind,
+            i.availability_min,
+            i.worst_day,
+            i.availability_end,
+            i.tts_days.map_or_else(|| "-".to_string(), |d| format!("{d:.0}")),
+            i.shortfall_days
+        );
+    }
+    h.push_str("</table>");
+    if !r.notes.is_empty() {
+        h.push_str("<h2>Notes</h2><ul>");
+        for n in &r.notes {
+            let _ = write!(h, "<li>{}</li>", escape(n));
+        }
+        h.push_str("</ul>");
+    }
+    let _ = write!(
+        h,
+        "<p class=\"muted\">Generated by {}. Semantics: docs/scenarios.md (AND/OR availability model, BRIEF 3.3).</p></body></html>",
+        escape(&r.provenance.engine)
+    );
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chipwatch_analysis::scenario::{run, Scenario, Shock};
+
+    #[test]
+    fn report_is_self_contained_and_complete() {
+        let vc = chipwatch_data::default_model();
+        let mut s = Scenario::new("Block <test> & \"quote\"");
+        s.shocks.push(Shock::ExportBlock {
+            from: vec!["NLD".into()],
+            to: vec!["*".into()],
+            items: vec!["N19".into()],
+            start_day: 0,
+            duration_days: None,
+        });
+        let r = run(&vc, &s).unwrap();
+        let html = scenario_report(&r);
+        assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>"));
+        assert!(html.contains("Block &lt;test&gt; &amp; &quot;quote&quot;"));
+        // Heatmap, time series and one chain per consumer.
+        assert!(html.contains("Minimum availability over the horizon"));
+        assert!(html.contains("<polyline"));
+        assert_eq!(html.matches("marker id=\"arrow\"").count(), r.consumers.len());
+        // Nothing external: no scripts, no remote resources.
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("src=\"http"));
+        assert!(!html.contains("href=\"http"));
+    }
+}

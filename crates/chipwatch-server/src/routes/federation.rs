@@ -1,0 +1,217 @@
+//! Federation between chipwatch instances (say Seoul and The Hague), MISP-style.
+//!
+//! Each instance represents the other by a local organisation of kind `peer`. What an instance
+//! sends to a peer is exactly what its agreements let that peer organisation see (firm-level
+//! records, agreed fields only), with the distribution level narrowed on the way
+//! ([`Distribution::narrowed_for_federation`]: `connected_communities` becomes `community`,
+//! `all` stays `all`, anything narrower and TLP:RED never leave). The receiver stores the
+//! copies as records of its own stand-in for the sender, and re-checks the levels, so a
+//! distribution never widens even if the sender is misconfigured.
+//!
+//! Push: `POST /federation/peers/{name}/push` sends our outbox for that peer to the peer's
+//! `/federation/inbox`. Pull: `POST /federation/peers/{name}/pull` fetches the peer's
+//! `/federation/outbox` (as our stand-in organisation on that instance) and ingests it.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path};
+use crate::routes::exchange::visible_records;
+use crate::AppState;
+use axum::extract::State;
+use chipwatch_store::partner::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// A record as it travels between instances.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FederatedRecord {
+    pub uid: String,
+    pub item: String,
+    pub metric: String,
+    #[schema(value_type = String)]
+    pub tlp: Tlp,
+    #[schema(value_type = String)]
+    pub distribution: Distribution,
+    pub provider: Option<String>,
+    pub site: Option<String>,
+    pub country: Option<String>,
+    pub value: Option<f64>,
+    pub unit: Option<String>,
+    pub period: Option<String>,
+    pub provenance: Option<String>,
+    /// `instance/uid` of the original record.
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    pub instance: String,
+    pub records: Vec<FederatedRecord>,
+}
+
+/// What `org` (a peer stand-in) may receive, narrowed for the trip.
+pub async fn outbox_for(s: &AppState, org: &Org, actor: &str) -> ApiResult<Batch> {
+    let views = visible_records(s, org, actor, None, None, false, true).await?;
+    let records = views
+        .into_iter()
+        .filter(|v| v.tlp != Tlp::Red)
+        .filter_map(|v| {
+            let d = v.distribution.narrowed_for_federation()?;
+            Some(FederatedRecord {
+                origin: format!("{}/{}", s.instance, v.uid),
+                uid: v.uid,
+                item: v.item,
+                metric: v.metric,
+                tlp: v.tlp,
+                distribution: d,
+                provider: v.provider,
+                site: v.site,
+                country: v.country,
+                value: v.value,
+                unit: v.unit,
+                period: v.period,
+                provenance: v.provenance,
+            })
+        })
+        .collect();
+    Ok(Batch { instance: s.instance.clone(), records })
+}
+
+/// Receiver-side check: the level a copy gets here, or a validation error.
+fn accept(r: &FederatedRecord) -> ApiResult<Distribution> {
+    if r.tlp == Tlp::Red {
+        return Err(ApiError::validation(format!("records: `{}` is TLP:RED and may not be federated", r.uid)));
+    }
+    // Re-narrow: a copy is at most community-wide here unless it was `all` at the source.
+    match r.distribution {
+        Distribution::All => Ok(Distribution::All),
+        Distribution::Community | Distribution::ConnectedCommunities => Ok(Distribution::Community),
+        d => Err(ApiError::validation(format!("records: `{}` has distribution {} which never leaves its instance", r.uid, d.as_str()))),
+    }
+}
+
+async fn ingest(s: &AppState, org: &Org, actor: &str, batch: Batch) -> ApiResult<Value> {
+    if batch.records.len() > 10_000 {
+        return Err(ApiError::validation("records: at most 10000 per batch"));
+    }
+    let mut recs = Vec::with_capacity(batch.records.len());
+    for r in batch.records {
+        let distribution = accept(&r)?;
+        recs.push(NewRecord {
+            uid: Some(r.uid),
+            item: r.item,
+            provider: r.provider,
+            site: r.site,
+            country: r.country,
+            metric: r.metric,
+            value: r.value,
+            unit: r.unit,
+            period: r.period,
+            provenance: r.provenance,
+            tlp: Some(r.tlp),
+            distribution: Some(distribution),
+            sharing_group_id: None,
+            origin: Some(r.origin),
+        });
+    }
+    let (inserted, updated, skipped) = s.store.ingest_federated(org, actor, recs).await?;
+    Ok(json!({"from": batch.instance, "inserted": inserted, "updated": updated, "skipped": skipped}))
+}
+
+fn require_peer(a: &Auth) -> ApiResult<&Principal> {
+    if a.0.org.kind == OrgKind::Peer {
+        Ok(&a.0)
+    } else {
+        Err(ApiError::forbidden("only federation peer organisations use this endpoint"))
+    }
+}
+
+/// Records this instance releases to the calling peer (peer organisations only).
+#[utoipa::path(get, path = "/api/v1/federation/outbox", tag = "federation",
+    responses((status = 200, description = "A batch of records", body = Batch)), security(("bearer" = [])))]
+pub async fn outbox(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Batch>> {
+    let p = require_peer(&a)?;
+    Ok(axum::Json(outbox_for(&s, &p.org, &p.actor()).await?))
+}
+
+/// Receive records pushed by a peer (peer organisations with the analyst role).
+#[utoipa::path(post, path = "/api/v1/federation/inbox", tag = "federation", request_body = Batch,
+    responses((status = 200, description = "Counts", body = Object)), security(("bearer" = [])))]
+pub async fn inbox(State(s): State<AppState>, a: Auth, Json(b): Json<Batch>) -> ApiResult<axum::Json<Value>> {
+    require_peer(&a)?;
+    let p = a.require(Role::Analyst)?;
+    Ok(axum::Json(ingest(&s, &p.org, &p.actor(), b).await?))
+}
+
+async fn peer(s: &AppState, name: &str) -> ApiResult<(Peer, Org)> {
+    let peer = s.store.peer_by_name(name).await?.ok_or_else(|| ApiError::not_found("peer"))?;
+    let org = s.store.org(peer.local_org_id).await?.ok_or_else(|| ApiError::not_found("peer"))?;
+    Ok((peer, org))
+}
+
+fn upstream(e: impl std::fmt::Display) -> ApiError {
+    tracing::warn!(error = %e, "federation peer call failed");
+    ApiError::new("upstream_failed", "the peer did not accept the request")
+}
+
+/// Push our outbox for a peer to it; returns the peer's counts.
+pub async fn push(s: &AppState, name: &str, actor: &str) -> ApiResult<Value> {
+    let (peer, org) = peer(s, name).await?;
+    let batch = outbox_for(s, &org, actor).await?;
+    let n = batch.records.len();
+    let resp = s
+        .http
+        .post(format!("{}/api/v1/federation/inbox", peer.base_url))
+        .bearer_auth(&peer.remote_token)
+        .json(&batch)
+        .send()
+        .await
+        .map_err(upstream)?;
+    if !resp.status().is_success() {
+        return Err(upstream(format!("peer {name} answered {}", resp.status())));
+    }
+    let counts: Value = resp.json().await.map_err(upstream)?;
+    s.store.audit(actor, "federation.push", &format!("peer:{}", peer.id), json!({"sent": n})).await?;
+    Ok(json!({"peer": name, "sent": n, "peer_counts": counts}))
+}
+
+/// Pull the peer's outbox for us and store it as records of the peer's stand-in org.
+pub async fn pull(s: &AppState, name: &str, actor: &str) -> ApiResult<Value> {
+    let (peer, org) = peer(s, name).await?;
+    let resp = s
+        .http
+        .get(format!("{}/api/v1/federation/outbox", peer.base_url))
+        .bearer_auth(&peer.remote_token)
+        .send()
+        .await
+        .map_err(upstream)?;
+    if !resp.status().is_success() {
+        return Err(upstream(format!("peer {name} answered {}", resp.status())));
+    }
+    let batch: Batch = resp.json().await.map_err(upstream)?;
+    ingest(s, &org, actor, batch).await
+}
+
+/// Push to a peer now (admin of a tenant organisation).
+#[utoipa::path(post, path = "/api/v1/federation/peers/{name}/push", tag = "federation",
+    params(("name" = String, Path, description = "Peer name")),
+    responses((status = 200, description = "Counts", body = Object), (status = 502, description = "Peer failed", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn push_route(State(s): State<AppState>, a: Auth, Path(name): Path<String>) -> ApiResult<axum::Json<Value>> {
+    a.require_local()?;
+    let p = a.require(Role::Admin)?;
+    Ok(axum::Json(push(&s, &name, &p.actor()).await?))
+}
+
+/// Pull from a peer now (admin of a tenant organisation).
+#[utoipa::path(post, path = "/api/v1/federation/peers/{name}/pull", tag = "federation",
+    params(("name" = String, Path, description = "Peer name")),
+    responses((status = 200, description = "Counts", body = Object), (status = 502, description = "Peer failed", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn pull_route(State(s): State<AppState>, a: Auth, Path(name): Path<String>) -> ApiResult<axum::Json<Value>> {
+    a.require_local()?;
+    let p = a.require(Role::Admin)?;
+    Ok(axum::Json(pull(&s, &name, &p.actor()).await?))
+}

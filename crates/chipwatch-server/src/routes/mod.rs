@@ -1,0 +1,12 @@
+//! Handlers, one module per area. Each handler carries its `#[utoipa::path]` annotation; the
+//! route table in `lib.rs` wires them.
+
+pub mod audit;
+pub mod controls;
+pub mod exchange;
+pub mod federation;
+pub mod model;
+pub mod monitor;
+pub mod requests;
+pub mod scenarios;
+pub mod system;

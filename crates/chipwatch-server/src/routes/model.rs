@@ -1,0 +1,304 @@
+//! Model endpoints: items, item detail, shares, providers, chokepoints, dependence, value share.
+//! The model is public reference data (ETO/CSET), readable by every authenticated caller; each
+//! answer is `{"provenance": {...}, "data": ...}` with `data` in the CLI's `--json` shape.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chipwatch_analysis::concentration::{self, ChokepointOptions};
+use chipwatch_model::{Basis, ItemKind, LookupError, ProviderType, StageKind, ValueChain};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Envelope of every model answer: the numbers and where they come from.
+pub fn envelope(vc: &ValueChain, data: impl Serialize) -> Value {
+    let m = &vc.model().meta;
+    json!({
+        "provenance": {"dataset": m.dataset, "vintage": m.vintage, "model": m.name, "licence": m.licence},
+        "data": data,
+    })
+}
+
+fn lookup_error(e: LookupError) -> ApiError {
+    match e {
+        LookupError::NotFound(_) => ApiError::not_found("item"),
+        other => ApiError::new("invalid_parameter", other.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ItemsQuery {
+    /// design_resource, tool, material, process, ...
+    pub kind: Option<String>,
+    /// design, fabrication, atp
+    pub stage: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ItemRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: ItemKind,
+    stage: Option<StageKind>,
+    market_size_usd: Option<f64>,
+    year: Option<i32>,
+}
+
+/// List items of the value chain.
+#[utoipa::path(get, path = "/api/v1/items", tag = "model", params(ItemsQuery),
+    responses((status = 200, description = "Items with provenance", body = Object)),
+    security(("bearer" = [])))]
+pub async fn list_items(State(s): State<AppState>, _a: Auth, Query(q): Query<ItemsQuery>) -> ApiResult<Json<Value>> {
+    let kind = match q.kind.as_deref() {
+        Some(k) => Some(ItemKind::parse(k).ok_or_else(|| ApiError::new("invalid_parameter", format!("kind: unknown item kind `{k}`")))?),
+        None => None,
+    };
+    let stage = match q.stage.as_deref() {
+        Some(k) => Some(StageKind::parse(k).ok_or_else(|| ApiError::new("invalid_parameter", format!("stage: unknown stage `{k}`")))?),
+        None => None,
+    };
+    let vc = &s.model;
+    let rows: Vec<ItemRow> = vc
+        .items()
+        .filter(|(_, it)| kind.is_none_or(|k| it.kind == k))
+        .filter(|(i, _)| stage.is_none_or(|st| vc.stages(*i).contains(&st)))
+        .map(|(i, it)| ItemRow {
+            id: &it.id,
+            name: &it.name,
+            kind: it.kind,
+            stage: vc.stage(i),
+            market_size_usd: it.market_size.as_ref().map(|m| m.usd),
+            year: it.market_size.as_ref().and_then(|m| m.year).or(it.year),
+        })
+        .collect();
+    Ok(Json(envelope(vc, rows)))
+}
+
+#[derive(Debug, Serialize)]
+struct ShareRow {
+    provider_id: String,
+    provider: String,
+    provider_type: ProviderType,
+    country: Option<String>,
+    share: Option<f64>,
+    year: Option<i32>,
+    source: Option<String>,
+    basis: Basis,
+}
+
+#[derive(Debug, Serialize)]
+struct Link {
+    id: String,
+    name: String,
+    kind: ItemKind,
+}
+
+fn share_rows(vc: &ValueChain, i: chipwatch_model::ItemIdx, all_years: bool) -> Vec<ShareRow> {
+    let shares: Vec<_> = if all_years { vc.all_shares(i).collect() } else { vc.latest_shares(i) };
+    let mut rows: Vec<ShareRow> = shares
+        .into_iter()
+        .filter_map(|s| {
+            let p = vc.provider_by_id(&s.provider)?;
+            Some(ShareRow {
+                provider_id: p.id.clone(),
+                provider: p.name.clone(),
+                provider_type: p.provider_type,
+                country: p.country.clone(),
+                share: s.share,
+                year: s.year,
+                source: s.source.as_deref().and_then(|id| vc.source_label(id)).map(str::to_string),
+                basis: s.basis,
+            })
+        })
+        .collect();
+    // Countries and buckets first, then firms; each by share descending, then name.
+    rows.sort_by(|a, b| {
+        (a.provider_type == ProviderType::Organisation)
+            .cmp(&(b.provider_type == ProviderType::Organisation))
+            .then_with(|| b.share.unwrap_or(-1.0).total_cmp(&a.share.unwrap_or(-1.0)))
+            .then_with(|| a.provider.cmp(&b.provider))
+    });
+    rows
+}
+
+/// One item: providers by country and firm, market size, inputs, uses, taxonomy.
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "model",
+    params(("id" = String, Path, description = "Item id, e.g. N20")),
+    responses((status = 200, description = "Item detail", body = Object), (status = 404, description = "No such item", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_item(State(s): State<AppState>, _a: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let vc = &s.model;
+    let i = vc.item_idx(&id).ok_or_else(|| ApiError::not_found("item"))?;
+    let it = vc.item(i);
+    let link = |j: &chipwatch_model::ItemIdx| {
+        let x = vc.item(*j);
+        Link { id: x.id.clone(), name: x.name.clone(), kind: x.kind }
+    };
+    let ms = it.market_size.as_ref();
+    let out = json!({
+        "id": it.id,
+        "name": it.name,
+        "kind": it.kind,
+        "stage": vc.stage(i),
+        "stages": vc.stages(i),
+        "market_size_usd": ms.map(|m| m.usd),
+        "market_size_year": ms.and_then(|m| m.year),
+        "market_size_qualifier": ms.and_then(|m| m.qualifier.clone()),
+        "market_size_source": ms.and_then(|m| m.source.as_deref()).and_then(|s| vc.source_label(s)),
+        "year": it.year,
+        "is_type_of": vc.parents(i).iter().map(link).collect::<Vec<_>>(),
+        "variants": vc.children(i).iter().map(link).collect::<Vec<_>>(),
+        "shares": share_rows(vc, i, false),
+        "inputs": vc.inputs(i).iter().map(link).collect::<Vec<_>>(),
+        "used_by": vc.feeds(i).iter().map(link).collect::<Vec<_>>(),
+        "dataset": vc.model().meta.dataset,
+        "vintage": vc.model().meta.vintage,
+    });
+    Ok(Json(envelope(vc, out)))
+}
+
+/// All provision shares of an item, every year.
+#[utoipa::path(get, path = "/api/v1/items/{id}/shares", tag = "model",
+    params(("id" = String, Path, description = "Item id")),
+    responses((status = 200, description = "Shares", body = Object), (status = 404, description = "No such item", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn item_shares(State(s): State<AppState>, _a: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let vc = &s.model;
+    let i = vc.item_idx(&id).ok_or_else(|| ApiError::not_found("item"))?;
+    Ok(Json(envelope(vc, share_rows(vc, i, true))))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersQuery {
+    /// country, organisation or bucket
+    #[serde(rename = "type")]
+    pub provider_type: Option<String>,
+}
+
+/// List providers (countries, firms, buckets).
+#[utoipa::path(get, path = "/api/v1/providers", tag = "model", params(ProvidersQuery),
+    responses((status = 200, description = "Providers", body = Object)), security(("bearer" = [])))]
+pub async fn list_providers(State(s): State<AppState>, _a: Auth, Query(q): Query<ProvidersQuery>) -> ApiResult<Json<Value>> {
+    let vc = &s.model;
+    if let Some(t) = q.provider_type.as_deref() {
+        if !["country", "organisation", "bucket"].contains(&t) {
+            return Err(ApiError::new("invalid_parameter", format!("type: unknown provider type `{t}`")));
+        }
+    }
+    let rows: Vec<Value> = vc
+        .providers()
+        .filter(|(_, p)| q.provider_type.as_deref().is_none_or(|t| p.provider_type.as_str() == t))
+        .map(|(_, p)| json!({"id": p.id, "name": p.name, "type": p.provider_type, "country": p.country}))
+        .collect();
+    Ok(Json(envelope(vc, rows)))
+}
+
+/// One provider and the items it provides.
+#[utoipa::path(get, path = "/api/v1/providers/{id}", tag = "model",
+    params(("id" = String, Path, description = "Provider id, e.g. NLD or an organisation id")),
+    responses((status = 200, description = "Provider", body = Object), (status = 404, description = "No such provider", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_provider(State(s): State<AppState>, _a: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let vc = &s.model;
+    let p = vc.provider_by_id(&id).ok_or_else(|| ApiError::not_found("provider"))?;
+    let provides: Vec<Value> = vc
+        .items()
+        .flat_map(|(i, it)| {
+            vc.latest_shares(i)
+                .into_iter()
+                .filter(|sh| sh.provider == p.id)
+                .map(|sh| json!({"item_id": it.id, "name": it.name, "share": sh.share, "year": sh.year, "basis": sh.basis}))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    Ok(Json(envelope(vc, json!({"id": p.id, "name": p.name, "type": p.provider_type, "country": p.country, "aliases": p.aliases, "provides": provides}))))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChokepointsQuery {
+    /// Single-point-of-failure threshold in percent (default 65).
+    pub threshold: Option<f64>,
+    /// hq or location
+    pub basis: Option<String>,
+    /// Only single points of failure.
+    pub spof_only: Option<bool>,
+}
+
+/// Chokepoint report computed once at start-up for the default options.
+pub fn default_chokepoints(vc: &ValueChain) -> Vec<u8> {
+    let rows = concentration::chokepoints(vc, ChokepointOptions::default());
+    serde_json::to_vec(&envelope(vc, rows)).unwrap_or_default()
+}
+
+/// Concentration per item: HHI, CR1, CR3, countries to 75%, single points of failure.
+#[utoipa::path(get, path = "/api/v1/chokepoints", tag = "model", params(ChokepointsQuery),
+    responses((status = 200, description = "Chokepoints, HHI descending", body = Object)), security(("bearer" = [])))]
+pub async fn chokepoints(State(s): State<AppState>, _a: Auth, Query(q): Query<ChokepointsQuery>) -> ApiResult<Response> {
+    if q.threshold.is_none() && q.basis.is_none() && !q.spof_only.unwrap_or(false) {
+        return Ok(([(CONTENT_TYPE, "application/json")], s.cache.chokepoints.clone()).into_response());
+    }
+    let threshold = q.threshold.unwrap_or(concentration::DEFAULT_SPOF_THRESHOLD);
+    if !(0.0..=100.0).contains(&threshold) {
+        return Err(ApiError::new("invalid_parameter", "threshold: a percentage between 0 and 100"));
+    }
+    let basis = match q.basis.as_deref() {
+        Some(b) => Some(Basis::parse(b).ok_or_else(|| ApiError::new("invalid_parameter", format!("basis: unknown basis `{b}` (hq, location)")))?),
+        None => None,
+    };
+    let rows: Vec<_> = concentration::chokepoints(&s.model, ChokepointOptions { threshold, basis })
+        .into_iter()
+        .filter(|r| !q.spof_only.unwrap_or(false) || r.single_point_of_failure)
+        .collect();
+    Ok(Json(envelope(&s.model, rows)).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DependenceQuery {
+    /// Consumer country, ISO alpha-3 (e.g. KOR).
+    pub consumer: String,
+    /// Supplier country, ISO alpha-3 (e.g. NLD).
+    pub supplier: String,
+    /// Minimum supplier share in percent (default 50).
+    pub min_share: Option<f64>,
+}
+
+/// Items a consumer country gets mainly from a supplier country.
+#[utoipa::path(get, path = "/api/v1/dependence", tag = "model", params(DependenceQuery),
+    responses((status = 200, description = "Dependence rows", body = Object)), security(("bearer" = [])))]
+pub async fn dependence(State(s): State<AppState>, _a: Auth, Query(q): Query<DependenceQuery>) -> ApiResult<Json<Value>> {
+    let min = q.min_share.unwrap_or(50.0);
+    if !(0.0..=100.0).contains(&min) {
+        return Err(ApiError::new("invalid_parameter", "min_share: a percentage between 0 and 100"));
+    }
+    let rows = concentration::dependence(&s.model, &q.consumer, &q.supplier, min)
+        .map_err(|e| ApiError::new("invalid_parameter", e.to_string()))?;
+    Ok(Json(envelope(&s.model, rows)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ValueShareQuery {
+    /// Comma-separated item ids or names.
+    pub items: String,
+}
+
+/// Value-weighted country shares over a set of items.
+#[utoipa::path(get, path = "/api/v1/value-share", tag = "model", params(ValueShareQuery),
+    responses((status = 200, description = "Weighted shares", body = Object)), security(("bearer" = [])))]
+pub async fn value_share(State(s): State<AppState>, _a: Auth, Query(q): Query<ValueShareQuery>) -> ApiResult<Json<Value>> {
+    let items: Vec<String> = q.items.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+    let v = concentration::value_share(&s.model, &items).map_err(|e| match e {
+        concentration::AnalysisError::Lookup(l) => lookup_error(l),
+        other => ApiError::new("invalid_parameter", other.to_string()),
+    })?;
+    Ok(Json(envelope(&s.model, v)))
+}

@@ -1,0 +1,124 @@
+//! Early-warning monitor endpoints: detected events and raised alerts (instance-wide: they come
+//! from public news) and watchlists, which belong to an organisation.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chipwatch_store::monitor::EventFilter;
+use chipwatch_store::partner::Role;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Only events at or after this ISO date / date-time.
+    pub since: Option<String>,
+    /// Event type, e.g. export_control, factory_fire.
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    /// Only events judged supply-chain relevant.
+    pub relevant_only: Option<bool>,
+    /// At most this many (default 100, max 1000).
+    pub limit: Option<i64>,
+}
+
+fn parse_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// Detected supply-chain events, newest first.
+#[utoipa::path(get, path = "/api/v1/monitor/events", tag = "monitor", params(EventsQuery),
+    responses((status = 200, description = "Events", body = Object)), security(("bearer" = [])))]
+pub async fn events(State(s): State<AppState>, a: Auth, Query(q): Query<EventsQuery>) -> ApiResult<axum::Json<Value>> {
+    a.require_local()?;
+    let since = match &q.since {
+        Some(d) => Some(chipwatch_store::time::parse(d).ok_or_else(|| ApiError::new("invalid_parameter", format!("since: `{d}` is not an ISO date")))?),
+        None => None,
+    };
+    let rows = s
+        .store
+        .monitor_events(&EventFilter {
+            since,
+            event_type: q.event_type,
+            relevant_only: q.relevant_only.unwrap_or(false),
+            limit: Some(q.limit.unwrap_or(100).clamp(1, 1000)),
+        })
+        .await?;
+    let out: Vec<Value> = rows
+        .iter()
+        .map(|e| json!({
+            "id": e.id, "event_time": e.event_time, "ingested_at": e.ingested_at, "event_type": e.event_type,
+            "relevant": e.relevant, "cluster_id": e.cluster_id, "severity": e.severity, "title": e.title,
+            "url": e.url, "event": parse_json(&e.record),
+        }))
+        .collect();
+    Ok(axum::Json(json!({"events": out})))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsQuery {
+    /// At most this many (default 100, max 1000).
+    pub limit: Option<i64>,
+}
+
+/// Raised alerts, newest first.
+#[utoipa::path(get, path = "/api/v1/monitor/alerts", tag = "monitor", params(AlertsQuery),
+    responses((status = 200, description = "Alerts", body = Object)), security(("bearer" = [])))]
+pub async fn alerts(State(s): State<AppState>, a: Auth, Query(q): Query<AlertsQuery>) -> ApiResult<axum::Json<Value>> {
+    a.require_local()?;
+    let rows = s.store.monitor_recent_alerts(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let out: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({"id": r.id, "article_id": r.article_id, "watch": r.watch, "created_at": r.created_at,
+                        "delivered_at": r.delivered_at, "alert": parse_json(&r.payload)}))
+        .collect();
+    Ok(axum::Json(json!({"alerts": out})))
+}
+
+/// Watchlists of the caller's organisation.
+#[utoipa::path(get, path = "/api/v1/monitor/watchlists", tag = "monitor",
+    responses((status = 200, description = "Watchlists", body = Object)), security(("bearer" = [])))]
+pub async fn list_watchlists(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Value>> {
+    let p = a.require_local()?;
+    Ok(axum::Json(json!({"watchlists": s.store.watchlists_of(p.org.id).await?})))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WatchlistBody {
+    pub name: String,
+    /// The watchlist in the monitor's TOML format (docs/monitor.md); checked against the model.
+    pub config: String,
+}
+
+/// Save a watchlist (analyst); it is validated against the model first.
+#[utoipa::path(post, path = "/api/v1/monitor/watchlists", tag = "monitor", request_body = WatchlistBody,
+    responses((status = 201, description = "Saved", body = Object), (status = 422, description = "Invalid watchlist", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn save_watchlist(State(s): State<AppState>, a: Auth, Json(b): Json<WatchlistBody>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    a.require_local()?;
+    let p = a.require(Role::Analyst)?;
+    if b.config.len() > 256 * 1024 {
+        return Err(ApiError::validation("config: at most 256 KiB"));
+    }
+    chipwatch_monitor::alert::Watchlist::from_toml_str(&b.config, "config", &s.model)
+        .map_err(|e| ApiError::validation(e.to_string()))?;
+    let w = s.store.save_watchlist(p, &b.name, &b.config).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!(w))))
+}
+
+/// One watchlist of the caller's organisation.
+#[utoipa::path(get, path = "/api/v1/monitor/watchlists/{id}", tag = "monitor",
+    params(("id" = i64, Path, description = "Watchlist id")),
+    responses((status = 200, description = "Watchlist", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_watchlist(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+    let p = a.require_local()?;
+    let w = s.store.watchlist(p.org.id, id).await?.ok_or_else(|| ApiError::not_found("watchlist"))?;
+    Ok(axum::Json(json!(w)))
+}

@@ -1,0 +1,106 @@
+//! Scenario endpoints over `chipwatch_analysis::scenario`: run one ad hoc, save one for the
+//! organisation, list, fetch, run a saved one and fetch its stored result. Runs are CPU-bound
+//! and go to the blocking pool so they never stall the request workers.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chipwatch_analysis::scenario::{self, Scenario, ScenarioError};
+use chipwatch_store::partner::Role;
+use serde_json::{json, Value};
+
+fn scenario_error(e: ScenarioError) -> ApiError {
+    match e {
+        ScenarioError::Field { .. } | ScenarioError::Parse { .. } => ApiError::validation(e.to_string()),
+        // The model cannot carry this scenario: a server-side condition, not the caller's.
+        other => ApiError::internal(&other),
+    }
+}
+
+/// Run a scenario on the server's model.
+pub async fn run_scenario(s: &AppState, sc: Scenario) -> ApiResult<Value> {
+    sc.validate().map_err(scenario_error)?;
+    let model = s.model.clone();
+    let result = tokio::task::spawn_blocking(move || scenario::run(&model, &sc))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(scenario_error)?;
+    serde_json::to_value(&result).map_err(|e| ApiError::internal(&e))
+}
+
+/// Run a scenario (body: the scenario as JSON, same fields as the TOML file) without saving it.
+#[utoipa::path(post, path = "/api/v1/scenarios/run", tag = "scenarios", request_body = Object,
+    responses((status = 200, description = "Scenario result", body = Object), (status = 422, description = "Invalid scenario", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run_adhoc(State(s): State<AppState>, a: Auth, Json(sc): Json<Scenario>) -> ApiResult<axum::Json<Value>> {
+    a.require_local()?;
+    Ok(axum::Json(run_scenario(&s, sc).await?))
+}
+
+/// Save a scenario for the caller's organisation (analyst).
+#[utoipa::path(post, path = "/api/v1/scenarios", tag = "scenarios", request_body = Object,
+    responses((status = 201, description = "Saved", body = Object), (status = 422, description = "Invalid scenario", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn save(State(s): State<AppState>, a: Auth, Json(sc): Json<Scenario>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    a.require_local()?;
+    let p = a.require(Role::Analyst)?;
+    sc.validate().map_err(scenario_error)?;
+    let spec = serde_json::to_value(&sc).map_err(|e| ApiError::internal(&e))?;
+    let saved = s.store.save_scenario(p, &sc.name, &spec).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"id": saved.id, "name": saved.name, "created_at": saved.created_at}))))
+}
+
+/// Saved scenarios of the caller's organisation.
+#[utoipa::path(get, path = "/api/v1/scenarios", tag = "scenarios",
+    responses((status = 200, description = "Scenarios", body = Object)), security(("bearer" = [])))]
+pub async fn list(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Value>> {
+    let p = a.require_local()?;
+    let list: Vec<Value> = s
+        .store
+        .scenarios_of(p.org.id)
+        .await?
+        .into_iter()
+        .map(|x| json!({"id": x.id, "name": x.name, "created_at": x.created_at, "run_at": x.run_at, "has_result": x.result.is_some()}))
+        .collect();
+    Ok(axum::Json(json!({"scenarios": list})))
+}
+
+/// One saved scenario.
+#[utoipa::path(get, path = "/api/v1/scenarios/{id}", tag = "scenarios",
+    params(("id" = i64, Path, description = "Scenario id")),
+    responses((status = 200, description = "Scenario", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+    let p = a.require_local()?;
+    let x = s.store.scenario(p.org.id, id).await?.ok_or_else(|| ApiError::not_found("scenario"))?;
+    Ok(axum::Json(json!({"id": x.id, "name": x.name, "scenario": x.spec, "created_at": x.created_at, "run_at": x.run_at})))
+}
+
+/// Run a saved scenario and store its result (analyst).
+#[utoipa::path(post, path = "/api/v1/scenarios/{id}/run", tag = "scenarios",
+    params(("id" = i64, Path, description = "Scenario id")),
+    responses((status = 200, description = "Scenario result", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run_saved(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+    let p = a.require_local()?;
+    let x = s.store.scenario(p.org.id, id).await?.ok_or_else(|| ApiError::not_found("scenario"))?;
+    let p = a.require(Role::Analyst)?;
+    let sc: Scenario = serde_json::from_value(x.spec).map_err(|e| ApiError::internal(&e))?;
+    let result = run_scenario(&s, sc).await?;
+    s.store.set_scenario_result(p, id, &result).await?;
+    Ok(axum::Json(result))
+}
+
+/// The stored result of a saved scenario's last run.
+#[utoipa::path(get, path = "/api/v1/scenarios/{id}/result", tag = "scenarios",
+    params(("id" = i64, Path, description = "Scenario id")),
+    responses((status = 200, description = "Scenario result", body = Object), (status = 404, description = "Missing, not yours, or never run", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn result(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+    let p = a.require_local()?;
+    let x = s.store.scenario(p.org.id, id).await?.ok_or_else(|| ApiError::not_found("scenario"))?;
+    x.result.map(axum::Json).ok_or_else(|| ApiError::not_found("scenario result"))
+}

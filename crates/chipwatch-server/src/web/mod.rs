@@ -1,0 +1,437 @@
+//! The web dashboard: server-rendered HTML over the same state as the API, with no scripts and
+//! no front-end build. Pages: overview (value chain, chokepoints, who supplies what), item,
+//! scenario builder, licence check / screening / measure impact, monitor, partner exchange, and
+//! login. Charts are the SVG functions of `chipwatch-report`, shared with the HTML reports.
+//! The two assets (CSS, favicon) are vendored under `assets/` and embedded with `include_str!`,
+//! so the dashboard works without external network.
+//!
+//! Sessions: signing in takes an API token (issued by `chipwatch admin token create` or
+//! `POST /api/v1/tokens`), checks it through [`auth::resolve_principal`] and mints a separate
+//! short-lived session token for the same user, stored in the [`auth::SESSION_COOKIE`]
+//! (HttpOnly, SameSite=Strict); the API token itself never goes into the browser's cookie jar.
+//! Signing out revokes the session token. Model pages are public reference data; pages with
+//! partner data need a session and show only what the API would show the same user (they call
+//! the same handlers), with the same audit entries.
+
+mod controls;
+mod model;
+mod monitor;
+mod partner;
+mod scenario;
+#[cfg(test)]
+mod tests;
+
+use crate::auth;
+use crate::AppState;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION, ORIGIN, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chipwatch_report::svg::escape;
+use chipwatch_store::partner::{OrgKind, Principal};
+use std::fmt::Write;
+
+const CSS: &str = include_str!("../../assets/dashboard.css");
+const FAVICON: &str = include_str!("../../assets/favicon.svg");
+/// Lifetime of a dashboard session (a working day).
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+/// Label of the tokens minted for dashboard sessions.
+pub const SESSION_LABEL: &str = "dashboard session";
+
+/// The dashboard's routes, merged into [`crate::app`].
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(model::overview))
+        .route("/item/{id}", get(model::item))
+        .route("/scenario", get(scenario::page))
+        .route("/scenario/save", post(scenario::save))
+        .route("/scenario/report", get(scenario::report))
+        .route("/licence", get(controls::licence))
+        .route("/screening", get(controls::screening))
+        .route("/measures", get(controls::measures))
+        .route("/monitor", get(monitor::page))
+        .route("/partner", get(partner::page))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/static/dashboard.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route("/static/favicon.svg", get(|| async { asset("image/svg+xml", FAVICON) }))
+}
+
+fn asset(ct: &'static str, body: &'static str) -> Response {
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static(ct)), (CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))],
+        body,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters (query strings and form bodies)
+
+/// Decoded `name=value` pairs of a query string or an `application/x-www-form-urlencoded` body.
+#[derive(Debug, Clone, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(text: &str) -> Params {
+        // serde_urlencoded never fails on a Vec of string pairs except for invalid UTF-8 after
+        // percent-decoding; such a request is treated as having no parameters.
+        Params(serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default())
+    }
+    pub fn from_query(q: &RawQuery) -> Params {
+        q.0.as_deref().map(Params::parse).unwrap_or_default()
+    }
+    /// The first non-blank value of `name`, trimmed.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .find(|v| !v.is_empty())
+    }
+    /// Every non-blank value of `name` (repeated fields, multi-selects, comma lists).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+/// Percent-encode for a query string value.
+pub fn url_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)]).map(|x| x[2..].to_string()).unwrap_or_default()
+}
+
+/// A query string from pairs, blanks dropped.
+pub fn query_string(pairs: &[(String, String)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+/// The signed-in user of a browser request, if any. Only tenant users (not federation peers)
+/// can use the dashboard.
+pub async fn session(s: &AppState, headers: &HeaderMap) -> Option<Principal> {
+    // No credential at all is the common case for public pages: answer without a lookup (and
+    // without logging an authentication failure for every anonymous page view).
+    auth::credential(headers)?;
+    auth::resolve_principal(&s.store, headers)
+        .await
+        .ok()
+        .filter(|p| p.org.kind == OrgKind::Local)
+}
+
+/// Cross-site request check for state-changing forms: a browser always sends `Origin` with a
+/// POST; it must name this host. (The session cookie is SameSite=Strict besides.)
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let Some(host) = headers.get(HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    origin == format!("http://{host}") || origin == format!("https://{host}")
+}
+
+/// Only local paths are accepted as a post-login target (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control) => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+async fn login_form(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) -> Response {
+    let p = Params::from_query(&q);
+    let who = session(&s, &headers).await;
+    login_page(who.as_ref(), &safe_next(p.get("next")), None, StatusCode::OK)
+}
+
+fn login_page(who: Option<&Principal>, next: &str, error: Option<&str>, status: StatusCode) -> Response {
+    let mut b = String::new();
+    if let Some(p) = who {
+        let _ = write!(
+            b,
+            "<p class=\"notice\">You are signed in as <b>{}</b> of <b>{}</b>. Signing in again replaces this session.</p>",
+            escape(&p.user_name),
+            escape(&p.org.name)
+        );
+    }
+    if let Some(e) = error {
+        let _ = write!(b, "<div class=\"error\" role=\"alert\" id=\"login-error\">{}</div>", escape(e));
+    }
+    let _ = write!(
+        b,
+        r#"<form class="panel narrow" method="post" action="/login">
+<p>Sign in with an API token of your user. An administrator issues one with
+<code>chipwatch admin token create --org ORG --user NAME</code> (or <code>POST /api/v1/tokens</code>).
+The dashboard keeps its own session token, valid for 8 hours; your API token is not stored in the browser.</p>
+<div class="fields"><div><label for="token">API token</label>
+<input type="password" id="token" name="token" autocomplete="current-password" required size="48" spellcheck="false"{inv}></div>
+<input type="hidden" name="next" value="{next}"><div><button type="submit">Sign in</button></div></div></form>"#,
+        next = escape(next),
+        inv = if error.is_some() { r#" aria-invalid="true" aria-describedby="login-error""# } else { "" }
+    );
+    page_response(status, "Sign in", Nav::Login, who, &b)
+}
+
+/// Token secrets are `cw_` plus hex; anything else never reaches a header.
+fn cookie_safe(secret: &str) -> bool {
+    !secret.is_empty() && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+async fn login(State(s): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    if !same_origin(&headers) {
+        return error_page(StatusCode::FORBIDDEN, "Cross-site form", "This form must be sent from the dashboard itself.", None);
+    }
+    let f = Params::parse(&body);
+    let next = safe_next(f.get("next"));
+    let token = f.get("token").unwrap_or("");
+    let mut h = HeaderMap::new();
+    let principal = match HeaderValue::from_str(&format!("Bearer {token}")) {
+        Ok(v) if cookie_safe(token) => {
+            h.insert(axum::http::header::AUTHORIZATION, v);
+            auth::resolve_principal(&s.store, &h).await.ok()
+        }
+        _ => None,
+    };
+    let Some(p) = principal.filter(|p| p.org.kind == OrgKind::Local) else {
+        return login_page(None, &next, Some("Unknown, revoked or expired token."), StatusCode::UNAUTHORIZED);
+    };
+    let secret = auth::new_token_secret();
+    let expires = chipwatch_store::time::now() + SESSION_SECONDS;
+    if let Err(e) = s.store.create_token(p.user_id, &secret, SESSION_LABEL, Some(expires), &p.actor()).await {
+        tracing::error!(error = %e, "cannot create a dashboard session");
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "Cannot sign in", "The session could not be stored; see the server log.", None);
+    }
+    tracing::info!(actor = %p.actor(), "dashboard sign-in");
+    let cookie = format!("{}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}", auth::SESSION_COOKIE);
+    redirect_with_cookie(&next, &cookie)
+}
+
+async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return error_page(StatusCode::FORBIDDEN, "Cross-site form", "This form must be sent from the dashboard itself.", None);
+    }
+    if let Some(p) = session(&s, &headers).await {
+        // Revoke only tokens minted for the dashboard: a user who put an API token into the
+        // cookie by hand keeps it.
+        let is_session = s
+            .store
+            .tokens_of_org(p.org.id)
+            .await
+            .map(|ts| ts.iter().any(|t| t.id == p.token_id && t.label == SESSION_LABEL))
+            .unwrap_or(false);
+        if is_session {
+            if let Err(e) = s.store.revoke_token(p.org.id, p.token_id, &p.actor()).await {
+                tracing::error!(error = %e, "cannot revoke a dashboard session");
+            }
+        }
+    }
+    let cookie = format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", auth::SESSION_COOKIE);
+    redirect_with_cookie("/", &cookie)
+}
+
+fn redirect_with_cookie(to: &str, cookie: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let (Ok(l), Ok(c)) = (HeaderValue::from_str(to), HeaderValue::from_str(cookie)) {
+        r.headers_mut().insert(LOCATION, l);
+        r.headers_mut().insert(SET_COOKIE, c);
+    }
+    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// 303 to the login page, coming back to `path` afterwards.
+pub fn to_login(path: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(l) = HeaderValue::from_str(&format!("/login?next={}", url_encode(path))) {
+        r.headers_mut().insert(LOCATION, l);
+    }
+    r
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+
+/// Which navigation entry a page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Scenario,
+    Licence,
+    Screening,
+    Measures,
+    Monitor,
+    Partner,
+    Login,
+}
+
+const NAV: &[(Nav, &str, &str)] = &[
+    (Nav::Overview, "/", "Overview"),
+    (Nav::Scenario, "/scenario", "Scenarios"),
+    (Nav::Licence, "/licence", "Licence check"),
+    (Nav::Screening, "/screening", "Screening"),
+    (Nav::Measures, "/measures", "Measure impact"),
+    (Nav::Monitor, "/monitor", "Monitor"),
+    (Nav::Partner, "/partner", "Partner exchange"),
+];
+
+/// A whole HTML page around `body` (which must already be escaped HTML).
+pub fn render(title: &str, nav: Nav, who: Option<&Principal>, body: &str) -> String {
+    let mut h = String::with_capacity(body.len() + 4096);
+    let _ = write!(
+        h,
+        r##"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{t} · chipwatch</title><link rel="stylesheet" href="/static/dashboard.css"><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"></head><body><a class="skip" href="#main">Skip to main content</a><header class="top"><a class="brand" href="/">chipwatch</a><nav aria-label="Main"><ul>"##,
+        t = escape(title)
+    );
+    for (n, href, label) in NAV {
+        let cur = if *n == nav { r#" aria-current="page""# } else { "" };
+        let _ = write!(h, r#"<li><a href="{href}"{cur}>{label}</a></li>"#);
+    }
+    h.push_str(r#"</ul></nav><div class="who">"#);
+    match who {
+        Some(p) => {
+            let _ = write!(
+                h,
+                r#"<span>Signed in: <b>{}</b> ({}) · {}</span><form method="post" action="/logout"><button type="submit">Sign out</button></form>"#,
+                escape(&p.user_name),
+                p.role.as_str(),
+                escape(&p.org.name)
+            );
+        }
+        None => h.push_str(r#"<a href="/login">Sign in</a>"#),
+    }
+    let _ = write!(
+        h,
+        r#"</div></header><main id="main" tabindex="-1"><h1>{t}</h1>{body}</main><footer>chipwatch · semiconductor supply-chain resilience and export-control intelligence · <a href="/api/v1/openapi.json">API</a> · numbers carry their dataset, vintage and source on each page</footer></body></html>"#,
+        t = escape(title)
+    );
+    h
+}
+
+/// A page as a response with the dashboard's security headers.
+pub fn page_response(status: StatusCode, title: &str, nav: Nav, who: Option<&Principal>, body: &str) -> Response {
+    let mut r = (status, render(title, nav, who, body)).into_response();
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    // No scripts at all; styles and images only from this server (SVG is inline).
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // Pages may show partner data or per-user content: never cached by the browser or proxies.
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// An error page (status, heading, explanation).
+pub fn error_page(status: StatusCode, title: &str, message: &str, who: Option<&Principal>) -> Response {
+    let body = format!("<div class=\"error\" role=\"alert\"><p>{}</p></div><p><a href=\"/\">Back to the overview</a></p>", escape(message));
+    page_response(status, title, Nav::Overview, who, &body)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small formatting helpers shared by the pages
+
+/// `$12.3B` style money.
+pub fn money(usd: f64) -> String {
+    let a = usd.abs();
+    if a >= 1e9 {
+        format!("${:.1}B", usd / 1e9)
+    } else if a >= 1e6 {
+        format!("${:.1}M", usd / 1e6)
+    } else if a >= 1e3 {
+        format!("${:.0}k", usd / 1e3)
+    } else {
+        format!("${usd:.0}")
+    }
+}
+
+/// Thousands separators for an integer-valued figure (HHI).
+pub fn thousands(v: f64) -> String {
+    let n = v.round() as i64;
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// `<option>`s for a select, marking the selected values.
+pub fn options(choices: &[(String, String)], selected: &[String]) -> String {
+    let mut s = String::new();
+    for (v, label) in choices {
+        let sel = if selected.iter().any(|x| x == v) { " selected" } else { "" };
+        let _ = write!(s, r#"<option value="{}"{sel}>{}</option>"#, escape(v), escape(label));
+    }
+    s
+}
+
+/// The provenance line of the model: dataset, vintage, licence, attribution.
+pub fn model_provenance(vc: &chipwatch_model::ValueChain) -> String {
+    let m = &vc.model().meta;
+    format!(
+        "<p class=\"prov\">Source: {} ({}), vintage {}. {}{}</p>",
+        escape(&m.dataset),
+        escape(&m.name),
+        escape(&m.vintage),
+        if m.attribution.is_empty() { String::new() } else { format!("Attribution: {}. ", escape(&m.attribution)) },
+        if m.licence.is_empty() { String::new() } else { format!("Licence: {}.", escape(&m.licence)) }
+    )
+}
+
+/// `NLD` or `NLD Netherlands`: the model may name a country by its code only.
+pub fn country_label(code: &str, name: &str) -> String {
+    if name.is_empty() || name == code {
+        code.to_string()
+    } else {
+        format!("{code} {name}")
+    }
+}
+
+/// Escaped, comma-separated list.
+pub fn esc_list(v: &[String]) -> String {
+    escape(&v.join(", "))
+}
+
+/// Link to an item page, `id name`.
+pub fn item_link(vc: &chipwatch_model::ValueChain, id: &str) -> String {
+    match vc.item_idx(id) {
+        Some(i) => format!(
+            r#"<a href="/item/{}">{} {}</a>"#,
+            url_encode(id),
+            escape(id),
+            escape(&vc.item(i).name)
+        ),
+        None => escape(id),
+    }
+}

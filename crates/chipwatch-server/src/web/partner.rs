@@ -1,0 +1,277 @@
+//! Partner exchange page, for the signed-in organisation only: its own records, the records and
+//! country aggregates partners' agreements release to it, the agreements it granted or received,
+//! information requests with their deadlines (and records attached to answered ones), and the
+//! audit trail of its users. Everything goes through the same functions as the API
+//! (`routes::exchange`, `routes::requests`, the store's policy), so the page can show exactly
+//! what the API would show this user, and each release of partner data is audited the same way.
+
+use super::{esc_list, page_response, session, to_login, Nav};
+use crate::auth::Auth;
+use crate::extract::{Path, Query};
+use crate::routes::{exchange, requests};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chipwatch_report::svg::escape;
+use chipwatch_store::audit;
+use chipwatch_store::partner::policy::{self, RecordView};
+use chipwatch_store::partner::{Principal, RequestStatus, Role};
+use chipwatch_store::time;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt::Write;
+
+/// Audit entries shown (newest).
+const AUDIT_SHOWN: usize = 40;
+
+fn records_table(vc: &chipwatch_model::ValueChain, caption: &str, recs: &[RecordView], orgs: &HashMap<i64, String>, own: bool) -> String {
+    if recs.is_empty() {
+        return format!("<p class=\"muted\">{}: none.</p>", escape(caption));
+    }
+    let mut b = format!(
+        r#"<table><caption>{}</caption><thead><tr><th scope="col">Id</th>{}<th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Provider / site</th><th scope="col">Country</th><th scope="col" class="n">Value</th><th scope="col">Unit</th><th scope="col">Period</th><th scope="col">Provenance</th><th scope="col">TLP</th><th scope="col">Distribution</th></tr></thead><tbody>"#,
+        escape(caption),
+        if own { "" } else { r#"<th scope="col">Owner</th>"# }
+    );
+    let masked = "<span class=\"muted\" title=\"not released by the agreement\">&mdash;</span>";
+    for r in recs {
+        let opt = |v: &Option<String>| v.as_deref().map_or_else(|| masked.to_string(), escape);
+        let _ = write!(
+            b,
+            r#"<tr><td>{}</td>{}<td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            r.id,
+            if own { String::new() } else { format!("<td>{}</td>", escape(orgs.get(&r.owner_org_id).map_or("?", String::as_str))) },
+            super::item_link(vc, &r.item),
+            escape(&r.metric),
+            opt(&r.provider),
+            r.site.as_deref().map(|s| format!(" / {}", escape(s))).unwrap_or_default(),
+            opt(&r.country),
+            r.value.map_or_else(|| masked.to_string(), |v| format!("{v}")),
+            opt(&r.unit),
+            opt(&r.period),
+            opt(&r.provenance),
+            escape(r.tlp.as_str()),
+            escape(r.distribution.as_str())
+        );
+    }
+    b.push_str("</tbody></table>");
+    b
+}
+
+fn list(v: &[String]) -> String {
+    if v.iter().any(|x| x == "*") {
+        "all".to_string()
+    } else {
+        esc_list(v)
+    }
+}
+
+/// GET /partner
+pub async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(p) = session(&s, &headers).await else { return to_login("/partner") };
+    match body(&s, &p).await {
+        Ok(b) => page_response(StatusCode::OK, &format!("Partner exchange: {}", p.org.name), Nav::Partner, Some(&p), &b),
+        Err(e) => {
+            tracing::error!(code = e.code, message = %e.message, "partner page failed");
+            super::error_page(e.status(), "Partner exchange", &e.message, Some(&p))
+        }
+    }
+}
+
+async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
+    let now = time::now();
+    let orgs: HashMap<i64, String> = s.store.orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
+    let org_name = |id: i64| escape(orgs.get(&id).map_or("?", String::as_str));
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        r#"<p class="lead">Critical-item data your organisation publishes and what partners share with it under sharing agreements and information requests. You see exactly what the agreements allow; fields an agreement does not release show as &mdash;.</p><dl class="kv"><dt>Organisation</dt><dd>{}</dd><dt>User</dt><dd>{} ({})</dd></dl>"#,
+        escape(&p.org.name),
+        escape(&p.user_name),
+        p.role.as_str()
+    );
+    b.push_str(r##"<nav aria-label="On this page" class="noprint"><p><a href="#own">Own records</a> · <a href="#shared">Shared with you</a> · <a href="#agreements">Agreements</a> · <a href="#requests">Information requests</a> · <a href="#audit">Audit trail</a></p></nav>"##);
+
+    let own = exchange::visible_records(s, &p.org, &p.actor(), None, None, true, false).await?;
+    let shared = exchange::visible_records(s, &p.org, &p.actor(), None, None, false, true).await?;
+    let _ = write!(b, r#"<h2 id="own">Own records ({})</h2>{}"#, own.len(), records_table(&s.model, "Records owned by your organisation", &own, &orgs, true));
+    let _ = write!(b, r#"<h2 id="shared">Shared with you ({})</h2>{}"#, shared.len(), records_table(&s.model, "Partners' records released to you (firm-level agreements)", &shared, &orgs, false));
+    let axum::Json(agg) = exchange::aggregates(State(s.clone()), Auth(p.clone()), Query(exchange::AggregatesQuery { item: None, metric: None })).await?;
+    if let Some(rows) = agg.get("aggregates").and_then(Value::as_array).filter(|r| !r.is_empty()) {
+        b.push_str(r#"<table><caption>Country aggregates released to you (country-level agreements; groups below the minimum number of firms are suppressed)</caption><thead><tr><th scope="col">From</th><th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Country</th><th scope="col" class="n">Sum</th><th scope="col">Unit</th><th scope="col">Period</th></tr></thead><tbody>"#);
+        for r in rows {
+            let g = |k: &str| r.get(k).and_then(Value::as_str).map(escape).unwrap_or_default();
+            let _ = write!(
+                b,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td></tr>"#,
+                org_name(r.get("grantor_org_id").and_then(Value::as_i64).unwrap_or(0)),
+                g("item"),
+                g("metric"),
+                g("country"),
+                r.get("value_sum").and_then(Value::as_f64).map_or(String::new(), |v| v.to_string()),
+                g("unit"),
+                g("period")
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+
+    // Agreements.
+    let ags = s.store.agreements_of(p.org.id).await?;
+    let _ = write!(b, r#"<h2 id="agreements">Sharing agreements ({})</h2>"#, ags.len());
+    if ags.is_empty() {
+        b.push_str("<p class=\"muted\">No agreements granted or received.</p>");
+    } else {
+        b.push_str(r#"<table><thead><tr><th scope="col">Id</th><th scope="col">Direction</th><th scope="col">Partner</th><th scope="col">Items</th><th scope="col">Metrics</th><th scope="col">Fields released</th><th scope="col">Granularity</th><th scope="col">Valid</th><th scope="col">Status</th></tr></thead><tbody>"#);
+        for a in &ags {
+            let granted = a.grantor_org_id == p.org.id;
+            let status = if a.revoked_at.is_some() {
+                format!("<span class=\"bad\">revoked {}</span>", escape(&time::format(a.revoked_at.unwrap_or(0))))
+            } else if policy::agreement_active(a, now) {
+                "<span class=\"ok\">active</span>".to_string()
+            } else {
+                "<span class=\"warn\">not in force</span>".to_string()
+            };
+            let _ = write!(
+                b,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{} &ndash; {}</td><td>{}</td></tr>"#,
+                a.id,
+                if granted { "granted by you" } else { "granted to you" },
+                org_name(if granted { a.grantee_org_id } else { a.grantor_org_id }),
+                list(&a.items),
+                list(&a.metrics),
+                esc_list(&a.fields),
+                escape(a.granularity.as_str()),
+                if a.granularity == policy::Granularity::Country { format!(" (min. {} firms)", a.min_firms) } else { String::new() },
+                escape(&time::format(a.valid_from)),
+                a.valid_until.map(|t| escape(&time::format(t))).unwrap_or_else(|| "open".into()),
+                status
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+
+    // Information requests.
+    let reqs = s.store.requests_of(p.org.id).await?;
+    let _ = write!(b, r#"<h2 id="requests">Information requests ({})</h2>"#, reqs.len());
+    if reqs.is_empty() {
+        b.push_str("<p class=\"muted\">No requests sent or received.</p>");
+    } else {
+        b.push_str(r#"<table><thead><tr><th scope="col">Id</th><th scope="col">Direction</th><th scope="col">Partner</th><th scope="col">Legal basis</th><th scope="col">Purpose</th><th scope="col">Scope</th><th scope="col">Deadline</th><th scope="col">Confidentiality</th><th scope="col">Status</th></tr></thead><tbody>"#);
+        for r in &reqs {
+            let sent = r.requester_org_id == p.org.id;
+            let overdue = r.status == RequestStatus::Open && r.deadline < now;
+            let days = (r.deadline - now).div_euclid(86_400);
+            let _ = write!(
+                b,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>items {}; metrics {}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>"#,
+                r.id,
+                if sent { "sent" } else { "received" },
+                org_name(if sent { r.addressee_org_id } else { r.requester_org_id }),
+                escape(&r.legal_basis),
+                escape(&r.purpose),
+                list(&r.scope_items),
+                list(&r.scope_metrics),
+                escape(&time::format(r.deadline)),
+                if overdue {
+                    " <span class=\"badge bad\">overdue</span>".to_string()
+                } else if r.status == RequestStatus::Open {
+                    format!(" <span class=\"muted\">({days} days left)</span>")
+                } else {
+                    String::new()
+                },
+                escape(r.confidentiality.as_str()),
+                escape(r.status.as_str())
+            );
+        }
+        b.push_str("</tbody></table>");
+        // Records attached to answered requests this organisation sent, under the request's terms.
+        for r in reqs.iter().filter(|r| r.requester_org_id == p.org.id && r.status == RequestStatus::Answered) {
+            match requests::request_records(State(s.clone()), Auth(p.clone()), Path(r.id)).await {
+                Ok(axum::Json(v)) => {
+                    let recs: Vec<RecordView> = v
+                        .get("records")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(record_view).collect())
+                        .unwrap_or_default();
+                    b.push_str(&records_table(&s.model, &format!("Records provided under request {}", r.id), &recs, &orgs, false));
+                }
+                Err(e) if e.code == "forbidden" => {
+                    let _ = write!(b, "<p class=\"muted\">Request {}: confidential; its records are visible to analysts and admins only.</p>", r.id);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    // Audit trail.
+    b.push_str(r#"<h2 id="audit">Audit trail</h2>"#);
+    if p.role < Role::Admin {
+        b.push_str("<p class=\"muted\">The audit trail is visible to your organisation's administrators.</p>");
+    } else {
+        let prefix = format!("org:{}/", p.org.id);
+        let mut newest: Vec<audit::AuditEntry> = Vec::new();
+        let mut after = 0;
+        // Entries come oldest first in pages; keep the newest ones.
+        for _ in 0..100 {
+            let page = audit::entries(&s.store, Some(&prefix), after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            newest.extend(page);
+            if newest.len() > AUDIT_SHOWN {
+                newest.drain(..newest.len() - AUDIT_SHOWN);
+            }
+        }
+        newest.reverse();
+        let v = audit::verify(&s.store).await?;
+        let _ = write!(
+            b,
+            "<p>Hash chain: {} ({} entries in the whole log{}).</p>",
+            if v.ok() { "<span class=\"ok\">intact</span>" } else { "<span class=\"bad\">BROKEN</span>" },
+            v.entries,
+            if v.ok() { String::new() } else { format!("; {}", escape(&v.problems.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; "))) }
+        );
+        b.push_str(r#"<table><caption>Newest entries caused by your organisation's users</caption><thead><tr><th scope="col" class="n">Seq</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Detail</th><th scope="col">Hash</th></tr></thead><tbody>"#);
+        for e in &newest {
+            let _ = write!(
+                b,
+                r#"<tr><td class="n">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code title="{}">{}</code></td></tr>"#,
+                e.seq,
+                escape(&time::format(e.ts / 1000)),
+                escape(&e.actor),
+                escape(&e.action),
+                escape(&e.object),
+                escape(&e.detail.chars().take(160).collect::<String>()),
+                escape(&e.hash),
+                escape(&e.hash.chars().take(12).collect::<String>())
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    Ok(b)
+}
+
+/// A record view back from its JSON (the request endpoint answers JSON).
+fn record_view(v: &Value) -> Option<RecordView> {
+    let g = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    Some(RecordView {
+        id: v.get("id")?.as_i64()?,
+        uid: g("uid").unwrap_or_default(),
+        owner_org_id: v.get("owner_org_id")?.as_i64()?,
+        item: g("item")?,
+        metric: g("metric")?,
+        tlp: serde_json::from_value(v.get("tlp")?.clone()).ok()?,
+        distribution: serde_json::from_value(v.get("distribution")?.clone()).ok()?,
+        provider: g("provider"),
+        site: g("site"),
+        country: g("country"),
+        value: v.get("value").and_then(Value::as_f64),
+        unit: g("unit"),
+        period: g("period"),
+        provenance: g("provenance"),
+        sharing_group_id: None,
+        origin: None,
+        created_at: v.get("created_at").and_then(Value::as_i64).unwrap_or(0),
+    })
+}

@@ -1,0 +1,114 @@
+//! Shared helpers of the server tests: environments on every backend, tenants with one token
+//! per role, and a JSON request helper over `tower::ServiceExt::oneshot`.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use chipwatch_server::{app, AppState};
+use chipwatch_store::partner::{Org, OrgKind, Role};
+use chipwatch_store::Store;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::OnceLock;
+use tower::ServiceExt;
+
+pub struct Env {
+    pub backend: String,
+    pub app: Router,
+    pub state: AppState,
+    pub store: Store,
+    _dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+fn model() -> chipwatch_model::ValueChain {
+    static M: OnceLock<chipwatch_model::ValueChain> = OnceLock::new();
+    M.get_or_init(chipwatch_data::default_model).clone()
+}
+
+/// One environment per backend (SQLite always; PostgreSQL when CHIPWATCH_TEST_PG_URL is set).
+pub async fn envs() -> Vec<Env> {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let mut out = Vec::new();
+    for (backend, store) in chipwatch_store::test_stores(dir.path()).await {
+        let state = AppState::new(store.clone(), model(), format!("test-{backend}"));
+        out.push(Env { backend, app: app(state.clone()), state, store, _dir: dir.clone() });
+    }
+    out
+}
+
+/// An organisation with one user and token per role.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub org: Org,
+    pub admin: String,
+    pub analyst: String,
+    pub viewer: String,
+}
+
+impl Tenant {
+    pub fn tokens(&self) -> [&str; 3] {
+        [&self.admin, &self.analyst, &self.viewer]
+    }
+}
+
+pub async fn tenant_kind(store: &Store, name: &str, kind: OrgKind) -> Tenant {
+    let org = store.create_org(name, kind, "test").await.unwrap();
+    let mut toks = Vec::new();
+    for role in [Role::Admin, Role::Analyst, Role::Viewer] {
+        let u = store.create_user(org.id, role.as_str(), role, "test").await.unwrap();
+        let secret = chipwatch_server::auth::new_token_secret();
+        store.create_token(u.id, &secret, "test", None, "test").await.unwrap();
+        toks.push(secret);
+    }
+    Tenant { org, admin: toks[0].clone(), analyst: toks[1].clone(), viewer: toks[2].clone() }
+}
+
+pub async fn tenant(store: &Store, name: &str) -> Tenant {
+    tenant_kind(store, name, OrgKind::Local).await
+}
+
+/// Send a request; returns status and the body parsed as JSON (Null when empty, a string when
+/// not JSON).
+pub async fn call(app: &Router, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    let mut b = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(v) => b.header("content-type", "application/json").body(Body::from(v.to_string())).unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    };
+    send(app, req).await
+}
+
+pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    (status, v)
+}
+
+/// The error code of an error answer, checked against the public table.
+pub fn error_code(status: StatusCode, body: &Value) -> String {
+    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {status} {body}"));
+    let entry = chipwatch_server::error::ERROR_CODES
+        .iter()
+        .find(|c| c.code == code)
+        .unwrap_or_else(|| panic!("code {code} not in ERROR_CODES"));
+    assert_eq!(entry.status, status.as_u16(), "status of {code}");
+    code.to_string()
+}
+
+pub fn record_body(item: &str, provider: &str, value: f64, distribution: &str) -> Value {
+    serde_json::json!({
+        "item": item, "provider": provider, "site": format!("{provider} fab 1"), "country": "KOR",
+        "metric": "capacity", "value": value, "unit": "wafers/month", "period": "2024-Q1",
+        "provenance": "company survey", "distribution": distribution
+    })
+}

@@ -1,0 +1,10 @@
+-- Monitor watchlists saved per organisation through the API (TOML text, validated by the server
+-- against the model before it is stored).
+CREATE TABLE watchlists (
+    id BIGSERIAL PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (org_id, name)
+);

@@ -1,0 +1,116 @@
+//! Versioned migrations, embedded at build time (see `build.rs` and the convention in `lib.rs`).
+//! Each applied migration is recorded with a SHA-256 of its text; a changed or unknown one stops
+//! the start-up instead of silently running on a schema the code does not expect.
+
+use crate::{col, Backend, Store, StoreError};
+use sha2::{Digest, Sha256};
+
+/// One embedded migration file.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub description: &'static str,
+    pub sql: &'static str,
+}
+
+/// A migration as recorded in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub description: String,
+    pub checksum: String,
+    pub applied_at: i64,
+}
+
+mod embedded {
+    use super::Migration;
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+
+/// The migrations of a backend, ordered by version.
+pub fn embedded(backend: Backend) -> &'static [Migration] {
+    match backend {
+        Backend::Sqlite => embedded::SQLITE,
+        Backend::Postgres => embedded::POSTGRES,
+    }
+}
+
+fn checksum(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+pub(crate) async fn applied(store: &Store) -> Result<Vec<MigrationInfo>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT version, description, checksum, applied_at FROM _chipwatch_migrations \
+         ORDER BY version",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MigrationInfo {
+                version: col(r, "version")?,
+                description: col(r, "description")?,
+                checksum: col(r, "checksum")?,
+                applied_at: col(r, "applied_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
+    let mut tx = store.begin_write().await?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS _chipwatch_migrations (\
+           version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+           checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+
+    let known = embedded(store.backend());
+    let done = applied(store).await?;
+    for m in &done {
+        match known.iter().find(|k| k.version == m.version) {
+            None => return Err(StoreError::UnknownMigration(m.version)),
+            Some(k) if checksum(k.sql) != m.checksum => {
+                return Err(StoreError::MigrationChanged {
+                    version: m.version,
+                    description: m.description.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    for m in known {
+        if done.iter().any(|d| d.version == m.version) {
+            continue;
+        }
+        // One transaction per migration: a crash leaves the schema at a clean version boundary.
+        let mut tx = store.begin_write().await?;
+        // Another process may have applied it while we waited for the lock.
+        let already: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM _chipwatch_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(tx.conn())
+                .await?;
+        if already.is_some() {
+            continue;
+        }
+        sqlx::raw_sql(m.sql).execute(tx.conn()).await?;
+        sqlx::query(
+            "INSERT INTO _chipwatch_migrations (version, description, checksum, applied_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(m.version)
+        .bind(m.description)
+        .bind(checksum(m.sql))
+        .bind(crate::time::now())
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version = m.version, description = m.description, "applied migration");
+    }
+    Ok(())
+}

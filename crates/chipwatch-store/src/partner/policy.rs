@@ -1,0 +1,350 @@
+//! The partner-data access policy, as pure functions (no IO), so every path that releases data
+//! (API reads, information requests, federation) decides the same way and tests can compare it
+//! with an independent reference.
+//!
+//! A viewer sees a record when (1) it owns it (every field), or (2) the record's MISP
+//! distribution level admits the viewer's organisation AND at least one active firm-level
+//! agreement from the owner to the viewer covers the record's item and metric; the viewer then
+//! sees the union of the fields those agreements list. Country-level agreements never release a
+//! single record: they release sums per (item, metric, unit, period, country) only when at least
+//! `min_firms` distinct firms contribute ([`aggregates`]). Revoked, not yet valid and expired
+//! agreements count for nothing, so revocation takes effect with the next request.
+//!
+//! Federated copies (records with an `origin`, received from a peer instance) are the exception:
+//! the sender's agreement already chose and masked what travelled, so on the receiving instance
+//! their narrowed distribution level alone decides who sees them (MISP semantics).
+
+use super::{Agreement, OrgKind, Record};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Optional record fields an agreement can release. `item`, `metric`, `tlp` and `distribution`
+/// are always shown: without them a shared figure cannot be read or handled correctly.
+pub const SHAREABLE_FIELDS: &[&str] = &[
+    "provider",
+    "site",
+    "country",
+    "value",
+    "unit",
+    "period",
+    "provenance",
+];
+
+/// Traffic Light Protocol 2.0 marking: how recipients may pass the data on. Carried with the
+/// record everywhere; [`Tlp::Red`] additionally never leaves the instance by federation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
+pub enum Tlp {
+    #[serde(rename = "clear")]
+    Clear,
+    #[serde(rename = "green")]
+    Green,
+    #[serde(rename = "amber")]
+    Amber,
+    #[serde(rename = "amber+strict")]
+    AmberStrict,
+    #[serde(rename = "red")]
+    Red,
+}
+
+impl Tlp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tlp::Clear => "clear",
+            Tlp::Green => "green",
+            Tlp::Amber => "amber",
+            Tlp::AmberStrict => "amber+strict",
+            Tlp::Red => "red",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Tlp> {
+        match s {
+            "clear" => Some(Tlp::Clear),
+            "green" => Some(Tlp::Green),
+            "amber" => Some(Tlp::Amber),
+            "amber+strict" => Some(Tlp::AmberStrict),
+            "red" => Some(Tlp::Red),
+            _ => None,
+        }
+    }
+}
+
+/// MISP distribution level: who may receive the record at all (agreements then narrow further).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Distribution {
+    /// Only the owning organisation.
+    OrganisationOnly,
+    /// Organisations of this instance.
+    Community,
+    /// This instance and directly connected (federated) instances; becomes `community` on the
+    /// receiving instance.
+    ConnectedCommunities,
+    /// Anyone; stays `all` when federated.
+    All,
+    /// The members of one named sharing group (never federated in this version).
+    SharingGroup,
+}
+
+impl Distribution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Distribution::OrganisationOnly => "organisation_only",
+            Distribution::Community => "community",
+            Distribution::ConnectedCommunities => "connected_communities",
+            Distribution::All => "all",
+            Distribution::SharingGroup => "sharing_group",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Distribution> {
+        match s {
+            "organisation_only" => Some(Distribution::OrganisationOnly),
+            "community" => Some(Distribution::Community),
+            "connected_communities" => Some(Distribution::ConnectedCommunities),
+            "all" => Some(Distribution::All),
+            "sharing_group" => Some(Distribution::SharingGroup),
+            _ => None,
+        }
+    }
+    /// The distribution a copy carries on the receiving instance; `None`: it does not travel.
+    /// Never wider than the original (MISP semantics).
+    pub fn narrowed_for_federation(self) -> Option<Distribution> {
+        match self {
+            Distribution::OrganisationOnly | Distribution::Community | Distribution::SharingGroup => None,
+            Distribution::ConnectedCommunities => Some(Distribution::Community),
+            Distribution::All => Some(Distribution::All),
+        }
+    }
+}
+
+/// Aggregation level an agreement releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    /// Individual records (with the agreed fields).
+    Firm,
+    /// Only sums per country with at least `min_firms` contributing firms.
+    Country,
+}
+
+impl Granularity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Firm => "firm",
+            Granularity::Country => "country",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Granularity> {
+        match s {
+            "firm" => Some(Granularity::Firm),
+            "country" => Some(Granularity::Country),
+            _ => None,
+        }
+    }
+}
+
+/// The organisation asking, as the policy needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Viewer {
+    pub org_id: i64,
+    pub kind: OrgKind,
+    /// Sharing groups the org belongs to.
+    pub groups: Vec<i64>,
+}
+
+/// `"*"` matches anything; otherwise exact match.
+pub fn list_matches(list: &[String], v: &str) -> bool {
+    list.iter().any(|x| x == "*" || x == v)
+}
+
+/// Whether a record's distribution level admits the viewer (ignoring agreements).
+pub fn distribution_allows(rec: &Record, viewer: &Viewer) -> bool {
+    match rec.distribution {
+        Distribution::OrganisationOnly => false,
+        Distribution::Community => viewer.kind == OrgKind::Local,
+        Distribution::ConnectedCommunities | Distribution::All => true,
+        Distribution::SharingGroup => rec
+            .sharing_group_id
+            .is_some_and(|g| viewer.groups.contains(&g)),
+    }
+}
+
+pub fn agreement_active(a: &Agreement, now: i64) -> bool {
+    a.revoked_at.is_none() && a.valid_from <= now && a.valid_until.is_none_or(|u| now < u)
+}
+
+/// Whether an agreement (of any granularity) covers a record for its grantee.
+pub fn agreement_covers(a: &Agreement, rec: &Record, now: i64) -> bool {
+    a.grantor_org_id == rec.org_id
+        && agreement_active(a, now)
+        && list_matches(&a.items, &rec.item)
+        && list_matches(&a.metrics, &rec.metric)
+}
+
+/// What a viewer may see of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    None,
+    /// The owner: every field.
+    Full,
+    /// These of [`SHAREABLE_FIELDS`].
+    Fields(BTreeSet<String>),
+}
+
+/// Decide access to one record. `agreements` may contain any agreements; only active firm-level
+/// ones from the owner to the viewer count.
+pub fn record_access(rec: &Record, viewer: &Viewer, agreements: &[Agreement], now: i64) -> Access {
+    if rec.org_id == viewer.org_id {
+        return Access::Full;
+    }
+    if !distribution_allows(rec, viewer) {
+        return Access::None;
+    }
+    if rec.origin.is_some() {
+        // A federated copy: the sending instance's agreement already decided what travels and
+        // masked the rest; here its (narrowed) distribution level governs, as in MISP.
+        return Access::Fields(SHAREABLE_FIELDS.iter().map(|f| f.to_string()).collect());
+    }
+    let mut fields = BTreeSet::new();
+    let mut any = false;
+    for a in agreements {
+        if a.grantee_org_id == viewer.org_id
+            && a.granularity == Granularity::Firm
+            && agreement_covers(a, rec, now)
+        {
+            any = true;
+            fields.extend(a.fields.iter().cloned());
+        }
+    }
+    if any {
+        Access::Fields(fields)
+    } else {
+        Access::None
+    }
+}
+
+/// A record as released to a viewer: masked fields are absent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordView {
+    pub id: i64,
+    pub uid: String,
+    pub owner_org_id: i64,
+    pub item: String,
+    pub metric: String,
+    pub tlp: Tlp,
+    pub distribution: Distribution,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<String>,
+    /// Owner only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sharing_group_id: Option<i64>,
+    /// Owner only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    pub created_at: i64,
+}
+
+/// Apply an access decision; `None` for [`Access::None`].
+pub fn view(rec: &Record, access: &Access) -> Option<RecordView> {
+    let allowed = |f: &str| match access {
+        Access::Full => true,
+        Access::Fields(fs) => fs.contains(f),
+        Access::None => false,
+    };
+    if *access == Access::None {
+        return None;
+    }
+    let full = *access == Access::Full;
+    Some(RecordView {
+        id: rec.id,
+        uid: rec.uid.clone(),
+        owner_org_id: rec.org_id,
+        item: rec.item.clone(),
+        metric: rec.metric.clone(),
+        tlp: rec.tlp,
+        distribution: rec.distribution,
+        provider: rec.provider.clone().filter(|_| allowed("provider")),
+        site: rec.site.clone().filter(|_| allowed("site")),
+        country: rec.country.clone().filter(|_| allowed("country")),
+        value: rec.value.filter(|_| allowed("value")),
+        unit: rec.unit.clone().filter(|_| allowed("unit")),
+        period: rec.period.clone().filter(|_| allowed("period")),
+        provenance: rec.provenance.clone().filter(|_| allowed("provenance")),
+        sharing_group_id: rec.sharing_group_id.filter(|_| full),
+        origin: rec.origin.clone().filter(|_| full),
+        created_at: rec.created_at,
+    })
+}
+
+/// A country-level figure released under a country-granularity agreement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Aggregate {
+    pub agreement_id: i64,
+    pub grantor_org_id: i64,
+    pub item: String,
+    pub metric: String,
+    pub country: String,
+    pub unit: Option<String>,
+    pub period: Option<String>,
+    pub value_sum: f64,
+    /// Distinct firms (providers) contributing; always >= the agreement's `min_firms`.
+    pub firms: usize,
+}
+
+/// Country aggregates a viewer may see. Records without a provider or value cannot be counted
+/// as a distinct firm's figure and are left out; groups below `min_firms` are suppressed.
+pub fn aggregates(records: &[Record], viewer: &Viewer, agreements: &[Agreement], now: i64) -> Vec<Aggregate> {
+    type Key = (String, String, String, Option<String>, Option<String>);
+    let mut out = Vec::new();
+    for a in agreements {
+        if a.grantee_org_id != viewer.org_id || a.granularity != Granularity::Country {
+            continue;
+        }
+        let mut groups: BTreeMap<Key, (f64, BTreeSet<&str>)> = BTreeMap::new();
+        for r in records {
+            let (Some(provider), Some(value)) = (r.provider.as_deref(), r.value) else {
+                continue;
+            };
+            if !agreement_covers(a, r, now) || !distribution_allows(r, viewer) {
+                continue;
+            }
+            let key = (
+                r.item.clone(),
+                r.metric.clone(),
+                r.country.clone().unwrap_or_else(|| "unspecified".into()),
+                r.unit.clone(),
+                r.period.clone(),
+            );
+            let g = groups.entry(key).or_insert((0.0, BTreeSet::new()));
+            g.0 += value;
+            g.1.insert(provider);
+        }
+        for ((item, metric, country, unit, period), (sum, firms)) in groups {
+            if (firms.len() as i64) >= a.min_firms {
+                out.push(Aggregate {
+                    agreement_id: a.id,
+                    grantor_org_id: a.grantor_org_id,
+                    item,
+                    metric,
+                    country,
+                    unit,
+                    period,
+                    value_sum: sum,
+                    firms: firms.len(),
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,321 @@
+//! Scenario commands: `scenario run`, `tts`, `risk`, `gen`. Thin wrappers: read files, call
+//! `chipwatch_analysis`, print tables or JSON, write reports.
+
+use crate::output::{print_json, Table};
+use crate::Cli;
+use anyhow::{Context, Result};
+use chipwatch_analysis::scenario::{self, Scenario, ScenarioResult};
+use chipwatch_analysis::{gen, risk, tts};
+use clap::{Args, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCmd {
+    /// Run a scenario file (TOML; see docs/scenarios.md) on the model.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Write a self-contained HTML report here.
+    #[arg(long, value_name = "OUT.html")]
+    pub report: Option<PathBuf>,
+}
+
+pub fn scenario(cli: &Cli, c: &ScenarioCmd) -> Result<()> {
+    match c {
+        ScenarioCmd::Run(a) => run(cli, a),
+    }
+}
+
+fn run(cli: &Cli, a: &RunArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&a.file)
+        .with_context(|| format!("cannot read {}", a.file.display()))?;
+    let s = Scenario::from_toml_str(&text, &a.file.display().to_string())?;
+    let vc = super::load_model(cli)?;
+    let r = scenario::run(&vc, &s).with_context(|| format!("{}", a.file.display()))?;
+    if let Some(out) = &a.report {
+        let html = chipwatch_report::scenario_report(&r);
+        std::fs::write(out, html).with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!("report written to {}", out.display());
+    }
+    if cli.json {
+        return print_json(&r);
+    }
+    print_result(&r);
+    Ok(())
+}
+
+fn f3(v: f64) -> String {
+    format!("{v:.3}")
+}
+
+fn days(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |d| format!("{d:.0}"))
+}
+
+fn print_result(r: &ScenarioResult) {
+    println!("scenario: {}", r.scenario);
+    println!(
+        "horizon {} days, series every {} days; model: {} ({})",
+        r.horizon_days, r.step_days, r.provenance.model, r.provenance.vintage
+    );
+    let a = &r.assumptions;
+    println!(
+        "assumptions: headroom {}, inventory days material {} / tool {}, chip inventory {} days, \
+         tool lag {} days, taxonomy {:?}, share basis {}{}",
+        a.headroom,
+        a.inventory_days.material,
+        a.inventory_days.tool,
+        a.chip_inventory_days,
+        a.tool_lag_days,
+        a.taxonomy,
+        a.share_basis,
+        if a.share_override.is_empty() {
+            String::new()
+        } else {
+            format!(", {} share override(s)", a.share_override.len())
+        }
+    );
+    println!();
+    println!("Finished chips ({}) by consumer:", r.world.item_id);
+    let mut t = Table::new([
+        "country", "weight", "min", "day", "end", "tts", "shortfall", "binding constraint",
+        "providers",
+    ]);
+    for c in &r.consumers {
+        let f = &c.final_output;
+        t.row([
+            c.country.clone(),
+            format!("{:.1}", c.weight),
+            f3(f.availability_min),
+            f.worst_day.to_string(),
+            f3(f.availability_end),
+            days(f.tts_days),
+            format!("{:.1}", f.shortfall_days),
+            f.binding_constraint.join(" <- "),
+            f.binding_providers.join(", "),
+        ]);
+    }
+    t.print();
+    println!(
+        "world (weighted): min {}, end {}, shortfall {:.1} days",
+        f3(r.world.availability_min),
+        f3(r.world.availability_end),
+        r.world.shortfall_days
+    );
+    println!();
+    println!("Items short for some consumer (lowest availability first):");
+    let mut rows: Vec<(&str, &scenario::ItemResult)> = r
+        .consumers
+        .iter()
+        .flat_map(|c| c.items.iter().map(move |i| (c.country.as_str(), i)))
+        .filter(|(_, i)| i.availability_min < 1.0 - 1e-6)
+        .collect();
+    rows.sort_by(|a, b| {
+        a.1.availability_min
+            .total_cmp(&b.1.availability_min)
+            .then(a.0.cmp(b.0))
+            .then(a.1.item_id.cmp(&b.1.item_id))
+    });
+    let mut t = Table::new(["country", "item", "name", "min", "day", "end", "tts"]);
+    for (c, i) in rows.iter().take(25) {
+        t.row([
+            c.to_string(),
+            i.item_id.clone(),
+            i.name.chars().take(40).collect(),
+            f3(i.availability_min),
+            i.worst_day.to_string(),
+            f3(i.availability_end),
+            days(i.tts_days),
+        ]);
+    }
+    if rows.is_empty() {
+        println!("(none)");
+    } else {
+        t.print();
+        if rows.len() > 25 {
+            println!("... {} more (use --json for all)", rows.len() - 25);
+        }
+    }
+    if !r.notes.is_empty() {
+        println!();
+        println!("notes:");
+        for n in &r.notes {
+            println!("  - {n}");
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TtsArgs {
+    /// Supply network (JSON; see docs/scenarios.md).
+    pub network: PathBuf,
+    /// Cap on time-to-survive (days).
+    #[arg(long, default_value_t = 365.0)]
+    pub horizon: f64,
+    /// Also solve the time-to-recover program: performance impact (PI) and risk exposure (REI).
+    #[arg(long)]
+    pub ttr: bool,
+}
+
+pub fn tts(cli: &Cli, a: &TtsArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&a.network)
+        .with_context(|| format!("cannot read {}", a.network.display()))?;
+    let net = tts::Network::from_json_str(&text, &a.network.display().to_string())?;
+    let r = tts::analyse(&net, a.horizon, a.ttr)
+        .with_context(|| format!("{}", a.network.display()))?;
+    if cli.json {
+        return print_json(&r);
+    }
+    println!(
+        "{} nodes, {} edges; single-node disruptions; horizon {} days",
+        net.nodes.len(),
+        net.edges.len(),
+        r.horizon_days
+    );
+    let mut t = Table::new(["node", "tts_days", "ttr_days", "pi", "rei", "mitigate"]);
+    for n in &r.nodes {
+        t.row([
+            n.id.clone(),
+            if n.tts_capped {
+                format!(">={:.0}", r.horizon_days)
+            } else {
+                format!("{:.2}", n.tts_days)
+            },
+            n.ttr_days.map_or("-".into(), |v| format!("{v:.0}")),
+            n.pi.map_or("-".into(), |v| format!("{v:.1}")),
+            n.rei.map_or("-".into(), |v| format!("{v:.3}")),
+            n.needs_mitigation.map_or("-".into(), |v| if v { "yes".into() } else { "no".into() }),
+        ]);
+    }
+    t.print();
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct RiskArgs {
+    /// Number of random disruption scenarios.
+    #[arg(long, default_value_t = 1000)]
+    pub samples: u64,
+    /// Seed: the same seed gives the same result.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Risk configuration (TOML; hazards per country; see docs/scenarios.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+pub fn risk(cli: &Cli, a: &RiskArgs) -> Result<()> {
+    anyhow::ensure!(a.samples > 0, "--samples must be at least 1");
+    let cfg = match &a.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            risk::RiskConfig::from_toml_str(&text, &p.display().to_string())?
+        }
+        None => risk::RiskConfig::default(),
+    };
+    let vc = super::load_model(cli)?;
+    let bar = indicatif::ProgressBar::new(a.samples);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} samples {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let r = risk::monte_carlo(&vc, &cfg, a.samples, a.seed, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    if cli.json {
+        return print_json(&r);
+    }
+    println!(
+        "{} samples, seed {}, horizon {} days; model {} ({})",
+        r.samples, r.seed, r.horizon_days, r.model, r.vintage
+    );
+    println!("Mean finished-chip availability over the horizon, per consumer:");
+    let mut t = Table::new(["country", "mean", "p5", "p50", "p95"]);
+    for d in r.consumers.iter().chain([&r.world]) {
+        t.row([d.country.clone(), f3(d.mean), f3(d.p5), f3(d.p50), f3(d.p95)]);
+    }
+    t.print();
+    println!();
+    println!("Supplying countries contributing most to expected loss:");
+    let mut t = Table::new(["country", "expected loss (days)", "share", "disrupted in"]);
+    for c in r.contributors.iter().take(15) {
+        t.row([
+            c.country.clone(),
+            format!("{:.3}", c.expected_loss_days),
+            format!("{:.1}%", c.share * 100.0),
+            format!("{:.1}%", c.disrupted_rate * 100.0),
+        ]);
+    }
+    t.print();
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Total nodes (countries + firms + items), or nodes of the TTS network with --network.
+    #[arg(long)]
+    pub nodes: u64,
+    /// Average edges (shares + process-flow links) per node.
+    #[arg(long, default_value_t = 10.0)]
+    pub avg_degree: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Renumber items and firms at random (same graph, no memory locality).
+    #[arg(long)]
+    pub shuffle: bool,
+    /// Write a multi-tier TTS network (JSON) instead of a value-chain model (TOML).
+    #[arg(long)]
+    pub network: bool,
+    /// Output file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn gen(_cli: &Cli, a: &GenArgs) -> Result<()> {
+    anyhow::ensure!(a.nodes > 0, "--nodes must be at least 1");
+    anyhow::ensure!(
+        a.avg_degree.is_finite() && a.avg_degree > 0.0 && a.avg_degree <= 1000.0,
+        "--avg-degree must be in (0, 1000]"
+    );
+    let file = std::fs::File::create(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    if a.network {
+        let net = gen::network(a.nodes as usize, a.seed);
+        serde_json::to_writer_pretty(&mut w, &net)?;
+        w.flush()?;
+        eprintln!("{}: {} nodes, {} edges", a.out.display(), net.nodes.len(), net.edges.len());
+        return Ok(());
+    }
+    let p = gen::GenParams {
+        nodes: a.nodes,
+        avg_degree: a.avg_degree,
+        seed: a.seed,
+        shuffle: a.shuffle,
+    };
+    let g = gen::Synthetic::generate(p);
+    g.write_toml(&p, &mut w)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    w.flush()?;
+    // A checksum of one static pass under the benchmark capacity rule, so a reference
+    // implementation (bench/kernel_networkx.py) can check it computes the same thing.
+    let k = g.kernel()?;
+    let mut scratch = vec![0.0; k.n_items()];
+    let mut val = vec![0.0; k.n_items()];
+    k.pass(&g.bench_capacity(), 0.10, &mut scratch, &mut val);
+    let sum: f64 = val.iter().map(|&v| f64::from(v)).sum();
+    eprintln!(
+        "{}: {} countries, {} firms, {} items, {} edges; static pass checksum {sum:.3}",
+        a.out.display(),
+        g.n_countries,
+        g.n_firms,
+        g.items.len(),
+        g.n_edges()
+    );
+    Ok(())
+}

@@ -1,0 +1,325 @@
+//! `chipwatch serve`, `chipwatch audit verify` and the `chipwatch admin ...` commands that
+//! bootstrap a server: organisations, users, tokens (shown once) and federation peers.
+//! Each command opens the store named by `--db` (default `chipwatch.db`, or `CHIPWATCH_DB`).
+
+use crate::Cli;
+use anyhow::{bail, Context, Result};
+use chipwatch_server::AppState;
+use chipwatch_store::partner::{OrgKind, Role};
+use chipwatch_store::Store;
+use clap::{Args, Subcommand};
+
+/// Actor recorded in the audit log for commands run on the server's machine.
+const CLI_ACTOR: &str = "cli";
+
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// Database: a SQLite file path (created on first use) or a postgres:// URL.
+    #[arg(long, env = "CHIPWATCH_DB", default_value = "chipwatch.db", value_name = "URL")]
+    pub db: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Name of this instance in federation (origin of the records it sends).
+    #[arg(long, default_value = "chipwatch")]
+    pub instance: String,
+    /// Log format: json (structured, default) or text.
+    #[arg(long, default_value = "json", value_parser = ["json", "text"])]
+    pub log_format: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Recompute the audit hash chain; name every altered, removed or reordered entry.
+    Verify(DbArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCmd {
+    /// Organisations (tenants and federation peers).
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// Users of an organisation.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Federation peers (other chipwatch instances).
+    #[command(subcommand)]
+    Peer(PeerCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCmd {
+    /// Create an organisation.
+    Create {
+        name: String,
+        /// local (a tenant) or peer (stands for another instance).
+        #[arg(long, default_value = "local", value_parser = ["local", "peer"])]
+        kind: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List organisations.
+    List(DbArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user.
+    Create {
+        /// Organisation name.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "analyst", "viewer"])]
+        role: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Issue a token; the secret is printed once (stdout) and only its hash is stored.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Days until expiry.
+        #[arg(long, default_value_t = 90)]
+        expires_days: i64,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Revoke a token by id (effective for the next request).
+    Revoke {
+        #[arg(long)]
+        org: String,
+        id: i64,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeerCmd {
+    /// Register a peer instance.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Base URL of the peer, e.g. http://127.0.0.1:8081
+        #[arg(long)]
+        url: String,
+        /// File holding the token the peer issued to us (`-` for stdin); never a command-line
+        /// argument, which other users could read from the process list.
+        #[arg(long, value_name = "FILE")]
+        token_file: String,
+        /// Local organisation (kind peer) that stands for the peer.
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Push our records for a peer to it now.
+    Push {
+        name: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Pull the peer's records for us now.
+    Pull {
+        name: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn open(db: &DbArg) -> Result<Store> {
+    Store::open(&db.db)
+        .await
+        .with_context(|| format!("cannot open database `{}`", redact(&db.db)))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn org_named(store: &Store, name: &str) -> Result<chipwatch_store::partner::Org> {
+    store
+        .org_by_name(name)
+        .await?
+        .with_context(|| format!("no organisation named `{name}` (see `chipwatch admin org list`)"))
+}
+
+pub fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if a.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    let model = super::load_model(cli)?;
+    runtime()?.block_on(async {
+        let store = open(&a.db).await?;
+        let state = AppState::new(store, model, a.instance.clone());
+        chipwatch_server::serve(&a.addr, state).await?;
+        Ok(())
+    })
+}
+
+pub fn audit(_cli: &Cli, c: &AuditCmd) -> Result<()> {
+    let AuditCmd::Verify(db) = c;
+    runtime()?.block_on(async {
+        let store = open(db).await?;
+        let r = chipwatch_store::audit::verify(&store).await?;
+        if r.ok() {
+            match &r.head {
+                Some((seq, hash)) => println!("audit log intact: {} entries, head {seq} {hash}", r.entries),
+                None => println!("audit log intact: empty"),
+            }
+            Ok(())
+        } else {
+            for p in &r.problems {
+                println!("{p}");
+            }
+            bail!("audit log verification failed: {} problem(s) in {} entries", r.problems.len(), r.entries)
+        }
+    })
+}
+
+pub fn admin(cli: &Cli, c: &AdminCmd) -> Result<()> {
+    runtime()?.block_on(admin_async(cli, c))
+}
+
+async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
+    match c {
+        AdminCmd::Org(OrgCmd::Create { name, kind, db }) => {
+            let store = open(db).await?;
+            let kind = OrgKind::parse(kind).context("kind")?;
+            let o = store.create_org(name, kind, CLI_ACTOR).await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&o)?);
+            } else {
+                println!("created organisation {} `{}` ({})", o.id, o.name, o.kind.as_str());
+            }
+        }
+        AdminCmd::Org(OrgCmd::List(db)) => {
+            let store = open(db).await?;
+            let orgs = store.orgs().await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&orgs)?);
+            } else {
+                for o in orgs {
+                    println!("{:>4}  {:<6} {}", o.id, o.kind.as_str(), o.name);
+                }
+            }
+        }
+        AdminCmd::User(UserCmd::Create { org, name, role, db }) => {
+            let store = open(db).await?;
+            let o = org_named(&store, org).await?;
+            let role = Role::parse(role).context("role")?;
+            let u = store.create_user(o.id, name, role, CLI_ACTOR).await?;
+            println!("created user {} `{}` ({}) in `{}`", u.id, u.name, u.role.as_str(), o.name);
+        }
+        AdminCmd::Token(TokenCmd::Create { org, user, label, expires_days, db }) => {
+            if !(1..=3650).contains(expires_days) {
+                bail!("--expires-days must be between 1 and 3650");
+            }
+            let store = open(db).await?;
+            let o = org_named(&store, org).await?;
+            let u = store
+                .users_of(o.id)
+                .await?
+                .into_iter()
+                .find(|u| &u.name == user)
+                .with_context(|| format!("no user `{user}` in `{org}`"))?;
+            let secret = chipwatch_server::auth::new_token_secret();
+            let exp = chipwatch_store::time::now() + expires_days * 86400;
+            let t = store.create_token(u.id, &secret, label, Some(exp), CLI_ACTOR).await?;
+            eprintln!(
+                "token {} for {}@{} expires {}; shown once, store it now:",
+                t.id,
+                u.name,
+                o.name,
+                chipwatch_store::time::format(exp)
+            );
+            println!("{secret}");
+        }
+        AdminCmd::Token(TokenCmd::Revoke { org, id, db }) => {
+            let store = open(db).await?;
+            let o = org_named(&store, org).await?;
+            store.revoke_token(o.id, *id, CLI_ACTOR).await?;
+            println!("revoked token {id}");
+        }
+        AdminCmd::Peer(PeerCmd::Add { name, url, token_file, org, db }) => {
+            let token = if token_file == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+                s
+            } else {
+                std::fs::read_to_string(token_file).with_context(|| format!("cannot read {token_file}"))?
+            };
+            let token = token.trim();
+            if token.is_empty() {
+                bail!("{token_file}: empty token");
+            }
+            let store = open(db).await?;
+            let o = org_named(&store, org).await?;
+            let p = store.add_peer(name, url, token, o.id, CLI_ACTOR).await?;
+            println!("added peer {} `{}` at {} (stands as `{}`)", p.id, p.name, p.base_url, o.name);
+        }
+        AdminCmd::Peer(PeerCmd::Push { name, db }) | AdminCmd::Peer(PeerCmd::Pull { name, db }) => {
+            let store = open(db).await?;
+            let state = AppState::new(store, super::load_model(cli)?, "chipwatch");
+            let out = if matches!(c, AdminCmd::Peer(PeerCmd::Push { .. })) {
+                chipwatch_server::routes::federation::push(&state, name, CLI_ACTOR).await
+            } else {
+                chipwatch_server::routes::federation::pull(&state, name, CLI_ACTOR).await
+            };
+            let v = out.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("x.db"), "x.db");
+    }
+}
