@@ -13,7 +13,10 @@ fn collect(dir: &Path) -> Vec<(i64, String, String)> {
         if path.extension().and_then(|e| e.to_str()) != Some("sql") {
             continue;
         }
-        let stem = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 file name");
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 file name");
         let (num, desc) = stem
             .split_once('_')
             .unwrap_or_else(|| panic!("{}: name must be NNNN_description.sql", path.display()));
@@ -24,7 +27,12 @@ fn collect(dir: &Path) -> Vec<(i64, String, String)> {
     }
     out.sort();
     for pair in out.windows(2) {
-        assert!(pair[0].0 != pair[1].0, "duplicate migration version {} in {}", pair[0].0, dir.display());
+        assert!(
+            pair[0].0 != pair[1].0,
+            "duplicate migration version {} in {}",
+            pair[0].0,
+            dir.display()
+        );
     }
     out
 }

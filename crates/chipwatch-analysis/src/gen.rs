@@ -106,7 +106,9 @@ impl Synthetic {
             }
             items.push(l);
         }
-        let firm_country = (0..n_firms).map(|_| rng.below(u64::from(COUNTRIES)) as u32).collect();
+        let firm_country = (0..n_firms)
+            .map(|_| rng.below(u64::from(COUNTRIES)) as u32)
+            .collect();
         let mut s = Synthetic {
             n_countries: COUNTRIES,
             n_firms,
@@ -207,7 +209,11 @@ impl Synthetic {
             let _ = write!(
                 buf,
                 "[[item]]\nid = \"I{k}\"\nname = \"Item {k}\"\nkind = \"{}\"\n",
-                if l.inputs.is_empty() { "material" } else { "tool" }
+                if l.inputs.is_empty() {
+                    "material"
+                } else {
+                    "tool"
+                }
             );
             if !feeds[k].is_empty() || k >= final_from {
                 buf.push_str("goes_into = [");
@@ -218,7 +224,11 @@ impl Synthetic {
                     let _ = write!(buf, "\"I{t}\"");
                 }
                 if k >= final_from {
-                    buf.push_str(if feeds[k].is_empty() { "\"FINAL\"" } else { ", \"FINAL\"" });
+                    buf.push_str(if feeds[k].is_empty() {
+                        "\"FINAL\""
+                    } else {
+                        ", \"FINAL\""
+                    });
                 }
                 buf.push_str("]\n");
             }
@@ -227,7 +237,9 @@ impl Synthetic {
                 flush(&mut buf, out)?;
             }
         }
-        buf.push_str("[[item]]\nid = \"FINAL\"\nname = \"Finished chip\"\nkind = \"final_output\"\n\n");
+        buf.push_str(
+            "[[item]]\nid = \"FINAL\"\nname = \"Finished chip\"\nkind = \"final_output\"\n\n",
+        );
         for c in 0..self.n_countries {
             let code = country_code(c);
             let _ = write!(

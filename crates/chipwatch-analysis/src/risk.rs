@@ -72,25 +72,42 @@ impl RiskConfig {
     }
 
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        let bad = |f: String, m: String| ScenarioError::Field { field: f, message: m };
+        let bad = |f: String, m: String| ScenarioError::Field {
+            field: f,
+            message: m,
+        };
         if self.horizon_days == 0 || self.horizon_days > 3650 {
-            return Err(bad("horizon_days".into(), format!("{} is outside 1..=3650", self.horizon_days)));
+            return Err(bad(
+                "horizon_days".into(),
+                format!("{} is outside 1..=3650", self.horizon_days),
+            ));
         }
         let mut s = Scenario::new("risk");
         s.assumptions = self.assumptions.clone();
         s.validate()?;
-        for (name, h) in std::iter::once(("default".to_string(), &self.default))
-            .chain(self.country.iter().map(|(k, v)| (format!("country.{k}"), v)))
-        {
+        for (name, h) in std::iter::once(("default".to_string(), &self.default)).chain(
+            self.country
+                .iter()
+                .map(|(k, v)| (format!("country.{k}"), v)),
+        ) {
             if !(0.0..=1.0).contains(&h.probability) {
-                return Err(bad(format!("{name}.probability"), format!("{} is outside 0..=1", h.probability)));
+                return Err(bad(
+                    format!("{name}.probability"),
+                    format!("{} is outside 0..=1", h.probability),
+                ));
             }
             let (a, b) = h.fraction;
             if !(0.0..=1.0).contains(&a) || !(0.0..=1.0).contains(&b) || a > b {
-                return Err(bad(format!("{name}.fraction"), format!("[{a}, {b}] must be a range within 0..=1")));
+                return Err(bad(
+                    format!("{name}.fraction"),
+                    format!("[{a}, {b}] must be a range within 0..=1"),
+                ));
             }
             if h.duration_days.0 > h.duration_days.1 {
-                return Err(bad(format!("{name}.duration_days"), "the first number must not exceed the second".into()));
+                return Err(bad(
+                    format!("{name}.duration_days"),
+                    "the first number must not exceed the second".into(),
+                ));
             }
         }
         Ok(())
@@ -165,7 +182,13 @@ pub fn monte_carlo(
     let weights: Vec<f64> = prep
         .consumers
         .iter()
-        .map(|c| if wsum > 0.0 { c.weight / wsum } else { 1.0 / nc as f64 })
+        .map(|c| {
+            if wsum > 0.0 {
+                c.weight / wsum
+            } else {
+                1.0 / nc as f64
+            }
+        })
         .collect();
     let days = cfg.horizon_days;
     type Sample = (Vec<f64>, f64, Vec<u32>);
@@ -248,7 +271,11 @@ pub fn monte_carlo(
         .map(|(i, c)| Contributor {
             country: c.clone(),
             expected_loss_days: round6(loss[i] / n),
-            share: if total > 0.0 { round6(loss[i] / total) } else { 0.0 },
+            share: if total > 0.0 {
+                round6(loss[i] / total)
+            } else {
+                0.0
+            },
             disrupted_rate: round6(count[i] as f64 / n),
         })
         .collect();
@@ -291,9 +318,15 @@ mod tests {
         };
         let a = monte_carlo(&vc, &cfg, 24, 42, &|| {}).unwrap();
         let b = monte_carlo(&vc, &cfg, 24, 42, &|| {}).unwrap();
-        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
         let c = monte_carlo(&vc, &cfg, 24, 43, &|| {}).unwrap();
-        assert_ne!(serde_json::to_string(&a.world).unwrap(), serde_json::to_string(&c.world).unwrap());
+        assert_ne!(
+            serde_json::to_string(&a.world).unwrap(),
+            serde_json::to_string(&c.world).unwrap()
+        );
         for d in a.consumers.iter().chain([&a.world]) {
             assert!(d.p5 <= d.p50 && d.p50 <= d.p95 && d.p95 <= 1.0, "{d:?}");
             assert!(d.mean > 0.0 && d.mean <= 1.0);
@@ -320,11 +353,17 @@ mod tests {
 
     #[test]
     fn malformed_config_names_the_field() {
-        let e = RiskConfig::from_toml_str("[default]\nprobability = 1.5\n", "r.toml").unwrap_err().to_string();
+        let e = RiskConfig::from_toml_str("[default]\nprobability = 1.5\n", "r.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("default.probability"), "{e}");
-        let e = RiskConfig::from_toml_str("[country.TWN]\nfraction = [0.9, 0.1]\n", "r.toml").unwrap_err().to_string();
+        let e = RiskConfig::from_toml_str("[country.TWN]\nfraction = [0.9, 0.1]\n", "r.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("country.TWN.fraction"), "{e}");
-        let e = RiskConfig::from_toml_str("horizon = 3\n", "r.toml").unwrap_err().to_string();
+        let e = RiskConfig::from_toml_str("horizon = 3\n", "r.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 1") && e.contains("horizon"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 //! Simchi-Levi et al., Interfaces 45(5), 2015): for every single-node disruption, the TTS linear
 //! program (how long demand is met from inventories and alternative suppliers) and the TTR program
 //! (lost profit while the node recovers: performance impact PI, risk exposure index REI), solved
-//! with a pure-Rust LP solver (`good_lp` + `microlp`).
+//! with a pure-Rust LP solver (`microlp`, used directly for its warm-started re-solves).
 //!
 //! Network JSON format (documented in docs/scenarios.md):
 //! `{"nodes": [{"id", "kind": "product"|"supplier"|"plant", "demand_per_day", "inventory",
@@ -10,9 +10,6 @@
 //! "units_per_output"}]}`. Suppliers of the same `part` to the same node are alternatives;
 //! different parts are all required.
 
-use good_lp::{
-    constraint, microlp, variable, Expression, ProblemVariables, Solution, SolverModel, Variable,
-};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -135,7 +132,10 @@ impl Network {
                 }
             }
             if n.kind == NodeKind::Product && n.demand_per_day <= 0.0 {
-                return Err(field(f("demand_per_day"), "a product needs a demand above 0"));
+                return Err(field(
+                    f("demand_per_day"),
+                    "a product needs a demand above 0",
+                ));
             }
         }
         let mut succ = vec![Vec::new(); self.nodes.len()];
@@ -217,120 +217,109 @@ pub struct TtsReport {
     pub nodes: Vec<NodeResult>,
 }
 
-/// Indexed form of a network for building LPs.
-struct Lp<'a> {
-    net: &'a Network,
-    /// Incoming edges of each node, grouped by part: node -> part -> edge indexes.
-    parts: Vec<BTreeMap<&'a str, Vec<usize>>>,
-    /// Outgoing edges of each node.
-    out: Vec<Vec<usize>>,
-    from: Vec<usize>,
+/// The LP of BRIEF 3.4 for a network, built once with `t` as a variable and every production
+/// variable free; each single-node disruption is then a warm-started re-solve (dual simplex)
+/// after fixing `u_d = 0` (and, for TTR, `t = ttr_d`), which is what makes a thousand solves
+/// cheap.
+struct Lp {
+    base: microlp::Solution,
+    t: microlp::Variable,
+    u: Vec<microlp::Variable>,
 }
 
-impl<'a> Lp<'a> {
-    fn new(net: &'a Network) -> Self {
+impl Lp {
+    /// `tts`: maximise t (<= horizon) with no lost demand. Otherwise minimise lost profit, with
+    /// t in [0, t_max] (fixed per disruption).
+    fn new(net: &Network, tts: bool, t_max: f64) -> Result<Lp, TtsError> {
+        use microlp::{ComparisonOp, OptimizationDirection, Problem};
         let ids: HashMap<&str, usize> = net
             .nodes
             .iter()
             .enumerate()
             .map(|(i, n)| (n.id.as_str(), i))
             .collect();
-        let mut parts = vec![BTreeMap::new(); net.nodes.len()];
+        let mut parts: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); net.nodes.len()];
         let mut out = vec![Vec::new(); net.nodes.len()];
-        let mut from = Vec::with_capacity(net.edges.len());
         for (k, e) in net.edges.iter().enumerate() {
-            let a = ids[e.from.as_str()];
-            let b = ids[e.to.as_str()];
-            parts[b].entry(e.part.as_str()).or_insert_with(Vec::new).push(k);
-            out[a].push(k);
-            from.push(a);
+            parts[ids[e.to.as_str()]]
+                .entry(e.part.as_str())
+                .or_default()
+                .push(k);
+            out[ids[e.from.as_str()]].push(k);
         }
-        Lp {
-            net,
-            parts,
-            out,
-            from,
-        }
-    }
-
-    /// Build and solve. `tts`: maximise t (<= horizon) with no lost demand; otherwise minimise
-    /// lost profit over a fixed `t`.
-    fn solve(&self, down: usize, tts: bool, t_fixed: f64, horizon: f64) -> Result<f64, TtsError> {
-        let net = self.net;
-        let mut vars = ProblemVariables::new();
-        let t: Expression = if tts {
-            vars.add(variable().min(0.0).max(horizon)).into()
+        let mut p = Problem::new(if tts {
+            OptimizationDirection::Maximize
         } else {
-            Expression::from(t_fixed)
-        };
-        let u: Vec<Variable> = net
+            OptimizationDirection::Minimize
+        });
+        let t = p.add_var(if tts { 1.0 } else { 0.0 }, (0.0, t_max));
+        let u: Vec<_> = net
             .nodes
             .iter()
-            .enumerate()
-            .map(|(i, _)| {
-                if i == down {
-                    vars.add(variable().min(0.0).max(0.0))
-                } else {
-                    vars.add(variable().min(0.0))
-                }
-            })
+            .map(|_| p.add_var(0.0, (0.0, f64::INFINITY)))
             .collect();
-        let y: Vec<Variable> = net.edges.iter().map(|_| vars.add(variable().min(0.0))).collect();
-        let lost: Vec<Option<Variable>> = net
-            .nodes
+        let y: Vec<_> = net
+            .edges
             .iter()
-            .map(|n| (!tts && n.kind == NodeKind::Product).then(|| vars.add(variable().min(0.0))))
+            .map(|_| p.add_var(0.0, (0.0, f64::INFINITY)))
             .collect();
-        let objective: Expression = if tts {
-            t.clone()
-        } else {
-            net.nodes
-                .iter()
-                .zip(&lost)
-                .filter_map(|(n, l)| l.map(|l| n.profit_margin * l))
-                .sum()
-        };
-        let mut cons = Vec::new();
         for (j, n) in net.nodes.iter().enumerate() {
-            // Production needs every part; alternatives of a part add up.
-            for edges in self.parts[j].values() {
-                let supply: Expression = edges
-                    .iter()
-                    .map(|&k| y[k] * (1.0 / net.edges[k].units_per_output))
-                    .sum();
-                cons.push(constraint!(u[j] - supply <= 0.0));
+            // Production needs every part; alternative suppliers of a part add up.
+            for edges in parts[j].values() {
+                let mut row = vec![(u[j], 1.0)];
+                for &k in edges {
+                    row.push((y[k], -1.0 / net.edges[k].units_per_output));
+                }
+                p.add_constraint(row.as_slice(), ComparisonOp::Le, 0.0);
             }
             // Shipments come from production and inventory.
-            if !self.out[j].is_empty() {
-                let shipped: Expression = self.out[j].iter().map(|&k| y[k]).sum();
-                cons.push(constraint!(shipped - u[j] <= n.inventory));
+            if !out[j].is_empty() {
+                let mut row = vec![(u[j], -1.0)];
+                for &k in &out[j] {
+                    row.push((y[k], 1.0));
+                }
+                p.add_constraint(row.as_slice(), ComparisonOp::Le, n.inventory);
             }
             if let Some(c) = n.capacity_per_day {
-                cons.push(constraint!(u[j] - c * t.clone() <= 0.0));
+                p.add_constraint([(u[j], 1.0), (t, -c)].as_slice(), ComparisonOp::Le, 0.0);
             }
             if n.kind == NodeKind::Product {
-                let met = match lost[j] {
-                    Some(l) => u[j] + l,
-                    None => u[j].into(),
-                };
-                cons.push(constraint!(met - n.demand_per_day * t.clone() >= -n.inventory));
+                let mut row = vec![(u[j], 1.0), (t, -n.demand_per_day)];
+                if !tts {
+                    let l = p.add_var(n.profit_margin, (0.0, f64::INFINITY));
+                    row.push((l, 1.0));
+                }
+                p.add_constraint(row.as_slice(), ComparisonOp::Ge, -n.inventory);
             }
         }
-        let _ = &self.from;
-        let problem = if tts {
-            vars.maximise(objective.clone())
-        } else {
-            vars.minimise(objective.clone())
-        };
-        let sol = problem
-            .using(microlp)
-            .with_all(cons)
+        let base = p
             .solve()
+            .and_then(|o| {
+                o.into_solution()
+                    .map_err(|_| microlp::Error::InternalError("interrupted".into()))
+            })
             .map_err(|e| TtsError::Solver {
-                node: net.nodes[down].id.clone(),
+                node: "(undisrupted network)".into(),
                 message: e.to_string(),
             })?;
-        Ok(sol.eval(&objective))
+        Ok(Lp { base, t, u })
+    }
+
+    /// Optimum with node `down` out of production (and t fixed when given).
+    fn solve(&self, net: &Network, down: usize, t_fixed: Option<f64>) -> Result<f64, TtsError> {
+        let err = |e: microlp::Error| TtsError::Solver {
+            node: net.nodes[down].id.clone(),
+            message: e.to_string(),
+        };
+        let solved = |o: microlp::SolveOutcome| {
+            o.into_solution()
+                .map_err(|_| err(microlp::Error::InternalError("interrupted".into())))
+        };
+        let mut sol = solved(self.base.clone().fix_var(self.u[down], 0.0).map_err(err)?)?;
+        if let Some(t) = t_fixed {
+            sol = solved(sol.fix_var(self.t, t).map_err(err)?)?;
+        }
+        Ok(sol.objective())
     }
 }
 
@@ -349,24 +338,30 @@ pub fn analyse(net: &Network, horizon: f64, ttr: bool) -> Result<TtsReport, TtsE
             ));
         }
     }
-    let lp = Lp::new(net);
+    let tts_lp = Lp::new(net, true, horizon)?;
+    let ttr_lp = if ttr {
+        let t_max = net
+            .nodes
+            .iter()
+            .filter_map(|n| n.ttr_days)
+            .fold(0.0, f64::max);
+        Some(Lp::new(net, false, t_max)?)
+    } else {
+        None
+    };
     let rows: Vec<Result<(f64, Option<f64>), TtsError>> = (0..net.nodes.len())
         .into_par_iter()
         .map(|i| {
-            let t = lp.solve(i, true, 0.0, horizon)?;
-            let pi = if ttr {
-                Some(lp.solve(i, false, net.nodes[i].ttr_days.unwrap_or(0.0), horizon)?)
-            } else {
-                None
+            let t = tts_lp.solve(net, i, None)?;
+            let pi = match &ttr_lp {
+                Some(lp) => Some(lp.solve(net, i, net.nodes[i].ttr_days)?),
+                None => None,
             };
             Ok((t, pi))
         })
         .collect();
     let rows: Vec<(f64, Option<f64>)> = rows.into_iter().collect::<Result<_, _>>()?;
-    let max_pi = rows
-        .iter()
-        .filter_map(|r| r.1)
-        .fold(0.0f64, f64::max);
+    let max_pi = rows.iter().filter_map(|r| r.1).fold(0.0f64, f64::max);
     let nodes = net
         .nodes
         .iter()
@@ -453,17 +448,46 @@ mod tests {
     #[test]
     fn malformed_networks_name_the_field() {
         let cases = [
-            (r#"{"nodes": [{"id": "P", "kind": "product", "demand_per_day": 1}], "edges": [{"from": "X", "to": "P", "part": "a"}]}"#, "edges[0].from", "unknown node `X`"),
-            (r#"{"nodes": [{"id": "P", "kind": "product", "demand_per_day": 1, "inventory": -3}]}"#, "nodes[0].inventory", "-3"),
-            (r#"{"nodes": [{"kind": "product", "demand_per_day": 1}]}"#, "missing field `id`", "line 1"),
-            (r#"{"nodes": [{"id": "A", "kind": "plant"}, {"id": "B", "kind": "plant"}], "edges": [{"from": "A", "to": "B", "part": "p"}, {"from": "B", "to": "A", "part": "q"}]}"#, "cyclic flow", "edges"),
-            (r#"{"nodes": [{"id": "P", "kind": "factory"}]}"#, "factory", "line 1"),
-            (r#"{"nodes": [{"id": "P", "kind": "product"}]}"#, "nodes[0].demand_per_day", "above 0"),
+            (
+                r#"{"nodes": [{"id": "P", "kind": "product", "demand_per_day": 1}], "edges": [{"from": "X", "to": "P", "part": "a"}]}"#,
+                "edges[0].from",
+                "unknown node `X`",
+            ),
+            (
+                r#"{"nodes": [{"id": "P", "kind": "product", "demand_per_day": 1, "inventory": -3}]}"#,
+                "nodes[0].inventory",
+                "-3",
+            ),
+            (
+                r#"{"nodes": [{"kind": "product", "demand_per_day": 1}]}"#,
+                "missing field `id`",
+                "line 1",
+            ),
+            (
+                r#"{"nodes": [{"id": "A", "kind": "plant"}, {"id": "B", "kind": "plant"}], "edges": [{"from": "A", "to": "B", "part": "p"}, {"from": "B", "to": "A", "part": "q"}]}"#,
+                "cyclic flow",
+                "edges",
+            ),
+            (
+                r#"{"nodes": [{"id": "P", "kind": "factory"}]}"#,
+                "factory",
+                "line 1",
+            ),
+            (
+                r#"{"nodes": [{"id": "P", "kind": "product"}]}"#,
+                "nodes[0].demand_per_day",
+                "above 0",
+            ),
             (r#"{"nodes": []}"#, "nodes", "no nodes"),
         ];
         for (text, a, b) in cases {
-            let e = Network::from_json_str(text, "n.json").unwrap_err().to_string();
-            assert!(e.starts_with("n.json: ") && e.contains(a) && e.contains(b), "{e}");
+            let e = Network::from_json_str(text, "n.json")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("n.json: ") && e.contains(a) && e.contains(b),
+                "{e}"
+            );
         }
     }
 }

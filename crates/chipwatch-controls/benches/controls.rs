@@ -14,16 +14,42 @@ use std::path::PathBuf;
 /// and dates, some with end users (screened).
 fn shipments(n: usize) -> Vec<Shipment> {
     let products = [
-        "NXT:2000i", "NXT:1980i", "NXT:1470", "NXE:3800E", "H100", "H800", "H20", "RTX 4090",
-        "gallium", "graphite", "antimony", "A100",
+        "NXT:2000i",
+        "NXT:1980i",
+        "NXT:1470",
+        "NXE:3800E",
+        "H100",
+        "H800",
+        "H20",
+        "RTX 4090",
+        "gallium",
+        "graphite",
+        "antimony",
+        "A100",
     ];
     let from = ["NLD", "USA", "CHN", "JPN", "DEU", "KOR"];
-    let to = ["CHN", "USA", "DEU", "KOR", "TWN", "VNM", "JPN", "MAC", "GBR", "SGP"];
-    let dates = ["2022-06-01", "2023-10-01", "2024-09-07", "2025-11-20", "2026-11-21"];
-    let users = [None, None, None, Some("Huawei Technologies"), Some("Acme Trading Ltd")];
+    let to = [
+        "CHN", "USA", "DEU", "KOR", "TWN", "VNM", "JPN", "MAC", "GBR", "SGP",
+    ];
+    let dates = [
+        "2022-06-01",
+        "2023-10-01",
+        "2024-09-07",
+        "2025-11-20",
+        "2026-11-21",
+    ];
+    let users = [
+        None,
+        None,
+        None,
+        Some("Huawei Technologies"),
+        Some("Acme Trading Ltd"),
+    ];
     let mut x: u64 = 42;
     let mut next = |m: usize| {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((x >> 33) as usize) % m
     };
     (0..n)
@@ -31,7 +57,10 @@ fn shipments(n: usize) -> Vec<Shipment> {
             let mut params = BTreeMap::new();
             let product = if i % 4 == 3 {
                 params.insert("tpp".to_string(), Value::Num(1000.0 + next(8000) as f64));
-                params.insert("die_area_mm2".to_string(), Value::Num(300.0 + next(600) as f64));
+                params.insert(
+                    "die_area_mm2".to_string(),
+                    Value::Num(300.0 + next(600) as f64),
+                );
                 params.insert("us_content_pct".to_string(), Value::Num(next(40) as f64));
                 None
             } else {
@@ -77,42 +106,146 @@ fn bench_determination(c: &mut Criterion) {
 // ---- screening data --------------------------------------------------------------------------
 
 const SYL: &[(&str, &str)] = &[
-    ("华", "hua"), ("为", "wei"), ("中", "zhong"), ("芯", "xin"), ("国", "guo"), ("际", "ji"),
-    ("长", "chang"), ("江", "jiang"), ("存", "cun"), ("储", "chu"), ("海", "hai"), ("光", "guang"),
-    ("飞", "fei"), ("腾", "teng"), ("新", "xin"), ("凯", "kai"), ("来", "lai"), ("盛", "sheng"),
-    ("美", "mei"), ("武", "wu"), ("汉", "han"), ("微", "wei"), ("电", "dian"), ("子", "zi"),
-    ("科", "ke"), ("技", "ji"), ("天", "tian"), ("津", "jin"), ("北", "bei"), ("京", "jing"),
-    ("上", "shang"), ("深", "shen"), ("圳", "zhen"), ("成", "cheng"), ("都", "du"), ("智", "zhi"),
-    ("能", "neng"), ("算", "suan"), ("通", "tong"), ("讯", "xun"), ("网", "wang"), ("络", "luo"),
-    ("精", "jing"), ("密", "mi"), ("晶", "jing"), ("圆", "yuan"), ("半", "ban"), ("导", "dao"),
-    ("体", "ti"), ("材", "cai"), ("料", "liao"), ("化", "hua"), ("学", "xue"), ("光", "guang"),
-    ("刻", "ke"), ("创", "chuang"), ("维", "wei"), ("达", "da"), ("兴", "xing"), ("泰", "tai"),
-    ("和", "he"), ("丰", "feng"), ("源", "yuan"), ("瑞", "rui"), ("宏", "hong"), ("明", "ming"),
-    ("星", "xing"), ("辰", "chen"), ("恒", "heng"), ("润", "run"), ("鹏", "peng"), ("龙", "long"),
+    ("华", "hua"),
+    ("为", "wei"),
+    ("中", "zhong"),
+    ("芯", "xin"),
+    ("国", "guo"),
+    ("际", "ji"),
+    ("长", "chang"),
+    ("江", "jiang"),
+    ("存", "cun"),
+    ("储", "chu"),
+    ("海", "hai"),
+    ("光", "guang"),
+    ("飞", "fei"),
+    ("腾", "teng"),
+    ("新", "xin"),
+    ("凯", "kai"),
+    ("来", "lai"),
+    ("盛", "sheng"),
+    ("美", "mei"),
+    ("武", "wu"),
+    ("汉", "han"),
+    ("微", "wei"),
+    ("电", "dian"),
+    ("子", "zi"),
+    ("科", "ke"),
+    ("技", "ji"),
+    ("天", "tian"),
+    ("津", "jin"),
+    ("北", "bei"),
+    ("京", "jing"),
+    ("上", "shang"),
+    ("深", "shen"),
+    ("圳", "zhen"),
+    ("成", "cheng"),
+    ("都", "du"),
+    ("智", "zhi"),
+    ("能", "neng"),
+    ("算", "suan"),
+    ("通", "tong"),
+    ("讯", "xun"),
+    ("网", "wang"),
+    ("络", "luo"),
+    ("精", "jing"),
+    ("密", "mi"),
+    ("晶", "jing"),
+    ("圆", "yuan"),
+    ("半", "ban"),
+    ("导", "dao"),
+    ("体", "ti"),
+    ("材", "cai"),
+    ("料", "liao"),
+    ("化", "hua"),
+    ("学", "xue"),
+    ("光", "guang"),
+    ("刻", "ke"),
+    ("创", "chuang"),
+    ("维", "wei"),
+    ("达", "da"),
+    ("兴", "xing"),
+    ("泰", "tai"),
+    ("和", "he"),
+    ("丰", "feng"),
+    ("源", "yuan"),
+    ("瑞", "rui"),
+    ("宏", "hong"),
+    ("明", "ming"),
+    ("星", "xing"),
+    ("辰", "chen"),
+    ("恒", "heng"),
+    ("润", "run"),
+    ("鹏", "peng"),
+    ("龙", "long"),
 ];
 const WORDS: &[&str] = &[
-    "Technologies", "Semiconductor", "Electronics", "Microelectronics", "Materials", "Equipment",
-    "Information", "Intelligent", "Precision", "Optics", "Memory", "Integrated Circuit",
-    "Computing", "Photonics", "Instruments", "Trading", "Industrial", "Systems", "Devices",
+    "Technologies",
+    "Semiconductor",
+    "Electronics",
+    "Microelectronics",
+    "Materials",
+    "Equipment",
+    "Information",
+    "Intelligent",
+    "Precision",
+    "Optics",
+    "Memory",
+    "Integrated Circuit",
+    "Computing",
+    "Photonics",
+    "Instruments",
+    "Trading",
+    "Industrial",
+    "Systems",
+    "Devices",
     "Manufacturing",
 ];
 const CITIES: &[&str] = &[
-    "Beijing", "Shanghai", "Shenzhen", "Wuhan", "Hefei", "Tianjin", "Chengdu", "Xian", "Suzhou",
-    "Hangzhou", "Nanjing", "Xiamen", "Dalian", "Qingdao", "Guangzhou", "Changsha", "Zhuhai",
+    "Beijing",
+    "Shanghai",
+    "Shenzhen",
+    "Wuhan",
+    "Hefei",
+    "Tianjin",
+    "Chengdu",
+    "Xian",
+    "Suzhou",
+    "Hangzhou",
+    "Nanjing",
+    "Xiamen",
+    "Dalian",
+    "Qingdao",
+    "Guangzhou",
+    "Changsha",
+    "Zhuhai",
 ];
-const FORMS: &[&str] = &["Co., Ltd.", "Co. Ltd", "Limited", "Inc.", "Corporation", "Group Co., Ltd.", "Ltd"];
+const FORMS: &[&str] = &[
+    "Co., Ltd.",
+    "Co. Ltd",
+    "Limited",
+    "Inc.",
+    "Corporation",
+    "Group Co., Ltd.",
+    "Ltd",
+];
 
 struct Rng(u64);
 impl Rng {
     fn next(&mut self, m: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % m
     }
 }
 
 fn cap(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
 }
 
 /// (entries: name, aliases) and queries with the index of the entry they should hit (or none).
@@ -128,7 +261,11 @@ fn screening_data() -> (Vec<(String, Vec<String>)>, Vec<(String, Option<usize>)>
         let city = CITIES[r.next(CITIES.len())];
         let w1 = WORDS[r.next(WORDS.len())];
         let w2 = WORDS[r.next(WORDS.len())];
-        let name = format!("{city} {} {w1} {w2} {}", cap(&brand), FORMS[r.next(FORMS.len())]);
+        let name = format!(
+            "{city} {} {w1} {w2} {}",
+            cap(&brand),
+            FORMS[r.next(FORMS.len())]
+        );
         if !seen.insert(name.clone()) {
             continue;
         }
@@ -167,7 +304,14 @@ fn screening_data() -> (Vec<(String, Vec<String>)>, Vec<(String, Option<usize>)>
                 "{} {} {}",
                 ["Nordic", "Atlantic", "Pacific", "Alpine", "Global", "Royal"][r.next(6)],
                 cap(&brand),
-                ["Foods", "Logistics", "Textiles", "Consulting", "Hotels", "Shipping"][r.next(6)]
+                [
+                    "Foods",
+                    "Logistics",
+                    "Textiles",
+                    "Consulting",
+                    "Hotels",
+                    "Shipping"
+                ][r.next(6)]
             );
             queries.push((q, None));
         }
@@ -179,7 +323,15 @@ fn write_screening_data(entries: &[(String, Vec<String>)], queries: &[(String, O
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-screening");
     std::fs::create_dir_all(&dir).unwrap();
     let mut w = csv::Writer::from_path(dir.join("list.csv")).unwrap();
-    w.write_record(["_id", "source", "name", "license_requirement", "license_policy", "alt_names"]).unwrap();
+    w.write_record([
+        "_id",
+        "source",
+        "name",
+        "license_requirement",
+        "license_policy",
+        "alt_names",
+    ])
+    .unwrap();
     for (i, (n, a)) in entries.iter().enumerate() {
         w.write_record([
             i.to_string().as_str(),
@@ -225,7 +377,10 @@ fn bench_screening(c: &mut Criterion) {
     };
     let s = Screener::new(default_normaliser(), vec![list.clone()]);
     // Recall and false positives on the generated truth (printed once; not a test).
-    let hits = s.screen_many(queries.iter().map(|(q, _)| q.as_str()), screening::DEFAULT_THRESHOLD);
+    let hits = s.screen_many(
+        queries.iter().map(|(q, _)| q.as_str()),
+        screening::DEFAULT_THRESHOLD,
+    );
     let (mut tp, mut fnn, mut fp) = (0, 0, 0);
     for ((_, truth), h) in queries.iter().zip(&hits) {
         match truth {
@@ -244,9 +399,18 @@ fn bench_screening(c: &mut Criterion) {
     let mut g = c.benchmark_group("screening");
     g.sample_size(10);
     g.throughput(Throughput::Elements(queries.len() as u64));
-    g.bench_with_input(BenchmarkId::new("10k_names_vs_5k_entries", entries.len()), &queries, |b, q| {
-        b.iter(|| black_box(s.screen_many(q.iter().map(|(q, _)| q.as_str()), screening::DEFAULT_THRESHOLD)))
-    });
+    g.bench_with_input(
+        BenchmarkId::new("10k_names_vs_5k_entries", entries.len()),
+        &queries,
+        |b, q| {
+            b.iter(|| {
+                black_box(s.screen_many(
+                    q.iter().map(|(q, _)| q.as_str()),
+                    screening::DEFAULT_THRESHOLD,
+                ))
+            })
+        },
+    );
     g.finish();
     let mut g = c.benchmark_group("screening_index");
     g.sample_size(10);

@@ -9,7 +9,9 @@ use crate::value::Value;
 use crate::ControlsError;
 use std::collections::BTreeMap;
 
-const FIXED: &[&str] = &["product", "from", "to", "origin", "end_user", "end_use", "date"];
+const FIXED: &[&str] = &[
+    "product", "from", "to", "origin", "end_user", "end_use", "date",
+];
 
 /// Parse a batch CSV; `default_date` applies to rows without a date.
 pub fn parse_batch_csv(
@@ -67,7 +69,10 @@ pub fn parse_batch_csv(
         let to = get("to").ok_or_else(|| field_err("to", "empty".into()))?;
         for (f, v) in [("from", &from), ("to", &to)] {
             if crate::normalise_country(v).is_none() {
-                return Err(field_err(f, format!("`{v}` is not an ISO alpha-3 country code")));
+                return Err(field_err(
+                    f,
+                    format!("`{v}` is not an ISO alpha-3 country code"),
+                ));
             }
         }
         let date = match get("date") {
@@ -101,7 +106,9 @@ pub fn parse_param(s: &str) -> Result<(String, Value), String> {
         .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
     let k = k.trim();
     if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(format!("`{k}` is not a parameter name (letters, digits, _)"));
+        return Err(format!(
+            "`{k}` is not a parameter name (letters, digits, _)"
+        ));
     }
     Ok((k.to_string(), Value::parse_cli(v)))
 }

@@ -27,9 +27,19 @@ pub fn list_id(source: &str) -> String {
     }
     let s: String = source
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
-    let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     if s.is_empty() {
         "US-CSL".to_string()
     } else {
@@ -198,7 +208,10 @@ mod tests {
 
     #[test]
     fn list_ids() {
-        assert_eq!(list_id("Specially Designated Nationals (SDN) - Treasury Department"), "US-SDN");
+        assert_eq!(
+            list_id("Specially Designated Nationals (SDN) - Treasury Department"),
+            "US-SDN"
+        );
         assert_eq!(list_id("Some list"), "US-SOME-LIST");
     }
 }

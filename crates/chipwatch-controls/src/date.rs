@@ -124,10 +124,16 @@ mod tests {
         assert_eq!(d.to_string(), "2026-11-21");
         assert_eq!(Date::from_days_since_epoch(d.days_since_epoch()), d);
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
-        assert_eq!(Date::parse("2024-02-29").unwrap().succ().to_string(), "2024-03-01");
+        assert_eq!(
+            Date::parse("2024-02-29").unwrap().succ().to_string(),
+            "2024-03-01"
+        );
         assert!(Date::parse("2023-02-29").is_err());
         assert!(Date::parse("2023-2-1").is_err());
         assert!(Date::parse("tomorrow").is_err());
-        assert_eq!(Date::parse("2025-01-01").unwrap().pred().to_string(), "2024-12-31");
+        assert_eq!(
+            Date::parse("2025-01-01").unwrap().pred().to_string(),
+            "2024-12-31"
+        );
     }
 }

@@ -208,7 +208,12 @@ impl Engine {
         // Every group a measure names must exist.
         for m in &measures {
             let check = |d: &Dest, field: String| -> Result<(), ControlsError> {
-                for g in d.groups.iter().chain(&d.except_groups).chain(d.outside.iter()) {
+                for g in d
+                    .groups
+                    .iter()
+                    .chain(&d.except_groups)
+                    .chain(d.outside.iter())
+                {
                     if !groups.contains_key(g) {
                         return Err(ControlsError::Field {
                             file: m.file.clone(),
@@ -308,13 +313,15 @@ impl Engine {
         let inside = d.all
             || d.countries.iter().any(|c| c == country)
             || d.groups.iter().any(|g| self.in_group(g, country, date))
-            || d
-                .outside
+            || d.outside
                 .as_ref()
                 .is_some_and(|g| !self.in_group(g, country, date));
         inside
             && !d.except_countries.iter().any(|c| c == country)
-            && !d.except_groups.iter().any(|g| self.in_group(g, country, date))
+            && !d
+                .except_groups
+                .iter()
+                .any(|g| self.in_group(g, country, date))
     }
 
     /// Resolve the item: catalogue values, overrides, derived values.
@@ -374,7 +381,10 @@ impl Engine {
     }
 
     /// Determine many shipments (batch mode): end users are screened once per distinct name.
-    pub fn determine_batch(&self, shipments: &[Shipment]) -> Vec<Result<Determination, ControlsError>> {
+    pub fn determine_batch(
+        &self,
+        shipments: &[Shipment],
+    ) -> Vec<Result<Determination, ControlsError>> {
         let mut memo: std::collections::HashMap<&str, Vec<Hit>> = std::collections::HashMap::new();
         shipments
             .iter()
@@ -400,14 +410,20 @@ impl Engine {
         self.determine_with_hits(s, hits)
     }
 
-    fn determine_with_hits(&self, s: &Shipment, hits: Vec<Hit>) -> Result<Determination, ControlsError> {
+    fn determine_with_hits(
+        &self,
+        s: &Shipment,
+        hits: Vec<Hit>,
+    ) -> Result<Determination, ControlsError> {
         let from = crate::normalise_country(&s.from)
             .ok_or_else(|| ControlsError::Country(s.from.clone()))?;
         let to =
             crate::normalise_country(&s.to).ok_or_else(|| ControlsError::Country(s.to.clone()))?;
         let origin = match &s.origin {
             None => None,
-            Some(o) => Some(crate::normalise_country(o).ok_or_else(|| ControlsError::Country(o.clone()))?),
+            Some(o) => {
+                Some(crate::normalise_country(o).ok_or_else(|| ControlsError::Country(o.clone()))?)
+            }
         };
         let (item, values, product_origin) = self.resolve(s.product.as_deref(), &s.params)?;
         // The catalogue's origin counts when the user gave none.
@@ -481,7 +497,7 @@ impl Engine {
                 lines.extend(ev.lines);
                 if let Some(a) = ev.applied {
                     let rank = strictness(a.0, a.1);
-                    if best.as_ref().map_or(true, |(r, _, _)| rank > *r) {
+                    if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
                         // The version actually applied on the date.
                         let v = self.version_on(&m.id, s.date).unwrap_or(m);
                         best = Some((rank, v, a));
@@ -560,12 +576,7 @@ fn topo_sort(formulas: BTreeMap<String, Formula>) -> Result<Vec<Formula>, Contro
     while !pending.is_empty() {
         let ready: Vec<String> = pending
             .iter()
-            .filter(|(_, f)| {
-                f.expr
-                    .variables()
-                    .iter()
-                    .all(|v| !pending.contains_key(v))
-            })
+            .filter(|(_, f)| f.expr.variables().iter().all(|v| !pending.contains_key(v)))
             .map(|(k, _)| k.clone())
             .collect();
         if ready.is_empty() {
@@ -642,7 +653,11 @@ impl EvalCtx<'_> {
         let r = &m.reach;
         let mut parts = Vec::new();
         if let Some(e) = &r.exporters {
-            parts.push(format!("export from {} is not from {}", self.from, e.describe()));
+            parts.push(format!(
+                "export from {} is not from {}",
+                self.from,
+                e.describe()
+            ));
         }
         if !r.origins.is_empty() {
             parts.push(format!(
@@ -759,17 +774,17 @@ impl EvalCtx<'_> {
             }
             let mut policy_from_list = None;
             if !r.end_user_lists.is_empty() {
-                let on_list = |h: &&Hit| r.end_user_lists.iter().any(|l| *l == h.list);
+                let on_list = |h: &&Hit| r.end_user_lists.contains(&h.list);
                 // An entity listed after the shipment date does not trigger the requirement.
                 let listed_by_date = |h: &&Hit| {
                     h.listed_on
                         .as_deref()
                         .and_then(|d| Date::parse(d).ok())
-                        .map_or(true, |d| d <= self.date)
+                        .is_none_or(|d| d <= self.date)
                 };
                 let hit = self.hits.iter().filter(on_list).find(listed_by_date);
                 if hit.is_none() {
-                    if let Some(h) = self.hits.iter().filter(on_list).next() {
+                    if let Some(h) = self.hits.iter().find(on_list) {
                         lines.push(format!(
                             "  {name}: end user matches `{}` on {} but it is listed only from {} \
                              (after {})",
@@ -936,7 +951,11 @@ impl EvalCtx<'_> {
                     Tri::No => Tri::Yes,
                     Tri::Unknown => Tri::Unknown,
                 };
-                prefix_label(leaves, mark, &Some(label.clone().unwrap_or_else(|| "not".into())));
+                prefix_label(
+                    leaves,
+                    mark,
+                    &Some(label.clone().unwrap_or_else(|| "not".into())),
+                );
                 r
             }
             Cond::Cmp {
@@ -945,36 +964,43 @@ impl EvalCtx<'_> {
                 values,
                 label,
             } => {
-                let lab = label.as_ref().map_or(String::new(), |l| format!("{l}: "));
-                let shown = describe_values(*op, values);
+                use std::fmt::Write as _;
+                // One buffer per leaf: this runs for every leaf of every measure considered.
+                let mut line = String::with_capacity(96);
+                if let Some(l) = label {
+                    line.push_str(l);
+                    line.push_str(": ");
+                }
+                line.push_str(param);
                 let Some(v) = self.values.get(param) else {
-                    let via = self
-                        .engine
-                        .formulas
-                        .iter()
-                        .find(|f| f.name == *param)
-                        .map(|f| format!(" (= {}; needs {})", f.text, f.expr.variables().join(", ")))
-                        .unwrap_or_default();
-                    leaves.push(format!("{lab}{param}{via} not given, needed for {} {shown}", op.as_str()));
+                    if let Some(f) = self.engine.formulas.iter().find(|f| f.name == *param) {
+                        let _ = write!(
+                            line,
+                            " (= {}; needs {})",
+                            f.text,
+                            f.expr.variables().join(", ")
+                        );
+                    }
+                    let _ = write!(line, " not given, needed for {} ", op.as_str());
+                    write_values(&mut line, *op, values);
+                    leaves.push(line);
                     return Tri::Unknown;
                 };
                 let res = compare(v, *op, values);
-                let formula = self
-                    .engine
-                    .formulas
-                    .iter()
-                    .find(|f| f.name == *param && self.derived.contains_key(param))
-                    .map(|f| format!(" (derived: {})", f.text))
-                    .unwrap_or_default();
-                let verdict = match res {
-                    Tri::Yes => "met",
-                    Tri::No => "not met",
-                    Tri::Unknown => "not comparable",
-                };
-                leaves.push(format!(
-                    "{lab}{param} = {v}{formula} {} {shown}: {verdict}",
-                    op.as_str()
-                ));
+                let _ = write!(line, " = {v}");
+                if self.derived.contains_key(param) {
+                    if let Some(f) = self.engine.formulas.iter().find(|f| f.name == *param) {
+                        let _ = write!(line, " (derived: {})", f.text);
+                    }
+                }
+                let _ = write!(line, " {} ", op.as_str());
+                write_values(&mut line, *op, values);
+                line.push_str(match res {
+                    Tri::Yes => ": met",
+                    Tri::No => ": not met",
+                    Tri::Unknown => ": not comparable",
+                });
+                leaves.push(line);
                 res
             }
         }
@@ -992,13 +1018,24 @@ fn prefix_label(leaves: &mut Vec<String>, mark: usize, label: &Option<String>) {
     }
 }
 
-fn describe_values(op: CmpOp, values: &[Value]) -> String {
+fn write_values(out: &mut String, op: CmpOp, values: &[Value]) {
+    use std::fmt::Write as _;
     match op {
         CmpOp::In | CmpOp::NotIn | CmpOp::Prefix if values.len() > 1 => {
-            let v: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-            format!("[{}]", v.join(", "))
+            out.push('[');
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{v}");
+            }
+            out.push(']');
         }
-        _ => values.first().map_or(String::new(), |v| v.to_string()),
+        _ => {
+            if let Some(v) = values.first() {
+                let _ = write!(out, "{v}");
+            }
+        }
     }
 }
 
@@ -1047,4 +1084,3 @@ fn compare(v: &Value, op: CmpOp, values: &[Value]) -> Tri {
         },
     }
 }
-

@@ -390,10 +390,7 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(matches!(
-            Expr::parse("1 +"),
-            Err(ExprError::Syntax { .. })
-        ));
+        assert!(matches!(Expr::parse("1 +"), Err(ExprError::Syntax { .. })));
         assert!(Expr::parse("foo(1)").is_err());
         assert!(Expr::parse("(1").is_err());
         assert!(Expr::parse("1 2").is_err());

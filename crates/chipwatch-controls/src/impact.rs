@@ -102,7 +102,12 @@ fn scenario_err(e: impl std::fmt::Display) -> ControlsError {
 
 /// Destinations (among `countries`) where the measure, on `date`, denies: prohibited or
 /// licence with presumption of denial. Falls back to every licence destination when none is.
-fn default_denials(e: &Engine, m: &Measure, countries: &[String], date: Date) -> (Vec<String>, String) {
+fn default_denials(
+    e: &Engine,
+    m: &Measure,
+    countries: &[String],
+    date: Date,
+) -> (Vec<String>, String) {
     let mut strict = Vec::new();
     let mut any_licence = Vec::new();
     for c in countries {
@@ -112,7 +117,10 @@ fn default_denials(e: &Engine, m: &Measure, countries: &[String], date: Date) ->
             r.end_user_lists.is_empty()
                 && r.end_uses.is_empty()
                 && r.when.is_none()
-                && !r.suspensions.iter().any(|s| s.from <= date && date <= s.until)
+                && !r
+                    .suspensions
+                    .iter()
+                    .any(|s| s.from <= date && date <= s.until)
                 && e.in_dest(&r.destinations, c, date)
         });
         if let Some(r) = rule {
@@ -185,7 +193,10 @@ pub fn measure_impact(
          consumer weight (the item's sales are assumed to follow consumers' fab capacity)"
             .to_string(),
     ];
-    if m.suspensions.iter().any(|s| s.from <= date && date <= s.until) {
+    if m.suspensions
+        .iter()
+        .any(|s| s.from <= date && date <= s.until)
+    {
         notes.push(format!(
             "the measure is suspended on {date}; the impact shown is what it would have if applied"
         ));
@@ -195,7 +206,11 @@ pub fn measure_impact(
     let mut base = Scenario::new(format!("baseline for {id}"));
     base.horizon_days = 365;
     let baseline = run(vc, &base).map_err(scenario_err)?;
-    let consumers: Vec<String> = baseline.consumers.iter().map(|c| c.country.clone()).collect();
+    let consumers: Vec<String> = baseline
+        .consumers
+        .iter()
+        .map(|c| c.country.clone())
+        .collect();
     let weights: BTreeMap<&str, f64> = baseline
         .consumers
         .iter()
@@ -240,7 +255,10 @@ pub fn measure_impact(
     let mut by_dest: BTreeMap<String, f64> = BTreeMap::new();
     for c in &m.coverage {
         let Some(idx) = vc.item_idx(&c.item) else {
-            notes.push(format!("coverage item `{}` is not in the model; skipped", c.item));
+            notes.push(format!(
+                "coverage item `{}` is not in the model; skipped",
+                c.item
+            ));
             continue;
         };
         let it = vc.item(idx);
@@ -251,11 +269,16 @@ pub fn measure_impact(
         };
         let mut share = 0.0;
         for s in vc.latest_shares(idx) {
-            let Some(p) = vc.provider_by_id(&s.provider) else { continue };
+            let Some(p) = vc.provider_by_id(&s.provider) else {
+                continue;
+            };
             if !p.in_country_view() {
                 continue;
             }
-            if p.country.as_deref().is_some_and(|cc| exporters.iter().any(|x| x == cc)) {
+            if p.country
+                .as_deref()
+                .is_some_and(|cc| exporters.iter().any(|x| x == cc))
+            {
                 share += s.share.unwrap_or(0.0);
             }
         }
@@ -273,7 +296,10 @@ pub fn measure_impact(
                 blocked += val;
             }
         } else {
-            notes.push(format!("item {} has no market size: blocked value unknown", c.item));
+            notes.push(format!(
+                "item {} has no market size: blocked value unknown",
+                c.item
+            ));
         }
         if share == 0.0 {
             notes.push(format!(
@@ -326,7 +352,11 @@ pub fn measure_impact(
             blocked_value_usd: v,
         })
         .collect();
-    dests.sort_by(|a, b| b.blocked_value_usd.total_cmp(&a.blocked_value_usd).then(a.country.cmp(&b.country)));
+    dests.sort_by(|a, b| {
+        b.blocked_value_usd
+            .total_cmp(&a.blocked_value_usd)
+            .then(a.country.cmp(&b.country))
+    });
     let hhi: f64 = dests.iter().map(|d| d.share_pct * d.share_pct).sum();
     let text_names_countries = m.rules.iter().any(|r| !r.destinations.countries.is_empty());
     let top = dests.first();
@@ -353,7 +383,10 @@ pub fn measure_impact(
         text_names_countries,
         reading,
     };
-    assumptions.push(format!("scenario horizon 365 days; engine assumptions: {}", serde_json::to_string(&shocked.assumptions).unwrap_or_default()));
+    assumptions.push(format!(
+        "scenario horizon 365 days; engine assumptions: {}",
+        serde_json::to_string(&shocked.assumptions).unwrap_or_default()
+    ));
     Ok(ImpactReport {
         measure_id: m.id.clone(),
         version: m.version.clone(),
@@ -416,15 +449,28 @@ fn compare(
             unaffected.push(s.country.clone());
         }
     }
-    affected.sort_by(|a, b| a.change.total_cmp(&b.change).then(a.country.cmp(&b.country)));
+    affected.sort_by(|a, b| {
+        a.change
+            .total_cmp(&b.change)
+            .then(a.country.cmp(&b.country))
+    });
     (affected, unaffected)
 }
 
 /// Plain-text rendering of a report.
 pub fn print_report(r: &ImpactReport, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(out, "Impact of {} (version {}, as of {})", r.measure_id, r.version, r.date)?;
+    writeln!(
+        out,
+        "Impact of {} (version {}, as of {})",
+        r.measure_id, r.version, r.date
+    )?;
     writeln!(out, "  {}; {}", r.instrument, r.citation)?;
-    writeln!(out, "  denied destinations: {} ({})", r.denied_destinations.join(", "), r.deny_basis)?;
+    writeln!(
+        out,
+        "  denied destinations: {} ({})",
+        r.denied_destinations.join(", "),
+        r.deny_basis
+    )?;
     writeln!(out, "\nCovered items:")?;
     for i in &r.items {
         writeln!(
@@ -439,7 +485,10 @@ pub fn print_report(r: &ImpactReport, out: &mut impl Write) -> std::io::Result<(
             i.assumption
         )?;
     }
-    writeln!(out, "\nAffected countries (final output availability, minimum over the year):")?;
+    writeln!(
+        out,
+        "\nAffected countries (final output availability, minimum over the year):"
+    )?;
     for c in &r.affected_countries {
         writeln!(
             out,
@@ -449,7 +498,11 @@ pub fn print_report(r: &ImpactReport, out: &mut impl Write) -> std::io::Result<(
             c.final_output_baseline,
             c.final_output_blocked,
             c.change,
-            if c.binding_constraint.is_empty() { "-".to_string() } else { c.binding_constraint.join(" <- ") }
+            if c.binding_constraint.is_empty() {
+                "-".to_string()
+            } else {
+                c.binding_constraint.join(" <- ")
+            }
         )?;
         for i in &c.items {
             writeln!(
@@ -464,7 +517,13 @@ pub fn print_report(r: &ImpactReport, out: &mut impl Write) -> std::io::Result<(
     }
     writeln!(out, "\nBlocked value by destination:")?;
     for d in &r.blocked_value_by_destination {
-        writeln!(out, "  {}  ${:.1}M  {:.1}%", d.country, d.blocked_value_usd / 1e6, d.share_pct)?;
+        writeln!(
+            out,
+            "  {}  ${:.1}M  {:.1}%",
+            d.country,
+            d.blocked_value_usd / 1e6,
+            d.share_pct
+        )?;
     }
     writeln!(
         out,

@@ -473,8 +473,8 @@ impl Group {
     pub fn contains(&self, country: &str, date: Date) -> bool {
         self.members.iter().any(|m| {
             m.country == country
-                && m.from.map_or(true, |f| f <= date)
-                && m.until.map_or(true, |u| date <= u)
+                && m.from.is_none_or(|f| f <= date)
+                && m.until.is_none_or(|u| date <= u)
         })
     }
     /// Members on `date`.
@@ -482,7 +482,7 @@ impl Group {
         let mut v: Vec<&str> = self
             .members
             .iter()
-            .filter(|m| m.from.map_or(true, |f| f <= date) && m.until.map_or(true, |u| date <= u))
+            .filter(|m| m.from.is_none_or(|f| f <= date) && m.until.is_none_or(|u| date <= u))
             .map(|m| m.country.as_str())
             .collect();
         v.sort_unstable();
@@ -810,15 +810,17 @@ fn compile_rule(cx: &Ctx, i: usize, r: RawRule) -> Result<Rule, ControlsError> {
     let review_policy = match r.review_policy.as_deref() {
         None => None,
         Some("from_list") => Some(PolicySource::FromList),
-        Some(s) => Some(PolicySource::Fixed(ReviewPolicy::parse(s).ok_or_else(|| {
-            cx.err(
-                format!("{field}.review_policy"),
-                format!(
-                    "unknown review policy `{s}` (one of presumption_of_denial, case_by_case, \
+        Some(s) => Some(PolicySource::Fixed(ReviewPolicy::parse(s).ok_or_else(
+            || {
+                cx.err(
+                    format!("{field}.review_policy"),
+                    format!(
+                        "unknown review policy `{s}` (one of presumption_of_denial, case_by_case, \
                      presumption_of_approval, per_application, from_list)"
-                ),
-            )
-        })?)),
+                    ),
+                )
+            },
+        )?)),
     };
     match outcome {
         OutcomeKind::LicenceRequired if review_policy.is_none() => {
@@ -828,7 +830,9 @@ fn compile_rule(cx: &Ctx, i: usize, r: RawRule) -> Result<Rule, ControlsError> {
             ))
         }
         OutcomeKind::GeneralAuthorisation | OutcomeKind::ExceptionWithNotification
-            if r.authorisation.as_deref().map_or(true, |a| a.trim().is_empty()) =>
+            if r.authorisation
+                .as_deref()
+                .is_none_or(|a| a.trim().is_empty()) =>
         {
             return Err(cx.err(
                 format!("{field}.authorisation"),
@@ -899,7 +903,12 @@ fn compile_cond(cx: &Ctx, field: &str, c: RawCond, depth: usize) -> Result<Cond,
         }
         let mut out = Vec::new();
         for (i, sub) in v.into_iter().enumerate() {
-            out.push(compile_cond(cx, &format!("{field}.{key}[{i}]"), sub, depth + 1)?);
+            out.push(compile_cond(
+                cx,
+                &format!("{field}.{key}[{i}]"),
+                sub,
+                depth + 1,
+            )?);
         }
         return Ok(if is_all {
             Cond::All(out, label)
@@ -920,13 +929,14 @@ fn compile_cond(cx: &Ctx, field: &str, c: RawCond, depth: usize) -> Result<Cond,
             format!("`{param}` is not a parameter name"),
         ));
     }
-    let op_text = c
-        .op
-        .ok_or_else(|| cx.err(format!("{field}.op"), "missing operator"))?;
+    let op_text =
+        c.op.ok_or_else(|| cx.err(format!("{field}.op"), "missing operator"))?;
     let op = CmpOp::parse(&op_text).ok_or_else(|| {
         cx.err(
             format!("{field}.op"),
-            format!("unknown operator `{op_text}` (one of <, <=, >, >=, ==, !=, in, not_in, prefix)"),
+            format!(
+                "unknown operator `{op_text}` (one of <, <=, >, >=, ==, !=, in, not_in, prefix)"
+            ),
         )
     })?;
     let value = c
@@ -937,7 +947,10 @@ fn compile_cond(cx: &Ctx, field: &str, c: RawCond, depth: usize) -> Result<Cond,
             .iter()
             .map(|v| {
                 Value::from_toml(v).ok_or_else(|| {
-                    cx.err(format!("{field}.value"), "list items must be numbers, booleans or strings")
+                    cx.err(
+                        format!("{field}.value"),
+                        "list items must be numbers, booleans or strings",
+                    )
                 })
             })
             .collect::<Result<_, _>>()?,
@@ -954,7 +967,10 @@ fn compile_cond(cx: &Ctx, field: &str, c: RawCond, depth: usize) -> Result<Cond,
             ))
         }
         (v, _) => vec![Value::from_toml(v).ok_or_else(|| {
-            cx.err(format!("{field}.value"), "must be a number, boolean or string")
+            cx.err(
+                format!("{field}.value"),
+                "must be a number, boolean or string",
+            )
         })?],
     };
     if values.is_empty() {

@@ -15,7 +15,7 @@ use unicode_normalization::UnicodeNormalization;
 pub const DEFAULT_THRESHOLD: f64 = 0.85;
 
 /// Candidates scored per query after trigram blocking.
-const MAX_CANDIDATES: usize = 8;
+const MAX_CANDIDATES: usize = 16;
 
 /// One restricted party.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,9 +116,40 @@ pub struct Normaliser {
 
 /// Legal-form and filler words dropped from Latin-script names.
 const LEGAL_WORDS: &[&str] = &[
-    "co", "company", "ltd", "limited", "inc", "incorporated", "corp", "corporation", "llc",
-    "gmbh", "ag", "bv", "nv", "plc", "sa", "sas", "srl", "spa", "kk", "pte", "pty", "jsc",
-    "pjsc", "ojsc", "ooo", "oao", "zao", "the", "of", "and", "lp", "llp", "ltda", "sarl",
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "llc",
+    "gmbh",
+    "ag",
+    "bv",
+    "nv",
+    "plc",
+    "sa",
+    "sas",
+    "srl",
+    "spa",
+    "kk",
+    "pte",
+    "pty",
+    "jsc",
+    "pjsc",
+    "ojsc",
+    "ooo",
+    "oao",
+    "zao",
+    "the",
+    "of",
+    "and",
+    "lp",
+    "llp",
+    "ltda",
+    "sarl",
 ];
 
 /// Legal forms in CJK scripts (after traditional -> simplified), longest first.
@@ -288,7 +319,6 @@ struct NameKey {
     compact: Vec<char>,
     sorted: Vec<char>,
     tokens: Vec<String>,
-    ntri: u32,
 }
 
 fn keys_of(variant: &str) -> (Vec<char>, Vec<char>, Vec<String>) {
@@ -307,7 +337,11 @@ fn trigrams(compact: &[char], out: &mut Vec<u64>) {
     padded.extend_from_slice(compact);
     padded.push('\u{3}');
     for w in padded.windows(3) {
-        out.push((u64::from(w[0] as u32) << 42) | (u64::from(w[1] as u32) << 21) | u64::from(w[2] as u32));
+        out.push(
+            (u64::from(w[0] as u32) << 42)
+                | (u64::from(w[1] as u32) << 21)
+                | u64::from(w[2] as u32),
+        );
     }
     out.sort_unstable();
     out.dedup();
@@ -359,7 +393,12 @@ fn jaro_winkler(a: &[char], b: &[char]) -> f64 {
         return 0.0;
     }
     let b_match = b.iter().zip(&b_used).filter(|(_, u)| **u).map(|(c, _)| *c);
-    let transpositions = a_match.iter().zip(b_match).filter(|(x, y)| **x != *y).count() / 2;
+    let transpositions = a_match
+        .iter()
+        .zip(b_match)
+        .filter(|(x, y)| **x != *y)
+        .count()
+        / 2;
     let m = m as f64;
     let jaro = (m / la as f64 + m / lb as f64 + (m - transpositions as f64) / m) / 3.0;
     let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count();
@@ -406,7 +445,6 @@ impl Screener {
                             compact,
                             sorted,
                             tokens,
-                            ntri: tri.len() as u32,
                         });
                     }
                 }
@@ -458,13 +496,13 @@ impl Screener {
     }
 
     fn screen_with(&self, query: &str, threshold: f64, sc: &mut Scratch) -> Vec<Hit> {
-        if sc.counts.len() != self.names.len() {
-            sc.counts = vec![0; self.names.len()];
+        if sc.weights.len() != self.names.len() {
+            sc.weights = vec![0.0; self.names.len()];
         }
         let mut best: Vec<(u32, f64, u32)> = Vec::new(); // (entry, score, name)
-        // Trigrams shared by more than this many names carry little signal (blocking): in a
-        // list of company names, "tec", "ogy", "ion" are everywhere.
-        let max_df = (self.names.len() / 40).max(64);
+                                                         // Trigrams shared by more than this many names carry little signal (blocking): in a
+                                                         // list of company names, "tec", "ogy", "ion" are everywhere.
+        let max_df = (self.names.len() / 16).max(64);
         for v in self.norm.variants(query) {
             let (qc, qs, qt) = keys_of(&v);
             if qc.is_empty() {
@@ -472,33 +510,39 @@ impl Screener {
             }
             trigrams(&qc, &mut sc.tri);
             sc.touched.clear();
+            let mut total = 0.0f32;
             for t in &sc.tri {
                 if let Some(post) = self.index.get(t) {
                     if post.len() > max_df {
                         continue;
                     }
+                    // Rare trigrams weigh more (inverse document frequency).
+                    let w = 1.0 / (1.0 + post.len() as f32).ln().max(0.5);
+                    total += w;
                     for &n in post {
-                        if sc.counts[n as usize] == 0 {
+                        let slot = &mut sc.weights[n as usize];
+                        if *slot == 0.0 {
                             sc.touched.push(n);
                         }
-                        sc.counts[n as usize] += 1;
+                        *slot += w;
                     }
                 }
             }
-            let qn = sc.tri.len() as f64;
             sc.cands.clear();
             for &n in &sc.touched {
-                let c = sc.counts[n as usize];
-                sc.counts[n as usize] = 0;
-                let nk = &self.names[n as usize];
-                // Dice coefficient over trigrams: a cheap upper-bound-ish filter.
-                let dice = 2.0 * f64::from(c) / (qn + f64::from(nk.ntri));
-                if dice >= 0.2 || f64::from(c) >= qn.min(f64::from(nk.ntri)) * 0.6 {
-                    sc.cands.push((c, n));
+                let w = sc.weights[n as usize];
+                sc.weights[n as usize] = 0.0;
+                // Candidates must share a fair part of the query's evidence.
+                if w >= 0.2 * total {
+                    sc.cands.push((w, n));
                 }
             }
-            sc.cands.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            sc.cands.truncate(MAX_CANDIDATES);
+            if sc.cands.len() > MAX_CANDIDATES {
+                sc.cands.select_nth_unstable_by(MAX_CANDIDATES, |a, b| {
+                    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+                });
+                sc.cands.truncate(MAX_CANDIDATES);
+            }
             for &(_, n) in &sc.cands {
                 let nk = &self.names[n as usize];
                 let score = self.score(threshold, &qc, &qs, &qt, nk, &mut sc.row);
@@ -552,7 +596,10 @@ impl Screener {
         let mut s = 0.0;
         if la.min(lb) as f64 / la.max(lb).max(1) as f64 >= threshold.min(0.95) {
             s = lev_sim(qc, &n.compact, row);
-            if s < 0.95 && (qt.len() > 1 || n.tokens.len() > 1) && (qs != qc || n.sorted != n.compact) {
+            if s < 0.95
+                && (qt.len() > 1 || n.tokens.len() > 1)
+                && (qs != qc || n.sorted != n.compact)
+            {
                 s = s.max(lev_sim(qs, &n.sorted, row));
             }
         }
@@ -613,10 +660,10 @@ impl Screener {
 /// Reused buffers for screening many names.
 #[derive(Debug, Default)]
 struct Scratch {
-    counts: Vec<u32>,
+    weights: Vec<f32>,
     touched: Vec<u32>,
     tri: Vec<u64>,
-    cands: Vec<(u32, u32)>,
+    cands: Vec<(f32, u32)>,
     row: Vec<usize>,
 }
 
@@ -626,7 +673,13 @@ mod tests {
 
     #[test]
     fn jaro_winkler_matches_strsim() {
-        for (a, b) in [("martha", "marhta"), ("dixon", "dicksonx"), ("huawei", "huawie"), ("abc", "xyz"), ("a", "a")] {
+        for (a, b) in [
+            ("martha", "marhta"),
+            ("dixon", "dicksonx"),
+            ("huawei", "huawie"),
+            ("abc", "xyz"),
+            ("a", "a"),
+        ] {
             let ca: Vec<char> = a.chars().collect();
             let cb: Vec<char> = b.chars().collect();
             let ours = jaro_winkler(&ca, &cb);
@@ -639,7 +692,10 @@ mod tests {
     fn levenshtein_similarity() {
         let c = |s: &str| s.chars().collect::<Vec<_>>();
         let mut row = Vec::new();
-        assert_eq!(lev_sim(&c("kitten"), &c("sitting"), &mut row), 1.0 - 3.0 / 7.0);
+        assert_eq!(
+            lev_sim(&c("kitten"), &c("sitting"), &mut row),
+            1.0 - 3.0 / 7.0
+        );
         assert_eq!(lev_sim(&c(""), &c(""), &mut row), 1.0);
         assert_eq!(lev_sim(&c("abc"), &c(""), &mut row), 0.0);
     }

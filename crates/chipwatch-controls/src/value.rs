@@ -52,10 +52,18 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Num(v) => f.write_str(&fmt_num(*v)),
+            Value::Num(v) => write_num(f, *v),
             Value::Str(s) => write!(f, "\"{s}\""),
         }
     }
+}
+
+/// Write a number as [`fmt_num`] does, without allocating for whole numbers (the common case).
+pub fn write_num(out: &mut impl fmt::Write, v: f64) -> fmt::Result {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return write!(out, "{v:.0}");
+    }
+    out.write_str(&fmt_num(v))
 }
 
 /// Numbers in explanations: at most three decimals, trailing zeros dropped (50, 35.741, 1.5).

@@ -23,7 +23,10 @@ fn every_data_file_is_embedded_and_loads() {
         .filter(|n| n.ends_with(".toml"))
         .collect();
     on_disk.sort();
-    let mut embedded: Vec<String> = EMBEDDED_MEASURES.iter().map(|(n, _)| n.to_string()).collect();
+    let mut embedded: Vec<String> = EMBEDDED_MEASURES
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
     embedded.sort();
     assert_eq!(on_disk, embedded);
     let e = default_engine().unwrap();
@@ -48,7 +51,11 @@ fn every_data_file_is_embedded_and_loads() {
     }
     assert_eq!(e.versions("NL-semiconductor-equipment").unwrap().len(), 3);
     assert_eq!(e.versions("US-3A090").unwrap().len(), 3);
-    assert!(e.catalogue().products().iter().all(|p| !p.source.is_empty()));
+    assert!(e
+        .catalogue()
+        .products()
+        .iter()
+        .all(|p| !p.source.is_empty()));
 }
 
 const GOOD: &str = r#"
@@ -108,16 +115,29 @@ fn malformed_files_name_file_and_field() {
     for (text, want) in cases {
         let e = err_of(&text);
         assert!(e.contains(want), "want `{want}` in: {e}");
-        assert!(e.contains("test-bad.toml") || want == "clash", "no file name in: {e}");
+        assert!(
+            e.contains("test-bad.toml") || want == "clash",
+            "no file name in: {e}"
+        );
     }
 }
 
 #[test]
 fn malformed_catalogue_and_list_name_file_and_field() {
-    let e = Catalogue::from_sources(&[("data/products/x.toml", "[[product]]\nname = \"A\"\nmanufacturer = \"m\"\ncategory = \"c\"\nsource = \"\"\n")]).unwrap_err();
-    assert_eq!(e.to_string(), "data/products/x.toml: field `product[0].source`: every product needs its source");
+    let e = Catalogue::from_sources(&[(
+        "data/products/x.toml",
+        "[[product]]\nname = \"A\"\nmanufacturer = \"m\"\ncategory = \"c\"\nsource = \"\"\n",
+    )])
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "data/products/x.toml: field `product[0].source`: every product needs its source"
+    );
     let e = RestrictedList::from_toml_str("[meta]\nname = \"n\"\nsource = \"s\"\n[[entry]]\nlist = \"L\"\nname = \"X\"\ncitation = \"\"\n", "l.toml").unwrap_err();
-    assert_eq!(e.to_string(), "l.toml: field `entry[0].citation`: every entry needs its citation");
+    assert_eq!(
+        e.to_string(),
+        "l.toml: field `entry[0].citation`: every entry needs its citation"
+    );
 }
 
 fn shipments() -> Vec<Shipment> {

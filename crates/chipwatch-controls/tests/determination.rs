@@ -111,7 +111,10 @@ fn arf_immersion_with_overlay_sides_of_3b501() {
     };
     let d = base().p("dedicated_chuck_overlay_nm", 1.5).run();
     assert_eq!(outcome(&d, "EU"), "licence_required");
-    assert_eq!(verdict(&d, "EU").unwrap().measure_id.as_deref(), Some("EU-3B501.f.1.b"));
+    assert_eq!(
+        verdict(&d, "EU").unwrap().measure_id.as_deref(),
+        Some("EU-3B501.f.1.b")
+    );
     let d = base().p("dedicated_chuck_overlay_nm", 1.51).run();
     assert_eq!(outcome(&d, "EU"), "not_required");
     // NA 1.07 gives MRF(0.25) = 45.09 nm: just outside; NA 1.08 gives 44.68 nm: inside.
@@ -142,14 +145,21 @@ fn mrf_k035_threshold_sides() {
     assert_eq!(outcome(&at(1.50), "EU"), "not_required");
     let d = at(1.51);
     assert_eq!(outcome(&d, "EU"), "licence_required");
-    assert_eq!(verdict(&d, "EU").unwrap().measure_id.as_deref(), Some("EU-3B001.f.1"));
+    assert_eq!(
+        verdict(&d, "EU").unwrap().measure_id.as_deref(),
+        Some("EU-3B001.f.1")
+    );
 }
 
 #[test]
 fn euv_is_3b001_f_1_a_everywhere_outside_the_eu() {
     let d = q("NLD", "CHN", TODAY).p("wavelength_nm", 13.5).run();
     assert_eq!(outcome(&d, "EU"), "licence_required");
-    assert!(explains(&d, "EU", "3B001.f.1.a: wavelength_nm = 13.5 < 193: met"));
+    assert!(explains(
+        &d,
+        "EU",
+        "3B001.f.1.a: wavelength_nm = 13.5 < 193: met"
+    ));
     // Wavelength just below / at 193 nm.
     let d = q("NLD", "CHN", TODAY).p("wavelength_nm", 192.9).run();
     assert_eq!(outcome(&d, "EU"), "licence_required");
@@ -162,10 +172,15 @@ fn euv_is_3b001_f_1_a_everywhere_outside_the_eu() {
 
 #[test]
 fn eu001_covers_the_listed_allies_only() {
-    for c in ["AUS", "CAN", "ISL", "JPN", "NZL", "NOR", "CHE", "LIE", "GBR", "USA"] {
+    for c in [
+        "AUS", "CAN", "ISL", "JPN", "NZL", "NOR", "CHE", "LIE", "GBR", "USA",
+    ] {
         let d = q("NLD", c, TODAY).product("NXE:3800E").run();
         assert_eq!(outcome(&d, "EU"), "general_authorisation", "{c}");
-        assert_eq!(verdict(&d, "EU").unwrap().authorisation.as_deref(), Some("EU001"));
+        assert_eq!(
+            verdict(&d, "EU").unwrap().authorisation.as_deref(),
+            Some("EU001")
+        );
     }
     for c in ["KOR", "TWN", "CHN", "SGP", "ISR"] {
         let d = q("NLD", c, TODAY).product("NXE:3800E").run();
@@ -186,12 +201,22 @@ fn intra_eu_needs_no_annex_i_licence() {
     assert_eq!(outcome(&d, "EU"), "not_required");
     let d = q("NLD", "GBR", "2021-01-01").product("NXE:3800E").run();
     assert_eq!(outcome(&d, "EU"), "general_authorisation");
-    assert_eq!(verdict(&d, "EU").unwrap().version.as_deref(), Some("Reg. 428/2009 Annex I"));
+    assert_eq!(
+        verdict(&d, "EU").unwrap().version.as_deref(),
+        Some("Reg. 428/2009 Annex I")
+    );
     // After the recast the 2021/821 version applies; the old one is reported as replaced.
     let d = q("NLD", "KOR", "2021-09-08").product("NXE:3800E").run();
-    assert!(explains(&d, "EU", "replaced by version Reg. 2021/821 Annex I from 2021-09-09"));
+    assert!(explains(
+        &d,
+        "EU",
+        "replaced by version Reg. 2021/821 Annex I from 2021-09-09"
+    ));
     let d = q("NLD", "KOR", "2021-09-09").product("NXE:3800E").run();
-    assert_eq!(verdict(&d, "EU").unwrap().version.as_deref(), Some("Reg. 2021/821 Annex I"));
+    assert_eq!(
+        verdict(&d, "EU").unwrap().version.as_deref(),
+        Some("Reg. 2021/821 Annex I")
+    );
 }
 
 #[test]
@@ -227,13 +252,24 @@ fn dutch_rule_dates_and_versions() {
     assert!(explains(&d, "NLD", "not yet in force on 2023-08-31"));
     let d = q("NLD", "CHN", "2023-09-01").product("NXT:2000i").run();
     assert_eq!(outcome(&d, "NLD"), "licence_required");
-    assert_eq!(verdict(&d, "NLD").unwrap().version.as_deref(), Some("2023 (Stcrt. 2023, 18212)"));
-    assert!(explains(&d, "NLD", "replaced by version 2024 amendment from 2024-09-07"));
+    assert_eq!(
+        verdict(&d, "NLD").unwrap().version.as_deref(),
+        Some("2023 (Stcrt. 2023, 18212)")
+    );
+    assert!(explains(
+        &d,
+        "NLD",
+        "replaced by version 2024 amendment from 2024-09-07"
+    ));
     assert!(explains(&d, "NLD", "grandfathering"));
     // The 1980i (overlay 1.6 nm) is outside the 2023 rule, inside the 2024 amendment.
     let d = q("NLD", "CHN", "2024-09-06").product("NXT:1980i").run();
     assert_eq!(outcome(&d, "NLD"), "not_required");
-    assert!(explains(&d, "NLD", "dedicated_chuck_overlay_nm = 1.6 <= 1.5: not met"));
+    assert!(explains(
+        &d,
+        "NLD",
+        "dedicated_chuck_overlay_nm = 1.6 <= 1.5: not met"
+    ));
     let d = q("NLD", "CHN", "2024-09-07").product("NXT:1980i").run();
     assert_eq!(outcome(&d, "NLD"), "licence_required");
     // Country-neutral: every destination outside the EU, allies included.
@@ -248,9 +284,13 @@ fn dutch_rule_dates_and_versions() {
         assert_eq!(outcome(&d, "EU"), "not_required", "{p}");
     }
     // 2025 amendment: metrology.
-    let d = q("NLD", "CHN", "2025-03-31").ps("equipment_type", "metrology_advanced").run();
+    let d = q("NLD", "CHN", "2025-03-31")
+        .ps("equipment_type", "metrology_advanced")
+        .run();
     assert_eq!(outcome(&d, "NLD"), "not_required");
-    let d = q("NLD", "CHN", "2025-04-01").ps("equipment_type", "metrology_advanced").run();
+    let d = q("NLD", "CHN", "2025-04-01")
+        .ps("equipment_type", "metrology_advanced")
+        .run();
     assert_eq!(outcome(&d, "NLD"), "licence_required");
 }
 
@@ -269,7 +309,11 @@ fn us_3a090_versions_by_date() {
     for p in ["A800", "H800"] {
         let d = q("USA", "CHN", "2023-06-01").product(p).run();
         assert_eq!(outcome(&d, "USA"), "not_required", "{p}");
-        assert!(explains(&d, "USA", "bidirectional_io_gbps = 400 >= 600: not met"));
+        assert!(explains(
+            &d,
+            "USA",
+            "bidirectional_io_gbps = 400 >= 600: not met"
+        ));
         // ... and caught once the 2023 rule dropped it.
         let d = q("USA", "CHN", "2023-11-17").product(p).run();
         assert_eq!(outcome(&d, "USA"), "licence_required", "{p}");
@@ -297,7 +341,10 @@ fn us_3a090_tpp_and_density_thresholds() {
     assert_eq!(outcome(&d, "USA"), "licence_required");
     let d = at(1600.0, 1600.0 / 5.91);
     assert_eq!(outcome(&d, "USA"), "exception_with_notification");
-    assert_eq!(verdict(&d, "USA").unwrap().authorisation.as_deref(), Some("NAC"));
+    assert_eq!(
+        verdict(&d, "USA").unwrap().authorisation.as_deref(),
+        Some("NAC")
+    );
     // TPP from MacTOPS and bit length: 2 x 300 x 8 = 4800.
     let d = q("USA", "CHN", TODAY)
         .p("mac_tops", 300.0)
@@ -347,7 +394,10 @@ fn us_reach_by_origin_and_de_minimis() {
     assert!(!explains(&d, "USA", "US-3A090"));
     let d = chip(25.1);
     assert_eq!(outcome(&d, "USA"), "licence_required");
-    assert_eq!(verdict(&d, "USA").unwrap().measure_id.as_deref(), Some("US-3A090"));
+    assert_eq!(
+        verdict(&d, "USA").unwrap().measure_id.as_deref(),
+        Some("US-3A090")
+    );
     let d = chip(0.0);
     assert_eq!(outcome(&d, "USA"), "absent");
     assert!(d.overall.not_reached.iter().any(|l| l.starts_with("USA")));
@@ -355,19 +405,34 @@ fn us_reach_by_origin_and_de_minimis() {
 
 #[test]
 fn us_sme_zero_de_minimis_for_immersion_scanners() {
-    let d = q("NLD", "CHN", "2026-01-10").product("NXT:1980i").p("us_content_pct", 1.0).run();
+    let d = q("NLD", "CHN", "2026-01-10")
+        .product("NXT:1980i")
+        .p("us_content_pct", 1.0)
+        .run();
     assert_eq!(outcome(&d, "USA"), "licence_required");
-    assert_eq!(verdict(&d, "USA").unwrap().measure_id.as_deref(), Some("US-SME"));
-    let d = q("NLD", "CHN", "2026-01-10").product("NXT:1980i").p("us_content_pct", 0.0).run();
+    assert_eq!(
+        verdict(&d, "USA").unwrap().measure_id.as_deref(),
+        Some("US-SME")
+    );
+    let d = q("NLD", "CHN", "2026-01-10")
+        .product("NXT:1980i")
+        .p("us_content_pct", 0.0)
+        .run();
     assert_eq!(outcome(&d, "USA"), "absent");
     // Before the 2023 version the 2022 version (25% de minimis, 3B090 only) applied.
-    let d = q("NLD", "CHN", "2023-11-16").product("NXT:1980i").p("us_content_pct", 30.0).run();
+    let d = q("NLD", "CHN", "2023-11-16")
+        .product("NXT:1980i")
+        .p("us_content_pct", 30.0)
+        .run();
     assert_eq!(outcome(&d, "USA"), "not_required");
 }
 
 #[test]
 fn us_end_use_rule() {
-    let d = q("USA", "CHN", TODAY).ps("eccn", "EAR99").end_use("advanced_node_ic_production").run();
+    let d = q("USA", "CHN", TODAY)
+        .ps("eccn", "EAR99")
+        .end_use("advanced_node_ic_production")
+        .run();
     assert_eq!(outcome(&d, "USA"), "licence_required");
     let d = q("USA", "CHN", TODAY).ps("eccn", "EAR99").run();
     assert_eq!(outcome(&d, "USA"), "not_required");
@@ -377,19 +442,34 @@ fn us_end_use_rule() {
 
 #[test]
 fn listed_vs_unlisted_end_users() {
-    let d = q("USA", "CHN", TODAY).product("H20").end_user("Huawei Technologies Co., Ltd.").run();
+    let d = q("USA", "CHN", TODAY)
+        .product("H20")
+        .end_user("Huawei Technologies Co., Ltd.")
+        .run();
     assert_eq!(outcome(&d, "USA"), "licence_required");
-    assert_eq!(verdict(&d, "USA").unwrap().measure_id.as_deref(), Some("US-EL"));
+    assert_eq!(
+        verdict(&d, "USA").unwrap().measure_id.as_deref(),
+        Some("US-EL")
+    );
     assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfDenial));
     assert!(!d.end_user_screening.is_empty());
-    let d = q("USA", "CHN", TODAY).product("H20").end_user("Acme Trading Ltd").run();
+    let d = q("USA", "CHN", TODAY)
+        .product("H20")
+        .end_user("Acme Trading Ltd")
+        .run();
     assert_eq!(outcome(&d, "USA"), "not_required");
     assert!(explains(&d, "USA", "is not on US-EL"));
     // Chinese script end user.
-    let d = q("USA", "CHN", TODAY).product("H20").end_user("中芯国际集成电路制造有限公司").run();
+    let d = q("USA", "CHN", TODAY)
+        .product("H20")
+        .end_user("中芯国际集成电路制造有限公司")
+        .run();
     assert_eq!(outcome(&d, "USA"), "licence_required");
     // Listed only from 18 Dec 2020.
-    let d = q("USA", "CHN", "2020-06-01").product("H20").end_user("SMIC").run();
+    let d = q("USA", "CHN", "2020-06-01")
+        .product("H20")
+        .end_user("SMIC")
+        .run();
     assert_eq!(outcome(&d, "USA"), "not_required");
     assert!(explains(&d, "USA", "listed only from 2020-12-18"));
     // A 1260H listing carries no EAR licence requirement.
@@ -401,7 +481,11 @@ fn listed_vs_unlisted_end_users() {
 
 #[test]
 fn japan_2019_korea_materials_dates() {
-    let at = |date: &str| q("JPN", "KOR", date).ps("material", "hydrogen_fluoride").run();
+    let at = |date: &str| {
+        q("JPN", "KOR", date)
+            .ps("material", "hydrogen_fluoride")
+            .run()
+    };
     assert_eq!(outcome(&at("2019-07-03"), "JPN"), "not_required");
     assert_eq!(outcome(&at("2019-07-04"), "JPN"), "licence_required");
     assert_eq!(outcome(&at("2023-03-22"), "JPN"), "licence_required");
@@ -409,7 +493,9 @@ fn japan_2019_korea_materials_dates() {
     assert_eq!(outcome(&d, "JPN"), "not_required");
     assert!(explains(&d, "JPN", "no longer in force on 2023-03-23"));
     // Other destinations were never covered.
-    let d = q("JPN", "TWN", "2020-01-01").product("EUV photoresist").run();
+    let d = q("JPN", "TWN", "2020-01-01")
+        .product("EUV photoresist")
+        .run();
     assert_eq!(outcome(&d, "JPN"), "not_required");
 }
 
@@ -421,11 +507,23 @@ fn japan_2023_sme_group_a() {
             .p("numerical_aperture", 1.35)
             .run()
     };
-    assert_eq!(outcome(&scanner("CHN", "2023-07-22"), "JPN"), "not_required");
-    assert_eq!(outcome(&scanner("CHN", "2023-07-23"), "JPN"), "licence_required");
-    assert_eq!(outcome(&scanner("USA", "2023-07-23"), "JPN"), "not_required");
+    assert_eq!(
+        outcome(&scanner("CHN", "2023-07-22"), "JPN"),
+        "not_required"
+    );
+    assert_eq!(
+        outcome(&scanner("CHN", "2023-07-23"), "JPN"),
+        "licence_required"
+    );
+    assert_eq!(
+        outcome(&scanner("USA", "2023-07-23"), "JPN"),
+        "not_required"
+    );
     // Korea back in Group A from 21 July 2023.
-    assert_eq!(outcome(&scanner("KOR", "2023-07-23"), "JPN"), "not_required");
+    assert_eq!(
+        outcome(&scanner("KOR", "2023-07-23"), "JPN"),
+        "not_required"
+    );
 }
 
 // ---- China -----------------------------------------------------------------------------------
@@ -440,7 +538,11 @@ fn china_gallium_and_announcement_46_suspension() {
     assert_eq!(outcome(&at("USA", "2025-11-08"), "CHN"), "prohibited");
     let d = at("USA", "2025-11-09");
     assert_eq!(outcome(&d, "CHN"), "licence_required");
-    assert!(explains(&d, "CHN", "suspended from 2025-11-09 to 2026-11-27"));
+    assert!(explains(
+        &d,
+        "CHN",
+        "suspended from 2025-11-09 to 2026-11-27"
+    ));
     // Today (2026-11-21) is inside the suspension.
     let d = at("USA", TODAY);
     assert_eq!(outcome(&d, "CHN"), "licence_required");
@@ -450,10 +552,16 @@ fn china_gallium_and_announcement_46_suspension() {
     // Other destinations: the 2023 licence requirement only.
     assert_eq!(outcome(&at("DEU", "2025-01-01"), "CHN"), "licence_required");
     // Clause 1 (military end use) is not suspended.
-    let d = q("CHN", "USA", TODAY).product("gallium").end_use("military").run();
+    let d = q("CHN", "USA", TODAY)
+        .product("gallium")
+        .end_use("military")
+        .run();
     assert_eq!(outcome(&d, "CHN"), "prohibited");
     // Chinese-origin gallium re-exported from Korea to the US.
-    let d = q("KOR", "USA", "2025-01-01").product("gallium").origin("CHN").run();
+    let d = q("KOR", "USA", "2025-01-01")
+        .product("gallium")
+        .origin("CHN")
+        .run();
     assert_eq!(outcome(&d, "CHN"), "prohibited");
 }
 
@@ -478,26 +586,42 @@ fn china_graphite_and_antimony() {
 #[test]
 fn overall_is_the_strictest() {
     // NXT:2000i to China with US content: EU per application, USA presumption of denial.
-    let d = q("NLD", "CHN", TODAY).product("NXT:2000i").p("us_content_pct", 5.0).run();
+    let d = q("NLD", "CHN", TODAY)
+        .product("NXT:2000i")
+        .p("us_content_pct", 5.0)
+        .run();
     assert_eq!(d.overall.outcome, OutcomeKind::LicenceRequired);
-    assert_eq!(d.overall.review_policy, Some(ReviewPolicy::PresumptionOfDenial));
+    assert_eq!(
+        d.overall.review_policy,
+        Some(ReviewPolicy::PresumptionOfDenial)
+    );
     assert_eq!(d.overall.jurisdictions, vec!["USA"]);
     // Exporting country without encoded measures still gets a verdict.
     let d = q("KOR", "VNM", TODAY).ps("material", "wafer").run();
     assert_eq!(outcome(&d, "KOR"), "not_required");
-    assert!(explains(&d, "KOR", "no measure of this jurisdiction is encoded"));
+    assert!(explains(
+        &d,
+        "KOR",
+        "no measure of this jurisdiction is encoded"
+    ));
 }
 
 #[test]
 fn unknown_parameters_are_kept_and_reported() {
-    let d = q("NLD", "CHN", TODAY).product("NXT:2000i").p("throughput_wph", 295.0).run();
+    let d = q("NLD", "CHN", TODAY)
+        .product("NXT:2000i")
+        .p("throughput_wph", 295.0)
+        .run();
     assert_eq!(d.item.unknown_parameters, vec!["throughput_wph"]);
     assert_eq!(d.item.parameters["throughput_wph"], Value::Num(295.0));
 }
 
 #[test]
 fn overrides_beat_catalogue_values() {
-    let d = q("NLD", "CHN", "2024-01-01").product("NXT:1980i").p("dedicated_chuck_overlay_nm", 1.4).run();
+    let d = q("NLD", "CHN", "2024-01-01")
+        .product("NXT:1980i")
+        .p("dedicated_chuck_overlay_nm", 1.4)
+        .run();
     assert_eq!(outcome(&d, "NLD"), "licence_required");
 }
 
@@ -508,7 +632,11 @@ fn bad_inputs_are_errors_not_panics() {
     assert!(e.determine(&s).unwrap_err().to_string().contains("China"));
     s.to = "CHN".into();
     s.product = Some("NXT:9999z".into());
-    assert!(e.determine(&s).unwrap_err().to_string().contains("unknown product"));
+    assert!(e
+        .determine(&s)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown product"));
     s.product = Some("NXT".into());
     let err = e.determine(&s).unwrap_err().to_string();
     assert!(err.contains("did you mean"), "{err}");

@@ -45,8 +45,14 @@ fn chinese_scripts_and_romanisation() {
     assert_hit("華為技術有限公司", "Huawei Technologies");
     assert_hit("华为技术股份有限公司", "Huawei Technologies");
     assert_hit("中芯國際", "Semiconductor Manufacturing International");
-    assert_hit("Zhongxin Guoji", "Semiconductor Manufacturing International");
-    assert_hit("zhong xin guo ji", "Semiconductor Manufacturing International");
+    assert_hit(
+        "Zhongxin Guoji",
+        "Semiconductor Manufacturing International",
+    );
+    assert_hit(
+        "zhong xin guo ji",
+        "Semiconductor Manufacturing International",
+    );
     assert_hit("長江存儲科技有限責任公司", "Yangtze Memory");
     assert_hit("Changjiang Cunchu", "Yangtze Memory");
     assert_hit("長鑫存儲", "ChangXin");
@@ -68,10 +74,19 @@ fn japanese_and_korean_forms() {
 fn word_order_and_typos() {
     assert_hit("Technologies Huawei", "Huawei Technologies");
     assert_hit("Huawei Technolgies", "Huawei Technologies");
-    assert_hit("Semiconductor Manufacturing Internationl Corp", "Semiconductor Manufacturing International");
-    assert_hit("International Semiconductor Manufacturing Corporation", "Semiconductor Manufacturing International");
+    assert_hit(
+        "Semiconductor Manufacturing Internationl Corp",
+        "Semiconductor Manufacturing International",
+    );
+    assert_hit(
+        "International Semiconductor Manufacturing Corporation",
+        "Semiconductor Manufacturing International",
+    );
     assert_hit("Yangtze Memory Technology", "Yangtze Memory");
-    assert_hit("Shanghai Micro-Electronics Equipment Group", "Shanghai Micro Electronics");
+    assert_hit(
+        "Shanghai Micro-Electronics Equipment Group",
+        "Shanghai Micro Electronics",
+    );
 }
 
 #[test]
@@ -110,7 +125,10 @@ fn scores_are_ordered_and_bounded() {
 #[test]
 fn normaliser_steps() {
     let n = default_normaliser();
-    assert_eq!(n.primary("Huawei Technologies Co., Ltd."), "huawei technologies");
+    assert_eq!(
+        n.primary("Huawei Technologies Co., Ltd."),
+        "huawei technologies"
+    );
     assert_eq!(n.primary("Société Générale S.A."), "societe generale");
     assert_eq!(n.primary("華為技術有限公司"), "华为技术");
     assert_eq!(n.primary("ＡＢＣ株式会社"), "abc");

@@ -89,8 +89,14 @@ fn lookup_by_id_name_and_prefix() {
     assert_eq!(vc.find_item("T1"), Ok(vc.item_idx("T1").unwrap()));
     assert_eq!(vc.find_item("euv tools"), Ok(vc.item_idx("T1").unwrap()));
     assert_eq!(vc.find_item("high-na"), Ok(vc.item_idx("T11").unwrap()));
-    assert!(matches!(vc.find_item("tools"), Err(LookupError::Ambiguous(..))));
-    assert!(matches!(vc.find_item("gadget"), Err(LookupError::NotFound(_))));
+    assert!(matches!(
+        vc.find_item("tools"),
+        Err(LookupError::Ambiguous(..))
+    ));
+    assert!(matches!(
+        vc.find_item("gadget"),
+        Err(LookupError::NotFound(_))
+    ));
     assert_eq!(vc.find_provider("asml"), Ok(vc.provider_idx("O1").unwrap()));
     assert_eq!(vc.country_provider("JPN"), vc.provider_idx("C2"));
 }
@@ -105,7 +111,10 @@ fn latest_vintage_and_views() {
         .iter()
         .map(|s| (s.provider.as_str(), s.share))
         .collect();
-    assert_eq!(got, [("C1", Some(80.0)), ("C2", Some(15.0)), ("B", Some(5.0))]);
+    assert_eq!(
+        got,
+        [("C1", Some(80.0)), ("C2", Some(15.0)), ("B", Some(5.0))]
+    );
     let firms: Vec<_> = vc
         .firm_shares(t)
         .iter()

@@ -7,12 +7,20 @@ use chipwatch_monitor::{input, Article, Classifier};
 use std::time::Instant;
 
 fn main() {
-    let dir = std::env::args().nth(1).expect("usage: bench_pipeline CORPUS_DIR");
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: bench_pipeline CORPUS_DIR");
     let vc = chipwatch_data::default_model();
     let classifier = Classifier::new(&vc).expect("gazetteer");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("corpus dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     files.sort();
-    let docs: Vec<(String, Vec<u8>)> = files.iter().map(|p| (p.display().to_string(), std::fs::read(p).expect("read"))).collect();
+    let docs: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read(p).expect("read")))
+        .collect();
     let bytes: usize = docs.iter().map(|d| d.1.len()).sum();
     let mut best = f64::MAX;
     let mut n = 0;

@@ -83,7 +83,10 @@ pub struct Alert {
 impl Watchlist {
     /// Parse and resolve a watchlist; unknown item or provider ids are errors naming the entry.
     pub fn from_toml_str(text: &str, file: &str, vc: &ValueChain) -> Result<Self, MonitorError> {
-        let config: WatchConfig = toml::from_str(text).map_err(|e| MonitorError::Config { file: file.to_string(), message: e.to_string() })?;
+        let config: WatchConfig = toml::from_str(text).map_err(|e| MonitorError::Config {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
         let mut items = Vec::new();
         for w in &config.watches {
             let mut set = BTreeSet::new();
@@ -101,7 +104,10 @@ impl Watchlist {
                 if vc.provider_by_id(p).is_none() && !p.starts_with("ext:") {
                     return Err(MonitorError::Config {
                         file: file.to_string(),
-                        message: format!("watch `{}`: field `providers`: unknown provider id `{p}`", w.name),
+                        message: format!(
+                            "watch `{}`: field `providers`: unknown provider id `{p}`",
+                            w.name
+                        ),
                     });
                 }
             }
@@ -127,11 +133,20 @@ impl Watchlist {
                 }
             }
             for o in &c.organisations {
-                if w.providers.iter().any(|p| Some(p) == o.provider_id.as_ref() || *p == o.id) {
+                if w.providers
+                    .iter()
+                    .any(|p| Some(p) == o.provider_id.as_ref() || *p == o.id)
+                {
                     m.push(format!("provider:{}", o.id));
                 }
             }
-            let mut countries: Vec<&String> = c.actors.imposing.iter().chain(&c.actors.target).chain(&c.locations).collect();
+            let mut countries: Vec<&String> = c
+                .actors
+                .imposing
+                .iter()
+                .chain(&c.actors.target)
+                .chain(&c.locations)
+                .collect();
             countries.dedup();
             for k in countries {
                 if w.countries.contains(k) && !m.contains(&format!("country:{k}")) {

@@ -126,7 +126,10 @@ pub fn parse_link(line: &str) -> Option<(String, String)> {
 pub fn parse(text: &str, origin: &str) -> Result<Vec<RawArticle>, MonitorError> {
     let text = text.trim_start_matches('\u{feff}');
     // Items start at marker lines; `lines()` drops the `\n`, and `\r` is trimmed per line.
-    let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     let starts: Vec<usize> = lines
         .iter()
         .enumerate()
@@ -145,7 +148,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<RawArticle>, MonitorError> 
         let end = starts.get(n + 1).copied().unwrap_or(lines.len());
         let mut raw = RawArticle::new(format!("{origin}#{}", n + 1));
         if n == 0 && preamble {
-            raw.warnings.push(format!("{origin}: text before the first item marker ignored"));
+            raw.warnings.push(format!(
+                "{origin}: text before the first item marker ignored"
+            ));
         }
         let digits = parse_marker(lines[s]).unwrap_or_default();
         raw.seen_at = timestamp(digits, &mut raw.warnings);
@@ -174,7 +179,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<RawArticle>, MonitorError> 
         if i < end && lines[i].trim().len() >= 3 && lines[i].trim().bytes().all(|b| b == b'-') {
             i += 1;
         } else {
-            raw.warnings.push(format!("line {}: expected a line of dashes after the link", i + 1));
+            raw.warnings.push(format!(
+                "line {}: expected a line of dashes after the link",
+                i + 1
+            ));
         }
         let html = lines[i.min(end)..end].join("\n");
         raw.body = strip_footer(&html, &mut raw.warnings);
@@ -203,7 +211,9 @@ fn strip_footer(html: &str, warnings: &mut Vec<String>) -> String {
             html[..cut].trim_end().to_string()
         }
         None => {
-            warnings.push(format!("no promo footer (`{FOOTER_MARK}`) found; kept the whole body"));
+            warnings.push(format!(
+                "no promo footer (`{FOOTER_MARK}`) found; kept the whole body"
+            ));
             html.trim_end().to_string()
         }
     }
@@ -231,7 +241,9 @@ mod tests {
 
     #[test]
     fn crlf_and_ten_digit_timestamp() {
-        let t = ITEM.replace('\n', "\r\n").replace("1702487702000", "1702487702");
+        let t = ITEM
+            .replace('\n', "\r\n")
+            .replace("1702487702000", "1702487702");
         let v = parse(&t, "f").unwrap();
         assert_eq!(v[0].seen_at.as_deref(), Some("2023-12-13T17:15:02Z"));
         assert_eq!(v[0].url.as_deref(), Some("https://www.rfi.fr/cn/a"));
@@ -265,7 +277,10 @@ mod tests {
         );
         assert_eq!(
             parse_link("[a [nested] title](https://x.org/q?a=(1)(2))"),
-            Some(("a [nested] title".to_string(), "https://x.org/q?a=(1)(2)".to_string()))
+            Some((
+                "a [nested] title".to_string(),
+                "https://x.org/q?a=(1)(2)".to_string()
+            ))
         );
         assert_eq!(parse_link("no link here"), None);
         assert_eq!(parse_link("[unterminated"), None);

@@ -68,7 +68,9 @@ impl Article {
         let (text, body_date) = if raw.is_html {
             let cleaned = crate::html::clean(&raw.body);
             if cleaned.truncated {
-                warnings.push("HTML is truncated (unclosed tag at end); kept the text before it".into());
+                warnings.push(
+                    "HTML is truncated (unclosed tag at end); kept the text before it".into(),
+                );
             }
             (cleaned.text, cleaned.date)
         } else {
@@ -128,10 +130,17 @@ pub fn canonical_url(url: &str) -> Option<String> {
         return None;
     }
     let mut host = host.to_ascii_lowercase();
-    if let Some(h) = host.strip_suffix(":443").or_else(|| host.strip_suffix(":80")) {
+    if let Some(h) = host
+        .strip_suffix(":443")
+        .or_else(|| host.strip_suffix(":80"))
+    {
         host = h.to_string();
     }
-    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
     let mut out = format!("https://{host}{path}");
     if let Some(q) = query {
         let mut kept: Vec<&str> = q
@@ -160,14 +169,20 @@ mod tests {
             canonical_url("HTTP://WWW.Example.com/a/b/?utm_source=x&id=3#frag").as_deref(),
             Some("https://www.example.com/a/b?id=3")
         );
-        assert_eq!(canonical_url("https://x.org").as_deref(), Some("https://x.org/"));
+        assert_eq!(
+            canonical_url("https://x.org").as_deref(),
+            Some("https://x.org/")
+        );
         assert_eq!(canonical_url("ftp://x.org/a"), None);
         assert_eq!(canonical_url("not a url"), None);
     }
 
     #[test]
     fn hash_ignores_width_and_case() {
-        assert_eq!(content_hash("ASML", "Ｈ２０ chips"), content_hash("asml", "H20  chips"));
+        assert_eq!(
+            content_hash("ASML", "Ｈ２０ chips"),
+            content_hash("asml", "H20  chips")
+        );
         assert_ne!(content_hash("ASML", "a"), content_hash("ASML", "b"));
     }
 }

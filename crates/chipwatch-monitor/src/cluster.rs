@@ -56,7 +56,9 @@ pub fn simhash(text: &str) -> u64 {
     if !word.is_empty() {
         add(&word);
     }
-    acc.iter().enumerate().fold(0u64, |h, (bit, &a)| if a > 0 { h | 1 << bit } else { h })
+    acc.iter()
+        .enumerate()
+        .fold(0u64, |h, (bit, &a)| if a > 0 { h | 1 << bit } else { h })
 }
 
 fn fnv1a(b: &[u8]) -> u64 {
@@ -92,7 +94,10 @@ pub struct Clusterer {
 
 impl Default for Clusterer {
     fn default() -> Self {
-        Clusterer { window_secs: DEFAULT_WINDOW_HOURS * 3600, members: Vec::new() }
+        Clusterer {
+            window_secs: DEFAULT_WINDOW_HOURS * 3600,
+            members: Vec::new(),
+        }
     }
 }
 
@@ -111,7 +116,11 @@ pub fn article_time(c: &Classified) -> Option<i64> {
         chrono::DateTime::parse_from_rfc3339(s)
             .map(|d| d.timestamp())
             .ok()
-            .or_else(|| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok().map(|d| d.and_utc().timestamp()))
+            .or_else(|| {
+                chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+                    .ok()
+                    .map(|d| d.and_utc().timestamp())
+            })
             .or_else(|| {
                 chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                     .ok()
@@ -119,12 +128,18 @@ pub fn article_time(c: &Classified) -> Option<i64> {
                     .map(|d| d.and_utc().timestamp())
             })
     };
-    c.published_at.as_deref().and_then(parse).or_else(|| c.seen_at.as_deref().and_then(parse))
+    c.published_at
+        .as_deref()
+        .and_then(parse)
+        .or_else(|| c.seen_at.as_deref().and_then(parse))
 }
 
 impl Clusterer {
     pub fn new(window_hours: i64) -> Self {
-        Clusterer { window_secs: window_hours * 3600, members: Vec::new() }
+        Clusterer {
+            window_secs: window_hours * 3600,
+            members: Vec::new(),
+        }
     }
 
     pub fn remember(&mut self, m: Member) {
@@ -153,7 +168,11 @@ impl Clusterer {
                 shared >= 2 && shared * 2 >= union
             };
             if near_dup || same_event {
-                let sim = if near_dup { 2.0 - dist as f64 / 64.0 } else { 1.0 };
+                let sim = if near_dup {
+                    2.0 - dist as f64 / 64.0
+                } else {
+                    1.0
+                };
                 if best.is_none_or(|(b, _)| sim > b) {
                     best = Some((sim, i));
                 }
@@ -163,7 +182,13 @@ impl Clusterer {
             Some((_, i)) => self.members[i].cluster_id.clone(),
             None => format!("c{}", &c.content_hash[..c.content_hash.len().min(12)]),
         };
-        self.members.push(Member { cluster_id: id.clone(), simhash: sh, event_type: c.event_type.clone(), entities: ents, time });
+        self.members.push(Member {
+            cluster_id: id.clone(),
+            simhash: sh,
+            event_type: c.event_type.clone(),
+            entities: ents,
+            time,
+        });
         id
     }
 }
@@ -177,7 +202,11 @@ mod tests {
         let a = simhash("荷兰政府吊销了阿斯麦部分光刻机的出口许可证，这将影响少数中国客户。吕特表示措施从不针对特定国家。");
         let b = simhash("荷兰政府吊销了阿斯麦部分光刻机的出口许可证，这将影响少数中国客户。吕特说措施从不针对特定国家。");
         let c = simhash("台积电第三季度营收创新高，人工智能需求强劲，公司上调全年业绩预期。");
-        assert!((a ^ b).count_ones() <= NEAR_DUP_BITS, "{}", (a ^ b).count_ones());
+        assert!(
+            (a ^ b).count_ones() <= NEAR_DUP_BITS,
+            "{}",
+            (a ^ b).count_ones()
+        );
         assert!((a ^ c).count_ones() > NEAR_DUP_BITS);
         assert_eq!(simhash("ＡＳＭＬ licences"), simhash("asml licences"));
     }

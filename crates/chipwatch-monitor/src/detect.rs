@@ -21,21 +21,55 @@ pub const MIN_SCORE: f64 = 3.0;
 /// Event types whose triggers are common in ordinary business news: they must beat the negative
 /// lexicon.
 const WEAK_TYPES: &[&str] = &[
-    "capacity_expansion", "shortage", "price_spike", "alliance_agreement", "m_and_a",
-    "diplomatic_statement", "tariff", "investigation",
+    "capacity_expansion",
+    "shortage",
+    "price_spike",
+    "alliance_agreement",
+    "m_and_a",
+    "diplomatic_statement",
+    "tariff",
+    "investigation",
 ];
 /// Physical disruptions: need a firm, a site or a chip word in the trigger sentence.
-const DISRUPTION_TYPES: &[&str] = &["factory_fire", "earthquake", "power_outage", "extreme_weather", "strike"];
+const DISRUPTION_TYPES: &[&str] = &[
+    "factory_fire",
+    "earthquake",
+    "power_outage",
+    "extreme_weather",
+    "strike",
+];
 /// Measures by a state: imposing and target countries apply.
 const MEASURE_TYPES: &[&str] = &[
-    "export_control", "export_control_relaxation", "licence_revocation", "licence_grant",
-    "entity_listing", "market_access_restriction", "tariff", "investigation", "state_intervention",
+    "export_control",
+    "export_control_relaxation",
+    "licence_revocation",
+    "licence_grant",
+    "entity_listing",
+    "market_access_restriction",
+    "tariff",
+    "investigation",
+    "state_intervention",
 ];
 /// Measures that are specific cases of export controls.
-const SPECIFIC_MEASURES: &[&str] =
-    &["licence_revocation", "licence_grant", "entity_listing", "export_control_relaxation"];
+const SPECIFIC_MEASURES: &[&str] = &[
+    "licence_revocation",
+    "licence_grant",
+    "entity_listing",
+    "export_control_relaxation",
+];
 /// Markers of background sentences.
-const BACKGROUND: &[&str] = &["去年", "多年来", "此前", "last year", "in the past", "previously", "지난해", "昨年", "vorig jaar", "eerder"];
+const BACKGROUND: &[&str] = &[
+    "去年",
+    "多年来",
+    "此前",
+    "last year",
+    "in the past",
+    "previously",
+    "지난해",
+    "昨年",
+    "vorig jaar",
+    "eerder",
+];
 
 /// Countries imposing and targeted (for agreements: the parties, in `imposing`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -115,7 +149,11 @@ impl Classifier {
         let gaz = Gazetteer::new(vc)?;
         let mut concentration = HashMap::new();
         for (i, it) in vc.items() {
-            let top = vc.country_shares(i, None).iter().filter_map(|s| s.share).fold(0.0f64, f64::max);
+            let top = vc
+                .country_shares(i, None)
+                .iter()
+                .filter_map(|s| s.share)
+                .fold(0.0f64, f64::max);
             concentration.insert(it.id.clone(), top / 100.0);
         }
         let date_re = Regex::new(
@@ -131,7 +169,12 @@ impl Classifier {
             r"(?i)\d+(?:[.,]\d+)?\s?(?:%|percent|per cent|procent|亿美元|亿元|亿|万吨|万片|万|吨|billion|million|bn|tonnes?|tons?|wafers|억\s?달러|억\s?원|조\s?원|億ドル|億円|トン|nm|纳米|나노)",
         )
         .expect("static regex");
-        Ok(Classifier { gaz, concentration, date_re, qty_re })
+        Ok(Classifier {
+            gaz,
+            concentration,
+            date_re,
+            qty_re,
+        })
     }
 
     /// Classify one cleaned article.
@@ -179,7 +222,11 @@ impl Classifier {
                         contrib[ei].push((si, w));
                     }
                     TermOwner::Negative => {
-                        negative += if s.is_title { g.negative_weight * 1.5 } else { g.negative_weight };
+                        negative += if s.is_title {
+                            g.negative_weight * 1.5
+                        } else {
+                            g.negative_weight
+                        };
                     }
                     TermOwner::Status(_) => {}
                 }
@@ -203,7 +250,10 @@ impl Classifier {
                     s.is_title && article_anchored
                         || s.mentions.iter().any(|m| match &m.entity {
                             Entity::Org(i) => g.orgs[*i].kind == OrgKind::Firm,
-                            Entity::Site { .. } | Entity::Anchor | Entity::ChipEquipment | Entity::Items { .. } => true,
+                            Entity::Site { .. }
+                            | Entity::Anchor
+                            | Entity::ChipEquipment
+                            | Entity::Items { .. } => true,
                             _ => false,
                         })
                 } else {
@@ -233,7 +283,9 @@ impl Classifier {
                 if let Some(&sp) = order.iter().find(|&&o| {
                     SPECIFIC_MEASURES.contains(&g.events[o].event_type)
                         && score[o] >= MIN_SCORE
-                        && contrib[o].iter().any(|&(si, _)| sents[si].anchored || sents[si].is_title)
+                        && contrib[o]
+                            .iter()
+                            .any(|&(si, _)| sents[si].anchored || sents[si].is_title)
                 }) {
                     chosen = Some(sp);
                 }
@@ -321,14 +373,18 @@ impl Classifier {
                             out.locations.push(country.clone());
                         }
                     }
-                    Entity::Anchor | Entity::Equipment | Entity::ChipEquipment | Entity::Ignore => {}
+                    Entity::Anchor | Entity::Equipment | Entity::ChipEquipment | Entity::Ignore => {
+                    }
                 }
             }
         }
         out.countries = country_count.iter().map(|(c, _)| c.clone()).collect();
 
         let Some(ei) = chosen else {
-            out.organisations = org_seen.iter().map(|&i| self.org_ref(i, "mentioned")).collect();
+            out.organisations = org_seen
+                .iter()
+                .map(|&i| self.org_ref(i, "mentioned"))
+                .collect();
             out.items = items;
             return out;
         };
@@ -354,7 +410,10 @@ impl Classifier {
         ev.truncate(3);
         ev.sort_by_key(|e| e.0);
         let ev_idx: Vec<usize> = ev.iter().map(|e| e.0).collect();
-        out.evidence = ev_idx.iter().map(|&i| sents[i].original.to_string()).collect();
+        out.evidence = ev_idx
+            .iter()
+            .map(|&i| sents[i].original.to_string())
+            .collect();
 
         // Items of the event: those named outside background sentences ("last year the US
         // restricted AI chips" is context, not this event); all of them only if that is empty.
@@ -378,8 +437,14 @@ impl Classifier {
         // Items linked through a firm + a generic machine word in an evidence sentence.
         for &si in &ev_idx {
             let s = &sents[si];
-            let has_equipment = s.mentions.iter().any(|m| matches!(m.entity, Entity::Equipment | Entity::ChipEquipment));
-            let has_items = s.mentions.iter().any(|m| matches!(m.entity, Entity::Items { .. }));
+            let has_equipment = s
+                .mentions
+                .iter()
+                .any(|m| matches!(m.entity, Entity::Equipment | Entity::ChipEquipment));
+            let has_items = s
+                .mentions
+                .iter()
+                .any(|m| matches!(m.entity, Entity::Items { .. }));
             if has_equipment && !has_items {
                 for m in &s.mentions {
                     if let Entity::Org(i) = m.entity {
@@ -394,7 +459,12 @@ impl Classifier {
         }
         // Firms named elsewhere in the article that make the kind of machine the evidence names.
         if items.is_empty() {
-            let ev_equipment = ev_idx.iter().any(|&si| sents[si].mentions.iter().any(|m| matches!(m.entity, Entity::Equipment | Entity::ChipEquipment)));
+            let ev_equipment = ev_idx.iter().any(|&si| {
+                sents[si]
+                    .mentions
+                    .iter()
+                    .any(|m| matches!(m.entity, Entity::Equipment | Entity::ChipEquipment))
+            });
             if ev_equipment {
                 for &i in &org_seen {
                     for id in &g.orgs[i].items {
@@ -436,20 +506,29 @@ impl Classifier {
                 let s = &sents[si];
                 for m in &s.mentions {
                     match &m.entity {
-                        Entity::Org(i) if matches!(g.orgs[*i].kind, OrgKind::Government | OrgKind::Regulator) => {
+                        Entity::Org(i)
+                            if matches!(
+                                g.orgs[*i].kind,
+                                OrgKind::Government | OrgKind::Regulator
+                            ) =>
+                        {
                             if let Some(c) = &g.orgs[*i].country {
                                 push(&mut imposing, c);
                             }
                         }
                         Entity::Country { iso3, .. } => {
-                            let before = &s.folded[..m.start];
-                            let after = &s.folded[m.end..];
+                            let before = s.folded.get(..m.start).unwrap_or("");
+                            let after = s.folded.get(m.end..).unwrap_or("");
                             let r = &g.roles;
-                            if r.target_before.iter().any(|t| before.ends_with(&fold_keep_space(t)))
-                                || r.target_after.iter().any(|t| after.starts_with(&fold_keep_space(t)))
+                            if r.target_before.iter().any(|t| before.ends_with(t.as_str()))
+                                || r.target_after.iter().any(|t| after.starts_with(t.as_str()))
                             {
                                 push(&mut target, iso3);
-                            } else if r.imposer_after.iter().any(|t| after.starts_with(&fold_keep_space(t))) {
+                            } else if r
+                                .imposer_after
+                                .iter()
+                                .any(|t| after.starts_with(t.as_str()))
+                            {
                                 push(&mut imposing, iso3);
                             }
                         }
@@ -479,7 +558,10 @@ impl Classifier {
                     for m in &sents[si].mentions {
                         if let Entity::Org(i) = m.entity {
                             if let Some(c) = &g.orgs[i].country {
-                                if !target.contains(c) && imposing.is_empty() && et != "entity_listing" {
+                                if !target.contains(c)
+                                    && imposing.is_empty()
+                                    && et != "entity_listing"
+                                {
                                     push(&mut imposing, c);
                                 }
                             }
@@ -488,7 +570,10 @@ impl Classifier {
                 }
             }
             if imposing.is_empty() {
-                if let Some(c) = ev_text_countries(&ev_idx).into_iter().find(|c| !target.contains(c)) {
+                if let Some(c) = ev_text_countries(&ev_idx)
+                    .into_iter()
+                    .find(|c| !target.contains(c))
+                {
                     push(&mut imposing, &c);
                 }
             }
@@ -505,7 +590,12 @@ impl Classifier {
                     }
                 }
             }
-            let count = |c: &str| country_count.iter().find(|(x, _)| x == c).map_or(0, |x| x.1);
+            let count = |c: &str| {
+                country_count
+                    .iter()
+                    .find(|(x, _)| x == c)
+                    .map_or(0, |x| x.1)
+            };
             let max = cands.iter().map(|c| count(c)).max().unwrap_or(0);
             for c in cands {
                 if count(&c) * 3 >= max {
@@ -513,7 +603,12 @@ impl Classifier {
                 }
             }
         } else if DISRUPTION_TYPES.contains(&et) || et == "shortage" || et == "price_spike" {
-            for c in out.locations.iter().cloned().chain(ev_text_countries(&ev_idx)) {
+            for c in out
+                .locations
+                .iter()
+                .cloned()
+                .chain(ev_text_countries(&ev_idx))
+            {
                 push(&mut target, &c);
             }
         } else if et == "diplomatic_statement" {
@@ -540,8 +635,15 @@ impl Classifier {
             .iter()
             .map(|&i| {
                 let o = &g.orgs[i];
-                let role = if matches!(o.kind, OrgKind::Government | OrgKind::Regulator | OrgKind::Bloc) {
-                    if ev_orgs.contains(&i) { "authority" } else { "mentioned" }
+                let role = if matches!(
+                    o.kind,
+                    OrgKind::Government | OrgKind::Regulator | OrgKind::Bloc
+                ) {
+                    if ev_orgs.contains(&i) {
+                        "authority"
+                    } else {
+                        "mentioned"
+                    }
                 } else if !ev_orgs.contains(&i) {
                     "mentioned"
                 } else if MEASURE_TYPES.contains(&et) {
@@ -551,7 +653,8 @@ impl Classifier {
                     } else {
                         "subject"
                     }
-                } else if DISRUPTION_TYPES.contains(&et) || et == "shortage" || et == "price_spike" {
+                } else if DISRUPTION_TYPES.contains(&et) || et == "shortage" || et == "price_spike"
+                {
                     "affected"
                 } else {
                     "party"
@@ -565,6 +668,11 @@ impl Classifier {
         for &si in &ev_idx {
             for h in &sents[si].hits {
                 if let TermOwner::Status(k) = g.terms[h.term].owner {
+                    // "revoked" describes a measure being withdrawn; in a licence revocation the
+                    // same word is the event itself.
+                    if k == "revoked" && et == "licence_revocation" {
+                        continue;
+                    }
                     status_found.insert(k);
                 }
             }
@@ -575,7 +683,10 @@ impl Classifier {
             .unwrap_or(def.status.as_str());
         out.status = Some(status.to_string());
         let official = ev_idx.iter().any(|&si| {
-            sents[si].mentions.iter().any(|m| matches!(m.entity, Entity::Org(i) if g.orgs[i].kind != OrgKind::Firm) || matches!(m.entity, Entity::Person(_)))
+            sents[si].mentions.iter().any(|m| {
+                matches!(m.entity, Entity::Org(i) if g.orgs[i].kind != OrgKind::Firm)
+                    || matches!(m.entity, Entity::Person(_))
+            })
         });
         let mut certainty = (score[ei] / (2.0 * MIN_SCORE)).min(1.0) * 0.6 + 0.3;
         if official {
@@ -589,7 +700,8 @@ impl Classifier {
         let base = match et {
             "export_control" | "factory_fire" => 0.7,
             "earthquake" => 0.8,
-            "licence_revocation" | "entity_listing" | "state_intervention" | "power_outage" | "shortage" => 0.6,
+            "licence_revocation" | "entity_listing" | "state_intervention" | "power_outage"
+            | "shortage" => 0.6,
             "market_access_restriction" | "extreme_weather" | "strike" | "tariff" => 0.5,
             "price_spike" => 0.4,
             "export_control_relaxation" | "investigation" | "m_and_a" | "licence_grant" => 0.3,
@@ -643,22 +755,16 @@ impl Classifier {
             _ => false,
         });
         let background = BACKGROUND.iter().any(|b| folded.contains(b));
-        Sentence { original, is_title, mentions, hits, folded, anchored, background }
+        Sentence {
+            original,
+            is_title,
+            mentions,
+            hits,
+            folded,
+            anchored,
+            background,
+        }
     }
-}
-
-/// Fold a role marker but keep its leading/trailing space (markers like `to ` need it).
-fn fold_keep_space(s: &str) -> String {
-    let lead = s.starts_with(' ');
-    let trail = s.ends_with(' ');
-    let mut f = fold(s);
-    if lead {
-        f.insert(0, ' ');
-    }
-    if trail {
-        f.push(' ');
-    }
-    f
 }
 
 fn round2(x: f64) -> f64 {

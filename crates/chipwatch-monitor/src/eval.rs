@@ -41,7 +41,10 @@ fn none() -> String {
 
 impl Labels {
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self, MonitorError> {
-        toml::from_str(text).map_err(|e| MonitorError::Config { file: file.to_string(), message: e.to_string() })
+        toml::from_str(text).map_err(|e| MonitorError::Config {
+            file: file.to_string(),
+            message: e.to_string(),
+        })
     }
 }
 
@@ -101,14 +104,22 @@ impl Scores {
                 self.acc[0] += 1;
             }
         }
-        let pred_type = if pred.relevant { pred.event_type.as_str() } else { "none" };
+        let pred_type = if pred.relevant {
+            pred.event_type.as_str()
+        } else {
+            "none"
+        };
         if pred_type == gold.event_type {
             self.acc[2] += 1;
         }
         if pred.language == gold.language {
             self.acc[3] += 1;
         }
-        self.acc[4] += gold.countries.iter().filter(|c| pred.countries.contains(c)).count();
+        self.acc[4] += gold
+            .countries
+            .iter()
+            .filter(|c| pred.countries.contains(c))
+            .count();
         self.acc[5] += gold.countries.len();
         self.acc[6] += gold
             .organisations
@@ -124,7 +135,8 @@ impl Scores {
         self.precision = ratio(self.tp, self.tp + self.fp);
         self.recall = ratio(self.tp, self.tp + self.fn_);
         self.f1 = if self.precision + self.recall > 0.0 {
-            ((2.0 * self.precision * self.recall / (self.precision + self.recall)) * 1000.0).round() / 1000.0
+            ((2.0 * self.precision * self.recall / (self.precision + self.recall)) * 1000.0).round()
+                / 1000.0
         } else {
             0.0
         };
@@ -145,22 +157,42 @@ pub fn evaluate(pairs: &[(Label, Classified)]) -> Report {
     for (g, p) in pairs {
         overall.add(g, p);
         by_language.entry(g.language.clone()).or_default().add(g, p);
-        let pred_type = if p.relevant { p.event_type.as_str() } else { "none" };
+        let pred_type = if p.relevant {
+            p.event_type.as_str()
+        } else {
+            "none"
+        };
         if g.relevant != p.relevant || pred_type != g.event_type {
-            errors.push((g.file.clone(), format!("gold {}/{} predicted {}/{}", g.relevant, g.event_type, p.relevant, pred_type)));
+            errors.push((
+                g.file.clone(),
+                format!(
+                    "gold {}/{} predicted {}/{}",
+                    g.relevant, g.event_type, p.relevant, pred_type
+                ),
+            ));
         }
     }
     overall.finish();
     for s in by_language.values_mut() {
         s.finish();
     }
-    Report { overall, by_language, errors }
+    Report {
+        overall,
+        by_language,
+        errors,
+    }
 }
 
 /// Classify every article of a labels file (paths relative to it) and score the predictions.
-pub fn evaluate_file(labels_path: &std::path::Path, classifier: &Classifier) -> Result<Report, MonitorError> {
+pub fn evaluate_file(
+    labels_path: &std::path::Path,
+    classifier: &Classifier,
+) -> Result<Report, MonitorError> {
     let origin = labels_path.display().to_string();
-    let text = std::fs::read_to_string(labels_path).map_err(|e| MonitorError::Io { path: origin.clone(), source: e })?;
+    let text = std::fs::read_to_string(labels_path).map_err(|e| MonitorError::Io {
+        path: origin.clone(),
+        source: e,
+    })?;
     let labels = Labels::from_toml_str(&text, &origin)?;
     let base = labels_path.parent().unwrap_or(std::path::Path::new("."));
     let mut pairs = Vec::with_capacity(labels.articles.len());
@@ -169,7 +201,10 @@ pub fn evaluate_file(labels_path: &std::path::Path, classifier: &Classifier) -> 
         let raw = crate::input::read_file(&p, crate::input::DEFAULT_MAX_BYTES)?
             .into_iter()
             .next()
-            .ok_or_else(|| MonitorError::Input { origin: p.display().to_string(), message: "no article in file".into() })?;
+            .ok_or_else(|| MonitorError::Input {
+                origin: p.display().to_string(),
+                message: "no article in file".into(),
+            })?;
         let c = classifier.classify(&Article::from_raw(raw));
         pairs.push((l, c));
     }

@@ -7,12 +7,19 @@ use crate::article::RawArticle;
 use crate::MonitorError;
 
 /// Parse a feed document. `seen_at` is when it was fetched (RFC 3339), if known.
-pub fn parse(bytes: &[u8], origin: &str, seen_at: Option<&str>) -> Result<Vec<RawArticle>, MonitorError> {
+pub fn parse(
+    bytes: &[u8],
+    origin: &str,
+    seen_at: Option<&str>,
+) -> Result<Vec<RawArticle>, MonitorError> {
     let feed = feed_rs::parser::Builder::new()
         .sanitize_content(false)
         .build()
         .parse(bytes)
-        .map_err(|e| MonitorError::Feed { origin: origin.to_string(), message: e.to_string() })?;
+        .map_err(|e| MonitorError::Feed {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
     let mut out = Vec::with_capacity(feed.entries.len());
     for (n, e) in feed.entries.into_iter().enumerate() {
         let mut raw = RawArticle::new(format!("{origin}#{}", n + 1));
@@ -26,7 +33,11 @@ pub fn parse(bytes: &[u8], origin: &str, seen_at: Option<&str>) -> Result<Vec<Ra
             .filter(|h| !h.is_empty());
         let content = e.content.and_then(|c| c.body).unwrap_or_default();
         let summary = e.summary.map(|s| s.content).unwrap_or_default();
-        raw.body = if content.trim().len() >= summary.trim().len() { content } else { summary };
+        raw.body = if content.trim().len() >= summary.trim().len() {
+            content
+        } else {
+            summary
+        };
         raw.is_html = raw.body.contains('<');
         raw.published_at = e
             .published
@@ -40,7 +51,8 @@ pub fn parse(bytes: &[u8], origin: &str, seen_at: Option<&str>) -> Result<Vec<Ra
             raw.warnings.push("entry has no link".into());
         }
         if raw.body.trim().is_empty() {
-            raw.warnings.push("entry has no content, description or summary".into());
+            raw.warnings
+                .push("entry has no content, description or summary".into());
         }
         out.push(raw);
     }
@@ -71,9 +83,15 @@ mod tests {
     #[test]
     fn rss09_rss1_atom_and_json_feed() {
         let rss091 = r#"<rss version="0.91"><channel><title>t</title><item><title>a</title><link>https://x/a</link><description>body a</description></item></channel></rss>"#;
-        assert_eq!(parse(rss091.as_bytes(), "f", None).unwrap()[0].body, "body a");
+        assert_eq!(
+            parse(rss091.as_bytes(), "f", None).unwrap()[0].body,
+            "body a"
+        );
         let rss1 = r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>t</title></channel><item rdf:about="https://x/b"><title>b</title><link>https://x/b</link><description>body b</description></item></rdf:RDF>"#;
-        assert_eq!(parse(rss1.as_bytes(), "f", None).unwrap()[0].url.as_deref(), Some("https://x/b"));
+        assert_eq!(
+            parse(rss1.as_bytes(), "f", None).unwrap()[0].url.as_deref(),
+            Some("https://x/b")
+        );
         let atom = r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>x</id><updated>2024-01-01T00:00:00Z</updated><entry><title>c</title><id>c</id><link href="https://x/c"/><updated>2024-01-03T00:00:00Z</updated><summary>sum</summary><content type="html">&lt;p&gt;longer body c&lt;/p&gt;</content></entry></feed>"#;
         let a = parse(atom.as_bytes(), "f", None).unwrap();
         assert!(a[0].body.contains("longer body c"));

@@ -60,15 +60,25 @@ pub struct FeedSpec {
 
 impl FeedsConfig {
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self, MonitorError> {
-        let c: FeedsConfig = toml::from_str(text).map_err(|e| MonitorError::Config { file: file.to_string(), message: e.to_string() })?;
+        let c: FeedsConfig = toml::from_str(text).map_err(|e| MonitorError::Config {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
         if c.feeds.is_empty() {
-            return Err(MonitorError::Config { file: file.to_string(), message: "no [[feed]] entries".into() });
+            return Err(MonitorError::Config {
+                file: file.to_string(),
+                message: "no [[feed]] entries".into(),
+            });
         }
         for (i, f) in c.feeds.iter().enumerate() {
             if !(f.url.starts_with("http://") || f.url.starts_with("https://")) {
                 return Err(MonitorError::Config {
                     file: file.to_string(),
-                    message: format!("feed #{}: field `url`: `{}` is not an http(s) URL", i + 1, f.url),
+                    message: format!(
+                        "feed #{}: field `url`: `{}` is not an http(s) URL",
+                        i + 1,
+                        f.url
+                    ),
                 });
             }
         }
@@ -96,7 +106,12 @@ pub struct FetchOptions {
 
 impl Default for FetchOptions {
     fn default() -> Self {
-        FetchOptions { timeout: Duration::from_secs(20), retries: 3, backoff: Duration::from_millis(500), max_bytes: crate::input::DEFAULT_MAX_BYTES }
+        FetchOptions {
+            timeout: Duration::from_secs(20),
+            retries: 3,
+            backoff: Duration::from_millis(500),
+            max_bytes: crate::input::DEFAULT_MAX_BYTES,
+        }
     }
 }
 
@@ -153,28 +168,59 @@ pub fn fetch(url: &str, prev: &Validators, opts: &FetchOptions) -> Result<Fetche
                     etag: resp.header("ETag").map(str::to_string),
                     last_modified: resp.header("Last-Modified").map(str::to_string),
                 };
-                if let Some(len) = resp.header("Content-Length").and_then(|l| l.parse::<u64>().ok()) {
+                if let Some(len) = resp
+                    .header("Content-Length")
+                    .and_then(|l| l.parse::<u64>().ok())
+                {
                     if len > opts.max_bytes {
-                        return Err(MonitorError::Http { url: url.to_string(), message: format!("body of {len} bytes is over the {}-byte limit", opts.max_bytes) });
+                        return Err(MonitorError::Http {
+                            url: url.to_string(),
+                            message: format!(
+                                "body of {len} bytes is over the {}-byte limit",
+                                opts.max_bytes
+                            ),
+                        });
                     }
                 }
                 let mut bytes = Vec::new();
-                match resp.into_reader().take(opts.max_bytes + 1).read_to_end(&mut bytes) {
+                match resp
+                    .into_reader()
+                    .take(opts.max_bytes + 1)
+                    .read_to_end(&mut bytes)
+                {
                     Ok(_) if bytes.len() as u64 > opts.max_bytes => {
-                        return Err(MonitorError::Http { url: url.to_string(), message: format!("body is over the {}-byte limit", opts.max_bytes) });
+                        return Err(MonitorError::Http {
+                            url: url.to_string(),
+                            message: format!("body is over the {}-byte limit", opts.max_bytes),
+                        });
                     }
-                    Ok(_) => return Ok(Fetched::Body { bytes, validators, status, attempts: attempt }),
+                    Ok(_) => {
+                        return Ok(Fetched::Body {
+                            bytes,
+                            validators,
+                            status,
+                            attempts: attempt,
+                        })
+                    }
                     Err(e) => format!("reading body: {e}"),
                 }
             }
-            Err(ureq::Error::Status(code, _)) if code == 429 || code >= 500 => format!("HTTP {code}"),
+            Err(ureq::Error::Status(code, _)) if code == 429 || code >= 500 => {
+                format!("HTTP {code}")
+            }
             Err(ureq::Error::Status(code, resp)) => {
-                return Err(MonitorError::Http { url: url.to_string(), message: format!("HTTP {code} {}", resp.status_text()) });
+                return Err(MonitorError::Http {
+                    url: url.to_string(),
+                    message: format!("HTTP {code} {}", resp.status_text()),
+                });
             }
             Err(ureq::Error::Transport(t)) => t.to_string(),
         };
         if attempt > opts.retries {
-            return Err(MonitorError::Http { url: url.to_string(), message: format!("{transient} (gave up after {attempt} attempts)") });
+            return Err(MonitorError::Http {
+                url: url.to_string(),
+                message: format!("{transient} (gave up after {attempt} attempts)"),
+            });
         }
         std::thread::sleep(opts.backoff.saturating_mul(1 << (attempt - 1).min(10)));
     }
@@ -186,16 +232,28 @@ pub fn post_json(url: &str, body: &str, opts: &FetchOptions) -> Result<u16, Moni
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let err = match agent.post(url).set("Content-Type", "application/json").send_string(body) {
+        let err = match agent
+            .post(url)
+            .set("Content-Type", "application/json")
+            .send_string(body)
+        {
             Ok(r) => return Ok(r.status()),
-            Err(ureq::Error::Status(code, _)) if code == 429 || code >= 500 => format!("HTTP {code}"),
+            Err(ureq::Error::Status(code, _)) if code == 429 || code >= 500 => {
+                format!("HTTP {code}")
+            }
             Err(ureq::Error::Status(code, r)) => {
-                return Err(MonitorError::Http { url: url.to_string(), message: format!("HTTP {code} {}", r.status_text()) })
+                return Err(MonitorError::Http {
+                    url: url.to_string(),
+                    message: format!("HTTP {code} {}", r.status_text()),
+                })
             }
             Err(ureq::Error::Transport(t)) => t.to_string(),
         };
         if attempt > opts.retries {
-            return Err(MonitorError::Http { url: url.to_string(), message: format!("{err} (gave up after {attempt} attempts)") });
+            return Err(MonitorError::Http {
+                url: url.to_string(),
+                message: format!("{err} (gave up after {attempt} attempts)"),
+            });
         }
         std::thread::sleep(opts.backoff.saturating_mul(1 << (attempt - 1).min(10)));
     }
@@ -234,30 +292,59 @@ mod tests {
     }
 
     fn opts() -> FetchOptions {
-        FetchOptions { timeout: Duration::from_secs(5), retries: 2, backoff: Duration::from_millis(10), max_bytes: 1000 }
+        FetchOptions {
+            timeout: Duration::from_secs(5),
+            retries: 2,
+            backoff: Duration::from_millis(10),
+            max_bytes: 1000,
+        }
     }
 
     #[test]
     fn conditional_get_retry_and_limits() {
         let ok = "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello".to_string();
-        let busy = "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string();
+        let busy =
+            "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string();
         let not_mod = "HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n".to_string();
         let (url, seen) = serve(vec![busy, ok, not_mod]);
         let f = fetch(&url, &Validators::default(), &opts()).unwrap();
-        let Fetched::Body { bytes, validators, attempts, .. } = f else { panic!("{f:?}") };
+        let Fetched::Body {
+            bytes,
+            validators,
+            attempts,
+            ..
+        } = f
+        else {
+            panic!("{f:?}")
+        };
         assert_eq!(bytes, b"hello");
         assert_eq!(attempts, 2);
         assert_eq!(validators.etag.as_deref(), Some("\"v1\""));
-        assert_eq!(fetch(&url, &validators, &opts()).unwrap(), Fetched::NotModified);
+        assert_eq!(
+            fetch(&url, &validators, &opts()).unwrap(),
+            Fetched::NotModified
+        );
         let heads = seen.lock().unwrap();
-        assert!(heads[2].to_ascii_lowercase().contains("if-none-match: \"v1\""), "{}", heads[2]);
-        assert!(heads[2].to_ascii_lowercase().contains("if-modified-since: mon, 01 jan 2024"));
+        assert!(
+            heads[2]
+                .to_ascii_lowercase()
+                .contains("if-none-match: \"v1\""),
+            "{}",
+            heads[2]
+        );
+        assert!(heads[2]
+            .to_ascii_lowercase()
+            .contains("if-modified-since: mon, 01 jan 2024"));
     }
 
     #[test]
     fn dead_and_oversized_feeds_are_errors() {
-        let big = format!("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n{}", "x".repeat(5000));
-        let gone = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string();
+        let big = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n{}",
+            "x".repeat(5000)
+        );
+        let gone =
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string();
         let (url, _) = serve(vec![big, gone]);
         let e = fetch(&url, &Validators::default(), &opts()).unwrap_err();
         assert!(e.to_string().contains("limit"), "{e}");
@@ -270,9 +357,17 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_field() {
-        let e = FeedsConfig::from_toml_str("[[feed]]\nurl = \"ftp://x\"\n", "feeds.toml").unwrap_err();
-        assert!(e.to_string().contains("feeds.toml: feed #1: field `url`"), "{e}");
-        let c = FeedsConfig::from_toml_str("interval_secs = 60\n[[feed]]\nurl = \"https://x/rss\"\n", "f").unwrap();
+        let e =
+            FeedsConfig::from_toml_str("[[feed]]\nurl = \"ftp://x\"\n", "feeds.toml").unwrap_err();
+        assert!(
+            e.to_string().contains("feeds.toml: feed #1: field `url`"),
+            "{e}"
+        );
+        let c = FeedsConfig::from_toml_str(
+            "interval_secs = 60\n[[feed]]\nurl = \"https://x/rss\"\n",
+            "f",
+        )
+        .unwrap();
         assert_eq!(c.interval_secs, 60);
         assert_eq!(c.retries, 3);
     }

@@ -25,12 +25,42 @@ pub const TRIGGERS_TOML: &str = include_str!("../../../data/gazetteer/triggers.t
 
 /// Model organisation names that are ordinary words: matched case-sensitively only.
 const WORDLIKE_NAMES: &[&str] = &[
-    "screen", "disco", "toyo", "nova", "canon", "focus", "linde", "graco", "apple", "arm", "mirae",
-    "raith", "hesse", "minami", "holon", "tanaka", "sumitomo", "dupont", "resonac", "zeiss", "hoson",
-    "brooks", "dongjin", "kangqiang", "yesdo", "doublink", "trinity tech",
+    "screen",
+    "disco",
+    "toyo",
+    "nova",
+    "canon",
+    "focus",
+    "linde",
+    "graco",
+    "apple",
+    "arm",
+    "mirae",
+    "raith",
+    "hesse",
+    "minami",
+    "holon",
+    "tanaka",
+    "sumitomo",
+    "dupont",
+    "resonac",
+    "zeiss",
+    "hoson",
+    "brooks",
+    "dongjin",
+    "kangqiang",
+    "yesdo",
+    "doublink",
+    "trinity tech",
 ];
 /// Model item names too generic to match as such (the gazetteer has specific aliases instead).
-const GENERIC_ITEM_NAMES: &[&str] = &["testing", "deposition", "wafer", "chip design", "substrates"];
+const GENERIC_ITEM_NAMES: &[&str] = &[
+    "testing",
+    "deposition",
+    "wafer",
+    "chip design",
+    "substrates",
+];
 
 /// Event types of BRIEF 3.6 (without `none`), in a fixed order used for ties.
 pub const EVENT_TYPES: &[&str] = &[
@@ -241,12 +271,20 @@ pub struct EventDef {
 /// What an entity alias refers to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entity {
-    Country { iso3: String, short: bool },
+    Country {
+        iso3: String,
+        short: bool,
+    },
     Org(usize),
     Person(usize),
     /// Model item ids, with the product maker when the alias is a product model.
-    Items { ids: Vec<String>, org: Option<usize> },
-    Site { country: String },
+    Items {
+        ids: Vec<String>,
+        org: Option<usize>,
+    },
+    Site {
+        country: String,
+    },
     Anchor,
     Equipment,
     /// Chip-making equipment in general: an anchor and a machine word at once.
@@ -316,7 +354,11 @@ struct PatternSet<P> {
 
 impl<P> Default for PatternSet<P> {
     fn default() -> Self {
-        PatternSet { index: HashMap::new(), patterns: Vec::new(), payload: Vec::new() }
+        PatternSet {
+            index: HashMap::new(),
+            patterns: Vec::new(),
+            payload: Vec::new(),
+        }
     }
 }
 
@@ -353,18 +395,42 @@ impl Gazetteer {
 
         for c in &countries.country {
             for a in &c.aliases {
-                ents.add(fold(a), Entity::Country { iso3: c.iso3.clone(), short: false });
+                ents.add(
+                    fold(a),
+                    Entity::Country {
+                        iso3: c.iso3.clone(),
+                        short: false,
+                    },
+                );
             }
             for a in &c.case_aliases {
-                case.add(a.clone(), Entity::Country { iso3: c.iso3.clone(), short: false });
+                case.add(
+                    a.clone(),
+                    Entity::Country {
+                        iso3: c.iso3.clone(),
+                        short: false,
+                    },
+                );
             }
             for a in &c.short {
-                ents.add(fold(a), Entity::Country { iso3: c.iso3.clone(), short: true });
+                ents.add(
+                    fold(a),
+                    Entity::Country {
+                        iso3: c.iso3.clone(),
+                        short: true,
+                    },
+                );
             }
         }
         for p in &countries.pair {
             for iso in &p.countries {
-                ents.add(fold(&p.alias), Entity::Country { iso3: iso.clone(), short: false });
+                ents.add(
+                    fold(&p.alias),
+                    Entity::Country {
+                        iso3: iso.clone(),
+                        short: false,
+                    },
+                );
             }
         }
 
@@ -421,7 +487,12 @@ impl Gazetteer {
                 // decides what can be linked.
                 None => continue,
             };
-            orgs[i].items.extend(o.items.iter().filter(|id| vc.item_idx(id).is_some()).cloned());
+            orgs[i].items.extend(
+                o.items
+                    .iter()
+                    .filter(|id| vc.item_idx(id).is_some())
+                    .cloned(),
+            );
             for a in &o.aliases {
                 ents.add(fold(a), Entity::Org(i));
             }
@@ -433,7 +504,11 @@ impl Gazetteer {
         let people: Vec<Person> = people_file
             .person
             .iter()
-            .map(|p| Person { name: p.name.clone(), country: p.country.clone(), role: p.role.clone() })
+            .map(|p| Person {
+                name: p.name.clone(),
+                country: p.country.clone(),
+                role: p.role.clone(),
+            })
             .collect();
         for (i, p) in people_file.person.iter().enumerate() {
             for a in &p.aliases {
@@ -446,17 +521,34 @@ impl Gazetteer {
             item_names.insert(it.id.clone(), it.name.clone());
             let f = fold(&it.name);
             if (f.contains(' ') || f.len() >= 12) && !GENERIC_ITEM_NAMES.contains(&f.as_str()) {
-                ents.add(f, Entity::Items { ids: vec![it.id.clone()], org: None });
+                ents.add(
+                    f,
+                    Entity::Items {
+                        ids: vec![it.id.clone()],
+                        org: None,
+                    },
+                );
             }
         }
         for it in &items_file.item {
-            let ids: Vec<String> = it.items.iter().filter(|id| vc.item_idx(id).is_some()).cloned().collect();
+            let ids: Vec<String> = it
+                .items
+                .iter()
+                .filter(|id| vc.item_idx(id).is_some())
+                .cloned()
+                .collect();
             if ids.is_empty() {
                 continue;
             }
             let org = it.org.as_ref().and_then(|o| org_index.get(o).copied());
             for a in &it.aliases {
-                ents.add(fold(a), Entity::Items { ids: ids.clone(), org });
+                ents.add(
+                    fold(a),
+                    Entity::Items {
+                        ids: ids.clone(),
+                        org,
+                    },
+                );
             }
         }
         for a in &domain.anchors {
@@ -473,7 +565,12 @@ impl Gazetteer {
         }
         for s in &domain.site {
             for a in &s.aliases {
-                ents.add(fold(a), Entity::Site { country: s.country.clone() });
+                ents.add(
+                    fold(a),
+                    Entity::Site {
+                        country: s.country.clone(),
+                    },
+                );
             }
         }
 
@@ -526,16 +623,35 @@ impl Gazetteer {
             }
         }
 
+        // Role markers are compared with folded text: fold them once here, keeping the
+        // spaces that delimit words (`to `, ` customers`).
+        let mut roles = triggers.roles;
+        for list in [
+            &mut roles.target_before,
+            &mut roles.target_after,
+            &mut roles.imposer_after,
+        ] {
+            for m in list.iter_mut() {
+                *m = fold_keep_space(m);
+            }
+        }
         let build = |pats: &[String], kind: MatchKind| {
-            AhoCorasickBuilder::new().match_kind(kind).build(pats).map_err(|e| MonitorError::Gazetteer {
-                file: "<all>".into(),
-                message: e.to_string(),
-            })
+            AhoCorasickBuilder::new()
+                .match_kind(kind)
+                .build(pats)
+                .map_err(|e| MonitorError::Gazetteer {
+                    file: "<all>".into(),
+                    message: e.to_string(),
+                })
         };
         let entity_ac = build(&ents.patterns, MatchKind::LeftmostLongest)?;
         let case_ac = build(&case.patterns, MatchKind::LeftmostLongest)?;
         let term_ac = build(&tset.patterns, MatchKind::Standard)?;
-        let entity_latin = ents.patterns.iter().map(|p| is_latin_edge(p) != (false, false)).collect();
+        let entity_latin = ents
+            .patterns
+            .iter()
+            .map(|p| is_latin_edge(p) != (false, false))
+            .collect();
         let term_latin = tset.patterns.iter().map(|p| is_latin_edge(p).0).collect();
         Ok(Gazetteer {
             orgs,
@@ -543,7 +659,7 @@ impl Gazetteer {
             events,
             terms,
             negative_weight: triggers.negative.weight,
-            roles: triggers.roles,
+            roles,
             entity_ac,
             entity_payload: ents.payload,
             entity_latin,
@@ -573,11 +689,17 @@ impl Gazetteer {
                     // One-character forms only stand alone (美/中, 美 상무부), never inside a word.
                     let before = folded[..s].chars().next_back();
                     let after = folded[e..].chars().next();
-                    if before.is_some_and(|c| is_han(c) || c.is_ascii_digit()) || after.is_some_and(is_han) {
+                    if before.is_some_and(|c| is_han(c) || c.is_ascii_digit())
+                        || after.is_some_and(is_han)
+                    {
                         continue;
                     }
                 }
-                out.push(Mention { entity: ent.clone(), start: s, end: e });
+                out.push(Mention {
+                    entity: ent.clone(),
+                    start: s,
+                    end: e,
+                });
             }
         }
         if original.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -587,11 +709,23 @@ impl Gazetteer {
                 if !latin_bounded(ob, s, e) {
                     continue;
                 }
+                // Offsets into the folded text: identical for ASCII sentences; otherwise the
+                // folded acronym is looked up there (folding can change byte lengths).
+                let (fs, fe) = if original.len() == folded.len() && original.is_ascii() {
+                    (s, e)
+                } else {
+                    let needle = fold(&original[s..e]);
+                    match folded.find(&needle) {
+                        Some(p) => (p, p + needle.len()),
+                        None => (0, 0),
+                    }
+                };
                 for ent in &self.case_payload[m.pattern().as_usize()] {
-                    // Offsets are mapped approximately into the folded text (same for ASCII
-                    // sentences; for mixed text only used to order mentions).
-                    let fs = s.min(folded.len());
-                    out.push(Mention { entity: ent.clone(), start: fs, end: (fs + e - s).min(folded.len()) });
+                    out.push(Mention {
+                        entity: ent.clone(),
+                        start: fs,
+                        end: fe,
+                    });
                 }
             }
         }
@@ -620,7 +754,11 @@ impl Gazetteer {
             let mut first = None;
             let mut ok = true;
             for p in 0..n {
-                let next = parts.iter().filter(|(pp, s)| *pp == p && *s >= pos).map(|(_, s)| *s).min();
+                let next = parts
+                    .iter()
+                    .filter(|(pp, s)| *pp == p && *s >= pos)
+                    .map(|(_, s)| *s)
+                    .min();
                 match next {
                     Some(s) => {
                         first.get_or_insert(s);
@@ -633,7 +771,10 @@ impl Gazetteer {
                 }
             }
             if ok {
-                hits.push(TermHit { term: t, start: first.unwrap_or(0) });
+                hits.push(TermHit {
+                    term: t,
+                    start: first.unwrap_or(0),
+                });
             }
         }
         hits.sort_by_key(|h| (h.start, h.term));
@@ -641,9 +782,25 @@ impl Gazetteer {
     }
 }
 
+/// Fold a marker but keep its leading/trailing space.
+fn fold_keep_space(s: &str) -> String {
+    let mut f = fold(s);
+    if s.starts_with(' ') {
+        f.insert(0, ' ');
+    }
+    if s.ends_with(' ') {
+        f.push(' ');
+    }
+    f
+}
+
 fn make_term(owner: TermOwner, t: &str) -> Term {
     let parts: Vec<String> = t.split('…').map(fold).filter(|p| !p.is_empty()).collect();
-    Term { owner, parts, text: t.to_string() }
+    Term {
+        owner,
+        parts,
+        text: t.to_string(),
+    }
 }
 
 /// Latin-script aliases need word boundaries (`korea` not in `koreatown`); a plural or
@@ -678,7 +835,10 @@ mod tests {
     fn every_model_org_is_known() {
         let g = gaz();
         let vc = chipwatch_data::default_model();
-        let n = vc.providers().filter(|(_, p)| p.provider_type == ProviderType::Organisation).count();
+        let n = vc
+            .providers()
+            .filter(|(_, p)| p.provider_type == ProviderType::Organisation)
+            .count();
         assert_eq!(g.model_orgs, n);
         assert!(n > 300);
     }
@@ -693,8 +853,14 @@ mod tests {
         assert_eq!(countries(&g, "米国と南韓"), vec!["USA", "KOR"]);
         // `美` inside a word is not the US, `中` inside 中心 is not China.
         assert!(countries(&g, "美丽的中心").is_empty());
-        assert_eq!(countries(&g, "North Korea and South Korea"), vec!["PRK", "KOR"]);
-        assert_eq!(countries(&g, "The US and the U.S. bar us"), vec!["USA", "USA"]);
+        assert_eq!(
+            countries(&g, "North Korea and South Korea"),
+            vec!["PRK", "KOR"]
+        );
+        assert_eq!(
+            countries(&g, "The US and the U.S. bar us"),
+            vec!["USA", "USA"]
+        );
         assert!(countries(&g, "Koreatown").is_empty());
     }
 
@@ -704,18 +870,33 @@ mod tests {
         for s in ["ASML", "阿斯麦", "艾司摩爾", "阿斯麥", "asml은"] {
             let m = g.entities(&fold(s), s);
             assert!(
-                m.iter().any(|m| matches!(&m.entity, Entity::Org(i) if g.orgs[*i].id == "P88")),
+                m.iter()
+                    .any(|m| matches!(&m.entity, Entity::Org(i) if g.orgs[*i].id == "P88")),
                 "{s}: {m:?}"
             );
         }
-        for s in ["光刻机", "曝光機", "노광장비", "露光装置", "lithography machines", "NXT:2050i", "ＮＸＴ：２０５０ｉ"] {
+        for s in [
+            "光刻机",
+            "曝光機",
+            "노광장비",
+            "露光装置",
+            "lithography machines",
+            "NXT:2050i",
+            "ＮＸＴ：２０５０ｉ",
+        ] {
             let m = g.entities(&fold(s), s);
             assert!(
                 m.iter().any(|m| matches!(&m.entity, Entity::Items { ids, .. } if ids.iter().any(|i| i == "N19" || i == "N22"))),
                 "{s}: {m:?}"
             );
         }
-        for (s, id) in [("H20", "N2"), ("镓", "N126"), ("锗", "N126"), ("光刻胶", "N31"), ("불화수소", "N92")] {
+        for (s, id) in [
+            ("H20", "N2"),
+            ("镓", "N126"),
+            ("锗", "N126"),
+            ("光刻胶", "N31"),
+            ("불화수소", "N92"),
+        ] {
             let m = g.entities(&fold(s), s);
             assert!(
                 m.iter().any(|m| matches!(&m.entity, Entity::Items { ids, .. } if ids.iter().any(|i| i == id))),
@@ -730,9 +911,17 @@ mod tests {
         let s = fold("荷兰政府吊销了其部分尖端芯片制造机的运输许可证");
         let hits = g.terms(&s);
         assert!(hits.iter().any(|h| g.terms[h.term].owner
-            == TermOwner::Event(g.events.iter().position(|e| e.event_type == "licence_revocation").unwrap())));
+            == TermOwner::Event(
+                g.events
+                    .iter()
+                    .position(|e| e.event_type == "licence_revocation")
+                    .unwrap()
+            )));
         // Out of order does not match.
         let s = fold("许可证被吊销");
-        assert!(!g.terms(&s).iter().any(|h| g.terms[h.term].text == "吊销…许可"));
+        assert!(!g
+            .terms(&s)
+            .iter()
+            .any(|h| g.terms[h.term].text == "吊销…许可"));
     }
 }

@@ -8,18 +8,67 @@
 
 /// Elements whose whole content is dropped.
 const SKIP_ELEMENTS: &[&str] = &[
-    "script", "style", "noscript", "svg", "iframe", "nav", "form", "button", "select", "template",
-    "object", "embed", "canvas", "audio", "video", "aside", "footer", "share-button", "share-modal",
+    "script",
+    "style",
+    "noscript",
+    "svg",
+    "iframe",
+    "nav",
+    "form",
+    "button",
+    "select",
+    "template",
+    "object",
+    "embed",
+    "canvas",
+    "audio",
+    "video",
+    "aside",
+    "footer",
+    "share-button",
+    "share-modal",
 ];
 /// Attribute fragments that mark boilerplate containers (share bars, promos, newsletters).
 const SKIP_ATTR_MARKS: &[&str] = &[
-    "share", "selfpromo", "social", "newsletter", "advert", "cookie", "related", "breadcrumb",
-    "promo", "comment",
+    "share",
+    "selfpromo",
+    "social",
+    "newsletter",
+    "advert",
+    "cookie",
+    "related",
+    "breadcrumb",
+    "promo",
+    "comment",
 ];
 const BLOCK_ELEMENTS: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
-    "section", "article", "blockquote", "hr", "header", "main", "figure", "figcaption", "table",
-    "dd", "dt", "pre",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "td",
+    "th",
+    "section",
+    "article",
+    "blockquote",
+    "hr",
+    "header",
+    "main",
+    "figure",
+    "figcaption",
+    "table",
+    "dd",
+    "dt",
+    "pre",
 ];
 const VOID_ELEMENTS: &[&str] = &[
     "br", "hr", "img", "input", "meta", "link", "source", "wbr", "area", "base", "col", "embed",
@@ -27,8 +76,18 @@ const VOID_ELEMENTS: &[&str] = &[
 ];
 /// Lines that are only a share/follow label.
 const LABEL_LINES: &[&str] = &[
-    "分享", "分享 :", "分享:", "share", "share:", "share this", "partager", "공유", "共有",
-    "delen", "分享到", "follow us",
+    "分享",
+    "分享 :",
+    "分享:",
+    "share",
+    "share:",
+    "share this",
+    "partager",
+    "공유",
+    "共有",
+    "delen",
+    "分享到",
+    "follow us",
 ];
 
 /// Result of cleaning an HTML body.
@@ -142,7 +201,11 @@ pub fn clean(html: &str) -> Cleaned {
     if date.is_none() {
         date = body_date(&text);
     }
-    Cleaned { text, date, truncated }
+    Cleaned {
+        text,
+        date,
+        truncated,
+    }
 }
 
 fn attr_value(attrs: &str, name: &str) -> Option<String> {
@@ -289,7 +352,11 @@ fn parse_dmy(l: &str) -> Option<String> {
     match time {
         Some(t) => {
             let (h, mi) = t.split_once(':')?;
-            let tm = chrono::NaiveTime::from_hms_opt(h.trim().parse().ok()?, mi.trim().parse().ok()?, 0)?;
+            let tm = chrono::NaiveTime::from_hms_opt(
+                h.trim().parse().ok()?,
+                mi.trim().parse().ok()?,
+                0,
+            )?;
             Some(nd.and_time(tm).format("%Y-%m-%dT%H:%M:%S").to_string())
         }
         None => Some(nd.format("%Y-%m-%d").to_string()),
@@ -321,19 +388,27 @@ mod tests {
 
     #[test]
     fn nested_skips_and_time_tag() {
-        let c = clean(r#"<nav><nav>x</nav>y</nav><p>z</p><time datetime="2024-01-01T10:00:00Z">x</time>"#);
+        let c = clean(
+            r#"<nav><nav>x</nav>y</nav><p>z</p><time datetime="2024-01-01T10:00:00Z">x</time>"#,
+        );
         assert_eq!(c.text, "z\nx");
         assert_eq!(c.date.as_deref(), Some("2024-01-01T10:00:00Z"));
     }
 
     #[test]
     fn entities() {
-        assert_eq!(decode_entities("a &lt;b&gt; &#x4e2d;&#22269; &bogus; & x"), "a <b> 中国 &bogus; & x");
+        assert_eq!(
+            decode_entities("a &lt;b&gt; &#x4e2d;&#22269; &bogus; & x"),
+            "a <b> 中国 &bogus; & x"
+        );
     }
 
     #[test]
     fn dates() {
-        assert_eq!(body_date("27/03/2024 - 16:17\nx").as_deref(), Some("2024-03-27T16:17:00"));
+        assert_eq!(
+            body_date("27/03/2024 - 16:17\nx").as_deref(),
+            Some("2024-03-27T16:17:00")
+        );
         assert_eq!(body_date("31/02/2024"), None);
         assert_eq!(body_date("hello"), None);
     }

@@ -69,7 +69,10 @@ pub fn disruption_defaults(event_type: &str) -> Option<(f64, u32, u32)> {
 pub fn shocks_for(c: &Classified, vc: &ValueChain) -> Result<(Vec<Shock>, Vec<String>), String> {
     let et = c.event_type.as_str();
     let mut notes = Vec::new();
-    if matches!(et, "export_control" | "licence_revocation" | "entity_listing") {
+    if matches!(
+        et,
+        "export_control" | "licence_revocation" | "entity_listing"
+    ) {
         if c.actors.imposing.is_empty() || c.actors.target.is_empty() {
             return Err("no imposing or no target country identified".into());
         }
@@ -116,10 +119,17 @@ pub fn shocks_for(c: &Classified, vc: &ValueChain) -> Result<(Vec<Shock>, Vec<St
         .collect();
     supplied.sort();
     supplied.dedup();
-    let mut items: Vec<String> = c.items.iter().filter(|i| supplied.contains(i)).cloned().collect();
+    let mut items: Vec<String> = c
+        .items
+        .iter()
+        .filter(|i| supplied.contains(i))
+        .cloned()
+        .collect();
     if items.is_empty() {
         if supplied.is_empty() {
-            return Err(format!("provider `{provider}` supplies no item of the model"));
+            return Err(format!(
+                "provider `{provider}` supplies no item of the model"
+            ));
         }
         items = supplied;
         notes.push(format!("items: everything `{provider}` supplies in the model (the report names none it supplies)"));
@@ -131,7 +141,14 @@ pub fn shocks_for(c: &Classified, vc: &ValueChain) -> Result<(Vec<Shock>, Vec<St
         recovery
     ));
     Ok((
-        vec![Shock::CapacityLoss { provider, items, fraction, start_day: 0, duration_days: Some(duration), recovery_days: recovery }],
+        vec![Shock::CapacityLoss {
+            provider,
+            items,
+            fraction,
+            start_day: 0,
+            duration_days: Some(duration),
+            recovery_days: recovery,
+        }],
         notes,
     ))
 }
@@ -152,7 +169,12 @@ pub fn estimate(c: &Classified, vc: &ValueChain) -> Result<Impact, MonitorError>
                 .items
                 .iter()
                 .filter(|i| i.availability_min < 0.999)
-                .map(|i| ItemLoss { item_id: i.item_id.clone(), name: i.name.clone(), availability_min: round3(i.availability_min), tts_days: i.tts_days })
+                .map(|i| ItemLoss {
+                    item_id: i.item_id.clone(),
+                    name: i.name.clone(),
+                    availability_min: round3(i.availability_min),
+                    tts_days: i.tts_days,
+                })
                 .collect();
             if losses.is_empty() && cr.final_output.availability_min >= 0.999 {
                 return None;
@@ -171,7 +193,13 @@ pub fn estimate(c: &Classified, vc: &ValueChain) -> Result<Impact, MonitorError>
     consumers.sort_by(|a, b| {
         a.final_output_availability_min
             .total_cmp(&b.final_output_availability_min)
-            .then_with(|| a.losses.first().map(|l| l.availability_min).unwrap_or(1.0).total_cmp(&b.losses.first().map(|l| l.availability_min).unwrap_or(1.0)))
+            .then_with(|| {
+                a.losses
+                    .first()
+                    .map(|l| l.availability_min)
+                    .unwrap_or(1.0)
+                    .total_cmp(&b.losses.first().map(|l| l.availability_min).unwrap_or(1.0))
+            })
     });
     consumers.truncate(8);
     Ok(Impact {

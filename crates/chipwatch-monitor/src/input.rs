@@ -35,7 +35,11 @@ pub fn sniff(bytes: &[u8]) -> Kind {
     if lower.contains("<rss") || lower.contains("<feed") || lower.contains("<rdf:rdf") {
         return Kind::Feed;
     }
-    if lower.starts_with('<') || lower.contains("<html") || lower.contains("<p>") || lower.contains("<div") {
+    if lower.starts_with('<')
+        || lower.contains("<html")
+        || lower.contains("<p>")
+        || lower.contains("<div")
+    {
         return Kind::Html;
     }
     Kind::Text
@@ -51,14 +55,21 @@ fn check_text(bytes: &[u8], origin: &str) -> Result<(), MonitorError> {
     if ctrl > 0 && (sample.contains(&0) || ctrl * 20 > sample.len()) {
         return Err(MonitorError::Input {
             origin: origin.to_string(),
-            message: format!("binary content ({ctrl} control bytes in the first {} bytes)", sample.len()),
+            message: format!(
+                "binary content ({ctrl} control bytes in the first {} bytes)",
+                sample.len()
+            ),
         });
     }
     Ok(())
 }
 
 /// Parse one document held in memory.
-pub fn parse_bytes(bytes: &[u8], origin: &str, seen_at: Option<&str>) -> Result<Vec<RawArticle>, MonitorError> {
+pub fn parse_bytes(
+    bytes: &[u8],
+    origin: &str,
+    seen_at: Option<&str>,
+) -> Result<Vec<RawArticle>, MonitorError> {
     check_text(bytes, origin)?;
     let kind = sniff(bytes);
     if kind == Kind::Feed {
@@ -76,7 +87,8 @@ pub fn parse_bytes(bytes: &[u8], origin: &str, seen_at: Option<&str>) -> Result<
     };
     for r in &mut v {
         if lossy {
-            r.warnings.push("input is not valid UTF-8; invalid bytes replaced".into());
+            r.warnings
+                .push("input is not valid UTF-8; invalid bytes replaced".into());
         }
         if r.seen_at.is_none() {
             r.seen_at = seen_at.map(str::to_string);
@@ -94,7 +106,9 @@ fn html_page(html: &str, origin: &str) -> RawArticle {
         let e = s + lower[s..].find(close)?;
         Some(crate::html::clean(&html[s..e]).text.replace('\n', " "))
     };
-    raw.title = between("<title", "</title>").or_else(|| between("<h1", "</h1>")).unwrap_or_default();
+    raw.title = between("<title", "</title>")
+        .or_else(|| between("<h1", "</h1>"))
+        .unwrap_or_default();
     // The canonical link, when the page declares one.
     if let Some(p) = lower.find("rel=\"canonical\"") {
         let tag_start = lower[..p].rfind('<').unwrap_or(p);
@@ -114,7 +128,12 @@ fn html_page(html: &str, origin: &str) -> RawArticle {
 fn text_file(text: &str, origin: &str) -> RawArticle {
     let mut raw = RawArticle::new(origin);
     let mut lines = text.lines();
-    raw.title = lines.by_ref().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_string();
+    raw.title = lines
+        .by_ref()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string();
     raw.body = lines.collect::<Vec<_>>().join("\n");
     raw
 }
@@ -134,7 +153,11 @@ fn walk(p: &Path, out: &mut Vec<Result<PathBuf, MonitorError>>) {
             Ok(rd) => {
                 let mut entries: Vec<PathBuf> = rd
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|e| !e.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+                    .filter(|e| {
+                        !e.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with('.'))
+                    })
                     .filter(|e| e.is_dir() || is_article_file(e))
                     .collect();
                 entries.sort();
@@ -142,15 +165,23 @@ fn walk(p: &Path, out: &mut Vec<Result<PathBuf, MonitorError>>) {
                     walk(&e, out);
                 }
             }
-            Err(e) => out.push(Err(MonitorError::Io { path: p.display().to_string(), source: e })),
+            Err(e) => out.push(Err(MonitorError::Io {
+                path: p.display().to_string(),
+                source: e,
+            })),
         },
         Ok(_) => out.push(Ok(p.to_path_buf())),
-        Err(e) => out.push(Err(MonitorError::Io { path: p.display().to_string(), source: e })),
+        Err(e) => out.push(Err(MonitorError::Io {
+            path: p.display().to_string(),
+            source: e,
+        })),
     }
 }
 
 /// Extensions read when walking a directory (files named explicitly are always read).
-pub const ARTICLE_EXTENSIONS: &[&str] = &["txt", "text", "html", "htm", "xhtml", "xml", "rss", "atom", "rdf", "json", "md"];
+pub const ARTICLE_EXTENSIONS: &[&str] = &[
+    "txt", "text", "html", "htm", "xhtml", "xml", "rss", "atom", "rdf", "json", "md",
+];
 
 fn is_article_file(p: &Path) -> bool {
     match p.extension().and_then(|e| e.to_str()) {
@@ -162,14 +193,22 @@ fn is_article_file(p: &Path) -> bool {
 /// Read and parse one file, refusing files over `max_bytes`.
 pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<RawArticle>, MonitorError> {
     let origin = path.display().to_string();
-    let len = std::fs::metadata(path).map_err(|e| MonitorError::Io { path: origin.clone(), source: e })?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|e| MonitorError::Io {
+            path: origin.clone(),
+            source: e,
+        })?
+        .len();
     if len > max_bytes {
         return Err(MonitorError::Input {
             origin,
             message: format!("file is {len} bytes, over the {max_bytes}-byte limit"),
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| MonitorError::Io { path: origin.clone(), source: e })?;
+    let bytes = std::fs::read(path).map_err(|e| MonitorError::Io {
+        path: origin.clone(),
+        source: e,
+    })?;
     parse_bytes(&bytes, &origin, None)
 }
 
@@ -179,9 +218,15 @@ mod tests {
 
     #[test]
     fn sniffs_kinds() {
-        assert_eq!(sniff(b"\xef\xbb\xbf<!--1702487702000-->\n[a](b)"), Kind::Archive);
+        assert_eq!(
+            sniff(b"\xef\xbb\xbf<!--1702487702000-->\n[a](b)"),
+            Kind::Archive
+        );
         assert_eq!(sniff(b"<?xml version=\"1.0\"?><rss>"), Kind::Feed);
-        assert_eq!(sniff(b"  {\"version\":\"https://jsonfeed.org/version/1\"}"), Kind::Feed);
+        assert_eq!(
+            sniff(b"  {\"version\":\"https://jsonfeed.org/version/1\"}"),
+            Kind::Feed
+        );
         assert_eq!(sniff(b"<!doctype html><html>"), Kind::Html);
         assert_eq!(sniff(b"Plain title\nbody"), Kind::Text);
     }

@@ -27,15 +27,12 @@ fn detect_joined(text: &str, title: &str) -> &'static str {
 
 fn detect_sample(s: &str) -> &'static str {
     // Look at up to 4,000 characters: enough for a stable ratio, bounded cost.
-    let (mut han, mut hangul, mut kana, mut latin, mut trad) = (0usize, 0, 0, 0, 0);
-    let mut buf = [0u8; 4];
+    let (mut han, mut hangul, mut kana, mut latin) = (0usize, 0, 0, 0);
+    let mut han_text = String::new();
     for c in s.chars().take(4000) {
         if is_han(c) {
             han += 1;
-            let cs: &str = c.encode_utf8(&mut buf);
-            if fast2s::convert(cs) != cs {
-                trad += 1;
-            }
+            han_text.push(c);
         } else if is_hangul(c) {
             hangul += 1;
         } else if is_kana(c) {
@@ -44,6 +41,16 @@ fn detect_sample(s: &str) -> &'static str {
             latin += 1;
         }
     }
+    // One conversion of all Han characters; count those that change (traditional forms).
+    let trad = if han > 0 {
+        fast2s::convert(&han_text)
+            .chars()
+            .zip(han_text.chars())
+            .filter(|(a, b)| a != b)
+            .count()
+    } else {
+        0
+    };
     let cjk = han + hangul + kana;
     if cjk == 0 && latin == 0 {
         return "und";
@@ -60,7 +67,11 @@ fn detect_sample(s: &str) -> &'static str {
         }
         // Simplified text hardly changes under conversion; traditional text changes at ~15-30%
         // of characters. 5% separates them with margin on news-length text.
-        return if trad * 20 >= han && trad >= 2 { "zh-Hant" } else { "zh" };
+        return if trad * 20 >= han && trad >= 2 {
+            "zh-Hant"
+        } else {
+            "zh"
+        };
     }
     latin_lang(s)
 }
@@ -94,10 +105,34 @@ mod tests {
 
     #[test]
     fn six_languages() {
-        assert_eq!(detect("荷兰政府吊销了阿斯麦部分光刻机的出口许可证，这将影响少数中国客户。", ""), "zh");
-        assert_eq!(detect("荷蘭政府撤銷了艾司摩爾部分曝光機的出口許可證，這將影響少數中國客戶。", ""), "zh-Hant");
-        assert_eq!(detect("네덜란드 정부는 ASML의 일부 노광장비 수출 허가를 취소했다고 밝혔다.", ""), "ko");
-        assert_eq!(detect("オランダ政府はASMLの一部の露光装置の輸出許可を取り消したと発表した。", ""), "ja");
+        assert_eq!(
+            detect(
+                "荷兰政府吊销了阿斯麦部分光刻机的出口许可证，这将影响少数中国客户。",
+                ""
+            ),
+            "zh"
+        );
+        assert_eq!(
+            detect(
+                "荷蘭政府撤銷了艾司摩爾部分曝光機的出口許可證，這將影響少數中國客戶。",
+                ""
+            ),
+            "zh-Hant"
+        );
+        assert_eq!(
+            detect(
+                "네덜란드 정부는 ASML의 일부 노광장비 수출 허가를 취소했다고 밝혔다.",
+                ""
+            ),
+            "ko"
+        );
+        assert_eq!(
+            detect(
+                "オランダ政府はASMLの一部の露光装置の輸出許可を取り消したと発表した。",
+                ""
+            ),
+            "ja"
+        );
         assert_eq!(detect("The Dutch government has revoked some export licences for ASML lithography machines.", ""), "en");
         assert_eq!(detect("De Nederlandse regering heeft enkele exportvergunningen voor ASML-machines ingetrokken.", ""), "nl");
         assert_eq!(detect("", ""), "und");

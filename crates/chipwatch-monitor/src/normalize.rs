@@ -79,8 +79,13 @@ pub fn sentences(text: &str) -> Vec<&str> {
                 Some((_, n)) if n.is_whitespace() => {
                     // Keep abbreviations like "U.S." or "Mr." together with what follows.
                     let prev = &text[start..i];
-                    let last_word = prev.rsplit(|c: char| c.is_whitespace()).next().unwrap_or("");
-                    if last_word.len() <= 3 && last_word.chars().next().is_some_and(|c| c.is_uppercase()) {
+                    let last_word = prev
+                        .rsplit(|c: char| c.is_whitespace())
+                        .next()
+                        .unwrap_or("");
+                    if last_word.len() <= 3
+                        && last_word.chars().next().is_some_and(|c| c.is_uppercase())
+                    {
                         None
                     } else {
                         Some(i + 1)

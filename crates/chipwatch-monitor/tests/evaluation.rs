@@ -16,11 +16,25 @@ fn evaluation_set_meets_floors() {
     assert!(o.articles >= 60);
     assert!(o.precision >= 0.9, "precision {}", o.precision);
     assert!(o.recall >= 0.85, "recall {}", o.recall);
-    assert!(o.event_type_accuracy >= 0.8, "type accuracy {}", o.event_type_accuracy);
-    assert!(o.language_accuracy >= 0.99, "language accuracy {}", o.language_accuracy);
-    assert!(o.country_recall >= 0.8 && o.organisation_recall >= 0.85 && o.item_recall >= 0.8, "{o:?}");
+    assert!(
+        o.event_type_accuracy >= 0.8,
+        "type accuracy {}",
+        o.event_type_accuracy
+    );
+    assert!(
+        o.language_accuracy >= 0.99,
+        "language accuracy {}",
+        o.language_accuracy
+    );
+    assert!(
+        o.country_recall >= 0.8 && o.organisation_recall >= 0.85 && o.item_recall >= 0.8,
+        "{o:?}"
+    );
     for lang in ["zh", "zh-Hant", "en", "ko", "ja", "nl"] {
-        assert!(r.by_language.get(lang).is_some_and(|s| s.articles >= 9), "{lang} under-represented");
+        assert!(
+            r.by_language.get(lang).is_some_and(|s| s.articles >= 9),
+            "{lang} under-represented"
+        );
     }
 }
 
@@ -30,7 +44,8 @@ fn evaluation_set_meets_floors() {
 fn held_out_set_reports() {
     let vc = chipwatch_data::default_model();
     let c = Classifier::new(&vc).unwrap();
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eval/monitor-heldout/labels.toml");
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eval/monitor-heldout/labels.toml");
     let r = eval::evaluate_file(&p, &c).unwrap();
     eprintln!("{}", serde_json::to_string_pretty(&r).unwrap());
     assert_eq!(r.overall.articles, 24);

@@ -119,7 +119,11 @@ fn node(s: &mut String, n: &FlowNode, x: f64, y: f64, w: f64, h: f64, bold: bool
     ));
     let inner = format!(
         r##"<title>{tip}</title><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="5" fill="{fill}" stroke="#555"/>{text}"##,
-        tip = escape(if n.tooltip.is_empty() { &n.label } else { &n.tooltip }),
+        tip = escape(if n.tooltip.is_empty() {
+            &n.label
+        } else {
+            &n.tooltip
+        }),
     );
     match &n.href {
         Some(href) => {
@@ -127,7 +131,11 @@ fn node(s: &mut String, n: &FlowNode, x: f64, y: f64, w: f64, h: f64, bold: bool
                 s,
                 r#"<a href="{}" aria-label="{}">{inner}</a>"#,
                 escape(href),
-                escape(if n.tooltip.is_empty() { &n.label } else { &n.tooltip })
+                escape(if n.tooltip.is_empty() {
+                    &n.label
+                } else {
+                    &n.tooltip
+                })
             );
         }
         None => s.push_str(&format!("<g>{inner}</g>")),
@@ -230,11 +238,20 @@ pub fn flow_diagram(title: &str, f: &Flow) -> String {
 /// Colour of a value on a white-to-blue scale (0 white, 1 dark blue); the text colour that stays
 /// readable on it.
 pub fn blue_scale(t: f64) -> (String, &'static str) {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let (a, b) = ((247.0, 251.0, 255.0), (8.0, 69.0, 148.0));
     let mix = |x: f64, y: f64| (x + (y - x) * t).round() as u8;
     (
-        format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2)),
+        format!(
+            "#{:02x}{:02x}{:02x}",
+            mix(a.0, b.0),
+            mix(a.1, b.1),
+            mix(a.2, b.2)
+        ),
         if t > 0.55 { "#ffffff" } else { "#111111" },
     )
 }
@@ -252,7 +269,14 @@ pub fn share_matrix(
 ) -> String {
     let cell_w = 92.0;
     let cell_h = 22.0;
-    let left = 16.0 + 7.0 * rows.iter().map(|r| r.chars().count()).max().unwrap_or(4).min(32) as f64;
+    let left = 16.0
+        + 7.0
+            * rows
+                .iter()
+                .map(|r| r.chars().count())
+                .max()
+                .unwrap_or(4)
+                .min(32) as f64;
     let top = 76.0;
     let w = left + cell_w * cols.len() as f64 + 10.0;
     let h = top + cell_h * rows.len() as f64 + 12.0;
@@ -269,7 +293,8 @@ pub fn share_matrix(
         for word in c.split_whitespace() {
             let n_lines = lines.len();
             let cur = lines.last_mut().expect("one line");
-            if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > 15 && n_lines < 3 {
+            if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > 15 && n_lines < 3
+            {
                 let next = word.to_string();
                 lines.push(next);
             } else {
@@ -298,7 +323,7 @@ pub fn share_matrix(
             x = left - 6.0,
             ty = y + cell_h * 0.68
         );
-        for j in 0..cols.len() {
+        for (j, col) in cols.iter().enumerate() {
             let x = left + cell_w * j as f64;
             let v = values.get(i).and_then(|row| row.get(j)).copied().flatten();
             let (fill, ink) = match v {
@@ -306,8 +331,11 @@ pub fn share_matrix(
                 None => ("#ffffff".to_string(), "#111111"),
             };
             let (text, tip) = match v {
-                Some(v) => (format!("{v:.0}{unit}"), format!("{r} / {}: {v:.1}{unit}", cols[j])),
-                None => (String::new(), format!("{r} / {}: no figure", cols[j])),
+                Some(v) => (
+                    format!("{v:.0}{unit}"),
+                    format!("{r} / {col}: {v:.1}{unit}"),
+                ),
+                None => (String::new(), format!("{r} / {col}: no figure")),
             };
             let _ = write!(
                 s,
@@ -330,18 +358,36 @@ mod tests {
     use super::*;
 
     fn n(l: &str) -> FlowNode {
-        FlowNode { label: l.into(), sublabel: "s".into(), href: Some(format!("/item/{l}")), ..Default::default() }
+        FlowNode {
+            label: l.into(),
+            sublabel: "s".into(),
+            href: Some(format!("/item/{l}")),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn flow_diagram_draws_every_node_link_and_band() {
         let f = Flow {
             columns: vec![
-                FlowColumn { head: n("A"), inputs: vec![n("a1"), n("a2")] },
-                FlowColumn { head: n("B"), inputs: vec![] },
-                FlowColumn { head: n("C<&>"), inputs: vec![n("c1")] },
+                FlowColumn {
+                    head: n("A"),
+                    inputs: vec![n("a1"), n("a2")],
+                },
+                FlowColumn {
+                    head: n("B"),
+                    inputs: vec![],
+                },
+                FlowColumn {
+                    head: n("C<&>"),
+                    inputs: vec![n("c1")],
+                },
             ],
-            bands: vec![FlowBand { label: "stage one".into(), first: 0, last: 1 }],
+            bands: vec![FlowBand {
+                label: "stage one".into(),
+                first: 0,
+                last: 1,
+            }],
             links: vec![(0, 1), (0, 2), (5, 9)],
             legend: vec![("#fff".into(), "none".into())],
         };
@@ -356,9 +402,18 @@ mod tests {
 
     #[test]
     fn labels_wrap_onto_two_lines() {
-        assert_eq!(wrap2("N19 Lithography tools", 30), ("N19 Lithography tools".into(), String::new()));
-        assert_eq!(wrap2("N57 Chemical mechanical planarization", 18), ("N57 Chemical".into(), "mechanical planar\u{2026}".into()));
-        assert_eq!(wrap2("Supercalifragilistic", 8), ("Supercal".into(), "ifragil\u{2026}".into()));
+        assert_eq!(
+            wrap2("N19 Lithography tools", 30),
+            ("N19 Lithography tools".into(), String::new())
+        );
+        assert_eq!(
+            wrap2("N57 Chemical mechanical planarization", 18),
+            ("N57 Chemical".into(), "mechanical planar\u{2026}".into())
+        );
+        assert_eq!(
+            wrap2("Supercalifragilistic", 8),
+            ("Supercal".into(), "ifragil\u{2026}".into())
+        );
     }
 
     #[test]

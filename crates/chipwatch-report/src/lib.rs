@@ -188,11 +188,26 @@ pub fn scenario_report(r: &ScenarioResult) -> String {
     let a = &r.assumptions;
     h.push_str("<h2>Assumptions</h2><table>");
     for (k, v) in [
-        ("headroom (spare capacity of providers not hit)", format!("{}", a.headroom)),
-        ("inventory of materials (days)", format!("{}", a.inventory_days.material)),
-        ("inventory of tools (days)", format!("{}", a.inventory_days.tool)),
-        ("finished-chip inventory of consumers (days)", format!("{}", a.chip_inventory_days)),
-        ("tool lag (days to full effect)", a.tool_lag_days.to_string()),
+        (
+            "headroom (spare capacity of providers not hit)",
+            format!("{}", a.headroom),
+        ),
+        (
+            "inventory of materials (days)",
+            format!("{}", a.inventory_days.material),
+        ),
+        (
+            "inventory of tools (days)",
+            format!("{}", a.inventory_days.tool),
+        ),
+        (
+            "finished-chip inventory of consumers (days)",
+            format!("{}", a.chip_inventory_days),
+        ),
+        (
+            "tool lag (days to full effect)",
+            a.tool_lag_days.to_string(),
+        ),
         ("taxonomy rule", format!("{:?}", a.taxonomy)),
         ("share basis", a.share_basis.to_string()),
         ("consumers", r.provenance.consumers_from.clone()),
@@ -276,7 +291,10 @@ mod tests {
         // Heatmap, time series and one chain per consumer.
         assert!(html.contains("Minimum availability over the horizon"));
         assert!(html.contains("<polyline"));
-        assert_eq!(html.matches("marker id=\"arrow\"").count(), r.consumers.len());
+        assert_eq!(
+            html.matches("marker id=\"arrow\"").count(),
+            r.consumers.len()
+        );
         // Nothing external: no scripts, no remote resources.
         assert!(!html.contains("<script"));
         assert!(!html.contains("src=\"http"));

@@ -22,7 +22,11 @@ pub fn escape(s: &str) -> String {
 
 /// Colour for a value in 0..=1 (0 red, 0.5 amber, 1 green); values above 1 stay green.
 pub fn scale_colour(v: f64) -> String {
-    let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+    let v = if v.is_finite() {
+        v.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     // Two linear segments in RGB: red (215,48,39) -> amber (254,224,139) -> green (26,152,80).
     let (a, b, t) = if v < 0.5 {
         ((215.0, 48.0, 39.0), (254.0, 224.0, 139.0), v / 0.5)
@@ -30,7 +34,12 @@ pub fn scale_colour(v: f64) -> String {
         ((254.0, 224.0, 139.0), (26.0, 152.0, 80.0), (v - 0.5) / 0.5)
     };
     let mix = |x: f64, y: f64| (x + (y - x) * t).round() as u8;
-    format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
 }
 
 /// A categorical palette (colour-blind safe, Okabe-Ito), cycled.
@@ -42,11 +51,23 @@ pub fn palette(i: usize) -> &'static str {
 }
 
 /// Heatmap of rows x columns; `None` cells are drawn grey. Values are expected in 0..=1.
-pub fn heatmap(title: &str, rows: &[String], cols: &[String], values: &[Vec<Option<f64>>]) -> String {
+pub fn heatmap(
+    title: &str,
+    rows: &[String],
+    cols: &[String],
+    values: &[Vec<Option<f64>>],
+) -> String {
     let cell_w = 26.0;
     let cell_h = 22.0;
     let left = 10.0 + 8.0 * rows.iter().map(|r| r.chars().count()).max().unwrap_or(4) as f64;
-    let top = 40.0 + 7.0 * cols.iter().map(|c| c.chars().count()).max().unwrap_or(4).min(30) as f64;
+    let top = 40.0
+        + 7.0
+            * cols
+                .iter()
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(4)
+                .min(30) as f64;
     let w = left + cell_w * cols.len() as f64 + 20.0;
     let h = top + cell_h * rows.len() as f64 + 40.0;
     let mut s = String::new();
@@ -147,7 +168,9 @@ pub fn line_chart(title: &str, series: &[Series], o: &LineOptions) -> String {
     let pw = o.width - l - r;
     let ph = o.height - t - b;
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
     if !x0.is_finite() {
         (x0, x1) = (0.0, 1.0);
     }
@@ -156,8 +179,14 @@ pub fn line_chart(title: &str, series: &[Series], o: &LineOptions) -> String {
     }
     let (y0, y1) = o.y_range.unwrap_or_else(|| {
         let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
-        let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
-        if a.is_finite() && b > a { (a, b) } else { (0.0, 1.0) }
+        let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
+        if a.is_finite() && b > a {
+            (a, b)
+        } else {
+            (0.0, 1.0)
+        }
     });
     let sx = |x: f64| l + (x - x0) / (x1 - x0) * pw;
     let sy = |y: f64| t + ph - (y - y0) / (y1 - y0) * ph;
@@ -220,7 +249,14 @@ pub fn line_chart(title: &str, series: &[Series], o: &LineOptions) -> String {
 
 /// Horizontal bar chart; `max` fixes the full-scale value (`None`: the largest bar).
 pub fn bar_chart(title: &str, bars: &[(String, f64)], max: Option<f64>, unit: &str) -> String {
-    let label_w = 10.0 + 7.0 * bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(4).min(40) as f64;
+    let label_w = 10.0
+        + 7.0
+            * bars
+                .iter()
+                .map(|b| b.0.chars().count())
+                .max()
+                .unwrap_or(4)
+                .min(40) as f64;
     let bar_h = 18.0;
     let plot_w = 360.0;
     let w = label_w + plot_w + 90.0;
@@ -331,7 +367,10 @@ mod tests {
 
     #[test]
     fn escape_handles_markup() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 
     #[test]
@@ -355,7 +394,10 @@ mod tests {
         assert_eq!(h.matches("<rect").count(), 4 + 11);
         let l = line_chart(
             "s",
-            &[Series { label: "a".into(), points: vec![(0.0, 1.0), (10.0, 0.5)] }],
+            &[Series {
+                label: "a".into(),
+                points: vec![(0.0, 1.0), (10.0, 0.5)],
+            }],
             &LineOptions::default(),
         );
         assert!(l.contains("<polyline") && l.ends_with("</svg>"));
@@ -364,7 +406,11 @@ mod tests {
         let c = chain_diagram(
             "c",
             &(0..7)
-                .map(|i| ChainNode { label: format!("N{i}"), sublabel: "x".into(), value: Some(0.5) })
+                .map(|i| ChainNode {
+                    label: format!("N{i}"),
+                    sublabel: "x".into(),
+                    value: Some(0.5),
+                })
                 .collect::<Vec<_>>(),
         );
         assert_eq!(c.matches("<rect").count(), 7);

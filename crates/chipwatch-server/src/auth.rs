@@ -29,7 +29,10 @@ pub fn new_token_secret() -> String {
 pub fn credential(headers: &HeaderMap) -> Option<&str> {
     if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let v = v.trim();
-        if let Some(t) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")) {
+        if let Some(t) = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+        {
             return Some(t.trim());
         }
         return None;
@@ -48,18 +51,30 @@ pub fn credential(headers: &HeaderMap) -> Option<&str> {
 pub async fn resolve_principal(store: &Store, headers: &HeaderMap) -> ApiResult<Principal> {
     let Some(secret) = credential(headers) else {
         tracing::warn!(reason = "no_credential", "authentication failed");
-        return Err(ApiError::new("unauthenticated", "send `Authorization: Bearer <token>`"));
+        return Err(ApiError::new(
+            "unauthenticated",
+            "send `Authorization: Bearer <token>`",
+        ));
     };
     // Cheap shape check first: malformed secrets never reach the database.
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
         tracing::warn!(reason = "malformed_token", "authentication failed");
-        return Err(ApiError::new("unauthenticated", "unknown, revoked or expired token"));
+        return Err(ApiError::new(
+            "unauthenticated",
+            "unknown, revoked or expired token",
+        ));
     }
     match store.principal_for_secret(secret).await? {
         Some(p) => Ok(p),
         None => {
-            tracing::warn!(reason = "unknown_revoked_or_expired_token", "authentication failed");
-            Err(ApiError::new("unauthenticated", "unknown, revoked or expired token"))
+            tracing::warn!(
+                reason = "unknown_revoked_or_expired_token",
+                "authentication failed"
+            );
+            Err(ApiError::new(
+                "unauthenticated",
+                "unknown, revoked or expired token",
+            ))
         }
     }
 }
@@ -88,7 +103,10 @@ impl Auth {
                 has = self.0.role.as_str(),
                 "authorisation failed"
             );
-            Err(ApiError::forbidden(&format!("this function needs the {} role", role.as_str())))
+            Err(ApiError::forbidden(&format!(
+                "this function needs the {} role",
+                role.as_str()
+            )))
         }
     }
     /// The caller must belong to a tenant org of this instance (not a federation peer).
@@ -96,7 +114,9 @@ impl Auth {
         if self.0.org.kind == OrgKind::Local {
             Ok(&self.0)
         } else {
-            Err(ApiError::forbidden("federation peers may only use the federation endpoints"))
+            Err(ApiError::forbidden(
+                "federation peers may only use the federation endpoints",
+            ))
         }
     }
 }

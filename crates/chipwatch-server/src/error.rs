@@ -17,22 +17,89 @@ pub struct ErrorCode {
 
 /// Every error code the API can return.
 pub const ERROR_CODES: &[ErrorCode] = &[
-    ErrorCode { code: "bad_request", status: 400, description: "The request is malformed (e.g. a header or the path is invalid)." },
-    ErrorCode { code: "invalid_json", status: 400, description: "The body is not valid JSON (or not UTF-8), or does not match the expected shape." },
-    ErrorCode { code: "unknown_field", status: 400, description: "The body has a field the endpoint does not accept." },
-    ErrorCode { code: "invalid_parameter", status: 400, description: "A path or query parameter has the wrong type or value." },
-    ErrorCode { code: "unauthenticated", status: 401, description: "No token, or an unknown, revoked or expired token." },
-    ErrorCode { code: "forbidden", status: 403, description: "The caller's role may not use this function." },
-    ErrorCode { code: "not_found", status: 404, description: "No such route or object, or the caller may not see it." },
-    ErrorCode { code: "method_not_allowed", status: 405, description: "The route exists but not with this method." },
-    ErrorCode { code: "conflict", status: 409, description: "The object exists already or is in a state that forbids the change." },
-    ErrorCode { code: "payload_too_large", status: 413, description: "The body exceeds the request size limit (1 MiB)." },
-    ErrorCode { code: "unsupported_media_type", status: 415, description: "The body must be sent as application/json." },
-    ErrorCode { code: "validation_failed", status: 422, description: "The body is well-formed but a value is not acceptable; the message names the field." },
-    ErrorCode { code: "internal", status: 500, description: "An unexpected server error; details are in the server log, not in the response." },
-    ErrorCode { code: "not_available", status: 501, description: "The capability is not part of this build." },
-    ErrorCode { code: "upstream_failed", status: 502, description: "A federation peer did not answer as expected." },
-    ErrorCode { code: "timeout", status: 503, description: "The request took longer than the server's time limit (30 s)." },
+    ErrorCode {
+        code: "bad_request",
+        status: 400,
+        description: "The request is malformed (e.g. a header or the path is invalid).",
+    },
+    ErrorCode {
+        code: "invalid_json",
+        status: 400,
+        description:
+            "The body is not valid JSON (or not UTF-8), or does not match the expected shape.",
+    },
+    ErrorCode {
+        code: "unknown_field",
+        status: 400,
+        description: "The body has a field the endpoint does not accept.",
+    },
+    ErrorCode {
+        code: "invalid_parameter",
+        status: 400,
+        description: "A path or query parameter has the wrong type or value.",
+    },
+    ErrorCode {
+        code: "unauthenticated",
+        status: 401,
+        description: "No token, or an unknown, revoked or expired token.",
+    },
+    ErrorCode {
+        code: "forbidden",
+        status: 403,
+        description: "The caller's role may not use this function.",
+    },
+    ErrorCode {
+        code: "not_found",
+        status: 404,
+        description: "No such route or object, or the caller may not see it.",
+    },
+    ErrorCode {
+        code: "method_not_allowed",
+        status: 405,
+        description: "The route exists but not with this method.",
+    },
+    ErrorCode {
+        code: "conflict",
+        status: 409,
+        description: "The object exists already or is in a state that forbids the change.",
+    },
+    ErrorCode {
+        code: "payload_too_large",
+        status: 413,
+        description: "The body exceeds the request size limit (1 MiB).",
+    },
+    ErrorCode {
+        code: "unsupported_media_type",
+        status: 415,
+        description: "The body must be sent as application/json.",
+    },
+    ErrorCode {
+        code: "validation_failed",
+        status: 422,
+        description:
+            "The body is well-formed but a value is not acceptable; the message names the field.",
+    },
+    ErrorCode {
+        code: "internal",
+        status: 500,
+        description:
+            "An unexpected server error; details are in the server log, not in the response.",
+    },
+    ErrorCode {
+        code: "not_available",
+        status: 501,
+        description: "The capability is not part of this build.",
+    },
+    ErrorCode {
+        code: "upstream_failed",
+        status: 502,
+        description: "A federation peer did not answer as expected.",
+    },
+    ErrorCode {
+        code: "timeout",
+        status: 503,
+        description: "The request took longer than the server's time limit (30 s).",
+    },
 ];
 
 /// An error on its way to the client.
@@ -59,10 +126,16 @@ impl ApiError {
     /// reported as `internal` so clients still only ever see table codes.
     pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
         if ERROR_CODES.iter().any(|c| c.code == code) {
-            ApiError { code, message: message.into() }
+            ApiError {
+                code,
+                message: message.into(),
+            }
         } else {
             tracing::error!(code, "error code missing from ERROR_CODES");
-            ApiError { code: "internal", message: "internal error".into() }
+            ApiError {
+                code: "internal",
+                message: "internal error".into(),
+            }
         }
     }
     pub fn status(&self) -> StatusCode {
@@ -84,7 +157,10 @@ impl ApiError {
     /// Log the real cause, answer with a generic message.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
-        ApiError { code: "internal", message: "internal error".into() }
+        ApiError {
+            code: "internal",
+            message: "internal error".into(),
+        }
     }
 }
 
@@ -92,7 +168,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code.to_string(), message: self.message },
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+            },
         };
         (status, axum::Json(body)).into_response()
     }

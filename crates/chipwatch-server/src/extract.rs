@@ -18,12 +18,14 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
         return ApiError::new("payload_too_large", "request body exceeds 1 MiB");
     }
     match rej {
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::new("unsupported_media_type", "send the body as application/json")
-        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
         JsonRejection::JsonDataError(e) => {
             let text = e.body_text();
-            let msg = text.trim_start_matches("Failed to deserialize the JSON body into the target type: ");
+            let msg = text
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ");
             if msg.contains("unknown field") {
                 ApiError::new("unknown_field", msg)
             } else {
@@ -32,7 +34,8 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::new(
             "invalid_json",
-            e.body_text().trim_start_matches("Failed to parse the request body as JSON: "),
+            e.body_text()
+                .trim_start_matches("Failed to parse the request body as JSON: "),
         ),
         other => ApiError::new("bad_request", other.body_text()),
     }
@@ -87,7 +90,8 @@ where
             .map_err(|e: QueryRejection| {
                 ApiError::new(
                     "invalid_parameter",
-                    e.body_text().trim_start_matches("Failed to deserialize query string: "),
+                    e.body_text()
+                        .trim_start_matches("Failed to deserialize query string: "),
                 )
             })
     }

@@ -37,7 +37,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { body_bytes: 1 << 20, timeout: metrics::REQUEST_TIMEOUT }
+        Limits {
+            body_bytes: 1 << 20,
+            timeout: metrics::REQUEST_TIMEOUT,
+        }
     }
 }
 
@@ -45,6 +48,10 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Cache {
     pub chokepoints: axum::body::Bytes,
+    /// Item id -> serialised item detail.
+    pub items: std::collections::HashMap<String, axum::body::Bytes>,
+    /// The OpenAPI document, serialised.
+    pub openapi: axum::body::Bytes,
 }
 
 /// Shared state of every handler.
@@ -62,13 +69,19 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("instance", &self.instance).finish()
+        f.debug_struct("AppState")
+            .field("instance", &self.instance)
+            .finish()
     }
 }
 
 impl AppState {
     pub fn new(store: Store, model: ValueChain, instance: impl Into<String>) -> AppState {
-        let cache = Cache { chokepoints: routes::model::default_chokepoints(&model).into() };
+        let cache = Cache {
+            chokepoints: routes::model::default_chokepoints(&model).into(),
+            items: routes::model::all_item_details(&model),
+            openapi: serde_json::to_vec(&openapi()).unwrap_or_default().into(),
+        };
         AppState {
             store,
             model: Arc::new(model),
@@ -122,71 +135,365 @@ pub fn route_table() -> Vec<RouteDef> {
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).expect("standard method");
-        RouteDef { method, path, auth, id, handler: on(filter, h) }
+        RouteDef {
+            method,
+            path,
+            auth,
+            id,
+            handler: on(filter, h),
+        }
     }
     let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
     vec![
         r(get.clone(), "/healthz", false, None, system::healthz),
         r(get.clone(), "/metrics", false, None, system::metrics),
-        r(get.clone(), "/api/v1/openapi.json", false, None, system::openapi),
+        r(
+            get.clone(),
+            "/api/v1/openapi.json",
+            false,
+            None,
+            system::openapi,
+        ),
         // model
         r(get.clone(), "/api/v1/items", true, None, model::list_items),
-        r(get.clone(), "/api/v1/items/{id}", true, Public, model::get_item),
-        r(get.clone(), "/api/v1/items/{id}/shares", true, Public, model::item_shares),
-        r(get.clone(), "/api/v1/providers", true, None, model::list_providers),
-        r(get.clone(), "/api/v1/providers/{id}", true, Public, model::get_provider),
-        r(get.clone(), "/api/v1/chokepoints", true, None, model::chokepoints),
-        r(get.clone(), "/api/v1/dependence", true, None, model::dependence),
-        r(get.clone(), "/api/v1/value-share", true, None, model::value_share),
+        r(
+            get.clone(),
+            "/api/v1/items/{id}",
+            true,
+            Public,
+            model::get_item,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/items/{id}/shares",
+            true,
+            Public,
+            model::item_shares,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/providers",
+            true,
+            None,
+            model::list_providers,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/providers/{id}",
+            true,
+            Public,
+            model::get_provider,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/chokepoints",
+            true,
+            None,
+            model::chokepoints,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/dependence",
+            true,
+            None,
+            model::dependence,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/value-share",
+            true,
+            None,
+            model::value_share,
+        ),
         // scenarios
-        r(post.clone(), "/api/v1/scenarios/run", true, None, scenarios::run_adhoc),
-        r(post.clone(), "/api/v1/scenarios", true, None, scenarios::save),
-        r(get.clone(), "/api/v1/scenarios", true, None, scenarios::list),
-        r(get.clone(), "/api/v1/scenarios/{id}", true, Tenant, scenarios::get),
-        r(post.clone(), "/api/v1/scenarios/{id}/run", true, Tenant, scenarios::run_saved),
-        r(get.clone(), "/api/v1/scenarios/{id}/result", true, Tenant, scenarios::result),
+        r(
+            post.clone(),
+            "/api/v1/scenarios/run",
+            true,
+            None,
+            scenarios::run_adhoc,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/scenarios",
+            true,
+            None,
+            scenarios::save,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/scenarios",
+            true,
+            None,
+            scenarios::list,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/scenarios/{id}",
+            true,
+            Tenant,
+            scenarios::get,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/scenarios/{id}/run",
+            true,
+            Tenant,
+            scenarios::run_saved,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/scenarios/{id}/result",
+            true,
+            Tenant,
+            scenarios::result,
+        ),
         // export controls
-        r(post.clone(), "/api/v1/controls/determine", true, None, controls::determine),
-        r(post.clone(), "/api/v1/controls/screen", true, None, controls::screen),
+        r(
+            post.clone(),
+            "/api/v1/controls/determine",
+            true,
+            None,
+            controls::determine,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/controls/screen",
+            true,
+            None,
+            controls::screen,
+        ),
         // monitor
-        r(get.clone(), "/api/v1/monitor/events", true, None, monitor::events),
-        r(get.clone(), "/api/v1/monitor/alerts", true, None, monitor::alerts),
-        r(get.clone(), "/api/v1/monitor/watchlists", true, None, monitor::list_watchlists),
-        r(post.clone(), "/api/v1/monitor/watchlists", true, None, monitor::save_watchlist),
-        r(get.clone(), "/api/v1/monitor/watchlists/{id}", true, Tenant, monitor::get_watchlist),
+        r(
+            get.clone(),
+            "/api/v1/monitor/events",
+            true,
+            None,
+            monitor::events,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/monitor/alerts",
+            true,
+            None,
+            monitor::alerts,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/monitor/watchlists",
+            true,
+            None,
+            monitor::list_watchlists,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/monitor/watchlists",
+            true,
+            None,
+            monitor::save_watchlist,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/monitor/watchlists/{id}",
+            true,
+            Tenant,
+            monitor::get_watchlist,
+        ),
         // identity
         r(get.clone(), "/api/v1/me", true, None, exchange::me),
         r(get.clone(), "/api/v1/orgs", true, None, exchange::list_orgs),
-        r(get.clone(), "/api/v1/orgs/{id}/users", true, Tenant, exchange::list_users),
-        r(post.clone(), "/api/v1/orgs/{id}/users", true, Tenant, exchange::create_user),
-        r(get.clone(), "/api/v1/tokens", true, None, exchange::list_tokens),
-        r(post.clone(), "/api/v1/tokens", true, None, exchange::create_token),
-        r(delete.clone(), "/api/v1/tokens/{id}", true, Tenant, exchange::revoke_token),
+        r(
+            get.clone(),
+            "/api/v1/orgs/{id}/users",
+            true,
+            Tenant,
+            exchange::list_users,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/orgs/{id}/users",
+            true,
+            Tenant,
+            exchange::create_user,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/tokens",
+            true,
+            None,
+            exchange::list_tokens,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/tokens",
+            true,
+            None,
+            exchange::create_token,
+        ),
+        r(
+            delete.clone(),
+            "/api/v1/tokens/{id}",
+            true,
+            Tenant,
+            exchange::revoke_token,
+        ),
         // partner exchange
-        r(post.clone(), "/api/v1/records", true, None, exchange::create_record),
-        r(get.clone(), "/api/v1/records", true, None, exchange::list_records),
-        r(get.clone(), "/api/v1/records/{id}", true, Tenant, exchange::get_record),
-        r(delete.clone(), "/api/v1/records/{id}", true, Tenant, exchange::delete_record),
-        r(get.clone(), "/api/v1/aggregates", true, None, exchange::aggregates),
-        r(get.clone(), "/api/v1/sharing-groups", true, None, exchange::list_groups),
-        r(post.clone(), "/api/v1/sharing-groups", true, None, exchange::create_group),
-        r(post.clone(), "/api/v1/agreements", true, None, exchange::create_agreement),
-        r(get.clone(), "/api/v1/agreements", true, None, exchange::list_agreements),
-        r(get.clone(), "/api/v1/agreements/{id}", true, Tenant, exchange::get_agreement),
-        r(post.clone(), "/api/v1/agreements/{id}/revoke", true, Tenant, exchange::revoke_agreement),
+        r(
+            post.clone(),
+            "/api/v1/records",
+            true,
+            None,
+            exchange::create_record,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/records",
+            true,
+            None,
+            exchange::list_records,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/records/{id}",
+            true,
+            Tenant,
+            exchange::get_record,
+        ),
+        r(
+            delete.clone(),
+            "/api/v1/records/{id}",
+            true,
+            Tenant,
+            exchange::delete_record,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/aggregates",
+            true,
+            None,
+            exchange::aggregates,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/sharing-groups",
+            true,
+            None,
+            exchange::list_groups,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/sharing-groups",
+            true,
+            None,
+            exchange::create_group,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/agreements",
+            true,
+            None,
+            exchange::create_agreement,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/agreements",
+            true,
+            None,
+            exchange::list_agreements,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/agreements/{id}",
+            true,
+            Tenant,
+            exchange::get_agreement,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/agreements/{id}/revoke",
+            true,
+            Tenant,
+            exchange::revoke_agreement,
+        ),
         // information requests
-        r(post.clone(), "/api/v1/requests", true, None, requests::create_request),
-        r(get.clone(), "/api/v1/requests", true, None, requests::list_requests),
-        r(get.clone(), "/api/v1/requests/{id}", true, Tenant, requests::get_request),
-        r(post.clone(), "/api/v1/requests/{id}/respond", true, Tenant, requests::respond),
-        r(post.clone(), "/api/v1/requests/{id}/decline", true, Tenant, requests::decline),
-        r(post.clone(), "/api/v1/requests/{id}/withdraw", true, Tenant, requests::withdraw),
-        r(get.clone(), "/api/v1/requests/{id}/records", true, Tenant, requests::request_records),
+        r(
+            post.clone(),
+            "/api/v1/requests",
+            true,
+            None,
+            requests::create_request,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/requests",
+            true,
+            None,
+            requests::list_requests,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/requests/{id}",
+            true,
+            Tenant,
+            requests::get_request,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/requests/{id}/respond",
+            true,
+            Tenant,
+            requests::respond,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/requests/{id}/decline",
+            true,
+            Tenant,
+            requests::decline,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/requests/{id}/withdraw",
+            true,
+            Tenant,
+            requests::withdraw,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/requests/{id}/records",
+            true,
+            Tenant,
+            requests::request_records,
+        ),
         // federation
-        r(get.clone(), "/api/v1/federation/outbox", true, None, federation::outbox),
-        r(post.clone(), "/api/v1/federation/inbox", true, None, federation::inbox),
-        r(post.clone(), "/api/v1/federation/peers/{name}/push", true, Instance, federation::push_route),
-        r(post.clone(), "/api/v1/federation/peers/{name}/pull", true, Instance, federation::pull_route),
+        r(
+            get.clone(),
+            "/api/v1/federation/outbox",
+            true,
+            None,
+            federation::outbox,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/federation/inbox",
+            true,
+            None,
+            federation::inbox,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/federation/peers/{name}/push",
+            true,
+            Instance,
+            federation::push_route,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/federation/peers/{name}/pull",
+            true,
+            Instance,
+            federation::pull_route,
+        ),
         // audit
         r(get.clone(), "/api/v1/audit", true, None, audit::list),
         r(get, "/api/v1/audit/verify", true, None, audit::verify),
@@ -248,7 +555,10 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new("method_not_allowed", "this route does not accept this method")
+    ApiError::new(
+        "method_not_allowed",
+        "this route does not accept this method",
+    )
 }
 
 fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
@@ -267,8 +577,13 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .with_state(state)
 }
 
@@ -276,7 +591,10 @@ pub fn app(state: AppState) -> Router {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("server stopped: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -286,7 +604,10 @@ pub enum ServeError {
 pub async fn serve(addr: &str, state: AppState) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| ServeError::Bind { addr: addr.to_string(), source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
     let local = listener.local_addr()?;
     eprintln!("chipwatch listening on http://{local}");
     tracing::info!(%local, "listening");

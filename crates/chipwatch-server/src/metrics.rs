@@ -12,7 +12,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Latency histogram bucket bounds, seconds.
-const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 #[derive(Debug, Default)]
 struct Series {
@@ -31,7 +33,8 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
         if let Ok(mut m) = self.requests.lock() {
-            *m.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+            *m.entry((method.to_string(), route.to_string(), status))
+                .or_default() += 1;
         }
         if let Ok(mut m) = self.latency.lock() {
             let s = m.entry(route.to_string()).or_default();
@@ -47,7 +50,9 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP chipwatch_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP chipwatch_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE chipwatch_http_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {
             for ((method, route, status), n) in m.iter() {
@@ -63,8 +68,16 @@ impl Metrics {
                     let _ = writeln!(out, "chipwatch_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}", s.buckets[i]);
                 }
                 let _ = writeln!(out, "chipwatch_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}", s.count);
-                let _ = writeln!(out, "chipwatch_http_request_duration_seconds_sum{{route=\"{r}\"}} {}", s.sum);
-                let _ = writeln!(out, "chipwatch_http_request_duration_seconds_count{{route=\"{r}\"}} {}", s.count);
+                let _ = writeln!(
+                    out,
+                    "chipwatch_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
+                    s.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "chipwatch_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
+                    s.count
+                );
             }
         }
         out

@@ -16,15 +16,36 @@ async fn records_agreements_aggregates_requests_and_audit() {
         let other = tenant(&env.store, "Bystander").await;
 
         // Viewers cannot write; analysts can.
-        let (st, body) = call(app, "POST", "/api/v1/records", Some(&kr.viewer), Some(record_body("N20", "SK hynix", 1.0, "community"))).await;
+        let (st, body) = call(
+            app,
+            "POST",
+            "/api/v1/records",
+            Some(&kr.viewer),
+            Some(record_body("N20", "SK hynix", 1.0, "community")),
+        )
+        .await;
         assert_eq!(error_code(st, &body), "forbidden", "{b}");
         let mut ids = Vec::new();
         for (firm, v) in [("SK hynix", 100.0), ("Samsung", 200.0), ("DB HiTek", 50.0)] {
-            let (st, body) = call(app, "POST", "/api/v1/records", Some(&kr.analyst), Some(record_body("N20", firm, v, "community"))).await;
+            let (st, body) = call(
+                app,
+                "POST",
+                "/api/v1/records",
+                Some(&kr.analyst),
+                Some(record_body("N20", firm, v, "community")),
+            )
+            .await;
             assert_eq!(st, 201, "{b}: {body}");
             ids.push(body["id"].as_i64().unwrap());
         }
-        let (_, body) = call(app, "POST", "/api/v1/records", Some(&kr.analyst), Some(record_body("N20", "Secret Corp", 7.0, "organisation_only"))).await;
+        let (_, body) = call(
+            app,
+            "POST",
+            "/api/v1/records",
+            Some(&kr.analyst),
+            Some(record_body("N20", "Secret Corp", 7.0, "organisation_only")),
+        )
+        .await;
         let private_id = body["id"].as_i64().unwrap();
 
         // Nothing shared yet.
@@ -37,32 +58,81 @@ async fn records_agreements_aggregates_requests_and_audit() {
             "grantee_org_id": nl.org.id, "items": ["N20"], "metrics": ["capacity"], "fields": ["value", "unit"]
         }))).await;
         assert_eq!(st, 201, "{b}: {ag}");
-        let (st, body) = call(app, "POST", "/api/v1/agreements", Some(&kr.analyst), Some(json!({
-            "grantee_org_id": nl.org.id, "items": ["*"], "metrics": ["*"], "fields": []
-        }))).await;
-        assert_eq!(error_code(st, &body), "forbidden", "{b}: analysts cannot grant");
+        let (st, body) = call(
+            app,
+            "POST",
+            "/api/v1/agreements",
+            Some(&kr.analyst),
+            Some(json!({
+                "grantee_org_id": nl.org.id, "items": ["*"], "metrics": ["*"], "fields": []
+            })),
+        )
+        .await;
+        assert_eq!(
+            error_code(st, &body),
+            "forbidden",
+            "{b}: analysts cannot grant"
+        );
 
         let (_, body) = call(app, "GET", "/api/v1/records", Some(&nl.viewer), None).await;
         let recs = body["records"].as_array().unwrap();
         assert_eq!(recs.len(), 3, "{b}: organisation_only never shared: {body}");
         for r in recs {
-            assert!(r.get("provider").is_none() && r.get("site").is_none(), "{b}: {r}");
+            assert!(
+                r.get("provider").is_none() && r.get("site").is_none(),
+                "{b}: {r}"
+            );
             assert!(r["value"].is_number() && r["unit"] == "wafers/month");
         }
-        let (st, _) = call(app, "GET", &format!("/api/v1/records/{private_id}"), Some(&nl.viewer), None).await;
+        let (st, _) = call(
+            app,
+            "GET",
+            &format!("/api/v1/records/{private_id}"),
+            Some(&nl.viewer),
+            None,
+        )
+        .await;
         assert_eq!(st, 404, "{b}");
-        let (st, _) = call(app, "GET", &format!("/api/v1/records/{}", ids[0]), Some(&other.admin), None).await;
+        let (st, _) = call(
+            app,
+            "GET",
+            &format!("/api/v1/records/{}", ids[0]),
+            Some(&other.admin),
+            None,
+        )
+        .await;
         assert_eq!(st, 404, "{b}: bystander");
 
         // Revocation takes effect at once.
         let ag_id = ag["id"].as_i64().unwrap();
-        let (st, _) = call(app, "POST", &format!("/api/v1/agreements/{ag_id}/revoke"), Some(&nl.admin), None).await;
+        let (st, _) = call(
+            app,
+            "POST",
+            &format!("/api/v1/agreements/{ag_id}/revoke"),
+            Some(&nl.admin),
+            None,
+        )
+        .await;
         assert_eq!(st, 404, "{b}: only the grantor revokes");
-        let (st, _) = call(app, "POST", &format!("/api/v1/agreements/{ag_id}/revoke"), Some(&kr.admin), None).await;
+        let (st, _) = call(
+            app,
+            "POST",
+            &format!("/api/v1/agreements/{ag_id}/revoke"),
+            Some(&kr.admin),
+            None,
+        )
+        .await;
         assert_eq!(st, 204, "{b}");
         let (_, body) = call(app, "GET", "/api/v1/records", Some(&nl.viewer), None).await;
         assert_eq!(body["records"].as_array().unwrap().len(), 0, "{b}");
-        let (st, _) = call(app, "GET", &format!("/api/v1/records/{}", ids[0]), Some(&nl.viewer), None).await;
+        let (st, _) = call(
+            app,
+            "GET",
+            &format!("/api/v1/records/{}", ids[0]),
+            Some(&nl.viewer),
+            None,
+        )
+        .await;
         assert_eq!(st, 404, "{b}");
 
         // Country-level: with min_firms 3 the KOR sum of 3 firms shows; with 4 nothing does.
@@ -83,7 +153,14 @@ async fn records_agreements_aggregates_requests_and_audit() {
             // Country agreements never release single records.
             let (_, body) = call(app, "GET", "/api/v1/records", Some(&nl.viewer), None).await;
             assert_eq!(body["records"].as_array().unwrap().len(), 0, "{b}");
-            call(app, "POST", &format!("/api/v1/agreements/{}/revoke", ag["id"]), Some(&kr.admin), None).await;
+            call(
+                app,
+                "POST",
+                &format!("/api/v1/agreements/{}/revoke", ag["id"]),
+                Some(&kr.admin),
+                None,
+            )
+            .await;
         }
 
         // Information request NL -> KR, answered with in-scope records; confidential.
@@ -94,49 +171,148 @@ async fn records_agreements_aggregates_requests_and_audit() {
         }))).await;
         assert_eq!(st, 201, "{b}: {rq}");
         let rq_id = rq["id"].as_i64().unwrap();
-        let (st, _) = call(app, "GET", &format!("/api/v1/requests/{rq_id}"), Some(&other.admin), None).await;
+        let (st, _) = call(
+            app,
+            "GET",
+            &format!("/api/v1/requests/{rq_id}"),
+            Some(&other.admin),
+            None,
+        )
+        .await;
         assert_eq!(st, 404, "{b}");
-        let (st, body) = call(app, "POST", &format!("/api/v1/requests/{rq_id}/respond"), Some(&nl.analyst), Some(json!({"record_ids": [ids[0]]}))).await;
-        assert_eq!(error_code(st, &body), "validation_failed", "{b}: requester cannot respond");
-        let (st, body) = call(app, "POST", &format!("/api/v1/requests/{rq_id}/respond"), Some(&kr.analyst), Some(json!({"record_ids": [ids[0], private_id]}))).await;
+        let (st, body) = call(
+            app,
+            "POST",
+            &format!("/api/v1/requests/{rq_id}/respond"),
+            Some(&nl.analyst),
+            Some(json!({"record_ids": [ids[0]]})),
+        )
+        .await;
+        assert_eq!(
+            error_code(st, &body),
+            "validation_failed",
+            "{b}: requester cannot respond"
+        );
+        let (st, body) = call(
+            app,
+            "POST",
+            &format!("/api/v1/requests/{rq_id}/respond"),
+            Some(&kr.analyst),
+            Some(json!({"record_ids": [ids[0], private_id]})),
+        )
+        .await;
         assert_eq!(st, 200, "{b}: {body}");
         assert_eq!(body["status"], "answered");
-        let (st, _) = call(app, "GET", &format!("/api/v1/requests/{rq_id}/records"), Some(&nl.viewer), None).await;
+        let (st, _) = call(
+            app,
+            "GET",
+            &format!("/api/v1/requests/{rq_id}/records"),
+            Some(&nl.viewer),
+            None,
+        )
+        .await;
         assert_eq!(st, 403, "{b}: confidential: viewers may not read");
-        let (st, body) = call(app, "GET", &format!("/api/v1/requests/{rq_id}/records"), Some(&nl.analyst), None).await;
+        let (st, body) = call(
+            app,
+            "GET",
+            &format!("/api/v1/requests/{rq_id}/records"),
+            Some(&nl.analyst),
+            None,
+        )
+        .await;
         assert_eq!(st, 200, "{b}");
         let recs = body["records"].as_array().unwrap();
         assert_eq!(recs.len(), 2);
-        assert!(recs.iter().any(|r| r["provider"] == "Secret Corp"), "{b}: under the request's terms");
+        assert!(
+            recs.iter().any(|r| r["provider"] == "Secret Corp"),
+            "{b}: under the request's terms"
+        );
         // Out of scope is refused.
         let (_, other_rec) = call(app, "POST", "/api/v1/records", Some(&kr.analyst), Some(json!({
             "item": "N22", "metric": "capacity", "value": 1.0, "unit": "u", "period": "2024", "provenance": "p"
         }))).await;
-        let (st, body) = call(app, "POST", &format!("/api/v1/requests/{rq_id}/respond"), Some(&kr.analyst), Some(json!({"record_ids": [other_rec["id"]]}))).await;
+        let (st, body) = call(
+            app,
+            "POST",
+            &format!("/api/v1/requests/{rq_id}/respond"),
+            Some(&kr.analyst),
+            Some(json!({"record_ids": [other_rec["id"]]})),
+        )
+        .await;
         assert_eq!(error_code(st, &body), "validation_failed", "{b}: {body}");
 
         // Tokens: admin issues one, it works, revocation is immediate, cross-org revoke is 404.
-        let (_, users) = call(app, "GET", &format!("/api/v1/orgs/{}/users", kr.org.id), Some(&kr.admin), None).await;
-        let uid = users["users"][2]["id"].as_i64().unwrap_or_else(|| panic!("{b}: {users}"));
-        let (st, tok) = call(app, "POST", "/api/v1/tokens", Some(&kr.admin), Some(json!({"user_id": uid, "label": "ci", "expires_in_days": 1}))).await;
+        let (_, users) = call(
+            app,
+            "GET",
+            &format!("/api/v1/orgs/{}/users", kr.org.id),
+            Some(&kr.admin),
+            None,
+        )
+        .await;
+        let uid = users["users"][2]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{b}: {users}"));
+        let (st, tok) = call(
+            app,
+            "POST",
+            "/api/v1/tokens",
+            Some(&kr.admin),
+            Some(json!({"user_id": uid, "label": "ci", "expires_in_days": 1})),
+        )
+        .await;
         assert_eq!(st, 201, "{b}: {tok}");
         let secret = tok["token"].as_str().unwrap().to_string();
         let (st, _) = call(app, "GET", "/api/v1/me", Some(&secret), None).await;
         assert_eq!(st, 200);
         let tid = tok["info"]["id"].as_i64().unwrap();
-        let (st, _) = call(app, "DELETE", &format!("/api/v1/tokens/{tid}"), Some(&nl.admin), None).await;
+        let (st, _) = call(
+            app,
+            "DELETE",
+            &format!("/api/v1/tokens/{tid}"),
+            Some(&nl.admin),
+            None,
+        )
+        .await;
         assert_eq!(st, 404, "{b}");
-        let (st, _) = call(app, "DELETE", &format!("/api/v1/tokens/{tid}"), Some(&kr.admin), None).await;
+        let (st, _) = call(
+            app,
+            "DELETE",
+            &format!("/api/v1/tokens/{tid}"),
+            Some(&kr.admin),
+            None,
+        )
+        .await;
         assert_eq!(st, 204);
         let (st, body) = call(app, "GET", "/api/v1/me", Some(&secret), None).await;
         assert_eq!(error_code(st, &body), "unauthenticated", "{b}");
         let (_, listed) = call(app, "GET", "/api/v1/tokens", Some(&kr.admin), None).await;
-        assert!(!listed.to_string().contains(&secret), "{b}: secrets are never listed");
+        assert!(
+            !listed.to_string().contains(&secret),
+            "{b}: secrets are never listed"
+        );
 
         // Audit: the releases to NL are logged; the chain verifies.
-        let (_, audit) = call(app, "GET", "/api/v1/audit?limit=1000", Some(&nl.admin), None).await;
-        let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-        for a in ["records.read", "aggregates.read", "request.create", "request.records.read"] {
+        let (_, audit) = call(
+            app,
+            "GET",
+            "/api/v1/audit?limit=1000",
+            Some(&nl.admin),
+            None,
+        )
+        .await;
+        let actions: Vec<&str> = audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for a in [
+            "records.read",
+            "aggregates.read",
+            "request.create",
+            "request.records.read",
+        ] {
             assert!(actions.contains(&a), "{b}: {a} missing from {actions:?}");
         }
         let (st, v) = call(app, "GET", "/api/v1/audit/verify", Some(&nl.admin), None).await;
@@ -155,7 +331,14 @@ async fn sharing_groups_and_model_endpoints() {
         let a = tenant(&env.store, "A").await;
         let g = tenant(&env.store, "G").await;
         let x = tenant(&env.store, "X").await;
-        let (st, grp) = call(app, "POST", "/api/v1/sharing-groups", Some(&a.admin), Some(json!({"name": "alliance", "members": [g.org.id]}))).await;
+        let (st, grp) = call(
+            app,
+            "POST",
+            "/api/v1/sharing-groups",
+            Some(&a.admin),
+            Some(json!({"name": "alliance", "members": [g.org.id]})),
+        )
+        .await;
         assert_eq!(st, 201, "{b}: {grp}");
         let mut body = record_body("N20", "F", 1.0, "sharing_group");
         body["sharing_group_id"] = grp["id"].clone();
@@ -165,9 +348,17 @@ async fn sharing_groups_and_model_endpoints() {
             call(app, "POST", "/api/v1/agreements", Some(&a.admin), Some(json!({"grantee_org_id": t.org.id, "items": ["*"], "metrics": ["*"], "fields": ["value"]}))).await;
         }
         let (_, r) = call(app, "GET", "/api/v1/records", Some(&g.viewer), None).await;
-        assert_eq!(r["records"].as_array().unwrap().len(), 1, "{b}: member sees it");
+        assert_eq!(
+            r["records"].as_array().unwrap().len(),
+            1,
+            "{b}: member sees it"
+        );
         let (_, r) = call(app, "GET", "/api/v1/records", Some(&x.viewer), None).await;
-        assert_eq!(r["records"].as_array().unwrap().len(), 0, "{b}: non-member does not, agreement or not");
+        assert_eq!(
+            r["records"].as_array().unwrap().len(),
+            0,
+            "{b}: non-member does not, agreement or not"
+        );
 
         // Model endpoints answer with provenance; unknown ids are 404; no token is 401.
         let (st, v) = call(app, "GET", "/api/v1/items/N20", Some(&x.viewer), None).await;
@@ -176,13 +367,39 @@ async fn sharing_groups_and_model_endpoints() {
         assert!(v["provenance"]["dataset"].as_str().unwrap().contains("ETO"));
         let (st, v) = call(app, "GET", "/api/v1/chokepoints", Some(&x.viewer), None).await;
         assert_eq!(st, 200);
-        assert!(v["data"].as_array().unwrap().iter().any(|r| r["item_id"] == "N20" && r["single_point_of_failure"] == true));
-        let (st, v) = call(app, "GET", "/api/v1/chokepoints?spof_only=true&threshold=99", Some(&x.viewer), None).await;
+        assert!(v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["item_id"] == "N20" && r["single_point_of_failure"] == true));
+        let (st, v) = call(
+            app,
+            "GET",
+            "/api/v1/chokepoints?spof_only=true&threshold=99",
+            Some(&x.viewer),
+            None,
+        )
+        .await;
         assert_eq!(st, 200, "{v}");
-        assert!(v["data"].as_array().unwrap().iter().all(|r| r["cr1"].as_f64().unwrap() > 99.0));
-        let (st, v) = call(app, "GET", "/api/v1/dependence?consumer=KOR&supplier=NLD", Some(&x.viewer), None).await;
+        assert!(v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["cr1"].as_f64().unwrap() > 99.0));
+        let (st, v) = call(
+            app,
+            "GET",
+            "/api/v1/dependence?consumer=KOR&supplier=NLD",
+            Some(&x.viewer),
+            None,
+        )
+        .await;
         assert_eq!(st, 200);
-        assert!(v["data"].as_array().unwrap().iter().any(|r| r["item_id"] == "N20"));
+        assert!(v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["item_id"] == "N20"));
         let (st, _) = call(app, "GET", "/api/v1/items/NOPE", Some(&x.viewer), None).await;
         assert_eq!(st, 404);
         let (st, v) = call(app, "GET", "/api/v1/items", None, None).await;

@@ -37,15 +37,42 @@ async fn tokens_never_reach_the_log() {
     let mut secrets = vec![bogus.to_string(), a.admin.clone(), b.viewer.clone()];
     for t in [a.admin.as_str(), b.viewer.as_str(), bogus] {
         call(&env.app, "GET", "/api/v1/me", Some(t), None).await;
-        call(&env.app, "POST", "/api/v1/records", Some(t), Some(record_body("N20", "x", 1.0, "all"))).await;
+        call(
+            &env.app,
+            "POST",
+            "/api/v1/records",
+            Some(t),
+            Some(record_body("N20", "x", 1.0, "all")),
+        )
+        .await;
         call(&env.app, "GET", "/api/v1/audit", Some(t), None).await;
     }
-    let (_, users) = call(&env.app, "GET", &format!("/api/v1/orgs/{}/users", a.org.id), Some(&a.admin), None).await;
-    let (_, tok) = call(&env.app, "POST", "/api/v1/tokens", Some(&a.admin), Some(json!({"user_id": users["users"][0]["id"], "label": "x"}))).await;
+    let (_, users) = call(
+        &env.app,
+        "GET",
+        &format!("/api/v1/orgs/{}/users", a.org.id),
+        Some(&a.admin),
+        None,
+    )
+    .await;
+    let (_, tok) = call(
+        &env.app,
+        "POST",
+        "/api/v1/tokens",
+        Some(&a.admin),
+        Some(json!({"user_id": users["users"][0]["id"], "label": "x"})),
+    )
+    .await;
     secrets.push(tok["token"].as_str().unwrap().to_string());
     let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("authentication failed"), "failed logins must be logged");
-    assert!(log.contains("authorisation failed"), "denied functions must be logged: {log}");
+    assert!(
+        log.contains("authentication failed"),
+        "failed logins must be logged"
+    );
+    assert!(
+        log.contains("authorisation failed"),
+        "denied functions must be logged: {log}"
+    );
     for s in &secrets {
         assert!(!log.contains(s.as_str()), "token in log");
         assert!(!log.contains(&s[3..20]), "token fragment in log");

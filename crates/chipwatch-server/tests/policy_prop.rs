@@ -13,8 +13,22 @@ use std::sync::OnceLock;
 
 const ITEMS: [&str; 3] = ["N20", "N22", "N5"];
 const METRICS: [&str; 2] = ["capacity", "inventory_days"];
-const DISTS: [&str; 5] = ["organisation_only", "community", "connected_communities", "all", "sharing_group"];
-const FIELDS: [&str; 7] = ["provider", "site", "country", "value", "unit", "period", "provenance"];
+const DISTS: [&str; 5] = [
+    "organisation_only",
+    "community",
+    "connected_communities",
+    "all",
+    "sharing_group",
+];
+const FIELDS: [&str; 7] = [
+    "provider",
+    "site",
+    "country",
+    "value",
+    "unit",
+    "period",
+    "provenance",
+];
 
 #[derive(Debug, Clone)]
 struct Rec {
@@ -44,22 +58,55 @@ struct World {
 }
 
 fn subset(n: usize) -> impl Strategy<Value = Option<Vec<usize>>> {
-    prop_oneof![Just(None), proptest::collection::btree_set(0..n, 1..=n).prop_map(|s| Some(s.into_iter().collect()))]
+    prop_oneof![
+        Just(None),
+        proptest::collection::btree_set(0..n, 1..=n).prop_map(|s| Some(s.into_iter().collect()))
+    ]
 }
 
 fn world() -> impl Strategy<Value = World> {
     (2usize..=4).prop_flat_map(|n| {
-        let rec = (0..n, 0..ITEMS.len(), 0..METRICS.len(), 0..DISTS.len()).prop_map(|(owner, item, metric, dist)| Rec { owner, item, metric, dist });
-        let agr = (0..n, 0..n, subset(ITEMS.len()), subset(METRICS.len()), proptest::collection::btree_set(0..FIELDS.len(), 0..=FIELDS.len()), proptest::bool::weighted(0.2), 0u8..4)
+        let rec = (0..n, 0..ITEMS.len(), 0..METRICS.len(), 0..DISTS.len()).prop_map(
+            |(owner, item, metric, dist)| Rec {
+                owner,
+                item,
+                metric,
+                dist,
+            },
+        );
+        let agr = (
+            0..n,
+            0..n,
+            subset(ITEMS.len()),
+            subset(METRICS.len()),
+            proptest::collection::btree_set(0..FIELDS.len(), 0..=FIELDS.len()),
+            proptest::bool::weighted(0.2),
+            0u8..4,
+        )
             .prop_filter("grantor != grantee", |(g, e, ..)| g != e)
-            .prop_map(|(grantor, grantee, items, metrics, fields, country, state)| Agr { grantor, grantee, items, metrics, fields: fields.into_iter().collect(), country, state });
+            .prop_map(
+                |(grantor, grantee, items, metrics, fields, country, state)| Agr {
+                    grantor,
+                    grantee,
+                    items,
+                    metrics,
+                    fields: fields.into_iter().collect(),
+                    country,
+                    state,
+                },
+            );
         (
             Just(n),
             proptest::collection::vec(proptest::collection::vec(any::<bool>(), n), n),
             proptest::collection::vec(rec, 1..8),
             proptest::collection::vec(agr, 0..7),
         )
-            .prop_map(|(orgs, groups, records, agreements)| World { orgs, groups, records, agreements })
+            .prop_map(|(orgs, groups, records, agreements)| World {
+                orgs,
+                groups,
+                records,
+                agreements,
+            })
     })
 }
 
@@ -101,7 +148,10 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let env = rt.block_on(envs()).remove(0);
         Fixture { rt, env }
     })
@@ -118,8 +168,20 @@ async fn check(env: &Env, w: &World) -> Result<(), TestCaseError> {
     }
     let mut group_ids = Vec::new();
     for (i, members) in w.groups.iter().enumerate() {
-        let ids: Vec<i64> = members.iter().enumerate().filter(|(_, m)| **m).map(|(j, _)| ts[j].org.id).collect();
-        let (st, g) = call(app, "POST", "/api/v1/sharing-groups", Some(&ts[i].admin), Some(json!({"name": "g", "members": ids}))).await;
+        let ids: Vec<i64> = members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m)
+            .map(|(j, _)| ts[j].org.id)
+            .collect();
+        let (st, g) = call(
+            app,
+            "POST",
+            "/api/v1/sharing-groups",
+            Some(&ts[i].admin),
+            Some(json!({"name": "g", "members": ids})),
+        )
+        .await;
         prop_assert_eq!(st.as_u16(), 201, "{}", g);
         group_ids.push(g["id"].as_i64().unwrap());
     }
@@ -134,7 +196,14 @@ async fn check(env: &Env, w: &World) -> Result<(), TestCaseError> {
         if DISTS[r.dist] == "sharing_group" {
             body["sharing_group_id"] = json!(group_ids[r.owner]);
         }
-        let (st, v) = call(app, "POST", "/api/v1/records", Some(&ts[r.owner].analyst), Some(body)).await;
+        let (st, v) = call(
+            app,
+            "POST",
+            "/api/v1/records",
+            Some(&ts[r.owner].analyst),
+            Some(body),
+        )
+        .await;
         prop_assert_eq!(st.as_u16(), 201, "{}", v);
         ids.push(v["id"].as_i64().unwrap());
     }
@@ -156,10 +225,24 @@ async fn check(env: &Env, w: &World) -> Result<(), TestCaseError> {
         if a.country {
             body["min_firms"] = json!(2);
         }
-        let (st, v) = call(app, "POST", "/api/v1/agreements", Some(&ts[a.grantor].admin), Some(body)).await;
+        let (st, v) = call(
+            app,
+            "POST",
+            "/api/v1/agreements",
+            Some(&ts[a.grantor].admin),
+            Some(body),
+        )
+        .await;
         prop_assert_eq!(st.as_u16(), 201, "{}", v);
         if a.state == 1 {
-            let (st, _) = call(app, "POST", &format!("/api/v1/agreements/{}/revoke", v["id"]), Some(&ts[a.grantor].admin), None).await;
+            let (st, _) = call(
+                app,
+                "POST",
+                &format!("/api/v1/agreements/{}/revoke", v["id"]),
+                Some(&ts[a.grantor].admin),
+                None,
+            )
+            .await;
             prop_assert_eq!(st.as_u16(), 204);
         }
     }
@@ -167,7 +250,11 @@ async fn check(env: &Env, w: &World) -> Result<(), TestCaseError> {
         let (_, listed) = call(app, "GET", "/api/v1/records", Some(&vt.viewer), None).await;
         let mut got: BTreeMap<i64, BTreeSet<&str>> = BTreeMap::new();
         for r in listed["records"].as_array().unwrap() {
-            let fields = FIELDS.iter().copied().filter(|f| r.get(*f).is_some()).collect();
+            let fields = FIELDS
+                .iter()
+                .copied()
+                .filter(|f| r.get(*f).is_some())
+                .collect();
             got.insert(r["id"].as_i64().unwrap(), fields);
         }
         let mut want: BTreeMap<i64, BTreeSet<&str>> = BTreeMap::new();
@@ -178,8 +265,22 @@ async fn check(env: &Env, w: &World) -> Result<(), TestCaseError> {
         }
         prop_assert_eq!(&got, &want, "viewer org{}", viewer);
         for id in &ids {
-            let (st, one) = call(app, "GET", &format!("/api/v1/records/{id}"), Some(&vt.viewer), None).await;
-            prop_assert_eq!(st.as_u16() == 200, want.contains_key(id), "GET record {} as org{}: {}", id, viewer, one);
+            let (st, one) = call(
+                app,
+                "GET",
+                &format!("/api/v1/records/{id}"),
+                Some(&vt.viewer),
+                None,
+            )
+            .await;
+            prop_assert_eq!(
+                st.as_u16() == 200,
+                want.contains_key(id),
+                "GET record {} as org{}: {}",
+                id,
+                viewer,
+                one
+            );
         }
     }
     Ok(())

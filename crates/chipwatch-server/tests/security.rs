@@ -27,17 +27,38 @@ struct Owned {
 async fn seed(env: &Env, a: &Tenant, c: &Tenant) -> Owned {
     let app = &env.app;
     let mut ids = BTreeMap::new();
-    let (_, r) = call(app, "POST", "/api/v1/records", Some(&a.analyst), Some(record_body("N20", MARKER, 42.0, "all"))).await;
+    let (_, r) = call(
+        app,
+        "POST",
+        "/api/v1/records",
+        Some(&a.analyst),
+        Some(record_body("N20", MARKER, 42.0, "all")),
+    )
+    .await;
     ids.insert("records", r["id"].as_i64().unwrap());
     let (_, ag) = call(app, "POST", "/api/v1/agreements", Some(&a.admin), Some(json!({"grantee_org_id": c.org.id, "items": ["*"], "metrics": ["*"], "fields": ["provider", "value"]}))).await;
     ids.insert("agreements", ag["id"].as_i64().unwrap());
     let (_, rq) = call(app, "POST", "/api/v1/requests", Some(&a.analyst), Some(json!({"addressee_org_id": c.org.id, "legal_basis": MARKER, "purpose": MARKER, "scope_items": ["N20"], "scope_metrics": ["capacity"], "deadline": "2099-01-01"}))).await;
     ids.insert("requests", rq["id"].as_i64().unwrap());
-    let (st, sc) = call(app, "POST", "/api/v1/scenarios", Some(&a.analyst), Some(json!({"name": MARKER, "horizon_days": 30}))).await;
+    let (st, sc) = call(
+        app,
+        "POST",
+        "/api/v1/scenarios",
+        Some(&a.analyst),
+        Some(json!({"name": MARKER, "horizon_days": 30})),
+    )
+    .await;
     assert_eq!(st, 201, "{sc}");
     ids.insert("scenarios", sc["id"].as_i64().unwrap());
     let config = format!("[[watch]]\nname = \"{MARKER}\"\nitems = [\"N20\"]\n");
-    let (st, wl) = call(app, "POST", "/api/v1/monitor/watchlists", Some(&a.analyst), Some(json!({"name": MARKER, "config": config}))).await;
+    let (st, wl) = call(
+        app,
+        "POST",
+        "/api/v1/monitor/watchlists",
+        Some(&a.analyst),
+        Some(json!({"name": MARKER, "config": config})),
+    )
+    .await;
     assert_eq!(st, 201, "{wl}");
     ids.insert("monitor", wl["id"].as_i64().unwrap());
     let (_, toks) = call(app, "GET", "/api/v1/tokens", Some(&a.admin), None).await;
@@ -51,7 +72,14 @@ fn sample_body(method: &str, path: &str, own_record: i64) -> Option<Value> {
     match (method, path) {
         ("POST", "/api/v1/requests/{id}/respond") => Some(json!({"record_ids": [own_record]})),
         ("POST", "/api/v1/orgs/{id}/users") => Some(json!({"name": "intruder", "role": "admin"})),
-        ("POST", p) if p.ends_with("/revoke") || p.ends_with("/run") || p.ends_with("/decline") || p.ends_with("/withdraw") => None,
+        ("POST", p)
+            if p.ends_with("/revoke")
+                || p.ends_with("/run")
+                || p.ends_with("/decline")
+                || p.ends_with("/withdraw") =>
+        {
+            None
+        }
         ("GET", _) | ("DELETE", _) => None,
         _ => panic!("cross-tenant sweep: add a sample body for {method} {path}"),
     }
@@ -64,36 +92,95 @@ async fn cross_tenant_sweep() {
         let b = tenant(&env.store, "Intruder").await;
         let c = tenant(&env.store, "Partner").await;
         let owned = seed(&env, &a, &c).await;
-        let (_, brec) = call(&env.app, "POST", "/api/v1/records", Some(&b.analyst), Some(record_body("N20", "B firm", 1.0, "community"))).await;
-        let before = env.store.records_of_orgs(&[a.org.id], None, None).await.unwrap();
+        let (_, brec) = call(
+            &env.app,
+            "POST",
+            "/api/v1/records",
+            Some(&b.analyst),
+            Some(record_body("N20", "B firm", 1.0, "community")),
+        )
+        .await;
+        let before = env
+            .store
+            .records_of_orgs(&[a.org.id], None, None)
+            .await
+            .unwrap();
         let mut checked = 0;
         for route in route_table().into_iter().filter(|r| r.id == IdKind::Tenant) {
-            let kind = route.path.trim_start_matches("/api/v1/").split('/').next().unwrap();
-            let id = *owned.ids.get(kind).unwrap_or_else(|| panic!("sweep: no seeded object for {}", route.path));
+            let kind = route
+                .path
+                .trim_start_matches("/api/v1/")
+                .split('/')
+                .next()
+                .unwrap();
+            let id = *owned
+                .ids
+                .get(kind)
+                .unwrap_or_else(|| panic!("sweep: no seeded object for {}", route.path));
             let path = route.path.replace("{id}", &id.to_string());
             for token in b.tokens() {
-                let body = sample_body(route.method.as_str(), route.path, brec["id"].as_i64().unwrap());
+                let body = sample_body(
+                    route.method.as_str(),
+                    route.path,
+                    brec["id"].as_i64().unwrap(),
+                );
                 let (st, v) = call(&env.app, route.method.as_str(), &path, Some(token), body).await;
-                assert!(st == 403 || st == 404, "{} {} {path} as other org: {st} {v}", env.backend, route.method);
+                assert!(
+                    st == 403 || st == 404,
+                    "{} {} {path} as other org: {st} {v}",
+                    env.backend,
+                    route.method
+                );
                 error_code(st, &v);
-                assert!(!v.to_string().contains(MARKER), "{}: leak via {path}: {v}", env.backend);
+                assert!(
+                    !v.to_string().contains(MARKER),
+                    "{}: leak via {path}: {v}",
+                    env.backend
+                );
                 checked += 1;
             }
         }
         assert!(checked >= 3 * 15, "sweep covered only {checked} calls");
         // Nothing changed for the owner.
-        assert_eq!(env.store.records_of_orgs(&[a.org.id], None, None).await.unwrap(), before);
-        let ag = env.store.agreement(owned.ids["agreements"]).await.unwrap().unwrap();
+        assert_eq!(
+            env.store
+                .records_of_orgs(&[a.org.id], None, None)
+                .await
+                .unwrap(),
+            before
+        );
+        let ag = env
+            .store
+            .agreement(owned.ids["agreements"])
+            .await
+            .unwrap()
+            .unwrap();
         assert!(ag.revoked_at.is_none());
-        let rq = env.store.request(owned.ids["requests"]).await.unwrap().unwrap();
+        let rq = env
+            .store
+            .request(owned.ids["requests"])
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(rq.status, chipwatch_store::partner::RequestStatus::Open);
         let (st, _) = call(&env.app, "GET", "/api/v1/me", Some(&a.admin), None).await;
         assert_eq!(st, 200, "owner's admin token still valid");
         assert_eq!(env.store.users_of(a.org.id).await.unwrap().len(), 3);
         // And the lists of the intruder show none of it.
-        for p in ["/api/v1/records", "/api/v1/agreements", "/api/v1/requests", "/api/v1/scenarios", "/api/v1/aggregates", "/api/v1/monitor/watchlists"] {
+        for p in [
+            "/api/v1/records",
+            "/api/v1/agreements",
+            "/api/v1/requests",
+            "/api/v1/scenarios",
+            "/api/v1/aggregates",
+            "/api/v1/monitor/watchlists",
+        ] {
             let (_, v) = call(&env.app, "GET", p, Some(&b.admin), None).await;
-            assert!(!v.to_string().contains(MARKER), "{}: {p} leaks: {v}", env.backend);
+            assert!(
+                !v.to_string().contains(MARKER),
+                "{}: {p} leaks: {v}",
+                env.backend
+            );
         }
     }
 }
@@ -111,7 +198,13 @@ fn body_routes() -> BTreeSet<(String, String)> {
     out
 }
 
-async fn raw(app: &axum::Router, method: &str, path: &str, token: &str, body: Vec<u8>) -> (axum::http::StatusCode, Value) {
+async fn raw(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (axum::http::StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(path)
@@ -135,18 +228,43 @@ async fn bad_input_on_every_endpoint() {
         let concrete = route.path.replace("{id}", "1").replace("{name}", "nope");
         let mut probes: Vec<(String, Vec<u8>, &str)> = Vec::new();
         if route.path.contains("{id}") {
-            probes.push((route.path.replace("{id}", "not-a-number"), vec![], "wrong id type"));
-            probes.push((route.path.replace("{id}", "%FF%FE"), vec![], "invalid UTF-8 in path"));
+            probes.push((
+                route.path.replace("{id}", "not-a-number"),
+                vec![],
+                "wrong id type",
+            ));
+            probes.push((
+                route.path.replace("{id}", "%FF%FE"),
+                vec![],
+                "invalid UTF-8 in path",
+            ));
         }
         if m == "GET" && !route.path.contains('{') {
-            probes.push((format!("{concrete}?threshold=abc&limit=x&after=y&scope=zz&min_share=q"), vec![], "wrong query types"));
+            probes.push((
+                format!("{concrete}?threshold=abc&limit=x&after=y&scope=zz&min_share=q"),
+                vec![],
+                "wrong query types",
+            ));
         }
         if with_body.contains(&(m.to_string(), route.path.to_string())) {
-            probes.push((concrete.clone(), b"{\"name\": \"\xff\xfe\"}".to_vec(), "invalid UTF-8 body"));
+            probes.push((
+                concrete.clone(),
+                b"{\"name\": \"\xff\xfe\"}".to_vec(),
+                "invalid UTF-8 body",
+            ));
             probes.push((concrete.clone(), b"{not json".to_vec(), "syntax"));
             probes.push((concrete.clone(), b"[1, 2, 3]".to_vec(), "wrong type"));
-            probes.push((concrete.clone(), b"{\"name\": 5, \"items\": \"x\", \"value\": \"high\", \"user_id\": \"me\"}".to_vec(), "wrong field types"));
-            probes.push((concrete.clone(), b"{\"zz_unknown\": 1}".to_vec(), "unknown field"));
+            probes.push((
+                concrete.clone(),
+                b"{\"name\": 5, \"items\": \"x\", \"value\": \"high\", \"user_id\": \"me\"}"
+                    .to_vec(),
+                "wrong field types",
+            ));
+            probes.push((
+                concrete.clone(),
+                b"{\"zz_unknown\": 1}".to_vec(),
+                "unknown field",
+            ));
             probes.push((concrete.clone(), huge.clone(), "huge body"));
         }
         for (path, body, what) in probes {
@@ -155,13 +273,21 @@ async fn bad_input_on_every_endpoint() {
             if what.contains("query") && st.is_success() {
                 continue; // routes without query parameters ignore a query string
             }
-            assert!(st.is_client_error(), "{m} {} ({what}): {st} {v}", route.path);
+            assert!(
+                st.is_client_error(),
+                "{m} {} ({what}): {st} {v}",
+                route.path
+            );
             let code = error_code(st, &v);
             if what == "huge body" {
                 assert_eq!(code, "payload_too_large", "{m} {}", route.path);
             }
             if what == "unknown field" {
-                assert!(code == "unknown_field" || code == "invalid_json", "{m} {}: {code}", route.path);
+                assert!(
+                    code == "unknown_field" || code == "invalid_json",
+                    "{m} {}: {code}",
+                    route.path
+                );
             }
             if what == "wrong id type" && !is_public_or_instance {
                 assert_eq!(code, "invalid_parameter", "{m} {}", route.path);
@@ -174,15 +300,46 @@ async fn bad_input_on_every_endpoint() {
     for route in route_table().into_iter().filter(|r| r.auth) {
         let path = route.path.replace("{id}", "1").replace("{name}", "x");
         let (st, v) = call(&env.app, route.method.as_str(), &path, None, None).await;
-        assert_eq!(error_code(st, &v), "unauthenticated", "{} {}", route.method, route.path);
-        let (st, v) = call(&env.app, route.method.as_str(), &path, Some("cw_0000000000000000000000000000000000000000000000000000000000000000"), None).await;
-        assert_eq!(error_code(st, &v), "unauthenticated", "{} {}", route.method, route.path);
+        assert_eq!(
+            error_code(st, &v),
+            "unauthenticated",
+            "{} {}",
+            route.method,
+            route.path
+        );
+        let (st, v) = call(
+            &env.app,
+            route.method.as_str(),
+            &path,
+            Some("cw_0000000000000000000000000000000000000000000000000000000000000000"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            error_code(st, &v),
+            "unauthenticated",
+            "{} {}",
+            route.method,
+            route.path
+        );
     }
-    let (st, v) = call(&env.app, "GET", "/api/v1/no-such-route", Some(&a.admin), None).await;
+    let (st, v) = call(
+        &env.app,
+        "GET",
+        "/api/v1/no-such-route",
+        Some(&a.admin),
+        None,
+    )
+    .await;
     assert_eq!(error_code(st, &v), "not_found");
     let (st, v) = call(&env.app, "PUT", "/api/v1/records", Some(&a.admin), None).await;
     assert_eq!(error_code(st, &v), "method_not_allowed");
-    let req = Request::builder().method("POST").uri("/api/v1/records").header("authorization", format!("Bearer {}", a.admin)).body(Body::from("{}")).unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/records")
+        .header("authorization", format!("Bearer {}", a.admin))
+        .body(Body::from("{}"))
+        .unwrap();
     let (st, v) = send(&env.app, req).await;
     assert_eq!(error_code(st, &v), "unsupported_media_type");
 }
@@ -196,8 +353,14 @@ async fn openapi_matches_route_table_and_checked_in_document() {
             documented.insert((method.to_uppercase(), path.clone()));
         }
     }
-    let routed: BTreeSet<(String, String)> = route_table().iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
-    assert_eq!(documented, routed, "OpenAPI paths and the route table differ");
+    let routed: BTreeSet<(String, String)> = route_table()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    assert_eq!(
+        documented, routed,
+        "OpenAPI paths and the route table differ"
+    );
 
     let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
@@ -215,11 +378,17 @@ async fn openapi_matches_route_table_and_checked_in_document() {
 
 #[test]
 fn error_table_is_documented() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).unwrap();
     for c in chipwatch_server::error::ERROR_CODES {
         let row = format!("| `{}` | {} | {} |", c.code, c.status, c.description);
         assert!(doc.contains(&row), "docs/api.md lacks the row {row}");
     }
     let mut seen = BTreeSet::new();
-    assert!(chipwatch_server::error::ERROR_CODES.iter().all(|c| seen.insert(c.code)), "duplicate code");
+    assert!(
+        chipwatch_server::error::ERROR_CODES
+            .iter()
+            .all(|c| seen.insert(c.code)),
+        "duplicate code"
+    );
 }

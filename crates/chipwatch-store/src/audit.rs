@@ -45,7 +45,15 @@ pub fn entry_hash(
 ) -> String {
     let mut h = Sha256::new();
     // Length-prefix every field so no two field splits produce the same byte string.
-    for part in [prev_hash, &seq.to_string(), &ts.to_string(), actor, action, object, detail] {
+    for part in [
+        prev_hash,
+        &seq.to_string(),
+        &ts.to_string(),
+        actor,
+        action,
+        object,
+        detail,
+    ] {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
     }
@@ -114,7 +122,12 @@ pub async fn entries(
                  ORDER BY seq LIMIT $3",
             )
             .bind(after_seq)
-            .bind(format!("{}%", p.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+            .bind(format!(
+                "{}%",
+                p.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            ))
             .bind(limit)
             .fetch_all(store.pool())
             .await?
@@ -206,7 +219,15 @@ pub fn verify_entries(entries: &[AuditEntry]) -> VerifyReport {
             &e.detail,
         );
         let hash_at = |seq: i64| {
-            entry_hash(&e.prev_hash, seq, e.ts, &e.actor, &e.action, &e.object, &e.detail)
+            entry_hash(
+                &e.prev_hash,
+                seq,
+                e.ts,
+                &e.actor,
+                &e.action,
+                &e.object,
+                &e.detail,
+            )
         };
         let flagged = if own != e.hash {
             // Does the content hash correctly at another position? Try the slot after its
@@ -276,7 +297,15 @@ mod tests {
         for seq in 1..=n {
             let prev = out.last().map(|e| e.hash.clone()).unwrap_or(GENESIS.into());
             let detail = format!("{{\"n\":{seq}}}");
-            let hash = entry_hash(&prev, seq, 1000 + seq, "org:1/user:1", "write", "x", &detail);
+            let hash = entry_hash(
+                &prev,
+                seq,
+                1000 + seq,
+                "org:1/user:1",
+                "write",
+                "x",
+                &detail,
+            );
             out.push(AuditEntry {
                 seq,
                 ts: 1000 + seq,
@@ -319,16 +348,39 @@ mod tests {
         c[1] = AuditEntry { seq: 2, ..b };
         c[2] = AuditEntry { seq: 3, ..a };
         let p = verify_entries(&c).problems;
-        assert!(p.contains(&AuditProblem::Reordered { seq: 2, original_seq: 3 }), "{p:?}");
-        assert!(p.contains(&AuditProblem::Reordered { seq: 3, original_seq: 2 }), "{p:?}");
+        assert!(
+            p.contains(&AuditProblem::Reordered {
+                seq: 2,
+                original_seq: 3
+            }),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&AuditProblem::Reordered {
+                seq: 3,
+                original_seq: 2
+            }),
+            "{p:?}"
+        );
 
         // Altered with a recomputed hash: the next entry's link names it.
         let mut c = chain(6);
         c[1].detail = "{}".into();
-        c[1].hash = entry_hash(&c[1].prev_hash, 2, c[1].ts, &c[1].actor, &c[1].action, &c[1].object, "{}");
+        c[1].hash = entry_hash(
+            &c[1].prev_hash,
+            2,
+            c[1].ts,
+            &c[1].actor,
+            &c[1].action,
+            &c[1].object,
+            "{}",
+        );
         assert_eq!(
             verify_entries(&c).problems,
-            vec![AuditProblem::BrokenLink { seq: 3, previous_seq: 2 }]
+            vec![AuditProblem::BrokenLink {
+                seq: 3,
+                previous_seq: 2
+            }]
         );
     }
 }

@@ -44,12 +44,19 @@ impl Store {
         // One indexed lookup per id: the dashboard asks for a page of events at a time, and a
         // bound parameter per id keeps the statement text fixed on both backends.
         for &id in ids {
-            let r = sqlx::query("SELECT id, language, source, body FROM monitor_articles WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
+            let r = sqlx::query(
+                "SELECT id, language, source, body FROM monitor_articles WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
             if let Some(r) = r {
-                out.push(ArticleText { id: col(&r, "id")?, language: col(&r, "language")?, source: col(&r, "source")?, body: col(&r, "body")? });
+                out.push(ArticleText {
+                    id: col(&r, "id")?,
+                    language: col(&r, "language")?,
+                    source: col(&r, "source")?,
+                    body: col(&r, "body")?,
+                });
             }
         }
         Ok(out)
@@ -83,7 +90,17 @@ mod tests {
                 entities: "[]".into(),
                 record: "{}".into(),
             };
-            let id = match store.monitor_insert_article(&a, &[NewAlert { watch: "fabs".into(), payload: "{}".into() }]).await.unwrap() {
+            let id = match store
+                .monitor_insert_article(
+                    &a,
+                    &[NewAlert {
+                        watch: "fabs".into(),
+                        payload: "{}".into(),
+                    }],
+                )
+                .await
+                .unwrap()
+            {
                 crate::monitor::Inserted::New(id) => id,
                 other => panic!("{name}: {other:?}"),
             };
@@ -91,7 +108,11 @@ mod tests {
             assert_eq!(alerts.len(), 1, "{name}");
             assert_eq!(alerts[0].article_id, id);
             store.monitor_mark_delivered(alerts[0].id).await.unwrap();
-            assert_eq!(store.monitor_recent_alerts(10).await.unwrap().len(), 1, "{name}: delivered alerts stay listed");
+            assert_eq!(
+                store.monitor_recent_alerts(10).await.unwrap().len(),
+                1,
+                "{name}: delivered alerts stay listed"
+            );
             let t = store.monitor_article_texts(&[id, id + 1000]).await.unwrap();
             assert_eq!(t.len(), 1);
             assert_eq!(t[0].body, "A fire <b>stopped</b> production.");

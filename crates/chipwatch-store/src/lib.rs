@@ -94,7 +94,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -252,7 +254,12 @@ pub async fn create_scratch_database(base_url: &str) -> Result<String, StoreErro
         .unwrap_or(0);
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("cwtest_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, n);
+    let name = format!(
+        "cwtest_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        n
+    );
     sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await?;

@@ -110,7 +110,11 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
         .execute(tx.conn())
         .await?;
         tx.commit().await?;
-        tracing::info!(version = m.version, description = m.description, "applied migration");
+        tracing::info!(
+            version = m.version,
+            description = m.description,
+            "applied migration"
+        );
     }
     Ok(())
 }

@@ -125,7 +125,11 @@ fn event_row(r: &AnyRow) -> Result<EventRow, StoreError> {
 
 impl Store {
     /// Store an article with its alerts in one transaction, unless it is already stored.
-    pub async fn monitor_insert_article(&self, a: &NewArticle, alerts: &[NewAlert]) -> Result<Inserted, StoreError> {
+    pub async fn monitor_insert_article(
+        &self,
+        a: &NewArticle,
+        alerts: &[NewAlert],
+    ) -> Result<Inserted, StoreError> {
         let mut tx = self.begin_write().await?;
         let existing = sqlx::query(
             "SELECT id FROM monitor_articles WHERE content_hash = $1 \
@@ -198,7 +202,9 @@ impl Store {
 
     /// Number of stored articles.
     pub async fn monitor_article_count(&self) -> Result<i64, StoreError> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM monitor_articles").fetch_one(self.pool()).await?;
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM monitor_articles")
+            .fetch_one(self.pool())
+            .await?;
         col(&r, "n")
     }
 
@@ -282,7 +288,10 @@ impl Store {
     /// Save the polling state of a feed (insert or replace).
     pub async fn monitor_save_feed_state(&self, s: &FeedState) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM monitor_feeds WHERE url = $1").bind(&s.url).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM monitor_feeds WHERE url = $1")
+            .bind(&s.url)
+            .execute(tx.conn())
+            .await?;
         sqlx::query(
             "INSERT INTO monitor_feeds (url, etag, last_modified, last_fetch, last_status, last_error, failures) \
              VALUES ($1,$2,$3,$4,$5,$6,$7)",
@@ -331,24 +340,65 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for (name, s) in crate::test_stores(dir.path()).await {
             let a = article("h1", Some("https://x/a"));
-            let alerts = vec![NewAlert { watch: "asml".into(), payload: "{}".into() }];
-            let Inserted::New(id) = s.monitor_insert_article(&a, &alerts).await.unwrap() else { panic!("{name}") };
-            assert_eq!(s.monitor_insert_article(&a, &alerts).await.unwrap(), Inserted::Duplicate(id));
+            let alerts = vec![NewAlert {
+                watch: "asml".into(),
+                payload: "{}".into(),
+            }];
+            let Inserted::New(id) = s.monitor_insert_article(&a, &alerts).await.unwrap() else {
+                panic!("{name}")
+            };
+            assert_eq!(
+                s.monitor_insert_article(&a, &alerts).await.unwrap(),
+                Inserted::Duplicate(id)
+            );
             // Same URL, different content: duplicate. Same content, no URL: duplicate.
-            assert_eq!(s.monitor_insert_article(&article("h2", Some("https://x/a")), &[]).await.unwrap(), Inserted::Duplicate(id));
-            assert_eq!(s.monitor_insert_article(&article("h1", None), &[]).await.unwrap(), Inserted::Duplicate(id));
-            assert!(matches!(s.monitor_insert_article(&article("h3", None), &[]).await.unwrap(), Inserted::New(_)));
+            assert_eq!(
+                s.monitor_insert_article(&article("h2", Some("https://x/a")), &[])
+                    .await
+                    .unwrap(),
+                Inserted::Duplicate(id)
+            );
+            assert_eq!(
+                s.monitor_insert_article(&article("h1", None), &[])
+                    .await
+                    .unwrap(),
+                Inserted::Duplicate(id)
+            );
+            assert!(matches!(
+                s.monitor_insert_article(&article("h3", None), &[])
+                    .await
+                    .unwrap(),
+                Inserted::New(_)
+            ));
             assert_eq!(s.monitor_article_count().await.unwrap(), 2, "{name}");
-            let ev = s.monitor_events(&EventFilter { event_type: Some("export_control".into()), ..Default::default() }).await.unwrap();
+            let ev = s
+                .monitor_events(&EventFilter {
+                    event_type: Some("export_control".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
             assert_eq!(ev.len(), 2);
-            assert!(s.monitor_events(&EventFilter { since: Some(1_800_000_000), ..Default::default() }).await.unwrap().is_empty());
+            assert!(s
+                .monitor_events(&EventFilter {
+                    since: Some(1_800_000_000),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .is_empty());
             let seeds = s.monitor_cluster_seeds(0).await.unwrap();
             assert_eq!(seeds[0].simhash, u64::MAX - 5);
             let pending = s.monitor_undelivered_alerts().await.unwrap();
             assert_eq!(pending.len(), 1);
             s.monitor_mark_delivered(pending[0].id).await.unwrap();
             assert!(s.monitor_undelivered_alerts().await.unwrap().is_empty());
-            let st = FeedState { url: "https://f/x".into(), etag: Some("\"e1\"".into()), failures: 2, ..Default::default() };
+            let st = FeedState {
+                url: "https://f/x".into(),
+                etag: Some("\"e1\"".into()),
+                failures: 2,
+                ..Default::default()
+            };
             s.monitor_save_feed_state(&st).await.unwrap();
             s.monitor_save_feed_state(&st).await.unwrap();
             assert_eq!(s.monitor_feed_state("https://f/x").await.unwrap(), Some(st));

@@ -420,7 +420,9 @@ fn nonempty(field: &str, v: &str) -> Result<(), StoreError> {
     if v.trim().is_empty() {
         Err(StoreError::Invalid(format!("{field} must not be empty")))
     } else if v.len() > 1000 {
-        Err(StoreError::Invalid(format!("{field} is longer than 1000 bytes")))
+        Err(StoreError::Invalid(format!(
+            "{field} is longer than 1000 bytes"
+        )))
     } else {
         Ok(())
     }
@@ -430,7 +432,12 @@ fn nonempty(field: &str, v: &str) -> Result<(), StoreError> {
 // Organisations, users, tokens
 
 impl Store {
-    pub async fn create_org(&self, name: &str, kind: OrgKind, actor: &str) -> Result<Org, StoreError> {
+    pub async fn create_org(
+        &self,
+        name: &str,
+        kind: OrgKind,
+        actor: &str,
+    ) -> Result<Org, StoreError> {
         nonempty("name", name)?;
         let mut tx = self.begin_write().await?;
         let uid = random_hex(16);
@@ -445,9 +452,22 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| conflict_or(e, format!("organisation `{name}` exists")))?;
-        audit::append(&mut tx, actor, "org.create", &format!("org:{id}"), &serde_json::json!({"name": name, "kind": kind.as_str()})).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "org.create",
+            &format!("org:{id}"),
+            &serde_json::json!({"name": name, "kind": kind.as_str()}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Org { id, uid, name: name.to_string(), kind, created_at: now })
+        Ok(Org {
+            id,
+            uid,
+            name: name.to_string(),
+            kind,
+            created_at: now,
+        })
     }
 
     pub async fn org(&self, id: i64) -> Result<Option<Org>, StoreError> {
@@ -473,7 +493,13 @@ impl Store {
         rows.iter().map(org_from_row).collect()
     }
 
-    pub async fn create_user(&self, org_id: i64, name: &str, role: Role, actor: &str) -> Result<User, StoreError> {
+    pub async fn create_user(
+        &self,
+        org_id: i64,
+        name: &str,
+        role: Role,
+        actor: &str,
+    ) -> Result<User, StoreError> {
         nonempty("name", name)?;
         if self.org(org_id).await?.is_none() {
             return Err(StoreError::NotFound(format!("org {org_id}")));
@@ -490,9 +516,22 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| conflict_or(e, format!("user `{name}` exists in org {org_id}")))?;
-        audit::append(&mut tx, actor, "user.create", &format!("user:{id}"), &serde_json::json!({"org": org_id, "name": name, "role": role.as_str()})).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "user.create",
+            &format!("user:{id}"),
+            &serde_json::json!({"org": org_id, "name": name, "role": role.as_str()}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(User { id, org_id, name: name.to_string(), role, created_at: now })
+        Ok(User {
+            id,
+            org_id,
+            name: name.to_string(),
+            role,
+            created_at: now,
+        })
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
@@ -522,7 +561,9 @@ impl Store {
         actor: &str,
     ) -> Result<TokenInfo, StoreError> {
         if secret.len() < 32 {
-            return Err(StoreError::Invalid("token secret shorter than 32 bytes".into()));
+            return Err(StoreError::Invalid(
+                "token secret shorter than 32 bytes".into(),
+            ));
         }
         if self.user(user_id).await?.is_none() {
             return Err(StoreError::NotFound(format!("user {user_id}")));
@@ -540,9 +581,23 @@ impl Store {
         .bind(expires_at)
         .fetch_one(tx.conn())
         .await?;
-        audit::append(&mut tx, actor, "token.create", &format!("token:{id}"), &serde_json::json!({"user": user_id, "label": label, "expires_at": expires_at})).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "token.create",
+            &format!("token:{id}"),
+            &serde_json::json!({"user": user_id, "label": label, "expires_at": expires_at}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(TokenInfo { id, user_id, label: label.to_string(), created_at: now, expires_at, revoked_at: None })
+        Ok(TokenInfo {
+            id,
+            user_id,
+            label: label.to_string(),
+            created_at: now,
+            expires_at,
+            revoked_at: None,
+        })
     }
 
     pub async fn tokens_of_org(&self, org_id: i64) -> Result<Vec<TokenInfo>, StoreError> {
@@ -568,7 +623,12 @@ impl Store {
 
     /// Revoke a token of `org_id` (effective for the next request). Not found if the token
     /// belongs to another organisation.
-    pub async fn revoke_token(&self, org_id: i64, token_id: i64, actor: &str) -> Result<(), StoreError> {
+    pub async fn revoke_token(
+        &self,
+        org_id: i64,
+        token_id: i64,
+        actor: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
@@ -583,14 +643,24 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound(format!("token {token_id}")));
         }
-        audit::append(&mut tx, actor, "token.revoke", &format!("token:{token_id}"), &serde_json::json!({})).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "token.revoke",
+            &format!("token:{token_id}"),
+            &serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Resolve a presented token secret to its principal; `None` when unknown, revoked or
     /// expired (the caller answers 401 without saying which).
-    pub async fn principal_for_secret(&self, secret: &str) -> Result<Option<Principal>, StoreError> {
+    pub async fn principal_for_secret(
+        &self,
+        secret: &str,
+    ) -> Result<Option<Principal>, StoreError> {
         let row = sqlx::query(
             "SELECT t.id AS token_id, t.expires_at, t.revoked_at, u.id AS user_id, u.name AS user_name, \
                     u.role, o.id AS org_id, o.uid, o.name AS org_name, o.kind, o.created_at \
@@ -637,7 +707,12 @@ fn conflict_or(e: sqlx::Error, msg: String) -> StoreError {
 // Sharing groups
 
 impl Store {
-    pub async fn create_sharing_group(&self, owner: &Principal, name: &str, members: &[i64]) -> Result<SharingGroup, StoreError> {
+    pub async fn create_sharing_group(
+        &self,
+        owner: &Principal,
+        name: &str,
+        members: &[i64],
+    ) -> Result<SharingGroup, StoreError> {
         nonempty("name", name)?;
         let mut all: Vec<i64> = members.to_vec();
         all.push(owner.org.id);
@@ -645,7 +720,9 @@ impl Store {
         all.dedup();
         for m in &all {
             if self.org(*m).await?.is_none() {
-                return Err(StoreError::Invalid(format!("members: unknown organisation {m}")));
+                return Err(StoreError::Invalid(format!(
+                    "members: unknown organisation {m}"
+                )));
             }
         }
         let mut tx = self.begin_write().await?;
@@ -666,9 +743,22 @@ impl Store {
                 .execute(tx.conn())
                 .await?;
         }
-        audit::append(&mut tx, &owner.actor(), "sharing_group.create", &format!("sharing_group:{id}"), &serde_json::json!({"name": name, "members": all})).await?;
+        audit::append(
+            &mut tx,
+            &owner.actor(),
+            "sharing_group.create",
+            &format!("sharing_group:{id}"),
+            &serde_json::json!({"name": name, "members": all}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(SharingGroup { id, owner_org_id: owner.org.id, name: name.to_string(), members: all, created_at: now })
+        Ok(SharingGroup {
+            id,
+            owner_org_id: owner.org.id,
+            name: name.to_string(),
+            members: all,
+            created_at: now,
+        })
     }
 
     /// Groups the org owns or belongs to.
@@ -695,18 +785,22 @@ impl Store {
     }
 
     async fn group_members(&self, group_id: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT org_id FROM sharing_group_members WHERE group_id = $1 ORDER BY org_id")
-            .bind(group_id)
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT org_id FROM sharing_group_members WHERE group_id = $1 ORDER BY org_id",
+        )
+        .bind(group_id)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// Ids of the sharing groups an org is a member of.
     pub async fn group_ids_of(&self, org_id: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT group_id FROM sharing_group_members WHERE org_id = $1")
-            .bind(org_id)
-            .fetch_all(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT group_id FROM sharing_group_members WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_all(self.pool())
+                .await?,
+        )
     }
 }
 
@@ -715,10 +809,21 @@ impl Store {
 
 impl Store {
     /// Create a record owned by the principal's organisation.
-    pub async fn create_record(&self, who: &Principal, rec: NewRecord) -> Result<Record, StoreError> {
+    pub async fn create_record(
+        &self,
+        who: &Principal,
+        rec: NewRecord,
+    ) -> Result<Record, StoreError> {
         let mut tx = self.begin_write().await?;
         let r = insert_record(&mut tx, who.org.id, rec, self).await?;
-        audit::append(&mut tx, &who.actor(), "record.create", &format!("record:{}", r.id), &serde_json::json!({"uid": r.uid, "item": r.item, "metric": r.metric})).await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "record.create",
+            &format!("record:{}", r.id),
+            &serde_json::json!({"uid": r.uid, "item": r.item, "metric": r.metric}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(r)
     }
@@ -727,10 +832,12 @@ impl Store {
     /// request are kept (the response must stay reproducible): Conflict.
     pub async fn delete_record(&self, who: &Principal, id: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let attached: Option<i64> = sqlx::query_scalar("SELECT request_id FROM request_records WHERE record_id = $1 LIMIT 1")
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?;
+        let attached: Option<i64> = sqlx::query_scalar(
+            "SELECT request_id FROM request_records WHERE record_id = $1 LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
         let owner: Option<i64> = sqlx::query_scalar("SELECT org_id FROM records WHERE id = $1")
             .bind(id)
             .fetch_optional(tx.conn())
@@ -739,10 +846,22 @@ impl Store {
             return Err(StoreError::NotFound(format!("record {id}")));
         }
         if let Some(req) = attached {
-            return Err(StoreError::Conflict(format!("record {id} is part of the response to request {req}")));
+            return Err(StoreError::Conflict(format!(
+                "record {id} is part of the response to request {req}"
+            )));
         }
-        sqlx::query("DELETE FROM records WHERE id = $1").bind(id).execute(tx.conn()).await?;
-        audit::append(&mut tx, &who.actor(), "record.delete", &format!("record:{id}"), &serde_json::json!({})).await?;
+        sqlx::query("DELETE FROM records WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "record.delete",
+            &format!("record:{id}"),
+            &serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -757,7 +876,12 @@ impl Store {
     }
 
     /// Records owned by the given organisations, optionally filtered by item and metric.
-    pub async fn records_of_orgs(&self, orgs: &[i64], item: Option<&str>, metric: Option<&str>) -> Result<Vec<Record>, StoreError> {
+    pub async fn records_of_orgs(
+        &self,
+        orgs: &[i64],
+        item: Option<&str>,
+        metric: Option<&str>,
+    ) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
         for org in orgs {
             let rows = sqlx::query(
@@ -777,7 +901,11 @@ impl Store {
     }
 
     /// Federated copies received from peers (records with an origin).
-    pub async fn federated_records(&self, item: Option<&str>, metric: Option<&str>) -> Result<Vec<Record>, StoreError> {
+    pub async fn federated_records(
+        &self,
+        item: Option<&str>,
+        metric: Option<&str>,
+    ) -> Result<Vec<Record>, StoreError> {
         let rows = sqlx::query(
             "SELECT * FROM records WHERE origin IS NOT NULL AND ($1 IS NULL OR item = $1) \
              AND ($2 IS NULL OR metric = $2) ORDER BY id",
@@ -790,7 +918,13 @@ impl Store {
     }
 
     /// Append an audit entry on its own (for read access to partner data).
-    pub async fn audit(&self, actor: &str, action: &str, object: &str, detail: serde_json::Value) -> Result<i64, StoreError> {
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        object: &str,
+        detail: serde_json::Value,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
         let seq = audit::append(&mut tx, actor, action, object, &detail).await?;
         tx.commit().await?;
@@ -800,15 +934,24 @@ impl Store {
     /// Store records received from a federation peer as records of `peer_org` (the local
     /// stand-in of that instance): insert new uids, update known ones the same peer owns, skip
     /// uids owned by anyone else. Returns (inserted, updated, skipped).
-    pub async fn ingest_federated(&self, peer_org: &Org, actor: &str, records: Vec<NewRecord>) -> Result<(usize, usize, usize), StoreError> {
+    pub async fn ingest_federated(
+        &self,
+        peer_org: &Org,
+        actor: &str,
+        records: Vec<NewRecord>,
+    ) -> Result<(usize, usize, usize), StoreError> {
         let mut tx = self.begin_write().await?;
         let (mut ins, mut upd, mut skip) = (0, 0, 0);
         for rec in records {
-            let uid = rec.uid.clone().ok_or_else(|| StoreError::Invalid("federated record without uid".into()))?;
-            let owner: Option<i64> = sqlx::query_scalar("SELECT org_id FROM records WHERE uid = $1")
-                .bind(&uid)
-                .fetch_optional(tx.conn())
-                .await?;
+            let uid = rec
+                .uid
+                .clone()
+                .ok_or_else(|| StoreError::Invalid("federated record without uid".into()))?;
+            let owner: Option<i64> =
+                sqlx::query_scalar("SELECT org_id FROM records WHERE uid = $1")
+                    .bind(&uid)
+                    .fetch_optional(tx.conn())
+                    .await?;
             match owner {
                 None => {
                     insert_record(&mut tx, peer_org.id, rec, self).await?;
@@ -840,7 +983,14 @@ impl Store {
                 Some(_) => skip += 1,
             }
         }
-        audit::append(&mut tx, actor, "federation.ingest", &format!("org:{}", peer_org.id), &serde_json::json!({"inserted": ins, "updated": upd, "skipped": skip})).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "federation.ingest",
+            &format!("org:{}", peer_org.id),
+            &serde_json::json!({"inserted": ins, "updated": upd, "skipped": skip}),
+        )
+        .await?;
         tx.commit().await?;
         Ok((ins, upd, skip))
     }
@@ -849,7 +999,16 @@ impl Store {
 fn validate_record(rec: &NewRecord) -> Result<(), StoreError> {
     nonempty("item", &rec.item)?;
     nonempty("metric", &rec.metric)?;
-    for (name, v) in [("provider", &rec.provider), ("site", &rec.site), ("country", &rec.country), ("unit", &rec.unit), ("period", &rec.period), ("provenance", &rec.provenance), ("uid", &rec.uid), ("origin", &rec.origin)] {
+    for (name, v) in [
+        ("provider", &rec.provider),
+        ("site", &rec.site),
+        ("country", &rec.country),
+        ("unit", &rec.unit),
+        ("period", &rec.period),
+        ("provenance", &rec.provenance),
+        ("uid", &rec.uid),
+        ("origin", &rec.origin),
+    ] {
         if let Some(v) = v {
             nonempty(name, v)?;
         }
@@ -860,23 +1019,38 @@ fn validate_record(rec: &NewRecord) -> Result<(), StoreError> {
         }
     }
     match (rec.distribution, rec.sharing_group_id) {
-        (Some(Distribution::SharingGroup), None) => Err(StoreError::Invalid("distribution sharing_group needs sharing_group_id".into())),
-        (Some(d), Some(_)) if d != Distribution::SharingGroup => Err(StoreError::Invalid("sharing_group_id is only allowed with distribution sharing_group".into())),
-        (None, Some(_)) => Err(StoreError::Invalid("sharing_group_id is only allowed with distribution sharing_group".into())),
+        (Some(Distribution::SharingGroup), None) => Err(StoreError::Invalid(
+            "distribution sharing_group needs sharing_group_id".into(),
+        )),
+        (Some(d), Some(_)) if d != Distribution::SharingGroup => Err(StoreError::Invalid(
+            "sharing_group_id is only allowed with distribution sharing_group".into(),
+        )),
+        (None, Some(_)) => Err(StoreError::Invalid(
+            "sharing_group_id is only allowed with distribution sharing_group".into(),
+        )),
         _ => Ok(()),
     }
 }
 
-async fn insert_record(tx: &mut WriteTx, org_id: i64, rec: NewRecord, _store: &Store) -> Result<Record, StoreError> {
+async fn insert_record(
+    tx: &mut WriteTx,
+    org_id: i64,
+    rec: NewRecord,
+    _store: &Store,
+) -> Result<Record, StoreError> {
     validate_record(&rec)?;
     if let Some(g) = rec.sharing_group_id {
-        let member: Option<i64> = sqlx::query_scalar("SELECT group_id FROM sharing_group_members WHERE group_id = $1 AND org_id = $2")
-            .bind(g)
-            .bind(org_id)
-            .fetch_optional(tx.conn())
-            .await?;
+        let member: Option<i64> = sqlx::query_scalar(
+            "SELECT group_id FROM sharing_group_members WHERE group_id = $1 AND org_id = $2",
+        )
+        .bind(g)
+        .bind(org_id)
+        .fetch_optional(tx.conn())
+        .await?;
         if member.is_none() {
-            return Err(StoreError::Invalid(format!("sharing_group_id: organisation is not a member of group {g}")));
+            return Err(StoreError::Invalid(format!(
+                "sharing_group_id: organisation is not a member of group {g}"
+            )));
         }
     }
     let uid = rec.uid.clone().unwrap_or_else(|| random_hex(16));
@@ -933,16 +1107,27 @@ async fn insert_record(tx: &mut WriteTx, org_id: i64, rec: NewRecord, _store: &S
 
 impl Store {
     /// Create an agreement granting `a.grantee_org_id` access to the principal's org's records.
-    pub async fn create_agreement(&self, grantor: &Principal, a: NewAgreement) -> Result<Agreement, StoreError> {
+    pub async fn create_agreement(
+        &self,
+        grantor: &Principal,
+        a: NewAgreement,
+    ) -> Result<Agreement, StoreError> {
         if a.grantee_org_id == grantor.org.id {
-            return Err(StoreError::Invalid("grantee_org_id: an organisation cannot grant itself".into()));
+            return Err(StoreError::Invalid(
+                "grantee_org_id: an organisation cannot grant itself".into(),
+            ));
         }
         if self.org(a.grantee_org_id).await?.is_none() {
-            return Err(StoreError::Invalid(format!("grantee_org_id: unknown organisation {}", a.grantee_org_id)));
+            return Err(StoreError::Invalid(format!(
+                "grantee_org_id: unknown organisation {}",
+                a.grantee_org_id
+            )));
         }
         for (name, list) in [("items", &a.items), ("metrics", &a.metrics)] {
             if list.is_empty() {
-                return Err(StoreError::Invalid(format!("{name} must list at least one entry (or \"*\")")));
+                return Err(StoreError::Invalid(format!(
+                    "{name} must list at least one entry (or \"*\")"
+                )));
             }
             for v in list.iter() {
                 nonempty(name, v)?;
@@ -950,14 +1135,21 @@ impl Store {
         }
         for f in &a.fields {
             if !SHAREABLE_FIELDS.contains(&f.as_str()) {
-                return Err(StoreError::Invalid(format!("fields: unknown field `{f}` (allowed: {})", SHAREABLE_FIELDS.join(", "))));
+                return Err(StoreError::Invalid(format!(
+                    "fields: unknown field `{f}` (allowed: {})",
+                    SHAREABLE_FIELDS.join(", ")
+                )));
             }
         }
         if a.granularity == Granularity::Country && a.min_firms < 2 {
-            return Err(StoreError::Invalid("min_firms must be at least 2 for country granularity".into()));
+            return Err(StoreError::Invalid(
+                "min_firms must be at least 2 for country granularity".into(),
+            ));
         }
         if a.valid_until.is_some_and(|u| u <= a.valid_from) {
-            return Err(StoreError::Invalid("valid_until must be after valid_from".into()));
+            return Err(StoreError::Invalid(
+                "valid_until must be after valid_from".into(),
+            ));
         }
         let mut tx = self.begin_write().await?;
         let now = crate::time::now();
@@ -1005,19 +1197,23 @@ impl Store {
 
     /// Agreements where the org is grantor or grantee.
     pub async fn agreements_of(&self, org_id: i64) -> Result<Vec<Agreement>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM agreements WHERE grantor_org_id = $1 OR grantee_org_id = $1 ORDER BY id")
-            .bind(org_id)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM agreements WHERE grantor_org_id = $1 OR grantee_org_id = $1 ORDER BY id",
+        )
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(agreement_from_row).collect()
     }
 
     /// Agreements granting the org access (all, including revoked/expired: the policy decides).
     pub async fn agreements_granted_to(&self, org_id: i64) -> Result<Vec<Agreement>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM agreements WHERE grantee_org_id = $1 AND revoked_at IS NULL ORDER BY id")
-            .bind(org_id)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM agreements WHERE grantee_org_id = $1 AND revoked_at IS NULL ORDER BY id",
+        )
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(agreement_from_row).collect()
     }
 
@@ -1034,7 +1230,14 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound(format!("agreement {id}")));
         }
-        audit::append(&mut tx, &grantor.actor(), "agreement.revoke", &format!("agreement:{id}"), &serde_json::json!({})).await?;
+        audit::append(
+            &mut tx,
+            &grantor.actor(),
+            "agreement.revoke",
+            &format!("agreement:{id}"),
+            &serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1044,18 +1247,32 @@ impl Store {
 // Information requests
 
 impl Store {
-    pub async fn create_request(&self, who: &Principal, r: NewInfoRequest) -> Result<InfoRequest, StoreError> {
+    pub async fn create_request(
+        &self,
+        who: &Principal,
+        r: NewInfoRequest,
+    ) -> Result<InfoRequest, StoreError> {
         nonempty("legal_basis", &r.legal_basis)?;
         nonempty("purpose", &r.purpose)?;
         if r.addressee_org_id == who.org.id {
-            return Err(StoreError::Invalid("addressee_org_id: cannot address a request to oneself".into()));
+            return Err(StoreError::Invalid(
+                "addressee_org_id: cannot address a request to oneself".into(),
+            ));
         }
         if self.org(r.addressee_org_id).await?.is_none() {
-            return Err(StoreError::Invalid(format!("addressee_org_id: unknown organisation {}", r.addressee_org_id)));
+            return Err(StoreError::Invalid(format!(
+                "addressee_org_id: unknown organisation {}",
+                r.addressee_org_id
+            )));
         }
-        for (name, list) in [("scope_items", &r.scope_items), ("scope_metrics", &r.scope_metrics)] {
+        for (name, list) in [
+            ("scope_items", &r.scope_items),
+            ("scope_metrics", &r.scope_metrics),
+        ] {
             if list.is_empty() {
-                return Err(StoreError::Invalid(format!("{name}: a request must name its scope (proportionality)")));
+                return Err(StoreError::Invalid(format!(
+                    "{name}: a request must name its scope (proportionality)"
+                )));
             }
             for v in list.iter() {
                 nonempty(name, v)?;
@@ -1082,7 +1299,14 @@ impl Store {
         .bind(now)
         .fetch_one(tx.conn())
         .await?;
-        audit::append(&mut tx, &who.actor(), "request.create", &format!("request:{id}"), &serde_json::json!({"addressee": r.addressee_org_id, "legal_basis": r.legal_basis})).await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "request.create",
+            &format!("request:{id}"),
+            &serde_json::json!({"addressee": r.addressee_org_id, "legal_basis": r.legal_basis}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(InfoRequest {
             id,
@@ -1118,14 +1342,27 @@ impl Store {
     }
 
     /// The addressee answers with some of its own records, each inside the request's scope.
-    pub async fn respond_request(&self, who: &Principal, id: i64, record_ids: &[i64]) -> Result<InfoRequest, StoreError> {
-        let req = self.request(id).await?.filter(|r| r.addressee_org_id == who.org.id || r.requester_org_id == who.org.id);
-        let Some(req) = req else { return Err(StoreError::NotFound(format!("request {id}"))) };
+    pub async fn respond_request(
+        &self,
+        who: &Principal,
+        id: i64,
+        record_ids: &[i64],
+    ) -> Result<InfoRequest, StoreError> {
+        let req = self
+            .request(id)
+            .await?
+            .filter(|r| r.addressee_org_id == who.org.id || r.requester_org_id == who.org.id);
+        let Some(req) = req else {
+            return Err(StoreError::NotFound(format!("request {id}")));
+        };
         if req.addressee_org_id != who.org.id {
             return Err(StoreError::Invalid("only the addressee can respond".into()));
         }
         if req.status != RequestStatus::Open && req.status != RequestStatus::Answered {
-            return Err(StoreError::Conflict(format!("request {id} is {}", req.status.as_str())));
+            return Err(StoreError::Conflict(format!(
+                "request {id} is {}",
+                req.status.as_str()
+            )));
         }
         if record_ids.is_empty() {
             return Err(StoreError::Invalid("record_ids must not be empty".into()));
@@ -1138,16 +1375,27 @@ impl Store {
                 .await?;
             let rec = match rec.as_ref().map(record_from_row).transpose()? {
                 Some(r) if r.org_id == who.org.id => r,
-                _ => return Err(StoreError::Invalid(format!("record_ids: record {rid} is not one of your records"))),
+                _ => {
+                    return Err(StoreError::Invalid(format!(
+                        "record_ids: record {rid} is not one of your records"
+                    )))
+                }
             };
-            if !policy::list_matches(&req.scope_items, &rec.item) || !policy::list_matches(&req.scope_metrics, &rec.metric) {
-                return Err(StoreError::Invalid(format!("record_ids: record {rid} ({} / {}) is outside the request's scope", rec.item, rec.metric)));
+            if !policy::list_matches(&req.scope_items, &rec.item)
+                || !policy::list_matches(&req.scope_metrics, &rec.metric)
+            {
+                return Err(StoreError::Invalid(format!(
+                    "record_ids: record {rid} ({} / {}) is outside the request's scope",
+                    rec.item, rec.metric
+                )));
             }
-            let exists: Option<i64> = sqlx::query_scalar("SELECT record_id FROM request_records WHERE request_id = $1 AND record_id = $2")
-                .bind(id)
-                .bind(*rid)
-                .fetch_optional(tx.conn())
-                .await?;
+            let exists: Option<i64> = sqlx::query_scalar(
+                "SELECT record_id FROM request_records WHERE request_id = $1 AND record_id = $2",
+            )
+            .bind(id)
+            .bind(*rid)
+            .fetch_optional(tx.conn())
+            .await?;
             if exists.is_none() {
                 sqlx::query("INSERT INTO request_records (request_id, record_id) VALUES ($1, $2)")
                     .bind(id)
@@ -1162,22 +1410,51 @@ impl Store {
             .bind(id)
             .execute(tx.conn())
             .await?;
-        audit::append(&mut tx, &who.actor(), "request.respond", &format!("request:{id}"), &serde_json::json!({"records": record_ids})).await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "request.respond",
+            &format!("request:{id}"),
+            &serde_json::json!({"records": record_ids}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(InfoRequest { status: RequestStatus::Answered, updated_at: now, ..req })
+        Ok(InfoRequest {
+            status: RequestStatus::Answered,
+            updated_at: now,
+            ..req
+        })
     }
 
     /// Change status: the addressee may decline an open request, the requester may withdraw.
-    pub async fn set_request_status(&self, who: &Principal, id: i64, status: RequestStatus) -> Result<InfoRequest, StoreError> {
-        let req = self.request(id).await?.filter(|r| r.addressee_org_id == who.org.id || r.requester_org_id == who.org.id);
-        let Some(req) = req else { return Err(StoreError::NotFound(format!("request {id}"))) };
+    pub async fn set_request_status(
+        &self,
+        who: &Principal,
+        id: i64,
+        status: RequestStatus,
+    ) -> Result<InfoRequest, StoreError> {
+        let req = self
+            .request(id)
+            .await?
+            .filter(|r| r.addressee_org_id == who.org.id || r.requester_org_id == who.org.id);
+        let Some(req) = req else {
+            return Err(StoreError::NotFound(format!("request {id}")));
+        };
         let allowed = match status {
-            RequestStatus::Declined => req.addressee_org_id == who.org.id && req.status == RequestStatus::Open,
-            RequestStatus::Withdrawn => req.requester_org_id == who.org.id && req.status != RequestStatus::Withdrawn,
+            RequestStatus::Declined => {
+                req.addressee_org_id == who.org.id && req.status == RequestStatus::Open
+            }
+            RequestStatus::Withdrawn => {
+                req.requester_org_id == who.org.id && req.status != RequestStatus::Withdrawn
+            }
             _ => false,
         };
         if !allowed {
-            return Err(StoreError::Conflict(format!("request {id}: cannot change {} to {}", req.status.as_str(), status.as_str())));
+            return Err(StoreError::Conflict(format!(
+                "request {id}: cannot change {} to {}",
+                req.status.as_str(),
+                status.as_str()
+            )));
         }
         let mut tx = self.begin_write().await?;
         let now = crate::time::now();
@@ -1187,9 +1464,20 @@ impl Store {
             .bind(id)
             .execute(tx.conn())
             .await?;
-        audit::append(&mut tx, &who.actor(), "request.status", &format!("request:{id}"), &serde_json::json!({"status": status.as_str()})).await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "request.status",
+            &format!("request:{id}"),
+            &serde_json::json!({"status": status.as_str()}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(InfoRequest { status, updated_at: now, ..req })
+        Ok(InfoRequest {
+            status,
+            updated_at: now,
+            ..req
+        })
     }
 
     /// Records attached to a request (no access check: the caller checks the request).
@@ -1206,14 +1494,27 @@ impl Store {
 // Federation peers
 
 impl Store {
-    pub async fn add_peer(&self, name: &str, base_url: &str, remote_token: &str, local_org_id: i64, actor: &str) -> Result<Peer, StoreError> {
+    pub async fn add_peer(
+        &self,
+        name: &str,
+        base_url: &str,
+        remote_token: &str,
+        local_org_id: i64,
+        actor: &str,
+    ) -> Result<Peer, StoreError> {
         nonempty("name", name)?;
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(StoreError::Invalid("base_url must start with http:// or https://".into()));
+            return Err(StoreError::Invalid(
+                "base_url must start with http:// or https://".into(),
+            ));
         }
         match self.org(local_org_id).await? {
             Some(o) if o.kind == OrgKind::Peer => {}
-            Some(_) => return Err(StoreError::Invalid(format!("org {local_org_id} is not a peer organisation"))),
+            Some(_) => {
+                return Err(StoreError::Invalid(format!(
+                    "org {local_org_id} is not a peer organisation"
+                )))
+            }
             None => return Err(StoreError::NotFound(format!("org {local_org_id}"))),
         }
         let mut tx = self.begin_write().await?;
@@ -1229,9 +1530,23 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| conflict_or(e, format!("peer `{name}` exists")))?;
-        audit::append(&mut tx, actor, "peer.add", &format!("peer:{id}"), &serde_json::json!({"name": name, "base_url": base_url, "local_org": local_org_id})).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "peer.add",
+            &format!("peer:{id}"),
+            &serde_json::json!({"name": name, "base_url": base_url, "local_org": local_org_id}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Peer { id, name: name.into(), base_url: base_url.trim_end_matches('/').into(), remote_token: remote_token.into(), local_org_id, created_at: now })
+        Ok(Peer {
+            id,
+            name: name.into(),
+            base_url: base_url.trim_end_matches('/').into(),
+            remote_token: remote_token.into(),
+            local_org_id,
+            created_at: now,
+        })
     }
 
     pub async fn peer_by_name(&self, name: &str) -> Result<Option<Peer>, StoreError> {
@@ -1253,7 +1568,9 @@ impl Store {
     }
 
     pub async fn peer_names(&self) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT name FROM peers ORDER BY id").fetch_all(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT name FROM peers ORDER BY id")
+            .fetch_all(self.pool())
+            .await?)
     }
 }
 
@@ -1263,7 +1580,9 @@ impl Store {
 fn scenario_from_row(r: &AnyRow) -> Result<SavedScenario, StoreError> {
     let spec: String = col(r, "spec")?;
     let result: Option<String> = col(r, "result")?;
-    let parse = |s: &str| serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("scenario json: {e}")));
+    let parse = |s: &str| {
+        serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("scenario json: {e}")))
+    };
     Ok(SavedScenario {
         id: col(r, "id")?,
         org_id: col(r, "org_id")?,
@@ -1276,7 +1595,12 @@ fn scenario_from_row(r: &AnyRow) -> Result<SavedScenario, StoreError> {
 }
 
 impl Store {
-    pub async fn save_scenario(&self, who: &Principal, name: &str, spec: &serde_json::Value) -> Result<SavedScenario, StoreError> {
+    pub async fn save_scenario(
+        &self,
+        who: &Principal,
+        name: &str,
+        spec: &serde_json::Value,
+    ) -> Result<SavedScenario, StoreError> {
         nonempty("name", name)?;
         let mut tx = self.begin_write().await?;
         let now = crate::time::now();
@@ -1287,9 +1611,24 @@ impl Store {
             .bind(now)
             .fetch_one(tx.conn())
             .await?;
-        audit::append(&mut tx, &who.actor(), "scenario.save", &format!("scenario:{id}"), &serde_json::json!({"name": name})).await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "scenario.save",
+            &format!("scenario:{id}"),
+            &serde_json::json!({"name": name}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(SavedScenario { id, org_id: who.org.id, name: name.into(), spec: spec.clone(), result: None, created_at: now, run_at: None })
+        Ok(SavedScenario {
+            id,
+            org_id: who.org.id,
+            name: name.into(),
+            spec: spec.clone(),
+            result: None,
+            created_at: now,
+            run_at: None,
+        })
     }
 
     pub async fn scenarios_of(&self, org_id: i64) -> Result<Vec<SavedScenario>, StoreError> {
@@ -1301,7 +1640,11 @@ impl Store {
     }
 
     /// A scenario of the org (None if missing or another org's).
-    pub async fn scenario(&self, org_id: i64, id: i64) -> Result<Option<SavedScenario>, StoreError> {
+    pub async fn scenario(
+        &self,
+        org_id: i64,
+        id: i64,
+    ) -> Result<Option<SavedScenario>, StoreError> {
         let row = sqlx::query("SELECT * FROM scenarios WHERE id = $1 AND org_id = $2")
             .bind(id)
             .bind(org_id)
@@ -1310,20 +1653,34 @@ impl Store {
         row.as_ref().map(scenario_from_row).transpose()
     }
 
-    pub async fn set_scenario_result(&self, who: &Principal, id: i64, result: &serde_json::Value) -> Result<(), StoreError> {
+    pub async fn set_scenario_result(
+        &self,
+        who: &Principal,
+        id: i64,
+        result: &serde_json::Value,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE scenarios SET result = $1, run_at = $2 WHERE id = $3 AND org_id = $4")
-            .bind(result.to_string())
-            .bind(crate::time::now())
-            .bind(id)
-            .bind(who.org.id)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE scenarios SET result = $1, run_at = $2 WHERE id = $3 AND org_id = $4",
+        )
+        .bind(result.to_string())
+        .bind(crate::time::now())
+        .bind(id)
+        .bind(who.org.id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound(format!("scenario {id}")));
         }
-        audit::append(&mut tx, &who.actor(), "scenario.run", &format!("scenario:{id}"), &serde_json::json!({})).await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "scenario.run",
+            &format!("scenario:{id}"),
+            &serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1354,7 +1711,12 @@ fn watchlist_from_row(r: &AnyRow) -> Result<SavedWatchlist, StoreError> {
 
 impl Store {
     /// Save a watchlist the caller validated.
-    pub async fn save_watchlist(&self, who: &Principal, name: &str, config: &str) -> Result<SavedWatchlist, StoreError> {
+    pub async fn save_watchlist(
+        &self,
+        who: &Principal,
+        name: &str,
+        config: &str,
+    ) -> Result<SavedWatchlist, StoreError> {
         nonempty("name", name)?;
         let mut tx = self.begin_write().await?;
         let now = crate::time::now();
@@ -1366,9 +1728,22 @@ impl Store {
             .fetch_one(tx.conn())
             .await
             .map_err(|e| conflict_or(e, format!("watchlist `{name}` exists")))?;
-        audit::append(&mut tx, &who.actor(), "watchlist.save", &format!("watchlist:{id}"), &serde_json::json!({"name": name})).await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "watchlist.save",
+            &format!("watchlist:{id}"),
+            &serde_json::json!({"name": name}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(SavedWatchlist { id, org_id: who.org.id, name: name.into(), config: config.into(), created_at: now })
+        Ok(SavedWatchlist {
+            id,
+            org_id: who.org.id,
+            name: name.into(),
+            config: config.into(),
+            created_at: now,
+        })
     }
 
     pub async fn watchlists_of(&self, org_id: i64) -> Result<Vec<SavedWatchlist>, StoreError> {
@@ -1380,7 +1755,11 @@ impl Store {
     }
 
     /// A watchlist of the org (None if missing or another org's).
-    pub async fn watchlist(&self, org_id: i64, id: i64) -> Result<Option<SavedWatchlist>, StoreError> {
+    pub async fn watchlist(
+        &self,
+        org_id: i64,
+        id: i64,
+    ) -> Result<Option<SavedWatchlist>, StoreError> {
         let row = sqlx::query("SELECT * FROM watchlists WHERE id = $1 AND org_id = $2")
             .bind(id)
             .bind(org_id)

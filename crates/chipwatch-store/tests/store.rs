@@ -8,7 +8,10 @@ async fn principal(store: &Store, org: &str, role: Role) -> Principal {
     let o = store.create_org(org, OrgKind::Local, "cli").await.unwrap();
     let u = store.create_user(o.id, "alice", role, "cli").await.unwrap();
     let secret = format!("cw_{}_{:0>40}", org, u.id);
-    store.create_token(u.id, &secret, "test", None, "cli").await.unwrap();
+    store
+        .create_token(u.id, &secret, "test", None, "cli")
+        .await
+        .unwrap();
     store.principal_for_secret(&secret).await.unwrap().unwrap()
 }
 
@@ -36,32 +39,65 @@ async fn migrations_tokens_records_agreements_and_audit() {
 
         let a = principal(&store, "MOTIE", Role::Admin).await;
         let b = principal(&store, "MinEZK", Role::Analyst).await;
-        assert!(store.principal_for_secret("cw_wrong_secret_000000000000000000000000").await.unwrap().is_none());
+        assert!(store
+            .principal_for_secret("cw_wrong_secret_000000000000000000000000")
+            .await
+            .unwrap()
+            .is_none());
 
         // Token revocation: the next lookup fails.
         let tokens = store.tokens_of_org(b.org.id).await.unwrap();
         assert_eq!(tokens.len(), 1);
-        assert!(store.revoke_token(a.org.id, tokens[0].id, &a.actor()).await.is_err(), "{name}: cross-org revoke");
-        store.revoke_token(b.org.id, tokens[0].id, &b.actor()).await.unwrap();
-        let secret_b = format!("cw_{}_{:0>40}", "MinEZK", b.user_id);
-        assert!(store.principal_for_secret(&secret_b).await.unwrap().is_none(), "{name}");
-
-        let r1 = store.create_record(&a, rec("N20", "SK hynix", 10.0, Distribution::Community)).await.unwrap();
-        store.create_record(&a, rec("N20", "Samsung", 20.0, Distribution::Community)).await.unwrap();
-        let ag = store
-            .create_agreement(&a, NewAgreement {
-                grantee_org_id: b.org.id,
-                items: vec!["N20".into()],
-                metrics: vec!["*".into()],
-                fields: vec!["value".into(), "unit".into()],
-                granularity: Granularity::Firm,
-                min_firms: 1,
-                valid_from: 0,
-                valid_until: None,
-            })
+        assert!(
+            store
+                .revoke_token(a.org.id, tokens[0].id, &a.actor())
+                .await
+                .is_err(),
+            "{name}: cross-org revoke"
+        );
+        store
+            .revoke_token(b.org.id, tokens[0].id, &b.actor())
             .await
             .unwrap();
-        let viewer = policy::Viewer { org_id: b.org.id, kind: OrgKind::Local, groups: vec![] };
+        let secret_b = format!("cw_{}_{:0>40}", "MinEZK", b.user_id);
+        assert!(
+            store
+                .principal_for_secret(&secret_b)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}"
+        );
+
+        let r1 = store
+            .create_record(&a, rec("N20", "SK hynix", 10.0, Distribution::Community))
+            .await
+            .unwrap();
+        store
+            .create_record(&a, rec("N20", "Samsung", 20.0, Distribution::Community))
+            .await
+            .unwrap();
+        let ag = store
+            .create_agreement(
+                &a,
+                NewAgreement {
+                    grantee_org_id: b.org.id,
+                    items: vec!["N20".into()],
+                    metrics: vec!["*".into()],
+                    fields: vec!["value".into(), "unit".into()],
+                    granularity: Granularity::Firm,
+                    min_firms: 1,
+                    valid_from: 0,
+                    valid_until: None,
+                },
+            )
+            .await
+            .unwrap();
+        let viewer = policy::Viewer {
+            org_id: b.org.id,
+            kind: OrgKind::Local,
+            groups: vec![],
+        };
         let ags = store.agreements_granted_to(b.org.id).await.unwrap();
         let now = chipwatch_store::time::now();
         let acc = policy::record_access(&r1, &viewer, &ags, now);
@@ -70,7 +106,10 @@ async fn migrations_tokens_records_agreements_and_audit() {
         assert_eq!(v.provider, None, "{name}: provider not agreed");
         store.revoke_agreement(&a, ag.id).await.unwrap();
         let ags = store.agreements_granted_to(b.org.id).await.unwrap();
-        assert_eq!(policy::record_access(&r1, &viewer, &ags, now), policy::Access::None);
+        assert_eq!(
+            policy::record_access(&r1, &viewer, &ags, now),
+            policy::Access::None
+        );
 
         let report = audit::verify(&store).await.unwrap();
         assert!(report.ok(), "{name}: {:?}", report.problems);
@@ -81,11 +120,17 @@ async fn migrations_tokens_records_agreements_and_audit() {
             .execute(store.pool())
             .await
             .unwrap();
-        sqlx::query("DELETE FROM audit_log WHERE seq = 5").execute(store.pool()).await.unwrap();
+        sqlx::query("DELETE FROM audit_log WHERE seq = 5")
+            .execute(store.pool())
+            .await
+            .unwrap();
         let report = audit::verify(&store).await.unwrap();
         assert_eq!(
             report.problems,
-            vec![AuditProblem::Altered { seq: 3 }, AuditProblem::Removed { from: 5, to: 5 }],
+            vec![
+                AuditProblem::Altered { seq: 3 },
+                AuditProblem::Removed { from: 5, to: 5 }
+            ],
             "{name}"
         );
         store.close().await;
@@ -103,7 +148,10 @@ async fn reopening_keeps_data_and_rejects_bad_urls() {
     }
     let s = Store::open(&format!("sqlite://{path}")).await.unwrap();
     assert_eq!(s.orgs().await.unwrap().len(), 1);
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(s.pool()).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
     assert_eq!(mode, "wal");
     assert!(Store::open("mysql://x").await.is_err());
     assert!(Store::open("/nonexistent-dir/x.db").await.is_err());

@@ -11,23 +11,50 @@ fn cw() -> Command {
 
 fn json(args: &[&str]) -> Value {
     let out = cw().args(args).arg("--json").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
 fn licence_check_json_shape() {
     let v = json(&[
-        "licence", "check", "--product", "NXT:2000i", "--from", "NLD", "--to", "CHN", "--date", "2026-11-21",
+        "licence",
+        "check",
+        "--product",
+        "NXT:2000i",
+        "--from",
+        "NLD",
+        "--to",
+        "CHN",
+        "--date",
+        "2026-11-21",
     ]);
-    for k in ["date", "from", "to", "origin", "end_user", "item", "verdicts", "overall"] {
+    for k in [
+        "date", "from", "to", "origin", "end_user", "item", "verdicts", "overall",
+    ] {
         assert!(v.get(k).is_some(), "missing {k}");
     }
     for k in ["product", "parameters", "derived"] {
         assert!(v["item"].get(k).is_some(), "missing item.{k}");
     }
-    let eu = v["verdicts"].as_array().unwrap().iter().find(|x| x["jurisdiction"] == "EU").unwrap();
-    for k in ["outcome", "review_policy", "authorisation", "measure_id", "instrument", "explanation"] {
+    let eu = v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["jurisdiction"] == "EU")
+        .unwrap();
+    for k in [
+        "outcome",
+        "review_policy",
+        "authorisation",
+        "measure_id",
+        "instrument",
+        "explanation",
+    ] {
         assert!(eu.get(k).is_some(), "missing verdict.{k}");
     }
     assert_eq!(eu["outcome"], "licence_required");
@@ -40,31 +67,73 @@ fn licence_check_json_shape() {
 fn licence_check_params_and_text() {
     let out = cw()
         .args([
-            "licence", "check", "--param", "wavelength_nm=13.5", "--param", "numerical_aperture=0.33",
-            "--from", "NLD", "--to", "KOR", "--date", "2026-11-21",
+            "licence",
+            "check",
+            "--param",
+            "wavelength_nm=13.5",
+            "--param",
+            "numerical_aperture=0.33",
+            "--from",
+            "NLD",
+            "--to",
+            "KOR",
+            "--date",
+            "2026-11-21",
         ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(s.contains("3B001.f.1.a: wavelength_nm = 13.5 < 193: met"), "{s}");
+    assert!(
+        s.contains("3B001.f.1.a: wavelength_nm = 13.5 < 193: met"),
+        "{s}"
+    );
     assert!(s.contains("Overall: licence_required"), "{s}");
 }
 
 #[test]
 fn licence_check_suspension_today() {
-    let v = json(&["licence", "check", "--product", "gallium", "--from", "CHN", "--to", "USA", "--date", "2026-11-21"]);
-    let cn = v["verdicts"].as_array().unwrap().iter().find(|x| x["jurisdiction"] == "CHN").unwrap();
+    let v = json(&[
+        "licence",
+        "check",
+        "--product",
+        "gallium",
+        "--from",
+        "CHN",
+        "--to",
+        "USA",
+        "--date",
+        "2026-11-21",
+    ]);
+    let cn = v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["jurisdiction"] == "CHN")
+        .unwrap();
     assert_eq!(cn["outcome"], "licence_required");
     let text = cn["explanation"].to_string();
-    assert!(text.contains("suspended from 2025-11-09 to 2026-11-27"), "{text}");
+    assert!(
+        text.contains("suspended from 2025-11-09 to 2026-11-27"),
+        "{text}"
+    );
 }
 
 #[test]
 fn licence_check_end_user_feeds_determination() {
     let v = json(&[
-        "licence", "check", "--product", "H20", "--from", "USA", "--to", "CHN", "--end-user",
-        "華為技術有限公司", "--date", "2026-11-21",
+        "licence",
+        "check",
+        "--product",
+        "H20",
+        "--from",
+        "USA",
+        "--to",
+        "CHN",
+        "--end-user",
+        "華為技術有限公司",
+        "--date",
+        "2026-11-21",
     ]);
     assert_eq!(v["overall"]["outcome"], "licence_required");
     assert_eq!(v["overall"]["review_policy"], "presumption_of_denial");
@@ -80,31 +149,75 @@ fn batch_writes_json_lines() {
         "product,from,to,date,us_content_pct\nNXT:2000i,NLD,CHN,2026-11-21,\nH800,USA,CHN,2023-06-01,\nNXT:1980i,NLD,CHN,2026-01-01,3\n",
     )
     .unwrap();
-    let out = cw().args(["licence", "check", "--batch"]).arg(&f).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cw()
+        .args(["licence", "check", "--batch"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[1]["overall"]["outcome"], "not_required");
-    assert_eq!(lines[2]["overall"]["review_policy"], "presumption_of_denial");
+    assert_eq!(
+        lines[2]["overall"]["review_policy"],
+        "presumption_of_denial"
+    );
 }
 
 #[test]
 fn bad_input_exits_2_with_named_field() {
-    let out = cw().args(["licence", "check", "--product", "NXT:2000i", "--from", "NLD", "--to", "China"]).output().unwrap();
+    let out = cw()
+        .args([
+            "licence",
+            "check",
+            "--product",
+            "NXT:2000i",
+            "--from",
+            "NLD",
+            "--to",
+            "China",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`China` is not an ISO 3166-1 alpha-3"));
-    let out = cw().args(["licence", "check", "--product", "nope", "--from", "NLD", "--to", "CHN"]).output().unwrap();
+    let out = cw()
+        .args([
+            "licence",
+            "check",
+            "--product",
+            "nope",
+            "--from",
+            "NLD",
+            "--to",
+            "CHN",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = cw().args(["licence", "check", "--param", "tpp", "--from", "NLD", "--to", "CHN"]).output().unwrap();
+    let out = cw()
+        .args([
+            "licence", "check", "--param", "tpp", "--from", "NLD", "--to", "CHN",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--param"));
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bad.csv");
     std::fs::write(&f, "from,to,date\nNLD,CHN,2026-02-31\n").unwrap();
-    let out = cw().args(["licence", "check", "--batch"]).arg(&f).output().unwrap();
+    let out = cw()
+        .args(["licence", "check", "--batch"])
+        .arg(&f)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.csv:2: column `date`"), "{err}");
@@ -112,11 +225,26 @@ fn bad_input_exits_2_with_named_field() {
 
 #[test]
 fn screen_several_scripts() {
-    let v = json(&["screen", "Zhongxin Guoji", "長江存儲", "Huawei Technolgies Co Ltd", "Samsung Electronics"]);
+    let v = json(&[
+        "screen",
+        "Zhongxin Guoji",
+        "長江存儲",
+        "Huawei Technolgies Co Ltd",
+        "Samsung Electronics",
+    ]);
     let a = v.as_array().unwrap();
-    assert!(a[0]["hits"][0]["entry_name"].as_str().unwrap().contains("Semiconductor Manufacturing International"));
-    assert!(a[1]["hits"][0]["entry_name"].as_str().unwrap().contains("Yangtze"));
-    assert!(a[2]["hits"][0]["entry_name"].as_str().unwrap().contains("Huawei Technologies"));
+    assert!(a[0]["hits"][0]["entry_name"]
+        .as_str()
+        .unwrap()
+        .contains("Semiconductor Manufacturing International"));
+    assert!(a[1]["hits"][0]["entry_name"]
+        .as_str()
+        .unwrap()
+        .contains("Yangtze"));
+    assert!(a[2]["hits"][0]["entry_name"]
+        .as_str()
+        .unwrap()
+        .contains("Huawei Technologies"));
     assert!(a[3]["hits"].as_array().unwrap().is_empty());
 }
 
@@ -131,12 +259,30 @@ fn import_csl_then_screen_with_it() {
     let csv = dir.path().join("csl.csv");
     std::fs::write(&csv, CSL).unwrap();
     let out_toml = dir.path().join("list.toml");
-    let out = cw().args(["import", "csl"]).arg(&csv).arg("--out").arg(&out_toml).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cw()
+        .args(["import", "csl"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out_toml)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("imported 2 entries"));
     for list in [&out_toml, &csv] {
-        let out = cw().args(["screen", "示例微電子", "--json", "--list"]).arg(list).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = cw()
+            .args(["screen", "示例微電子", "--json", "--list"])
+            .arg(list)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v[0]["hits"][0]["list"], "US-EL");
         assert_eq!(v[0]["hits"][0]["review_policy"], "presumption_of_denial");
@@ -153,21 +299,50 @@ fn import_csl_then_screen_with_it() {
 fn measure_list_show_and_impact() {
     let v = json(&["measure", "list"]);
     assert!(v.as_array().unwrap().len() >= 20);
-    let out = cw().args(["measure", "show", "CN-2024-46"]).output().unwrap();
+    let out = cw()
+        .args(["measure", "show", "CN-2024-46"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("MOFCOM Announcement No. 72 of 2025"));
     let out = cw().args(["measure", "show", "NOPE"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let v = json(&["measure", "impact", "NL-semiconductor-equipment", "--deny", "CHN", "--date", "2026-11-21"]);
+    let v = json(&[
+        "measure",
+        "impact",
+        "NL-semiconductor-equipment",
+        "--deny",
+        "CHN",
+        "--date",
+        "2026-11-21",
+    ]);
     assert_eq!(v["incidence"]["hhi"].as_f64().unwrap().round(), 10000.0);
     assert_eq!(v["incidence"]["text_names_countries"], false);
     assert_eq!(v["affected_countries"][0]["country"], "CHN");
     assert!(v["affected_countries"][0]["change"].as_f64().unwrap() < 0.0);
-    assert!(!v["affected_countries"][0]["binding_constraint"].as_array().unwrap().is_empty());
-    let v = json(&["measure", "impact", "NL-semiconductor-equipment", "--date", "2026-11-21"]);
+    assert!(!v["affected_countries"][0]["binding_constraint"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let v = json(&[
+        "measure",
+        "impact",
+        "NL-semiconductor-equipment",
+        "--date",
+        "2026-11-21",
+    ]);
     let hhi = v["incidence"]["hhi"].as_f64().unwrap();
     assert!(hhi < 5000.0, "worst-case denial everywhere spreads: {hhi}");
     // Not in force on the date.
-    let out = cw().args(["measure", "impact", "EU-3B501.f.1.b", "--date", "2024-01-01"]).output().unwrap();
+    let out = cw()
+        .args([
+            "measure",
+            "impact",
+            "EU-3B501.f.1.b",
+            "--date",
+            "2024-01-01",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in force on 2024-01-01"));
 }

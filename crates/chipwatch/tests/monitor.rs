@@ -19,13 +19,25 @@ fn bin() -> Command {
 }
 
 fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(out).lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
 fn classify_seeds_json() {
-    let out = bin().args(["monitor", "classify", "--json"]).arg(root().join("tests/fixtures/monitor/seeds")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["monitor", "classify", "--json"])
+        .arg(root().join("tests/fixtures/monitor/seeds"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json_lines(&out.stdout);
     assert_eq!(v.len(), 2);
     assert_eq!(v[0]["event_type"], "alliance_agreement");
@@ -33,7 +45,23 @@ fn classify_seeds_json() {
     assert_eq!(v[1]["event_type"], "licence_revocation");
     assert_eq!(v[1]["actors"]["imposing"], serde_json::json!(["NLD"]));
     assert_eq!(v[1]["actors"]["target"], serde_json::json!(["CHN"]));
-    for k in ["source", "url", "title", "language", "published_at", "relevant", "status", "polarity", "certainty", "countries", "organisations", "items", "severity", "cluster_id", "evidence"] {
+    for k in [
+        "source",
+        "url",
+        "title",
+        "language",
+        "published_at",
+        "relevant",
+        "status",
+        "polarity",
+        "certainty",
+        "countries",
+        "organisations",
+        "items",
+        "severity",
+        "cluster_id",
+        "evidence",
+    ] {
         assert!(v[1].get(k).is_some(), "missing {k}");
     }
 }
@@ -41,15 +69,33 @@ fn classify_seeds_json() {
 #[test]
 fn bad_inputs_are_reported_and_the_rest_classified() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a_garbage.bin.txt"), b"\x00\x01\x02\x03garbage\x00").unwrap();
+    std::fs::write(
+        dir.path().join("a_garbage.bin.txt"),
+        b"\x00\x01\x02\x03garbage\x00",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("b_bad.xml"), "<rss><channel><item><title>x").unwrap();
-    std::fs::copy(root().join("tests/fixtures/monitor/seeds/003_0dfa30bb12f098ef.txt"), dir.path().join("c_seed.txt")).unwrap();
-    let out = bin().args(["monitor", "classify", "--json"]).arg(dir.path()).output().unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/monitor/seeds/003_0dfa30bb12f098ef.txt"),
+        dir.path().join("c_seed.txt"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["monitor", "classify", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("a_garbage.bin.txt: binary content"), "{stderr}");
+    assert!(
+        stderr.contains("a_garbage.bin.txt: binary content"),
+        "{stderr}"
+    );
     let v = json_lines(&out.stdout);
-    assert!(v.iter().any(|a| a["event_type"] == "licence_revocation"), "{v:?}");
+    assert!(
+        v.iter().any(|a| a["event_type"] == "licence_revocation"),
+        "{v:?}"
+    );
 }
 
 #[test]
@@ -76,19 +122,44 @@ fn ingest_crash_and_resume_without_duplicates_or_loss() {
     std::thread::sleep(std::time::Duration::from_millis(700));
     let _ = child.kill(); // the crash (SIGKILL), wherever it is
     let _ = child.wait();
-    let out = bin().args(["monitor", "ingest", "--db"]).arg(&db).arg(&corpus).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = bin().args(["monitor", "events", "--all", "--json", "--limit", "100000", "--db"]).arg(&db).output().unwrap();
+    let out = bin()
+        .args(["monitor", "ingest", "--db"])
+        .arg(&db)
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args([
+            "monitor", "events", "--all", "--json", "--limit", "100000", "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v = json_lines(&out.stdout);
     assert_eq!(v.len(), n, "every article exactly once");
-    let mut hashes: Vec<&str> = v.iter().map(|a| a["content_hash"].as_str().unwrap()).collect();
+    let mut hashes: Vec<&str> = v
+        .iter()
+        .map(|a| a["content_hash"].as_str().unwrap())
+        .collect();
     hashes.sort();
     hashes.dedup();
     assert_eq!(hashes.len(), n);
     // A third run stores nothing new.
-    let out = bin().args(["monitor", "ingest", "--db"]).arg(&db).arg(&corpus).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("0 new, {} duplicate(s)", n + 1)));
+    let out = bin()
+        .args(["monitor", "ingest", "--db"])
+        .arg(&db)
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("0 new, {} duplicate(s)", n + 1))
+    );
 }
 
 /// A local HTTP server: GET /good.xml (ETag, 304 on match), /garbage, POST /hook (recorded).
@@ -119,7 +190,9 @@ fn serve(feed: String) -> (String, Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String
             r2.lock().unwrap().push(head.clone());
             let first = head.lines().next().unwrap_or("").to_string();
             let resp = if first.starts_with("POST /hook") {
-                h2.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
+                h2.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).into_owned());
                 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
             } else if first.starts_with("GET /good.xml") {
                 if head.to_ascii_lowercase().contains("if-none-match: \"v1\"") {
@@ -130,7 +203,8 @@ fn serve(feed: String) -> (String, Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String
             } else if first.starts_with("GET /garbage") {
                 "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\n\u{0}\u{1}\u{2}garbage\u{0}\u{0}".to_string()
             } else {
-                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_string()
             };
             let _ = s.write_all(resp.as_bytes());
         }
@@ -160,31 +234,78 @@ fn run_polls_feeds_conditionally_and_delivers_alerts() {
     let watch = dir.path().join("watch.toml");
     std::fs::write(&watch, format!("webhook = \"{base}/hook\"\n[[watch]]\nname = \"litho\"\nitems = [\"N19\"]\nproviders = [\"P88\"]\n")).unwrap();
     let db = dir.path().join("m.db");
-    let out = bin().args(["monitor", "run", "--once", "--json", "--feeds"]).arg(&feeds).arg("--watch").arg(&watch).arg("--db").arg(&db).output().unwrap();
+    let out = bin()
+        .args(["monitor", "run", "--once", "--json", "--feeds"])
+        .arg(&feeds)
+        .arg("--watch")
+        .arg(&watch)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("error: feed dead:"), "{stderr}");
-    assert!(stderr.contains("error: feed garbage:") && stderr.contains("binary content"), "{stderr}");
+    assert!(
+        stderr.contains("error: feed garbage:") && stderr.contains("binary content"),
+        "{stderr}"
+    );
     assert!(stderr.contains("feed good: HTTP 200, 2 new"), "{stderr}");
     let alerts = json_lines(&out.stdout);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["event_type"], "licence_revocation");
     let impact = &alerts[0]["impact"];
     assert_eq!(impact["shocks"][0]["kind"], "export_block");
-    assert!(impact["consumers"].as_array().unwrap().iter().any(|c| c["country"] == "CHN"), "{impact}");
+    assert!(
+        impact["consumers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["country"] == "CHN"),
+        "{impact}"
+    );
     let hooks_seen = hooks.lock().unwrap().clone();
     assert_eq!(hooks_seen.len(), 1);
     assert!(hooks_seen[0].contains("\"watch\":\"litho\""));
 
     // Second round: conditional GET answers 304, nothing new, nothing re-sent.
-    let out = bin().args(["monitor", "run", "--once", "--feeds"]).arg(&feeds).arg("--watch").arg(&watch).arg("--db").arg(&db).output().unwrap();
+    let out = bin()
+        .args(["monitor", "run", "--once", "--feeds"])
+        .arg(&feeds)
+        .arg("--watch")
+        .arg(&watch)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("feed good: HTTP 304, 0 new"), "{stderr}");
-    assert!(requests.lock().unwrap().iter().any(|h| h.to_ascii_lowercase().contains("if-none-match: \"v1\"")));
+    assert!(requests
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|h| h.to_ascii_lowercase().contains("if-none-match: \"v1\"")));
     assert_eq!(hooks.lock().unwrap().len(), 1);
 
-    let out = bin().args(["monitor", "events", "--type", "licence_revocation", "--since", "2023-12-31", "--json", "--db"]).arg(&db).output().unwrap();
+    let out = bin()
+        .args([
+            "monitor",
+            "events",
+            "--type",
+            "licence_revocation",
+            "--since",
+            "2023-12-31",
+            "--json",
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
     assert_eq!(json_lines(&out.stdout).len(), 1);
-    let out = bin().args(["monitor", "events", "--since", "not-a-date", "--db"]).arg(&db).output().unwrap();
+    let out = bin()
+        .args(["monitor", "events", "--since", "not-a-date", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

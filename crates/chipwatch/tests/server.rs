@@ -14,8 +14,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn chipwatch(args: &[&str]) -> String {
-    let out = Command::new(cargo_bin("chipwatch")).args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -33,7 +40,11 @@ fn serve(db: &str) -> (Child, String, Arc<Mutex<String>>) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let addr = loop {
         let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "server exited: {}", log.lock().unwrap());
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "server exited: {}",
+            log.lock().unwrap()
+        );
         log.lock().unwrap().push_str(&line);
         if let Some(rest) = line.trim().strip_prefix("chipwatch listening on http://") {
             break rest.to_string();
@@ -50,7 +61,13 @@ fn serve(db: &str) -> (Child, String, Arc<Mutex<String>>) {
 }
 
 /// Minimal HTTP/1.1 client (one request per connection).
-fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<&str>) -> std::io::Result<(u16, Value)> {
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, Value)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let body = body.unwrap_or("");
@@ -76,8 +93,15 @@ fn sigkill_during_writes_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cw.db").display().to_string();
     chipwatch(&["admin", "org", "create", "MOTIE", "--db", &db]);
-    chipwatch(&["admin", "user", "create", "--org", "MOTIE", "--name", "writer", "--role", "analyst", "--db", &db]);
-    let token = chipwatch(&["admin", "token", "create", "--org", "MOTIE", "--user", "writer", "--db", &db]).trim().to_string();
+    chipwatch(&[
+        "admin", "user", "create", "--org", "MOTIE", "--name", "writer", "--role", "analyst",
+        "--db", &db,
+    ]);
+    let token = chipwatch(&[
+        "admin", "token", "create", "--org", "MOTIE", "--user", "writer", "--db", &db,
+    ])
+    .trim()
+    .to_string();
     assert!(token.starts_with("cw_") && token.len() == 67, "{token}");
 
     let (mut child, addr, log1) = serve(&db);
@@ -114,7 +138,11 @@ fn sigkill_during_writes_loses_no_acknowledged_write() {
         w.join().unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 200, "only {} writes before the kill", acked.len());
+    assert!(
+        acked.len() >= 200,
+        "only {} writes before the kill",
+        acked.len()
+    );
 
     let (mut child, addr, log2) = serve(&db);
     let (st, list) = http(&addr, "GET", "/api/v1/records?scope=own", &token, None).unwrap();
@@ -126,9 +154,22 @@ fn sigkill_during_writes_loses_no_acknowledged_write() {
         assert_eq!(rec["provider"], marker.as_str());
     }
     // At most one in-flight write per client may have committed without its answer arriving.
-    assert!(stored.len() <= acked.len() + 4, "{} stored, {} acked", stored.len(), acked.len());
+    assert!(
+        stored.len() <= acked.len() + 4,
+        "{} stored, {} acked",
+        stored.len(),
+        acked.len()
+    );
     for r in stored {
-        for f in ["provider", "site", "country", "value", "unit", "period", "provenance"] {
+        for f in [
+            "provider",
+            "site",
+            "country",
+            "value",
+            "unit",
+            "period",
+            "provenance",
+        ] {
             assert!(!r[f].is_null(), "half-written record: {r}");
         }
     }
@@ -139,8 +180,15 @@ fn sigkill_during_writes_loses_no_acknowledged_write() {
 
     for log in [log1, log2] {
         let log = log.lock().unwrap();
-        assert!(log.contains("\"route\":\"/api/v1/records\""), "structured access log expected: {}", &log[..log.len().min(500)]);
-        assert!(!log.contains(&token) && !log.contains(&token[3..20]), "token in server log");
+        assert!(
+            log.contains("\"route\":\"/api/v1/records\""),
+            "structured access log expected: {}",
+            &log[..log.len().min(500)]
+        );
+        assert!(
+            !log.contains(&token) && !log.contains(&token[3..20]),
+            "token in server log"
+        );
     }
 }
 
@@ -156,11 +204,18 @@ fn audit_verify_names_tampered_entries() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = chipwatch_store::Store::open(&db).await.unwrap();
-        sqlx_exec(&store, "UPDATE audit_log SET detail = '{\"name\":\"Z\"}' WHERE seq = 2").await;
+        sqlx_exec(
+            &store,
+            "UPDATE audit_log SET detail = '{\"name\":\"Z\"}' WHERE seq = 2",
+        )
+        .await;
         sqlx_exec(&store, "DELETE FROM audit_log WHERE seq = 3").await;
         store.close().await;
     });
-    let out = Command::new(cargo_bin("chipwatch")).args(["audit", "verify", "--db", &db]).output().unwrap();
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("entry 2 was altered"), "{stdout}");
@@ -168,5 +223,8 @@ fn audit_verify_names_tampered_entries() {
 }
 
 async fn sqlx_exec(store: &chipwatch_store::Store, sql: &str) {
-    chipwatch_store::sqlx::query(sql).execute(store.pool()).await.unwrap();
+    chipwatch_store::sqlx::query(sql)
+        .execute(store.pool())
+        .await
+        .unwrap();
 }

@@ -224,7 +224,10 @@ impl Prepared {
                         "{} {}: share of {} set to {v}% by the scenario ({src})",
                         it.id,
                         it.name,
-                        vc.provider(*p).country.as_deref().unwrap_or(&vc.provider(*p).id)
+                        vc.provider(*p)
+                            .country
+                            .as_deref()
+                            .unwrap_or(&vc.provider(*p).id)
                     ));
                 }
             }
@@ -314,16 +317,15 @@ impl Prepared {
             }
             links.push(l);
         }
-        let kernel = Kernel::build(&links, providers.len() as u32, a.taxonomy).map_err(|e| {
-            match e {
+        let kernel =
+            Kernel::build(&links, providers.len() as u32, a.taxonomy).map_err(|e| match e {
                 KernelError::Cycle(k) => ScenarioError::Cycle {
                     item: items[k as usize].id.clone(),
                 },
                 KernelError::OutOfRange(..) => ScenarioError::Cycle {
                     item: e.to_string(),
                 },
-            }
-        })?;
+            })?;
         for (k, it) in items.iter().enumerate() {
             if terms[k].is_empty()
                 && vc.children(it.idx).is_empty()
@@ -378,7 +380,11 @@ impl Prepared {
     }
 
     /// Resolve shocks into effects. Unknown references are errors naming the field.
-    pub(crate) fn resolve(&self, vc: &ValueChain, shocks: &[Shock]) -> Result<Effects, ScenarioError> {
+    pub(crate) fn resolve(
+        &self,
+        vc: &ValueChain,
+        shocks: &[Shock],
+    ) -> Result<Effects, ScenarioError> {
         let mut fx = Effects::default();
         for (i, sh) in shocks.iter().enumerate() {
             let f = |name: &str| format!("shock[{i}].{name}");
@@ -993,7 +999,9 @@ impl Prepared {
         loop {
             let v = val[k];
             // The item's own supply (or process capacity) binds: the chain ends here.
-            if self.kernel.variants(k).is_empty() && own[k] <= v + 1e-6 && f64::from(own[k]) < 1.0 - EPS
+            if self.kernel.variants(k).is_empty()
+                && own[k] <= v + 1e-6
+                && f64::from(own[k]) < 1.0 - EPS
             {
                 break;
             }
@@ -1058,7 +1066,9 @@ impl Prepared {
             if provs.is_empty() {
                 for e in &fx.edge {
                     if self.edge_item[e.edge as usize] as usize == k
-                        && e.consumers.as_ref().is_none_or(|cs| cs.contains(&(c as u32)))
+                        && e.consumers
+                            .as_ref()
+                            .is_none_or(|cs| cs.contains(&(c as u32)))
                     {
                         let (src, w) = self.kernel.supply_edge(e.edge as usize);
                         provs.push((f64::from(w), self.providers[src as usize].label.clone()));
@@ -1145,7 +1155,12 @@ fn split_known(listed: &[(ProviderIdx, Option<f64>)]) -> (f64, usize) {
 }
 
 fn taxonomy_weights(vc: &ValueChain) -> Vec<Option<f64>> {
-    fn rec(vc: &ValueChain, i: ItemIdx, memo: &mut [Option<Option<f64>>], depth: usize) -> Option<f64> {
+    fn rec(
+        vc: &ValueChain,
+        i: ItemIdx,
+        memo: &mut [Option<Option<f64>>],
+        depth: usize,
+    ) -> Option<f64> {
         if let Some(w) = memo[i.ix()] {
             return w;
         }
@@ -1287,7 +1302,10 @@ fn build_consumers(
                 let code = resolve_country_code(vc, &cs.country).ok_or_else(|| {
                     ScenarioError::field(
                         format!("consumer[{i}].country"),
-                        format!("unknown country `{}` (an ISO alpha-3 code or a country name)", cs.country),
+                        format!(
+                            "unknown country `{}` (an ISO alpha-3 code or a country name)",
+                            cs.country
+                        ),
                     )
                 })?;
                 if out.iter().any(|c: &Consumer| c.country == code) {

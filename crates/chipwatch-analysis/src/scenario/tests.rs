@@ -3,8 +3,7 @@
 
 use super::*;
 use chipwatch_model::{
-    Basis, BucketOf, Item, ItemKind, Meta, Model, Provider, ProviderType, Share, Stage,
-    ValueChain,
+    Basis, BucketOf, Item, ItemKind, Meta, Model, Provider, ProviderType, Share, Stage, ValueChain,
 };
 use proptest::prelude::*;
 
@@ -162,7 +161,11 @@ fn hand_computed_capacity_loss() {
     let vc = small();
     let r = run(&vc, &static_scenario(vec![loss("AAA", &["T"], 0.5)])).unwrap();
     // T: 1.1 * (0.6 * 0.5 + 0.4) = 0.77; P = min(own 1, T 0.77, M 1); F = P.
-    assert!(close(avail(&r, "XXX", "T"), 0.77), "{}", avail(&r, "XXX", "T"));
+    assert!(
+        close(avail(&r, "XXX", "T"), 0.77),
+        "{}",
+        avail(&r, "XXX", "T")
+    );
     assert!(close(avail(&r, "XXX", "P"), 0.77));
     assert!(close(avail(&r, "XXX", "F"), 0.77));
     let f = &r.consumers[0].final_output;
@@ -189,7 +192,11 @@ fn inventory_buffers_a_consumable_until_the_closed_form_tts() {
     s.horizon_days = 60;
     s.assumptions.inventory_days.material = 10.0;
     let r = run(&vc, &s).unwrap();
-    let m = r.consumers[0].items.iter().find(|i| i.item_id == "M").unwrap();
+    let m = r.consumers[0]
+        .items
+        .iter()
+        .find(|i| i.item_id == "M")
+        .unwrap();
     // Supply 1.1 * 0.5 = 0.55; the stock of 10 days drains at 0.45/day: 10 / 0.45 = 22.2 days
     // (BRIEF 3.4 one-tier closed form), so day 22 is the first day short.
     assert_eq!(m.tts_days, Some(22.0));
@@ -204,11 +211,19 @@ fn tools_act_with_a_linear_lag() {
     s.assumptions.tool_lag_days = 10;
     s.step_days = 1;
     let r = run(&vc, &s).unwrap();
-    let t = r.consumers[0].items.iter().find(|i| i.item_id == "T").unwrap();
+    let t = r.consumers[0]
+        .items
+        .iter()
+        .find(|i| i.item_id == "T")
+        .unwrap();
     // Raw availability 0.44 enters a 10-day moving average: day d = 1 - 0.056 (d + 1).
     for d in 0..10u32 {
         let want = 1.0 - 0.056 * f64::from(d + 1);
-        assert!(close(t.series[d as usize].1, want), "day {d}: {:?}", t.series[d as usize]);
+        assert!(
+            close(t.series[d as usize].1, want),
+            "day {d}: {:?}",
+            t.series[d as usize]
+        );
     }
     assert!(close(t.availability_end, 0.44));
 }
@@ -302,14 +317,19 @@ fn malformed_scenarios_name_the_field() {
         ("name = \"x\"\n[[shock]]\nkind = \"demand_surge\"\nconsumer = \"USA\"\nitems = [\"N99\"]\nfactor = 0\n", "shock[0].factor"),
     ];
     for (text, want) in cases {
-        let e = Scenario::from_toml_str(text, "bad.toml").unwrap_err().to_string();
+        let e = Scenario::from_toml_str(text, "bad.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("bad.toml: "), "{e}");
         assert!(e.contains(want), "{want} not in: {e}");
     }
     // Missing fields carry a line number.
-    let e = Scenario::from_toml_str("name = \"x\"\n\n[[shock]]\nkind = \"export_block\"\nfrom = [\"NLD\"]\nitems = [\"N22\"]\n", "b.toml")
-        .unwrap_err()
-        .to_string();
+    let e = Scenario::from_toml_str(
+        "name = \"x\"\n\n[[shock]]\nkind = \"export_block\"\nfrom = [\"NLD\"]\nitems = [\"N22\"]\n",
+        "b.toml",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("line 3"), "{e}");
 }
 
@@ -317,12 +337,26 @@ fn malformed_scenarios_name_the_field() {
 fn unknown_references_name_the_field() {
     let vc = default_vc();
     let cases = [
-        (block("NLD", "CHN", &["N22", "N9999"]), "shock[0].items[1]", "unknown item `N9999`"),
-        (block("Atlantis", "CHN", &["N22"]), "shock[0].from[0]", "unknown provider `Atlantis`"),
-        (block("NLD", "Narnia", &["N22"]), "shock[0].to[0]", "unknown consumer `Narnia`"),
+        (
+            block("NLD", "CHN", &["N22", "N9999"]),
+            "shock[0].items[1]",
+            "unknown item `N9999`",
+        ),
+        (
+            block("Atlantis", "CHN", &["N22"]),
+            "shock[0].from[0]",
+            "unknown provider `Atlantis`",
+        ),
+        (
+            block("NLD", "Narnia", &["N22"]),
+            "shock[0].to[0]",
+            "unknown consumer `Narnia`",
+        ),
     ];
     for (shock, field, msg) in cases {
-        let e = run(&vc, &static_scenario(vec![shock])).unwrap_err().to_string();
+        let e = run(&vc, &static_scenario(vec![shock]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(field) && e.contains(msg), "{e}");
     }
 }
@@ -379,7 +413,17 @@ fn euv_block_binds_through_the_lithography_chain() {
 fn arb_shock() -> impl Strategy<Value = Shock> {
     let countries = prop::sample::select(vec!["NLD", "JPN", "USA", "CHN", "KOR", "TWN", "DEU"]);
     let items = prop::sample::select(vec![
-        "N19", "N22", "N20", "N31", "N26", "N36", "N55", "N120", "N84", "fabrication", "*",
+        "N19",
+        "N22",
+        "N20",
+        "N31",
+        "N26",
+        "N36",
+        "N55",
+        "N120",
+        "N84",
+        "fabrication",
+        "*",
     ]);
     let consumers = prop::sample::select(vec!["CHN", "JPN", "KOR", "TWN", "USA", "*"]);
     prop_oneof![

@@ -23,7 +23,11 @@ pub struct AuditQuery {
 /// Audit entries caused by the caller's organisation (admin).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "Entries", body = Object)), security(("bearer" = [])))]
-pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuery>) -> ApiResult<axum::Json<Value>> {
+pub async fn list(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<axum::Json<Value>> {
     let p = a.require(Role::Admin)?;
     let prefix = format!("org:{}/", p.org.id);
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
@@ -38,5 +42,7 @@ pub async fn verify(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<
     a.require(Role::Admin)?;
     let r = audit::verify(&s.store).await?;
     let problems: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();
-    Ok(axum::Json(json!({"ok": r.ok(), "entries": r.entries, "head": r.head, "problems": problems})))
+    Ok(axum::Json(
+        json!({"ok": r.ok(), "entries": r.entries, "head": r.head, "problems": problems}),
+    ))
 }

@@ -15,7 +15,11 @@ use std::sync::{Arc, OnceLock};
 pub fn engine() -> ApiResult<Arc<Engine>> {
     static ENGINE: OnceLock<Result<Arc<Engine>, String>> = OnceLock::new();
     ENGINE
-        .get_or_init(|| chipwatch_controls::default_engine().map(Arc::new).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            chipwatch_controls::default_engine()
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
         .clone()
         .map_err(|e| ApiError::internal(&e))
 }
@@ -42,15 +46,19 @@ pub struct DetermineBody {
 }
 
 fn country(field: &str, v: &str) -> ApiResult<String> {
-    chipwatch_controls::normalise_country(v)
-        .ok_or_else(|| ApiError::validation(format!("{field}: `{v}` is not an ISO 3166-1 alpha-3 code")))
+    chipwatch_controls::normalise_country(v).ok_or_else(|| {
+        ApiError::validation(format!("{field}: `{v}` is not an ISO 3166-1 alpha-3 code"))
+    })
 }
 
 /// Licence determination per jurisdiction, with the strictest overall verdict.
 #[utoipa::path(post, path = "/api/v1/controls/determine", tag = "controls", request_body = DetermineBody,
     responses((status = 200, description = "Determination", body = Object), (status = 422, description = "Unknown product or bad value", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn determine(_a: Auth, Json(b): Json<DetermineBody>) -> ApiResult<axum::Json<serde_json::Value>> {
+pub async fn determine(
+    _a: Auth,
+    Json(b): Json<DetermineBody>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
     let engine = engine()?;
     let date = match &b.date {
         Some(d) => Date::parse(d).map_err(|e| ApiError::validation(format!("date: {e}")))?,
@@ -61,7 +69,11 @@ pub async fn determine(_a: Auth, Json(b): Json<DetermineBody>) -> ApiResult<axum
         params: b.params,
         from: country("from", &b.from)?,
         to: country("to", &b.to)?,
-        origin: b.origin.as_deref().map(|o| country("origin", o)).transpose()?,
+        origin: b
+            .origin
+            .as_deref()
+            .map(|o| country("origin", o))
+            .transpose()?,
         end_user: b.end_user,
         end_use: b.end_use,
         date,
@@ -86,8 +98,13 @@ pub struct ScreenBody {
 #[utoipa::path(post, path = "/api/v1/controls/screen", tag = "controls", request_body = ScreenBody,
     responses((status = 200, description = "Hits per name", body = Object), (status = 422, description = "Bad threshold or too many names", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn screen(_a: Auth, Json(b): Json<ScreenBody>) -> ApiResult<axum::Json<serde_json::Value>> {
-    let threshold = b.threshold.unwrap_or(chipwatch_controls::screening::DEFAULT_THRESHOLD);
+pub async fn screen(
+    _a: Auth,
+    Json(b): Json<ScreenBody>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let threshold = b
+        .threshold
+        .unwrap_or(chipwatch_controls::screening::DEFAULT_THRESHOLD);
     if !(0.0..=1.0).contains(&threshold) {
         return Err(ApiError::validation("threshold: between 0 and 1"));
     }
@@ -103,5 +120,7 @@ pub async fn screen(_a: Auth, Json(b): Json<ScreenBody>) -> ApiResult<axum::Json
     })
     .await
     .map_err(|e| ApiError::internal(&e))?;
-    Ok(axum::Json(json!({"threshold": threshold, "results": results})))
+    Ok(axum::Json(
+        json!({"threshold": threshold, "results": results}),
+    ))
 }

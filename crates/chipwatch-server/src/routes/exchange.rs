@@ -20,7 +20,11 @@ type JsonOut = axum::Json<Value>;
 
 /// The policy's view of the caller's organisation.
 pub async fn viewer_of(state: &AppState, org: &Org) -> ApiResult<Viewer> {
-    Ok(Viewer { org_id: org.id, kind: org.kind, groups: state.store.group_ids_of(org.id).await? })
+    Ok(Viewer {
+        org_id: org.id,
+        kind: org.kind,
+        groups: state.store.group_ids_of(org.id).await?,
+    })
 }
 
 /// Who am I: user, role and organisation of the token.
@@ -29,7 +33,9 @@ pub async fn viewer_of(state: &AppState, org: &Org) -> ApiResult<Viewer> {
     security(("bearer" = [])))]
 pub async fn me(a: Auth) -> JsonOut {
     let p = a.0;
-    axum::Json(json!({"user": {"id": p.user_id, "name": p.user_name, "role": p.role}, "org": p.org, "token_id": p.token_id}))
+    axum::Json(
+        json!({"user": {"id": p.user_id, "name": p.user_name, "role": p.role}, "org": p.org, "token_id": p.token_id}),
+    )
 }
 
 /// Directory of organisations (ids, names, kinds): needed to name grantees and addressees.
@@ -52,7 +58,11 @@ fn own_org(a: &Auth, org_id: i64) -> ApiResult<()> {
     params(("id" = i64, Path, description = "Organisation id (your own)")),
     responses((status = 200, description = "Users", body = Object), (status = 404, description = "Not your organisation", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list_users(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<JsonOut> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<JsonOut> {
     own_org(&a, id)?;
     a.require(Role::Admin)?;
     Ok(axum::Json(json!({"users": s.store.users_of(id).await?})))
@@ -72,7 +82,12 @@ pub struct NewUserBody {
     params(("id" = i64, Path, description = "Organisation id (your own)")), request_body = NewUserBody,
     responses((status = 201, description = "Created", body = Object), (status = 404, description = "Not your organisation", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_user(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Json(b): Json<NewUserBody>) -> ApiResult<(StatusCode, JsonOut)> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<NewUserBody>,
+) -> ApiResult<(StatusCode, JsonOut)> {
     own_org(&a, id)?;
     let p = a.require(Role::Admin)?;
     let u = s.store.create_user(id, &b.name, b.role, &p.actor()).await?;
@@ -84,7 +99,9 @@ pub async fn create_user(State(s): State<AppState>, a: Auth, Path(id): Path<i64>
     responses((status = 200, description = "Tokens", body = Object)), security(("bearer" = [])))]
 pub async fn list_tokens(State(s): State<AppState>, a: Auth) -> ApiResult<JsonOut> {
     let p = a.require(Role::Admin)?;
-    Ok(axum::Json(json!({"tokens": s.store.tokens_of_org(p.org.id).await?})))
+    Ok(axum::Json(
+        json!({"tokens": s.store.tokens_of_org(p.org.id).await?}),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -101,11 +118,19 @@ pub struct NewTokenBody {
 /// only; the server keeps its SHA-256.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "identity", request_body = NewTokenBody,
     responses((status = 201, description = "The token, shown once", body = Object)), security(("bearer" = [])))]
-pub async fn create_token(State(s): State<AppState>, a: Auth, Json(b): Json<NewTokenBody>) -> ApiResult<(StatusCode, JsonOut)> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<NewTokenBody>,
+) -> ApiResult<(StatusCode, JsonOut)> {
     let p = a.require(Role::Admin)?;
     match s.store.user(b.user_id).await? {
         Some(u) if u.org_id == p.org.id => {}
-        _ => return Err(ApiError::validation("user_id: no such user in your organisation")),
+        _ => {
+            return Err(ApiError::validation(
+                "user_id: no such user in your organisation",
+            ))
+        }
     }
     let days = b.expires_in_days.unwrap_or(90);
     if !(1..=3650).contains(&days) {
@@ -114,9 +139,18 @@ pub async fn create_token(State(s): State<AppState>, a: Auth, Json(b): Json<NewT
     let secret = new_token_secret();
     let t = s
         .store
-        .create_token(b.user_id, &secret, &b.label, Some(chipwatch_store::time::now() + days * 86400), &p.actor())
+        .create_token(
+            b.user_id,
+            &secret,
+            &b.label,
+            Some(chipwatch_store::time::now() + days * 86400),
+            &p.actor(),
+        )
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"token": secret, "info": t}))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"token": secret, "info": t})),
+    ))
 }
 
 /// Revoke a token of the caller's organisation (admin); effective for the next request.
@@ -124,7 +158,11 @@ pub async fn create_token(State(s): State<AppState>, a: Auth, Json(b): Json<NewT
     params(("id" = i64, Path, description = "Token id")),
     responses((status = 204, description = "Revoked"), (status = 404, description = "No such token in your organisation", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn revoke_token(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     let p = a.require(Role::Admin)?;
     s.store.revoke_token(p.org.id, id, &p.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -164,7 +202,11 @@ pub struct NewRecordBody {
 #[utoipa::path(post, path = "/api/v1/records", tag = "exchange", request_body = NewRecordBody,
     responses((status = 201, description = "Created", body = Object), (status = 422, description = "A value is not acceptable", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_record(State(s): State<AppState>, a: Auth, Json(b): Json<NewRecordBody>) -> ApiResult<(StatusCode, JsonOut)> {
+pub async fn create_record(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<NewRecordBody>,
+) -> ApiResult<(StatusCode, JsonOut)> {
     a.require_local()?;
     let p = a.require(Role::Analyst)?;
     let r = s
@@ -189,7 +231,10 @@ pub async fn create_record(State(s): State<AppState>, a: Auth, Json(b): Json<New
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(json!(policy::view(&r, &policy::Access::Full)))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!(policy::view(&r, &policy::Access::Full))),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -221,14 +266,23 @@ pub async fn visible_records(
     }
     if shared {
         for a in &agreements {
-            if a.granularity == Granularity::Firm && policy::agreement_active(a, now) && !orgs.contains(&a.grantor_org_id) {
+            if a.granularity == Granularity::Firm
+                && policy::agreement_active(a, now)
+                && !orgs.contains(&a.grantor_org_id)
+            {
                 orgs.push(a.grantor_org_id);
             }
         }
     }
     let mut records = s.store.records_of_orgs(&orgs, item, metric).await?;
     if shared {
-        records.extend(s.store.federated_records(item, metric).await?.into_iter().filter(|r| r.org_id != org.id));
+        records.extend(
+            s.store
+                .federated_records(item, metric)
+                .await?
+                .into_iter()
+                .filter(|r| r.org_id != org.id),
+        );
     }
     let mut out = Vec::new();
     let mut released = Vec::new();
@@ -241,7 +295,14 @@ pub async fn visible_records(
         }
     }
     if !released.is_empty() {
-        s.store.audit(actor, "records.read", "records", json!({"records": released})).await?;
+        s.store
+            .audit(
+                actor,
+                "records.read",
+                "records",
+                json!({"records": released}),
+            )
+            .await?;
     }
     Ok(out)
 }
@@ -249,15 +310,33 @@ pub async fn visible_records(
 /// Records visible to the caller.
 #[utoipa::path(get, path = "/api/v1/records", tag = "exchange", params(RecordsQuery),
     responses((status = 200, description = "Records", body = Object)), security(("bearer" = [])))]
-pub async fn list_records(State(s): State<AppState>, a: Auth, Query(q): Query<RecordsQuery>) -> ApiResult<JsonOut> {
+pub async fn list_records(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<RecordsQuery>,
+) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
     let (own, shared) = match q.scope.as_deref() {
         None | Some("all") => (true, true),
         Some("own") => (true, false),
         Some("shared") => (false, true),
-        Some(other) => return Err(ApiError::new("invalid_parameter", format!("scope: `{other}` is not one of own, shared, all"))),
+        Some(other) => {
+            return Err(ApiError::new(
+                "invalid_parameter",
+                format!("scope: `{other}` is not one of own, shared, all"),
+            ))
+        }
     };
-    let recs = visible_records(&s, &p.org, &p.actor(), q.item.as_deref(), q.metric.as_deref(), own, shared).await?;
+    let recs = visible_records(
+        &s,
+        &p.org,
+        &p.actor(),
+        q.item.as_deref(),
+        q.metric.as_deref(),
+        own,
+        shared,
+    )
+    .await?;
     Ok(axum::Json(json!({"records": recs})))
 }
 
@@ -266,15 +345,34 @@ pub async fn list_records(State(s): State<AppState>, a: Auth, Query(q): Query<Re
     params(("id" = i64, Path, description = "Record id")),
     responses((status = 200, description = "The record with the fields you may see", body = Object), (status = 404, description = "Missing or not visible", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_record(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<JsonOut> {
+pub async fn get_record(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
-    let r = s.store.record_raw(id).await?.ok_or_else(|| ApiError::not_found("record"))?;
+    let r = s
+        .store
+        .record_raw(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("record"))?;
     let viewer = viewer_of(&s, &p.org).await?;
-    let agreements = if r.org_id == p.org.id { Vec::new() } else { s.store.agreements_granted_to(p.org.id).await? };
+    let agreements = if r.org_id == p.org.id {
+        Vec::new()
+    } else {
+        s.store.agreements_granted_to(p.org.id).await?
+    };
     let access = policy::record_access(&r, &viewer, &agreements, chipwatch_store::time::now());
     let v = policy::view(&r, &access).ok_or_else(|| ApiError::not_found("record"))?;
     if r.org_id != p.org.id {
-        s.store.audit(&p.actor(), "record.read", &format!("record:{id}"), json!({})).await?;
+        s.store
+            .audit(
+                &p.actor(),
+                "record.read",
+                &format!("record:{id}"),
+                json!({}),
+            )
+            .await?;
     }
     Ok(axum::Json(json!(v)))
 }
@@ -284,7 +382,11 @@ pub async fn get_record(State(s): State<AppState>, a: Auth, Path(id): Path<i64>)
     params(("id" = i64, Path, description = "Record id")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn delete_record(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn delete_record(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     a.require_local()?;
     let p = a.require(Role::Analyst)?;
     s.store.delete_record(p, id).await?;
@@ -302,7 +404,11 @@ pub struct AggregatesQuery {
 /// agreed minimum number of firms are suppressed).
 #[utoipa::path(get, path = "/api/v1/aggregates", tag = "exchange", params(AggregatesQuery),
     responses((status = 200, description = "Aggregates", body = Object)), security(("bearer" = [])))]
-pub async fn aggregates(State(s): State<AppState>, a: Auth, Query(q): Query<AggregatesQuery>) -> ApiResult<JsonOut> {
+pub async fn aggregates(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<AggregatesQuery>,
+) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
     let viewer = viewer_of(&s, &p.org).await?;
     let now = chipwatch_store::time::now();
@@ -316,7 +422,10 @@ pub async fn aggregates(State(s): State<AppState>, a: Auth, Query(q): Query<Aggr
     let mut grantors: Vec<i64> = agreements.iter().map(|a| a.grantor_org_id).collect();
     grantors.sort_unstable();
     grantors.dedup();
-    let records = s.store.records_of_orgs(&grantors, q.item.as_deref(), q.metric.as_deref()).await?;
+    let records = s
+        .store
+        .records_of_orgs(&grantors, q.item.as_deref(), q.metric.as_deref())
+        .await?;
     let out = policy::aggregates(&records, &viewer, &agreements, now);
     if !out.is_empty() {
         s.store.audit(&p.actor(), "aggregates.read", "aggregates", json!({"groups": out.len(), "agreements": agreements.iter().map(|a| a.id).collect::<Vec<_>>()})).await?;
@@ -340,13 +449,19 @@ pub struct NewGroupBody {
     responses((status = 200, description = "Groups", body = Object)), security(("bearer" = [])))]
 pub async fn list_groups(State(s): State<AppState>, a: Auth) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
-    Ok(axum::Json(json!({"sharing_groups": s.store.sharing_groups_of(p.org.id).await?})))
+    Ok(axum::Json(
+        json!({"sharing_groups": s.store.sharing_groups_of(p.org.id).await?}),
+    ))
 }
 
 /// Create a named sharing group (admin).
 #[utoipa::path(post, path = "/api/v1/sharing-groups", tag = "exchange", request_body = NewGroupBody,
     responses((status = 201, description = "Created", body = Object)), security(("bearer" = [])))]
-pub async fn create_group(State(s): State<AppState>, a: Auth, Json(b): Json<NewGroupBody>) -> ApiResult<(StatusCode, JsonOut)> {
+pub async fn create_group(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<NewGroupBody>,
+) -> ApiResult<(StatusCode, JsonOut)> {
     a.require_local()?;
     let p = a.require(Role::Admin)?;
     let g = s.store.create_sharing_group(p, &b.name, &b.members).await?;
@@ -377,9 +492,11 @@ pub struct NewAgreementBody {
 fn parse_date(field: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
     match v {
         None => Ok(None),
-        Some(s) => chipwatch_store::time::parse(s)
-            .map(Some)
-            .ok_or_else(|| ApiError::validation(format!("{field}: `{s}` is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"))),
+        Some(s) => chipwatch_store::time::parse(s).map(Some).ok_or_else(|| {
+            ApiError::validation(format!(
+                "{field}: `{s}` is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+            ))
+        }),
     }
 }
 
@@ -395,7 +512,11 @@ fn agreement_json(a: &Agreement) -> Value {
 #[utoipa::path(post, path = "/api/v1/agreements", tag = "exchange", request_body = NewAgreementBody,
     responses((status = 201, description = "Created", body = Object), (status = 422, description = "A value is not acceptable", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_agreement(State(s): State<AppState>, a: Auth, Json(b): Json<NewAgreementBody>) -> ApiResult<(StatusCode, JsonOut)> {
+pub async fn create_agreement(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<NewAgreementBody>,
+) -> ApiResult<(StatusCode, JsonOut)> {
     a.require_local()?;
     let p = a.require(Role::Admin)?;
     let granularity = b.granularity.unwrap_or(Granularity::Firm);
@@ -409,8 +530,15 @@ pub async fn create_agreement(State(s): State<AppState>, a: Auth, Json(b): Json<
                 metrics: b.metrics,
                 fields: b.fields,
                 granularity,
-                min_firms: b.min_firms.unwrap_or(if granularity == Granularity::Country { 3 } else { 1 }),
-                valid_from: parse_date("valid_from", &b.valid_from)?.unwrap_or_else(chipwatch_store::time::now),
+                min_firms: b
+                    .min_firms
+                    .unwrap_or(if granularity == Granularity::Country {
+                        3
+                    } else {
+                        1
+                    }),
+                valid_from: parse_date("valid_from", &b.valid_from)?
+                    .unwrap_or_else(chipwatch_store::time::now),
                 valid_until: parse_date("valid_until", &b.valid_until)?,
             },
         )
@@ -423,7 +551,13 @@ pub async fn create_agreement(State(s): State<AppState>, a: Auth, Json(b): Json<
     responses((status = 200, description = "Agreements", body = Object)), security(("bearer" = [])))]
 pub async fn list_agreements(State(s): State<AppState>, a: Auth) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
-    let list: Vec<Value> = s.store.agreements_of(p.org.id).await?.iter().map(agreement_json).collect();
+    let list: Vec<Value> = s
+        .store
+        .agreements_of(p.org.id)
+        .await?
+        .iter()
+        .map(agreement_json)
+        .collect();
     Ok(axum::Json(json!({"agreements": list})))
 }
 
@@ -432,10 +566,16 @@ pub async fn list_agreements(State(s): State<AppState>, a: Auth) -> ApiResult<Js
     params(("id" = i64, Path, description = "Agreement id")),
     responses((status = 200, description = "Agreement", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_agreement(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<JsonOut> {
+pub async fn get_agreement(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
     match s.store.agreement(id).await? {
-        Some(ag) if ag.grantor_org_id == p.org.id || ag.grantee_org_id == p.org.id => Ok(axum::Json(agreement_json(&ag))),
+        Some(ag) if ag.grantor_org_id == p.org.id || ag.grantee_org_id == p.org.id => {
+            Ok(axum::Json(agreement_json(&ag)))
+        }
         _ => Err(ApiError::not_found("agreement")),
     }
 }
@@ -445,7 +585,11 @@ pub async fn get_agreement(State(s): State<AppState>, a: Auth, Path(id): Path<i6
     params(("id" = i64, Path, description = "Agreement id")),
     responses((status = 204, description = "Revoked"), (status = 404, description = "Missing, not granted by you, or already revoked", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn revoke_agreement(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn revoke_agreement(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     a.require_local()?;
     let p = a.require(Role::Admin)?;
     s.store.revoke_agreement(p, id).await?;

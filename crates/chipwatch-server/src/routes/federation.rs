@@ -76,19 +76,29 @@ pub async fn outbox_for(s: &AppState, org: &Org, actor: &str) -> ApiResult<Batch
             })
         })
         .collect();
-    Ok(Batch { instance: s.instance.clone(), records })
+    Ok(Batch {
+        instance: s.instance.clone(),
+        records,
+    })
 }
 
 /// Receiver-side check: the level a copy gets here, or a validation error.
 fn accept(r: &FederatedRecord) -> ApiResult<Distribution> {
     if r.tlp == Tlp::Red {
-        return Err(ApiError::validation(format!("records: `{}` is TLP:RED and may not be federated", r.uid)));
+        return Err(ApiError::validation(format!(
+            "records: `{}` is TLP:RED and may not be federated",
+            r.uid
+        )));
     }
     // Re-narrow: a copy is at most community-wide here unless it was `all` at the source.
     match r.distribution {
         Distribution::All => Ok(Distribution::All),
         Distribution::Community | Distribution::ConnectedCommunities => Ok(Distribution::Community),
-        d => Err(ApiError::validation(format!("records: `{}` has distribution {} which never leaves its instance", r.uid, d.as_str()))),
+        d => Err(ApiError::validation(format!(
+            "records: `{}` has distribution {} which never leaves its instance",
+            r.uid,
+            d.as_str()
+        ))),
     }
 }
 
@@ -117,14 +127,18 @@ async fn ingest(s: &AppState, org: &Org, actor: &str, batch: Batch) -> ApiResult
         });
     }
     let (inserted, updated, skipped) = s.store.ingest_federated(org, actor, recs).await?;
-    Ok(json!({"from": batch.instance, "inserted": inserted, "updated": updated, "skipped": skipped}))
+    Ok(
+        json!({"from": batch.instance, "inserted": inserted, "updated": updated, "skipped": skipped}),
+    )
 }
 
 fn require_peer(a: &Auth) -> ApiResult<&Principal> {
     if a.0.org.kind == OrgKind::Peer {
         Ok(&a.0)
     } else {
-        Err(ApiError::forbidden("only federation peer organisations use this endpoint"))
+        Err(ApiError::forbidden(
+            "only federation peer organisations use this endpoint",
+        ))
     }
 }
 
@@ -139,15 +153,27 @@ pub async fn outbox(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<
 /// Receive records pushed by a peer (peer organisations with the analyst role).
 #[utoipa::path(post, path = "/api/v1/federation/inbox", tag = "federation", request_body = Batch,
     responses((status = 200, description = "Counts", body = Object)), security(("bearer" = [])))]
-pub async fn inbox(State(s): State<AppState>, a: Auth, Json(b): Json<Batch>) -> ApiResult<axum::Json<Value>> {
+pub async fn inbox(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<Batch>,
+) -> ApiResult<axum::Json<Value>> {
     require_peer(&a)?;
     let p = a.require(Role::Analyst)?;
     Ok(axum::Json(ingest(&s, &p.org, &p.actor(), b).await?))
 }
 
 async fn peer(s: &AppState, name: &str) -> ApiResult<(Peer, Org)> {
-    let peer = s.store.peer_by_name(name).await?.ok_or_else(|| ApiError::not_found("peer"))?;
-    let org = s.store.org(peer.local_org_id).await?.ok_or_else(|| ApiError::not_found("peer"))?;
+    let peer = s
+        .store
+        .peer_by_name(name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("peer"))?;
+    let org = s
+        .store
+        .org(peer.local_org_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("peer"))?;
     Ok((peer, org))
 }
 
@@ -173,7 +199,14 @@ pub async fn push(s: &AppState, name: &str, actor: &str) -> ApiResult<Value> {
         return Err(upstream(format!("peer {name} answered {}", resp.status())));
     }
     let counts: Value = resp.json().await.map_err(upstream)?;
-    s.store.audit(actor, "federation.push", &format!("peer:{}", peer.id), json!({"sent": n})).await?;
+    s.store
+        .audit(
+            actor,
+            "federation.push",
+            &format!("peer:{}", peer.id),
+            json!({"sent": n}),
+        )
+        .await?;
     Ok(json!({"peer": name, "sent": n, "peer_counts": counts}))
 }
 
@@ -199,7 +232,11 @@ pub async fn pull(s: &AppState, name: &str, actor: &str) -> ApiResult<Value> {
     params(("name" = String, Path, description = "Peer name")),
     responses((status = 200, description = "Counts", body = Object), (status = 502, description = "Peer failed", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn push_route(State(s): State<AppState>, a: Auth, Path(name): Path<String>) -> ApiResult<axum::Json<Value>> {
+pub async fn push_route(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(name): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
     a.require_local()?;
     let p = a.require(Role::Admin)?;
     Ok(axum::Json(push(&s, &name, &p.actor()).await?))
@@ -210,7 +247,11 @@ pub async fn push_route(State(s): State<AppState>, a: Auth, Path(name): Path<Str
     params(("name" = String, Path, description = "Peer name")),
     responses((status = 200, description = "Counts", body = Object), (status = 502, description = "Peer failed", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn pull_route(State(s): State<AppState>, a: Auth, Path(name): Path<String>) -> ApiResult<axum::Json<Value>> {
+pub async fn pull_route(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(name): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
     a.require_local()?;
     let p = a.require(Role::Admin)?;
     Ok(axum::Json(pull(&s, &name, &p.actor()).await?))

@@ -54,13 +54,24 @@ struct ItemRow<'a> {
 #[utoipa::path(get, path = "/api/v1/items", tag = "model", params(ItemsQuery),
     responses((status = 200, description = "Items with provenance", body = Object)),
     security(("bearer" = [])))]
-pub async fn list_items(State(s): State<AppState>, _a: Auth, Query(q): Query<ItemsQuery>) -> ApiResult<Json<Value>> {
+pub async fn list_items(
+    State(s): State<AppState>,
+    _a: Auth,
+    Query(q): Query<ItemsQuery>,
+) -> ApiResult<Json<Value>> {
     let kind = match q.kind.as_deref() {
-        Some(k) => Some(ItemKind::parse(k).ok_or_else(|| ApiError::new("invalid_parameter", format!("kind: unknown item kind `{k}`")))?),
+        Some(k) => Some(ItemKind::parse(k).ok_or_else(|| {
+            ApiError::new(
+                "invalid_parameter",
+                format!("kind: unknown item kind `{k}`"),
+            )
+        })?),
         None => None,
     };
     let stage = match q.stage.as_deref() {
-        Some(k) => Some(StageKind::parse(k).ok_or_else(|| ApiError::new("invalid_parameter", format!("stage: unknown stage `{k}`")))?),
+        Some(k) => Some(StageKind::parse(k).ok_or_else(|| {
+            ApiError::new("invalid_parameter", format!("stage: unknown stage `{k}`"))
+        })?),
         None => None,
     };
     let vc = &s.model;
@@ -100,7 +111,11 @@ struct Link {
 }
 
 fn share_rows(vc: &ValueChain, i: chipwatch_model::ItemIdx, all_years: bool) -> Vec<ShareRow> {
-    let shares: Vec<_> = if all_years { vc.all_shares(i).collect() } else { vc.latest_shares(i) };
+    let shares: Vec<_> = if all_years {
+        vc.all_shares(i).collect()
+    } else {
+        vc.latest_shares(i)
+    };
     let mut rows: Vec<ShareRow> = shares
         .into_iter()
         .filter_map(|s| {
@@ -112,7 +127,11 @@ fn share_rows(vc: &ValueChain, i: chipwatch_model::ItemIdx, all_years: bool) -> 
                 country: p.country.clone(),
                 share: s.share,
                 year: s.year,
-                source: s.source.as_deref().and_then(|id| vc.source_label(id)).map(str::to_string),
+                source: s
+                    .source
+                    .as_deref()
+                    .and_then(|id| vc.source_label(id))
+                    .map(str::to_string),
                 basis: s.basis,
             })
         })
@@ -127,18 +146,16 @@ fn share_rows(vc: &ValueChain, i: chipwatch_model::ItemIdx, all_years: bool) -> 
     rows
 }
 
-/// One item: providers by country and firm, market size, inputs, uses, taxonomy.
-#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "model",
-    params(("id" = String, Path, description = "Item id, e.g. N20")),
-    responses((status = 200, description = "Item detail", body = Object), (status = 404, description = "No such item", body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn get_item(State(s): State<AppState>, _a: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let vc = &s.model;
-    let i = vc.item_idx(&id).ok_or_else(|| ApiError::not_found("item"))?;
+/// Item detail in the shape of `chipwatch show --json`, wrapped with provenance.
+pub fn item_detail(vc: &ValueChain, i: chipwatch_model::ItemIdx) -> Value {
     let it = vc.item(i);
     let link = |j: &chipwatch_model::ItemIdx| {
         let x = vc.item(*j);
-        Link { id: x.id.clone(), name: x.name.clone(), kind: x.kind }
+        Link {
+            id: x.id.clone(),
+            name: x.name.clone(),
+            kind: x.kind,
+        }
     };
     let ms = it.market_size.as_ref();
     let out = json!({
@@ -160,7 +177,40 @@ pub async fn get_item(State(s): State<AppState>, _a: Auth, Path(id): Path<String
         "dataset": vc.model().meta.dataset,
         "vintage": vc.model().meta.vintage,
     });
-    Ok(Json(envelope(vc, out)))
+    envelope(vc, out)
+}
+
+/// Serialised item details of every item, computed once at start-up (the model is immutable
+/// while the server runs, and item detail is the hottest read).
+pub fn all_item_details(vc: &ValueChain) -> std::collections::HashMap<String, axum::body::Bytes> {
+    vc.items()
+        .map(|(i, it)| {
+            (
+                it.id.clone(),
+                serde_json::to_vec(&item_detail(vc, i))
+                    .unwrap_or_default()
+                    .into(),
+            )
+        })
+        .collect()
+}
+
+/// One item: providers by country and firm, market size, inputs, uses, taxonomy.
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "model",
+    params(("id" = String, Path, description = "Item id, e.g. N20")),
+    responses((status = 200, description = "Item detail", body = Object), (status = 404, description = "No such item", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_item(
+    State(s): State<AppState>,
+    _a: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let body = s
+        .cache
+        .items
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("item"))?;
+    Ok(([(CONTENT_TYPE, "application/json")], body.clone()).into_response())
 }
 
 /// All provision shares of an item, every year.
@@ -168,9 +218,15 @@ pub async fn get_item(State(s): State<AppState>, _a: Auth, Path(id): Path<String
     params(("id" = String, Path, description = "Item id")),
     responses((status = 200, description = "Shares", body = Object), (status = 404, description = "No such item", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn item_shares(State(s): State<AppState>, _a: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn item_shares(
+    State(s): State<AppState>,
+    _a: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let vc = &s.model;
-    let i = vc.item_idx(&id).ok_or_else(|| ApiError::not_found("item"))?;
+    let i = vc
+        .item_idx(&id)
+        .ok_or_else(|| ApiError::not_found("item"))?;
     Ok(Json(envelope(vc, share_rows(vc, i, true))))
 }
 
@@ -185,11 +241,18 @@ pub struct ProvidersQuery {
 /// List providers (countries, firms, buckets).
 #[utoipa::path(get, path = "/api/v1/providers", tag = "model", params(ProvidersQuery),
     responses((status = 200, description = "Providers", body = Object)), security(("bearer" = [])))]
-pub async fn list_providers(State(s): State<AppState>, _a: Auth, Query(q): Query<ProvidersQuery>) -> ApiResult<Json<Value>> {
+pub async fn list_providers(
+    State(s): State<AppState>,
+    _a: Auth,
+    Query(q): Query<ProvidersQuery>,
+) -> ApiResult<Json<Value>> {
     let vc = &s.model;
     if let Some(t) = q.provider_type.as_deref() {
         if !["country", "organisation", "bucket"].contains(&t) {
-            return Err(ApiError::new("invalid_parameter", format!("type: unknown provider type `{t}`")));
+            return Err(ApiError::new(
+                "invalid_parameter",
+                format!("type: unknown provider type `{t}`"),
+            ));
         }
     }
     let rows: Vec<Value> = vc
@@ -205,9 +268,15 @@ pub async fn list_providers(State(s): State<AppState>, _a: Auth, Query(q): Query
     params(("id" = String, Path, description = "Provider id, e.g. NLD or an organisation id")),
     responses((status = 200, description = "Provider", body = Object), (status = 404, description = "No such provider", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_provider(State(s): State<AppState>, _a: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get_provider(
+    State(s): State<AppState>,
+    _a: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let vc = &s.model;
-    let p = vc.provider_by_id(&id).ok_or_else(|| ApiError::not_found("provider"))?;
+    let p = vc
+        .provider_by_id(&id)
+        .ok_or_else(|| ApiError::not_found("provider"))?;
     let provides: Vec<Value> = vc
         .items()
         .flat_map(|(i, it)| {
@@ -218,7 +287,10 @@ pub async fn get_provider(State(s): State<AppState>, _a: Auth, Path(id): Path<St
                 .collect::<Vec<_>>()
         })
         .collect();
-    Ok(Json(envelope(vc, json!({"id": p.id, "name": p.name, "type": p.provider_type, "country": p.country, "aliases": p.aliases, "provides": provides}))))
+    Ok(Json(envelope(
+        vc,
+        json!({"id": p.id, "name": p.name, "type": p.provider_type, "country": p.country, "aliases": p.aliases, "provides": provides}),
+    )))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -241,16 +313,32 @@ pub fn default_chokepoints(vc: &ValueChain) -> Vec<u8> {
 /// Concentration per item: HHI, CR1, CR3, countries to 75%, single points of failure.
 #[utoipa::path(get, path = "/api/v1/chokepoints", tag = "model", params(ChokepointsQuery),
     responses((status = 200, description = "Chokepoints, HHI descending", body = Object)), security(("bearer" = [])))]
-pub async fn chokepoints(State(s): State<AppState>, _a: Auth, Query(q): Query<ChokepointsQuery>) -> ApiResult<Response> {
+pub async fn chokepoints(
+    State(s): State<AppState>,
+    _a: Auth,
+    Query(q): Query<ChokepointsQuery>,
+) -> ApiResult<Response> {
     if q.threshold.is_none() && q.basis.is_none() && !q.spof_only.unwrap_or(false) {
-        return Ok(([(CONTENT_TYPE, "application/json")], s.cache.chokepoints.clone()).into_response());
+        return Ok((
+            [(CONTENT_TYPE, "application/json")],
+            s.cache.chokepoints.clone(),
+        )
+            .into_response());
     }
     let threshold = q.threshold.unwrap_or(concentration::DEFAULT_SPOF_THRESHOLD);
     if !(0.0..=100.0).contains(&threshold) {
-        return Err(ApiError::new("invalid_parameter", "threshold: a percentage between 0 and 100"));
+        return Err(ApiError::new(
+            "invalid_parameter",
+            "threshold: a percentage between 0 and 100",
+        ));
     }
     let basis = match q.basis.as_deref() {
-        Some(b) => Some(Basis::parse(b).ok_or_else(|| ApiError::new("invalid_parameter", format!("basis: unknown basis `{b}` (hq, location)")))?),
+        Some(b) => Some(Basis::parse(b).ok_or_else(|| {
+            ApiError::new(
+                "invalid_parameter",
+                format!("basis: unknown basis `{b}` (hq, location)"),
+            )
+        })?),
         None => None,
     };
     let rows: Vec<_> = concentration::chokepoints(&s.model, ChokepointOptions { threshold, basis })
@@ -274,10 +362,17 @@ pub struct DependenceQuery {
 /// Items a consumer country gets mainly from a supplier country.
 #[utoipa::path(get, path = "/api/v1/dependence", tag = "model", params(DependenceQuery),
     responses((status = 200, description = "Dependence rows", body = Object)), security(("bearer" = [])))]
-pub async fn dependence(State(s): State<AppState>, _a: Auth, Query(q): Query<DependenceQuery>) -> ApiResult<Json<Value>> {
+pub async fn dependence(
+    State(s): State<AppState>,
+    _a: Auth,
+    Query(q): Query<DependenceQuery>,
+) -> ApiResult<Json<Value>> {
     let min = q.min_share.unwrap_or(50.0);
     if !(0.0..=100.0).contains(&min) {
-        return Err(ApiError::new("invalid_parameter", "min_share: a percentage between 0 and 100"));
+        return Err(ApiError::new(
+            "invalid_parameter",
+            "min_share: a percentage between 0 and 100",
+        ));
     }
     let rows = concentration::dependence(&s.model, &q.consumer, &q.supplier, min)
         .map_err(|e| ApiError::new("invalid_parameter", e.to_string()))?;
@@ -294,8 +389,17 @@ pub struct ValueShareQuery {
 /// Value-weighted country shares over a set of items.
 #[utoipa::path(get, path = "/api/v1/value-share", tag = "model", params(ValueShareQuery),
     responses((status = 200, description = "Weighted shares", body = Object)), security(("bearer" = [])))]
-pub async fn value_share(State(s): State<AppState>, _a: Auth, Query(q): Query<ValueShareQuery>) -> ApiResult<Json<Value>> {
-    let items: Vec<String> = q.items.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+pub async fn value_share(
+    State(s): State<AppState>,
+    _a: Auth,
+    Query(q): Query<ValueShareQuery>,
+) -> ApiResult<Json<Value>> {
+    let items: Vec<String> = q
+        .items
+        .split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect();
     let v = concentration::value_share(&s.model, &items).map_err(|e| match e {
         concentration::AnalysisError::Lookup(l) => lookup_error(l),
         other => ApiError::new("invalid_parameter", other.to_string()),

@@ -33,10 +33,19 @@ fn parse_json(text: &str) -> Value {
 /// Detected supply-chain events, newest first.
 #[utoipa::path(get, path = "/api/v1/monitor/events", tag = "monitor", params(EventsQuery),
     responses((status = 200, description = "Events", body = Object)), security(("bearer" = [])))]
-pub async fn events(State(s): State<AppState>, a: Auth, Query(q): Query<EventsQuery>) -> ApiResult<axum::Json<Value>> {
+pub async fn events(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<axum::Json<Value>> {
     a.require_local()?;
     let since = match &q.since {
-        Some(d) => Some(chipwatch_store::time::parse(d).ok_or_else(|| ApiError::new("invalid_parameter", format!("since: `{d}` is not an ISO date")))?),
+        Some(d) => Some(chipwatch_store::time::parse(d).ok_or_else(|| {
+            ApiError::new(
+                "invalid_parameter",
+                format!("since: `{d}` is not an ISO date"),
+            )
+        })?),
         None => None,
     };
     let rows = s
@@ -69,9 +78,16 @@ pub struct AlertsQuery {
 /// Raised alerts, newest first.
 #[utoipa::path(get, path = "/api/v1/monitor/alerts", tag = "monitor", params(AlertsQuery),
     responses((status = 200, description = "Alerts", body = Object)), security(("bearer" = [])))]
-pub async fn alerts(State(s): State<AppState>, a: Auth, Query(q): Query<AlertsQuery>) -> ApiResult<axum::Json<Value>> {
+pub async fn alerts(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<AlertsQuery>,
+) -> ApiResult<axum::Json<Value>> {
     a.require_local()?;
-    let rows = s.store.monitor_recent_alerts(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let rows = s
+        .store
+        .monitor_recent_alerts(q.limit.unwrap_or(100).clamp(1, 1000))
+        .await?;
     let out: Vec<Value> = rows
         .iter()
         .map(|r| json!({"id": r.id, "article_id": r.article_id, "watch": r.watch, "created_at": r.created_at,
@@ -85,7 +101,9 @@ pub async fn alerts(State(s): State<AppState>, a: Auth, Query(q): Query<AlertsQu
     responses((status = 200, description = "Watchlists", body = Object)), security(("bearer" = [])))]
 pub async fn list_watchlists(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Value>> {
     let p = a.require_local()?;
-    Ok(axum::Json(json!({"watchlists": s.store.watchlists_of(p.org.id).await?})))
+    Ok(axum::Json(
+        json!({"watchlists": s.store.watchlists_of(p.org.id).await?}),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -100,7 +118,11 @@ pub struct WatchlistBody {
 #[utoipa::path(post, path = "/api/v1/monitor/watchlists", tag = "monitor", request_body = WatchlistBody,
     responses((status = 201, description = "Saved", body = Object), (status = 422, description = "Invalid watchlist", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn save_watchlist(State(s): State<AppState>, a: Auth, Json(b): Json<WatchlistBody>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+pub async fn save_watchlist(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<WatchlistBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     a.require_local()?;
     let p = a.require(Role::Analyst)?;
     if b.config.len() > 256 * 1024 {
@@ -117,8 +139,16 @@ pub async fn save_watchlist(State(s): State<AppState>, a: Auth, Json(b): Json<Wa
     params(("id" = i64, Path, description = "Watchlist id")),
     responses((status = 200, description = "Watchlist", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_watchlist(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn get_watchlist(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     let p = a.require_local()?;
-    let w = s.store.watchlist(p.org.id, id).await?.ok_or_else(|| ApiError::not_found("watchlist"))?;
+    let w = s
+        .store
+        .watchlist(p.org.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("watchlist"))?;
     Ok(axum::Json(json!(w)))
 }

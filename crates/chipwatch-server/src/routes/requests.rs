@@ -54,11 +54,19 @@ pub struct NewRequestBody {
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = NewRequestBody,
     responses((status = 201, description = "Created", body = Object), (status = 422, description = "A value is not acceptable", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_request(State(s): State<AppState>, a: Auth, Json(b): Json<NewRequestBody>) -> ApiResult<(StatusCode, JsonOut)> {
+pub async fn create_request(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<NewRequestBody>,
+) -> ApiResult<(StatusCode, JsonOut)> {
     a.require_local()?;
     let p = a.require(Role::Analyst)?;
-    let deadline = chipwatch_store::time::parse(&b.deadline)
-        .ok_or_else(|| ApiError::validation(format!("deadline: `{}` is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", b.deadline)))?;
+    let deadline = chipwatch_store::time::parse(&b.deadline).ok_or_else(|| {
+        ApiError::validation(format!(
+            "deadline: `{}` is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+            b.deadline
+        ))
+    })?;
     let r = s
         .store
         .create_request(
@@ -82,7 +90,13 @@ pub async fn create_request(State(s): State<AppState>, a: Auth, Json(b): Json<Ne
     responses((status = 200, description = "Requests", body = Object)), security(("bearer" = [])))]
 pub async fn list_requests(State(s): State<AppState>, a: Auth) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
-    let list: Vec<Value> = s.store.requests_of(p.org.id).await?.iter().map(request_json).collect();
+    let list: Vec<Value> = s
+        .store
+        .requests_of(p.org.id)
+        .await?
+        .iter()
+        .map(request_json)
+        .collect();
     Ok(axum::Json(json!({"requests": list})))
 }
 
@@ -91,7 +105,11 @@ pub async fn list_requests(State(s): State<AppState>, a: Auth) -> ApiResult<Json
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, description = "Request", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_request(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<JsonOut> {
+pub async fn get_request(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
     Ok(axum::Json(request_json(&visible_request(&s, p, id).await?)))
 }
@@ -108,11 +126,18 @@ pub struct RespondBody {
     params(("id" = i64, Path, description = "Request id")), request_body = RespondBody,
     responses((status = 200, description = "Answered", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn respond(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Json(b): Json<RespondBody>) -> ApiResult<JsonOut> {
+pub async fn respond(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<RespondBody>,
+) -> ApiResult<JsonOut> {
     a.require_local()?;
     visible_request(&s, &a.0, id).await?;
     let p = a.require(Role::Analyst)?;
-    Ok(axum::Json(request_json(&s.store.respond_request(p, id, &b.record_ids).await?)))
+    Ok(axum::Json(request_json(
+        &s.store.respond_request(p, id, &b.record_ids).await?,
+    )))
 }
 
 /// Decline an open request (analyst of the addressee).
@@ -120,11 +145,19 @@ pub async fn respond(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Js
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, description = "Declined", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn decline(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<JsonOut> {
+pub async fn decline(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<JsonOut> {
     a.require_local()?;
     visible_request(&s, &a.0, id).await?;
     let p = a.require(Role::Analyst)?;
-    Ok(axum::Json(request_json(&s.store.set_request_status(p, id, RequestStatus::Declined).await?)))
+    Ok(axum::Json(request_json(
+        &s.store
+            .set_request_status(p, id, RequestStatus::Declined)
+            .await?,
+    )))
 }
 
 /// Withdraw a request (analyst of the requester); its records are no longer released.
@@ -132,11 +165,19 @@ pub async fn decline(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) ->
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, description = "Withdrawn", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn withdraw(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<JsonOut> {
+pub async fn withdraw(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<JsonOut> {
     a.require_local()?;
     visible_request(&s, &a.0, id).await?;
     let p = a.require(Role::Analyst)?;
-    Ok(axum::Json(request_json(&s.store.set_request_status(p, id, RequestStatus::Withdrawn).await?)))
+    Ok(axum::Json(request_json(
+        &s.store
+            .set_request_status(p, id, RequestStatus::Withdrawn)
+            .await?,
+    )))
 }
 
 /// Records attached to a request, released under its terms.
@@ -144,7 +185,11 @@ pub async fn withdraw(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, description = "Attached records", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn request_records(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<JsonOut> {
+pub async fn request_records(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<JsonOut> {
     let p = a.require_local()?;
     let r = visible_request(&s, p, id).await?;
     if r.requester_org_id == p.org.id {
@@ -159,13 +204,23 @@ pub async fn request_records(State(s): State<AppState>, a: Auth, Path(id): Path<
     // Attached records are in scope by construction; re-check so a scope bug cannot leak.
     let views: Vec<policy::RecordView> = records
         .iter()
-        .filter(|x| policy::list_matches(&r.scope_items, &x.item) && policy::list_matches(&r.scope_metrics, &x.metric))
+        .filter(|x| {
+            policy::list_matches(&r.scope_items, &x.item)
+                && policy::list_matches(&r.scope_metrics, &x.metric)
+        })
         .filter_map(|x| policy::view(x, &policy::Access::Full))
         .collect();
     if r.requester_org_id == p.org.id && !views.is_empty() {
         s.store
-            .audit(&p.actor(), "request.records.read", &format!("request:{id}"), json!({"records": views.iter().map(|v| v.id).collect::<Vec<_>>()}))
+            .audit(
+                &p.actor(),
+                "request.records.read",
+                &format!("request:{id}"),
+                json!({"records": views.iter().map(|v| v.id).collect::<Vec<_>>()}),
+            )
             .await?;
     }
-    Ok(axum::Json(json!({"request_id": id, "confidentiality": r.confidentiality, "records": views})))
+    Ok(axum::Json(
+        json!({"request_id": id, "confidentiality": r.confidentiality, "records": views}),
+    ))
 }

@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 
 fn scenario_error(e: ScenarioError) -> ApiError {
     match e {
-        ScenarioError::Field { .. } | ScenarioError::Parse { .. } => ApiError::validation(e.to_string()),
+        ScenarioError::Field { .. } | ScenarioError::Parse { .. } => {
+            ApiError::validation(e.to_string())
+        }
         // The model cannot carry this scenario: a server-side condition, not the caller's.
         other => ApiError::internal(&other),
     }
@@ -35,7 +37,11 @@ pub async fn run_scenario(s: &AppState, sc: Scenario) -> ApiResult<Value> {
 #[utoipa::path(post, path = "/api/v1/scenarios/run", tag = "scenarios", request_body = Object,
     responses((status = 200, description = "Scenario result", body = Object), (status = 422, description = "Invalid scenario", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn run_adhoc(State(s): State<AppState>, a: Auth, Json(sc): Json<Scenario>) -> ApiResult<axum::Json<Value>> {
+pub async fn run_adhoc(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(sc): Json<Scenario>,
+) -> ApiResult<axum::Json<Value>> {
     a.require_local()?;
     Ok(axum::Json(run_scenario(&s, sc).await?))
 }
@@ -44,13 +50,20 @@ pub async fn run_adhoc(State(s): State<AppState>, a: Auth, Json(sc): Json<Scenar
 #[utoipa::path(post, path = "/api/v1/scenarios", tag = "scenarios", request_body = Object,
     responses((status = 201, description = "Saved", body = Object), (status = 422, description = "Invalid scenario", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn save(State(s): State<AppState>, a: Auth, Json(sc): Json<Scenario>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+pub async fn save(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(sc): Json<Scenario>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     a.require_local()?;
     let p = a.require(Role::Analyst)?;
     sc.validate().map_err(scenario_error)?;
     let spec = serde_json::to_value(&sc).map_err(|e| ApiError::internal(&e))?;
     let saved = s.store.save_scenario(p, &sc.name, &spec).await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"id": saved.id, "name": saved.name, "created_at": saved.created_at}))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"id": saved.id, "name": saved.name, "created_at": saved.created_at})),
+    ))
 }
 
 /// Saved scenarios of the caller's organisation.
@@ -73,10 +86,20 @@ pub async fn list(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Va
     params(("id" = i64, Path, description = "Scenario id")),
     responses((status = 200, description = "Scenario", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn get(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     let p = a.require_local()?;
-    let x = s.store.scenario(p.org.id, id).await?.ok_or_else(|| ApiError::not_found("scenario"))?;
-    Ok(axum::Json(json!({"id": x.id, "name": x.name, "scenario": x.spec, "created_at": x.created_at, "run_at": x.run_at})))
+    let x = s
+        .store
+        .scenario(p.org.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("scenario"))?;
+    Ok(axum::Json(
+        json!({"id": x.id, "name": x.name, "scenario": x.spec, "created_at": x.created_at, "run_at": x.run_at}),
+    ))
 }
 
 /// Run a saved scenario and store its result (analyst).
@@ -84,9 +107,17 @@ pub async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> Api
     params(("id" = i64, Path, description = "Scenario id")),
     responses((status = 200, description = "Scenario result", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn run_saved(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn run_saved(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     let p = a.require_local()?;
-    let x = s.store.scenario(p.org.id, id).await?.ok_or_else(|| ApiError::not_found("scenario"))?;
+    let x = s
+        .store
+        .scenario(p.org.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("scenario"))?;
     let p = a.require(Role::Analyst)?;
     let sc: Scenario = serde_json::from_value(x.spec).map_err(|e| ApiError::internal(&e))?;
     let result = run_scenario(&s, sc).await?;
@@ -99,8 +130,18 @@ pub async fn run_saved(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) 
     params(("id" = i64, Path, description = "Scenario id")),
     responses((status = 200, description = "Scenario result", body = Object), (status = 404, description = "Missing, not yours, or never run", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn result(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn result(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     let p = a.require_local()?;
-    let x = s.store.scenario(p.org.id, id).await?.ok_or_else(|| ApiError::not_found("scenario"))?;
-    x.result.map(axum::Json).ok_or_else(|| ApiError::not_found("scenario result"))
+    let x = s
+        .store
+        .scenario(p.org.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("scenario"))?;
+    x.result
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found("scenario result"))
 }

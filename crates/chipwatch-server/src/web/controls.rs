@@ -25,7 +25,11 @@ pub const MAX_NAMES: usize = 200;
 fn engine() -> Result<Arc<Engine>, String> {
     static ENGINE: OnceLock<Result<Arc<Engine>, String>> = OnceLock::new();
     ENGINE
-        .get_or_init(|| chipwatch_controls::default_engine().map(Arc::new).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            chipwatch_controls::default_engine()
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
         .clone()
 }
 
@@ -41,14 +45,19 @@ fn date_param(p: &Params) -> Result<Date, String> {
 }
 
 fn error_box(msg: &str) -> String {
-    format!(r#"<div class="error" role="alert"><p>{}</p></div>"#, escape(msg))
+    format!(
+        r#"<div class="error" role="alert"><p>{}</p></div>"#,
+        escape(msg)
+    )
 }
 
 fn verdict_badge(outcome: &str, policy: Option<&str>) -> String {
     format!(
         r#"<span class="badge v-{o}">{}{}</span>"#,
         escape(&outcome.replace('_', " ")),
-        policy.map(|p| format!(" ({})", escape(&p.replace('_', " ")))).unwrap_or_default(),
+        policy
+            .map(|p| format!(" ({})", escape(&p.replace('_', " "))))
+            .unwrap_or_default(),
         o = escape(outcome)
     )
 }
@@ -56,7 +65,13 @@ fn verdict_badge(outcome: &str, policy: Option<&str>) -> String {
 /// Build the shipment of the licence form. Errors name the field.
 pub fn shipment(p: &Params) -> Result<Shipment, String> {
     let mut params = BTreeMap::new();
-    for line in p.get("params").unwrap_or("").lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for line in p
+        .get("params")
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         let (k, v) = parse_param(line).map_err(|m| format!("parameters: {m}"))?;
         params.insert(k, v);
     }
@@ -86,16 +101,33 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
     let _ = write!(
         b,
         r#"<section aria-labelledby="verdict"><h2 id="verdict">Verdict: {}</h2><dl class="kv"><dt>Shipment</dt><dd>{} &rarr; {} on {}{}{}</dd><dt>Overall</dt><dd>{}{}</dd><dt>Decided by</dt><dd>{}</dd><dt>Jurisdictions not reaching it</dt><dd>{}</dd></dl>"#,
-        verdict_badge(&o.outcome.as_str(), o.review_policy.map(|p| p.as_str())),
+        verdict_badge(o.outcome.as_str(), o.review_policy.map(|p| p.as_str())),
         escape(&d.from),
         escape(&d.to),
         d.date,
-        d.end_user.as_deref().map(|u| format!(", end user {}", escape(u))).unwrap_or_default(),
-        d.end_use.as_deref().map(|u| format!(", end use {}", escape(u))).unwrap_or_default(),
-        verdict_badge(&o.outcome.as_str(), o.review_policy.map(|p| p.as_str())),
-        o.authorisation.as_deref().map(|a| format!(" under {}", escape(a))).unwrap_or_default(),
-        if o.measure_ids.is_empty() { "no measure".to_string() } else { esc_list(&o.measure_ids) },
-        if o.not_reached.is_empty() { "-".to_string() } else { esc_list(&o.not_reached) }
+        d.end_user
+            .as_deref()
+            .map(|u| format!(", end user {}", escape(u)))
+            .unwrap_or_default(),
+        d.end_use
+            .as_deref()
+            .map(|u| format!(", end use {}", escape(u)))
+            .unwrap_or_default(),
+        verdict_badge(o.outcome.as_str(), o.review_policy.map(|p| p.as_str())),
+        o.authorisation
+            .as_deref()
+            .map(|a| format!(" under {}", escape(a)))
+            .unwrap_or_default(),
+        if o.measure_ids.is_empty() {
+            "no measure".to_string()
+        } else {
+            esc_list(&o.measure_ids)
+        },
+        if o.not_reached.is_empty() {
+            "-".to_string()
+        } else {
+            esc_list(&o.not_reached)
+        }
     );
     b.push_str(r#"<table><caption>One verdict per jurisdiction</caption><thead><tr><th scope="col">Jurisdiction</th><th scope="col">Verdict</th><th scope="col">Measure and instrument</th><th scope="col">Explanation</th></tr></thead><tbody>"#);
     for v in &d.verdicts {
@@ -108,12 +140,27 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
             b,
             r#"<tr><th scope="row">{}</th><td>{}{}</td><td>{}{}{}{}</td><td>{}</td></tr>"#,
             escape(&v.jurisdiction),
-            verdict_badge(&v.outcome.as_str(), v.review_policy.map(|p| p.as_str())),
-            v.authorisation.as_deref().map(|a| format!("<br>{}", escape(a))).unwrap_or_default(),
-            v.measure_id.as_deref().map(|m| format!("<b>{}</b>", escape(m))).unwrap_or_else(|| "-".into()),
-            v.instrument.as_deref().map(|m| format!("<br>{}", escape(m))).unwrap_or_default(),
-            v.version.as_deref().map(|m| format!("<br>version {}", escape(m))).unwrap_or_default(),
-            v.citation.as_deref().map(|m| format!("<br><span class=\"muted\">{}</span>", escape(m))).unwrap_or_default(),
+            verdict_badge(v.outcome.as_str(), v.review_policy.map(|p| p.as_str())),
+            v.authorisation
+                .as_deref()
+                .map(|a| format!("<br>{}", escape(a)))
+                .unwrap_or_default(),
+            v.measure_id
+                .as_deref()
+                .map(|m| format!("<b>{}</b>", escape(m)))
+                .unwrap_or_else(|| "-".into()),
+            v.instrument
+                .as_deref()
+                .map(|m| format!("<br>{}", escape(m)))
+                .unwrap_or_default(),
+            v.version
+                .as_deref()
+                .map(|m| format!("<br>version {}", escape(m)))
+                .unwrap_or_default(),
+            v.citation
+                .as_deref()
+                .map(|m| format!("<br><span class=\"muted\">{}</span>", escape(m)))
+                .unwrap_or_default(),
             ex
         );
     }
@@ -122,19 +169,48 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
     let it = &d.item;
     b.push_str("<h2>Item as determined</h2><dl class=\"kv\">");
     if let Some(pr) = &it.product {
-        let _ = write!(b, "<dt>Product</dt><dd>{}{}</dd>", escape(pr), it.product_source.as_deref().map(|s| format!(" <span class=\"muted\">(values: {})</span>", escape(s))).unwrap_or_default());
+        let _ = write!(
+            b,
+            "<dt>Product</dt><dd>{}{}</dd>",
+            escape(pr),
+            it.product_source
+                .as_deref()
+                .map(|s| format!(" <span class=\"muted\">(values: {})</span>", escape(s)))
+                .unwrap_or_default()
+        );
     }
     for (k, v) in &it.parameters {
-        let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(&serde_json::to_string(v).unwrap_or_default()));
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(k),
+            escape(&serde_json::to_string(v).unwrap_or_default())
+        );
     }
     for (k, v) in &it.derived {
-        let _ = write!(b, "<dt>{} <span class=\"hint\">(derived)</span></dt><dd>{}</dd>", escape(k), v);
+        let _ = write!(
+            b,
+            "<dt>{} <span class=\"hint\">(derived)</span></dt><dd>{}</dd>",
+            escape(k),
+            chipwatch_controls::value::fmt_num(*v)
+        );
     }
     b.push_str("</dl>");
     if !it.unknown_parameters.is_empty() {
-        let _ = write!(b, "<p class=\"warn\">Parameters no measure uses: {}</p>", esc_list(&it.unknown_parameters));
+        let _ = write!(
+            b,
+            "<p class=\"warn\">Parameters no measure uses: {}</p>",
+            esc_list(&it.unknown_parameters)
+        );
     }
-    if let Some(model_item) = it.product.as_deref().and_then(|p| engine().ok().and_then(|e| e.catalogue().find(p).ok().and_then(|x| x.model_item.clone()))) {
+    if let Some(model_item) = it.product.as_deref().and_then(|p| {
+        engine().ok().and_then(|e| {
+            e.catalogue()
+                .find(p)
+                .ok()
+                .and_then(|x| x.model_item.clone())
+        })
+    }) {
         let _ = write!(b, "<p>Value-chain item: {}</p>", item_link(vc, &model_item));
     }
     if !d.end_user_screening.is_empty() {
@@ -145,7 +221,9 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
 }
 
 fn hits_table(hits: &[Hit]) -> String {
-    let mut b = String::from(r#"<table><thead><tr><th scope="col">Listed party</th><th scope="col">Matched name</th><th scope="col" class="n">Score</th><th scope="col">List</th><th scope="col">Country</th><th scope="col">Licence requirement</th><th scope="col">Citation</th></tr></thead><tbody>"#);
+    let mut b = String::from(
+        r#"<table><thead><tr><th scope="col">Listed party</th><th scope="col">Matched name</th><th scope="col" class="n">Score</th><th scope="col">List</th><th scope="col">Country</th><th scope="col">Licence requirement</th><th scope="col">Citation</th></tr></thead><tbody>"#,
+    );
     for h in hits {
         let _ = write!(
             b,
@@ -156,7 +234,9 @@ fn hits_table(hits: &[Hit]) -> String {
             escape(&h.list),
             escape(h.country.as_deref().unwrap_or("-")),
             escape(&h.licence_requirement),
-            h.review_policy.map(|p| format!(" ({})", escape(&p.as_str().replace('_', " ")))).unwrap_or_default(),
+            h.review_policy
+                .map(|p| format!(" ({})", escape(&p.as_str().replace('_', " "))))
+                .unwrap_or_default(),
             escape(&h.citation)
         );
     }
@@ -170,10 +250,23 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
     let p = Params::from_query(&q);
     let e = match engine() {
         Ok(e) => e,
-        Err(m) => return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Licence check", &format!("The rules engine could not load its data: {m}"), who.as_ref()),
+        Err(m) => {
+            return super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Licence check",
+                &format!("The rules engine could not load its data: {m}"),
+                who.as_ref(),
+            )
+        }
     };
-    let mut products: Vec<(String, String)> = vec![(String::new(), "(none: give parameters)".into())];
-    products.extend(e.catalogue().products().iter().map(|x| (x.name.clone(), format!("{} — {} ({})", x.name, x.manufacturer, x.category))));
+    let mut products: Vec<(String, String)> =
+        vec![(String::new(), "(none: give parameters)".into())];
+    products.extend(e.catalogue().products().iter().map(|x| {
+        (
+            x.name.clone(),
+            format!("{} — {} ({})", x.name, x.manufacturer, x.category),
+        )
+    }));
     let v = |n: &str| escape(p.get(n).unwrap_or(""));
     let mut b = String::new();
     let _ = write!(
@@ -195,7 +288,10 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
         origin = v("origin"),
         eu = v("end_user"),
         euse = v("end_use"),
-        date = escape(&p.get("date").map_or_else(|| today().to_string(), str::to_string)),
+        date = escape(
+            &p.get("date")
+                .map_or_else(|| today().to_string(), str::to_string)
+        ),
         params = v("params"),
     );
     let mut status = StatusCode::OK;
@@ -218,7 +314,14 @@ pub async fn screening(State(s): State<AppState>, headers: HeaderMap, q: RawQuer
     let p = Params::from_query(&q);
     let e = match engine() {
         Ok(e) => e,
-        Err(m) => return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Screening", &format!("The rules engine could not load its data: {m}"), who.as_ref()),
+        Err(m) => {
+            return super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Screening",
+                &format!("The rules engine could not load its data: {m}"),
+                who.as_ref(),
+            )
+        }
     };
     let mut status = StatusCode::OK;
     let threshold = match p.get("threshold").map(str::parse::<f64>) {
@@ -233,7 +336,10 @@ pub async fn screening(State(s): State<AppState>, headers: HeaderMap, q: RawQuer
 <form class="panel" method="get" action="/screening"><div class="fields"><div><label for="names">Names <span class="hint">(one per line)</span></label><textarea id="names" name="names" rows="4" cols="50" required>{}</textarea></div>
 <div><label for="threshold">Threshold <span class="hint">(0..1)</span></label><input type="number" id="threshold" name="threshold" step="0.01" min="0" max="1" value="{}"></div><div><button type="submit">Screen</button></div></div></form>"#,
         escape(p.get("names").unwrap_or("")),
-        escape(&p.get("threshold").map_or_else(|| DEFAULT_THRESHOLD.to_string(), str::to_string))
+        escape(
+            &p.get("threshold")
+                .map_or_else(|| DEFAULT_THRESHOLD.to_string(), str::to_string)
+        )
     );
     match threshold {
         Err(m) => {
@@ -241,12 +347,28 @@ pub async fn screening(State(s): State<AppState>, headers: HeaderMap, q: RawQuer
             b.push_str(&error_box(&m));
         }
         Ok(t) => {
-            let names: Vec<&str> = p.get("names").unwrap_or("").lines().map(str::trim).filter(|l| !l.is_empty()).take(MAX_NAMES).collect();
+            let names: Vec<&str> = p
+                .get("names")
+                .unwrap_or("")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .take(MAX_NAMES)
+                .collect();
             if !names.is_empty() {
                 let results = e.screener().screen_many(names.iter().copied(), t);
                 b.push_str("<h2>Results</h2>");
                 for (name, hits) in names.iter().zip(results) {
-                    let _ = write!(b, "<h3>{}: {}</h3>", escape(name), if hits.is_empty() { "<span class=\"ok\">no match</span>".to_string() } else { format!("<span class=\"bad\">{} match(es)</span>", hits.len()) });
+                    let _ = write!(
+                        b,
+                        "<h3>{}: {}</h3>",
+                        escape(name),
+                        if hits.is_empty() {
+                            "<span class=\"ok\">no match</span>".to_string()
+                        } else {
+                            format!("<span class=\"bad\">{} match(es)</span>", hits.len())
+                        }
+                    );
                     if !hits.is_empty() {
                         b.push_str(&hits_table(&hits));
                     }
@@ -254,9 +376,29 @@ pub async fn screening(State(s): State<AppState>, headers: HeaderMap, q: RawQuer
             }
         }
     }
-    let metas: Vec<String> = e.screener().metas().iter().map(|m| format!("{} ({})", m.name, m.source)).collect();
-    let _ = write!(b, r#"<p class="prov">Lists: {} ({} indexed names).</p>"#, if metas.is_empty() { "embedded default list".to_string() } else { esc_list(&metas) }, e.screener().indexed_names());
-    page_response(status, "Restricted-party screening", Nav::Screening, who.as_ref(), &b)
+    let metas: Vec<String> = e
+        .screener()
+        .metas()
+        .iter()
+        .map(|m| format!("{} ({})", m.name, m.source))
+        .collect();
+    let _ = write!(
+        b,
+        r#"<p class="prov">Lists: {} ({} indexed names).</p>"#,
+        if metas.is_empty() {
+            "embedded default list".to_string()
+        } else {
+            esc_list(&metas)
+        },
+        e.screener().indexed_names()
+    );
+    page_response(
+        status,
+        "Restricted-party screening",
+        Nav::Screening,
+        who.as_ref(),
+        &b,
+    )
 }
 
 fn impact_html(vc: &chipwatch_model::ValueChain, r: &ImpactReport) -> String {
@@ -269,7 +411,11 @@ fn impact_html(vc: &chipwatch_model::ValueChain, r: &ImpactReport) -> String {
         escape(&r.instrument),
         escape(&r.citation),
         r.date,
-        if r.denied_destinations.is_empty() { "none".to_string() } else { esc_list(&r.denied_destinations) },
+        if r.denied_destinations.is_empty() {
+            "none".to_string()
+        } else {
+            esc_list(&r.denied_destinations)
+        },
         escape(&r.deny_basis),
         r.incidence.hhi,
         r.incidence.effective_destinations,
@@ -278,9 +424,19 @@ fn impact_html(vc: &chipwatch_model::ValueChain, r: &ImpactReport) -> String {
         escape(&r.incidence.reading)
     );
     if !r.blocked_value_by_destination.is_empty() {
-        let bars: Vec<(String, f64)> = r.blocked_value_by_destination.iter().take(15).map(|d| (d.country.clone(), d.share_pct)).collect();
+        let bars: Vec<(String, f64)> = r
+            .blocked_value_by_destination
+            .iter()
+            .take(15)
+            .map(|d| (d.country.clone(), d.share_pct))
+            .collect();
         b.push_str("<figure class=\"scroll\">");
-        b.push_str(&bar_chart("Share of blocked value by destination (%)", &bars, Some(100.0), "%"));
+        b.push_str(&bar_chart(
+            "Share of blocked value by destination (%)",
+            &bars,
+            Some(100.0),
+            "%",
+        ));
         b.push_str("</figure>");
     }
     b.push_str(r#"<table><caption>Covered items</caption><thead><tr><th scope="col">Item</th><th scope="col" class="n">Fraction covered</th><th scope="col">Exporters</th><th scope="col" class="n">Exporters' share (%)</th><th scope="col" class="n">Blocked value</th><th scope="col">Assumption</th></tr></thead><tbody>"#);
@@ -299,7 +455,11 @@ fn impact_html(vc: &chipwatch_model::ValueChain, r: &ImpactReport) -> String {
     b.push_str("</tbody></table>");
     b.push_str(r#"<table><caption>Who is hit: finished-chip availability (minimum over the horizon)</caption><thead><tr><th scope="col">Country</th><th scope="col">Denied</th><th scope="col" class="n">Baseline</th><th scope="col" class="n">With the measure</th><th scope="col" class="n">Change</th><th scope="col">Binding constraint</th></tr></thead><tbody>"#);
     for c in &r.affected_countries {
-        let chain: Vec<String> = c.binding_constraint.iter().map(|id| item_link(vc, id)).collect();
+        let chain: Vec<String> = c
+            .binding_constraint
+            .iter()
+            .map(|id| item_link(vc, id))
+            .collect();
         let _ = write!(
             b,
             r#"<tr><th scope="row">{}</th><td>{}</td><td class="n">{:.3}</td><td class="n">{:.3}</td><td class="n">{:+.3}</td><td>{}</td></tr>"#,
@@ -313,7 +473,11 @@ fn impact_html(vc: &chipwatch_model::ValueChain, r: &ImpactReport) -> String {
     }
     b.push_str("</tbody></table>");
     if !r.unaffected_countries.is_empty() {
-        let _ = write!(b, "<p class=\"muted\">Not affected: {}</p>", esc_list(&r.unaffected_countries));
+        let _ = write!(
+            b,
+            "<p class=\"muted\">Not affected: {}</p>",
+            esc_list(&r.unaffected_countries)
+        );
     }
     b.push_str("<h3>Assumptions and notes</h3><ul class=\"muted\">");
     for a in r.assumptions.iter().chain(&r.notes) {
@@ -329,12 +493,22 @@ pub async fn measures(State(s): State<AppState>, headers: HeaderMap, q: RawQuery
     let p = Params::from_query(&q);
     let e = match engine() {
         Ok(e) => e,
-        Err(m) => return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Measure impact", &format!("The rules engine could not load its data: {m}"), who.as_ref()),
+        Err(m) => {
+            return super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Measure impact",
+                &format!("The rules engine could not load its data: {m}"),
+                who.as_ref(),
+            )
+        }
     };
     let mut ids: Vec<(String, String)> = Vec::new();
     for m in e.measures() {
         if !ids.iter().any(|(id, _)| id == &m.id) {
-            ids.push((m.id.clone(), format!("{} — {} ({})", m.id, m.title, m.jurisdiction)));
+            ids.push((
+                m.id.clone(),
+                format!("{} — {} ({})", m.id, m.title, m.jurisdiction),
+            ));
         }
     }
     let mut b = String::new();
@@ -346,7 +520,10 @@ pub async fn measures(State(s): State<AppState>, headers: HeaderMap, q: RawQuery
 <div><label for="deny">Denied destinations <span class="hint">(optional, e.g. CHN,RUS)</span></label><input type="text" id="deny" name="deny" size="18" value="{}"></div>
 <div><button type="submit">Assess impact</button></div></div></form>"#,
         options(&ids, &p.all("measure")),
-        escape(&p.get("date").map_or_else(|| today().to_string(), str::to_string)),
+        escape(
+            &p.get("date")
+                .map_or_else(|| today().to_string(), str::to_string)
+        ),
         escape(p.get("deny").unwrap_or(""))
     );
     let mut status = StatusCode::OK;
@@ -354,14 +531,19 @@ pub async fn measures(State(s): State<AppState>, headers: HeaderMap, q: RawQuery
         let deny: Result<Vec<String>, String> = p
             .all("deny")
             .iter()
-            .map(|c| chipwatch_controls::normalise_country(c).ok_or_else(|| format!("deny: `{c}` is not an ISO 3166-1 alpha-3 country code")))
+            .map(|c| {
+                chipwatch_controls::normalise_country(c)
+                    .ok_or_else(|| format!("deny: `{c}` is not an ISO 3166-1 alpha-3 country code"))
+            })
             .collect();
         let out = match (date_param(&p), deny) {
             (Ok(date), Ok(deny)) => {
                 let (e2, vc, id) = (e.clone(), s.model.clone(), id.to_string());
-                tokio::task::spawn_blocking(move || measure_impact(&e2, &vc, &id, date, &deny).map_err(|e| e.to_string()))
-                    .await
-                    .unwrap_or_else(|_| Err("internal error".into()))
+                tokio::task::spawn_blocking(move || {
+                    measure_impact(&e2, &vc, &id, date, &deny).map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|_| Err("internal error".into()))
             }
             (Err(m), _) | (_, Err(m)) => Err(m),
         };

@@ -17,7 +17,7 @@ mod controls;
 mod model;
 mod monitor;
 mod partner;
-mod scenario;
+pub mod scenario;
 #[cfg(test)]
 mod tests;
 
@@ -55,13 +55,25 @@ pub fn router() -> Router<AppState> {
         .route("/partner", get(partner::page))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
-        .route("/static/dashboard.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
-        .route("/static/favicon.svg", get(|| async { asset("image/svg+xml", FAVICON) }))
+        .route(
+            "/static/dashboard.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/static/favicon.svg",
+            get(|| async { asset("image/svg+xml", FAVICON) }),
+        )
 }
 
 fn asset(ct: &'static str, body: &'static str) -> Response {
     (
-        [(CONTENT_TYPE, HeaderValue::from_static(ct)), (CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))],
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(ct)),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
         body,
     )
         .into_response()
@@ -111,7 +123,9 @@ impl Params {
 
 /// Percent-encode for a query string value.
 pub fn url_encode(s: &str) -> String {
-    serde_urlencoded::to_string([("v", s)]).map(|x| x[2..].to_string()).unwrap_or_default()
+    serde_urlencoded::to_string([("v", s)])
+        .map(|x| x[2..].to_string())
+        .unwrap_or_default()
 }
 
 /// A query string from pairs, blanks dropped.
@@ -154,7 +168,14 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// Only local paths are accepted as a post-login target (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control) => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -162,10 +183,20 @@ fn safe_next(next: Option<&str>) -> String {
 async fn login_form(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) -> Response {
     let p = Params::from_query(&q);
     let who = session(&s, &headers).await;
-    login_page(who.as_ref(), &safe_next(p.get("next")), None, StatusCode::OK)
+    login_page(
+        who.as_ref(),
+        &safe_next(p.get("next")),
+        None,
+        StatusCode::OK,
+    )
 }
 
-fn login_page(who: Option<&Principal>, next: &str, error: Option<&str>, status: StatusCode) -> Response {
+fn login_page(
+    who: Option<&Principal>,
+    next: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let mut b = String::new();
     if let Some(p) = who {
         let _ = write!(
@@ -176,7 +207,11 @@ fn login_page(who: Option<&Principal>, next: &str, error: Option<&str>, status: 
         );
     }
     if let Some(e) = error {
-        let _ = write!(b, "<div class=\"error\" role=\"alert\" id=\"login-error\">{}</div>", escape(e));
+        let _ = write!(
+            b,
+            "<div class=\"error\" role=\"alert\" id=\"login-error\">{}</div>",
+            escape(e)
+        );
     }
     let _ = write!(
         b,
@@ -188,19 +223,31 @@ The dashboard keeps its own session token, valid for 8 hours; your API token is 
 <input type="password" id="token" name="token" autocomplete="current-password" required size="48" spellcheck="false"{inv}></div>
 <input type="hidden" name="next" value="{next}"><div><button type="submit">Sign in</button></div></div></form>"#,
         next = escape(next),
-        inv = if error.is_some() { r#" aria-invalid="true" aria-describedby="login-error""# } else { "" }
+        inv = if error.is_some() {
+            r#" aria-invalid="true" aria-describedby="login-error""#
+        } else {
+            ""
+        }
     );
     page_response(status, "Sign in", Nav::Login, who, &b)
 }
 
 /// Token secrets are `cw_` plus hex; anything else never reaches a header.
 fn cookie_safe(secret: &str) -> bool {
-    !secret.is_empty() && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !secret.is_empty()
+        && secret
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 async fn login(State(s): State<AppState>, headers: HeaderMap, body: String) -> Response {
     if !same_origin(&headers) {
-        return error_page(StatusCode::FORBIDDEN, "Cross-site form", "This form must be sent from the dashboard itself.", None);
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Cross-site form",
+            "This form must be sent from the dashboard itself.",
+            None,
+        );
     }
     let f = Params::parse(&body);
     let next = safe_next(f.get("next"));
@@ -214,22 +261,44 @@ async fn login(State(s): State<AppState>, headers: HeaderMap, body: String) -> R
         _ => None,
     };
     let Some(p) = principal.filter(|p| p.org.kind == OrgKind::Local) else {
-        return login_page(None, &next, Some("Unknown, revoked or expired token."), StatusCode::UNAUTHORIZED);
+        return login_page(
+            None,
+            &next,
+            Some("Unknown, revoked or expired token."),
+            StatusCode::UNAUTHORIZED,
+        );
     };
     let secret = auth::new_token_secret();
     let expires = chipwatch_store::time::now() + SESSION_SECONDS;
-    if let Err(e) = s.store.create_token(p.user_id, &secret, SESSION_LABEL, Some(expires), &p.actor()).await {
+    if let Err(e) = s
+        .store
+        .create_token(p.user_id, &secret, SESSION_LABEL, Some(expires), &p.actor())
+        .await
+    {
         tracing::error!(error = %e, "cannot create a dashboard session");
-        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "Cannot sign in", "The session could not be stored; see the server log.", None);
+        return error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Cannot sign in",
+            "The session could not be stored; see the server log.",
+            None,
+        );
     }
     tracing::info!(actor = %p.actor(), "dashboard sign-in");
-    let cookie = format!("{}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}", auth::SESSION_COOKIE);
+    let cookie = format!(
+        "{}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}",
+        auth::SESSION_COOKIE
+    );
     redirect_with_cookie(&next, &cookie)
 }
 
 async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
     if !same_origin(&headers) {
-        return error_page(StatusCode::FORBIDDEN, "Cross-site form", "This form must be sent from the dashboard itself.", None);
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Cross-site form",
+            "This form must be sent from the dashboard itself.",
+            None,
+        );
     }
     if let Some(p) = session(&s, &headers).await {
         // Revoke only tokens minted for the dashboard: a user who put an API token into the
@@ -238,7 +307,10 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
             .store
             .tokens_of_org(p.org.id)
             .await
-            .map(|ts| ts.iter().any(|t| t.id == p.token_id && t.label == SESSION_LABEL))
+            .map(|ts| {
+                ts.iter()
+                    .any(|t| t.id == p.token_id && t.label == SESSION_LABEL)
+            })
             .unwrap_or(false);
         if is_session {
             if let Err(e) = s.store.revoke_token(p.org.id, p.token_id, &p.actor()).await {
@@ -246,7 +318,10 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
             }
         }
     }
-    let cookie = format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", auth::SESSION_COOKIE);
+    let cookie = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        auth::SESSION_COOKIE
+    );
     redirect_with_cookie("/", &cookie)
 }
 
@@ -256,7 +331,8 @@ fn redirect_with_cookie(to: &str, cookie: &str) -> Response {
         r.headers_mut().insert(LOCATION, l);
         r.headers_mut().insert(SET_COOKIE, c);
     }
-    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -304,7 +380,11 @@ pub fn render(title: &str, nav: Nav, who: Option<&Principal>, body: &str) -> Str
         t = escape(title)
     );
     for (n, href, label) in NAV {
-        let cur = if *n == nav { r#" aria-current="page""# } else { "" };
+        let cur = if *n == nav {
+            r#" aria-current="page""#
+        } else {
+            ""
+        };
         let _ = write!(h, r#"<li><a href="{href}"{cur}>{label}</a></li>"#);
     }
     h.push_str(r#"</ul></nav><div class="who">"#);
@@ -329,16 +409,28 @@ pub fn render(title: &str, nav: Nav, who: Option<&Principal>, body: &str) -> Str
 }
 
 /// A page as a response with the dashboard's security headers.
-pub fn page_response(status: StatusCode, title: &str, nav: Nav, who: Option<&Principal>, body: &str) -> Response {
+pub fn page_response(
+    status: StatusCode,
+    title: &str,
+    nav: Nav,
+    who: Option<&Principal>,
+    body: &str,
+) -> Response {
     let mut r = (status, render(title, nav, who, body)).into_response();
     let h = r.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     // No scripts at all; styles and images only from this server (SVG is inline).
     h.insert(
         "content-security-policy",
         HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     // Pages may show partner data or per-user content: never cached by the browser or proxies.
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -346,7 +438,12 @@ pub fn page_response(status: StatusCode, title: &str, nav: Nav, who: Option<&Pri
 }
 
 /// An error page (status, heading, explanation).
-pub fn error_page(status: StatusCode, title: &str, message: &str, who: Option<&Principal>) -> Response {
+pub fn error_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    who: Option<&Principal>,
+) -> Response {
     let body = format!("<div class=\"error\" role=\"alert\"><p>{}</p></div><p><a href=\"/\">Back to the overview</a></p>", escape(message));
     page_response(status, title, Nav::Overview, who, &body)
 }
@@ -374,7 +471,7 @@ pub fn thousands(v: f64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -390,8 +487,17 @@ pub fn thousands(v: f64) -> String {
 pub fn options(choices: &[(String, String)], selected: &[String]) -> String {
     let mut s = String::new();
     for (v, label) in choices {
-        let sel = if selected.iter().any(|x| x == v) { " selected" } else { "" };
-        let _ = write!(s, r#"<option value="{}"{sel}>{}</option>"#, escape(v), escape(label));
+        let sel = if selected.iter().any(|x| x == v) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            r#"<option value="{}"{sel}>{}</option>"#,
+            escape(v),
+            escape(label)
+        );
     }
     s
 }
@@ -404,8 +510,16 @@ pub fn model_provenance(vc: &chipwatch_model::ValueChain) -> String {
         escape(&m.dataset),
         escape(&m.name),
         escape(&m.vintage),
-        if m.attribution.is_empty() { String::new() } else { format!("Attribution: {}. ", escape(&m.attribution)) },
-        if m.licence.is_empty() { String::new() } else { format!("Licence: {}.", escape(&m.licence)) }
+        if m.attribution.is_empty() {
+            String::new()
+        } else {
+            format!("Attribution: {}. ", escape(&m.attribution))
+        },
+        if m.licence.is_empty() {
+            String::new()
+        } else {
+            format!("Licence: {}.", escape(&m.licence))
+        }
     )
 }
 

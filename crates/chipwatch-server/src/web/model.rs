@@ -3,7 +3,10 @@
 //! market size and vintage, inputs and uses, sources, provenance). Every figure comes from
 //! `chipwatch_analysis::concentration` over the server's model.
 
-use super::{esc_list, item_link, model_provenance, money, page_response, session, thousands, url_encode, Nav};
+use super::{
+    esc_list, item_link, model_provenance, money, page_response, session, thousands, url_encode,
+    Nav,
+};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -30,7 +33,10 @@ const NO_DATA: &str = "#eeeeee";
 pub fn hhi_fill(hhi: Option<f64>) -> &'static str {
     match hhi {
         None => NO_DATA,
-        Some(h) => HHI_CLASSES.iter().find(|c| h < c.0).map_or(NO_DATA, |c| c.1),
+        Some(h) => HHI_CLASSES
+            .iter()
+            .find(|c| h < c.0)
+            .map_or(NO_DATA, |c| c.1),
     }
 }
 
@@ -46,8 +52,15 @@ fn rows_by_id(rows: &[Chokepoint]) -> HashMap<&str, &Chokepoint> {
 
 /// Concentration of an item for the diagram: its own row, or else the most concentrated of its
 /// taxonomy variants (flagged), so a parent without shares still shows its worst variant.
-fn concentration_of<'a>(vc: &ValueChain, by_id: &HashMap<&str, &'a Chokepoint>, i: ItemIdx) -> Option<(&'a Chokepoint, bool)> {
-    if let Some(r) = by_id.get(vc.item(i).id.as_str()).filter(|r| r.hhi.is_some()) {
+fn concentration_of<'a>(
+    vc: &ValueChain,
+    by_id: &HashMap<&str, &'a Chokepoint>,
+    i: ItemIdx,
+) -> Option<(&'a Chokepoint, bool)> {
+    if let Some(r) = by_id
+        .get(vc.item(i).id.as_str())
+        .filter(|r| r.hhi.is_some())
+    {
         return Some((r, false));
     }
     vc.descendants(i)
@@ -76,7 +89,11 @@ fn stage_label(vc: &ValueChain, k: Option<StageKind>) -> String {
 pub fn value_chain_flow(vc: &ValueChain, rows: &[Chokepoint]) -> Flow {
     let by_id = rows_by_id(rows);
     let is_step = |i: ItemIdx| matches!(vc.item(i).kind, ItemKind::Process | ItemKind::FinalOutput);
-    let order: Vec<ItemIdx> = vc.flow_topo_order().into_iter().filter(|&i| is_step(i)).collect();
+    let order: Vec<ItemIdx> = vc
+        .flow_topo_order()
+        .into_iter()
+        .filter(|&i| is_step(i))
+        .collect();
     let support = |i: ItemIdx| vc.feeds(i).iter().filter(|&&f| is_step(f)).count() > 1;
     let main: Vec<ItemIdx> = order.iter().copied().filter(|&i| !support(i)).collect();
     let supports: Vec<ItemIdx> = order.iter().copied().filter(|&i| support(i)).collect();
@@ -111,7 +128,12 @@ pub fn value_chain_flow(vc: &ValueChain, rows: &[Chokepoint]) -> Flow {
             href: Some(format!("/item/{}", url_encode(&it.id))),
             fill: None,
         };
-        let mut inputs: Vec<ItemIdx> = vc.inputs(p).iter().copied().filter(|&i| !is_step(i)).collect();
+        let mut inputs: Vec<ItemIdx> = vc
+            .inputs(p)
+            .iter()
+            .copied()
+            .filter(|&i| !is_step(i))
+            .collect();
         inputs.sort_by_key(|&i| (vc.item(i).kind, vc.item(i).id.len(), vc.item(i).id.clone()));
         let inputs = inputs
             .into_iter()
@@ -156,12 +178,20 @@ pub fn value_chain_flow(vc: &ValueChain, rows: &[Chokepoint]) -> Flow {
     for k in 0..cols.len() {
         let st = vc.item(cols[k]).stage;
         if k + 1 == cols.len() || vc.item(cols[k + 1]).stage != st {
-            flow.bands.push(FlowBand { label: stage_label(vc, st), first: start, last: k });
+            flow.bands.push(FlowBand {
+                label: stage_label(vc, st),
+                first: start,
+                last: k,
+            });
             start = k + 1;
         }
     }
-    flow.legend = HHI_CLASSES.iter().map(|c| (c.1.to_string(), c.2.to_string())).collect();
-    flow.legend.push((NO_DATA.to_string(), "no country shares".to_string()));
+    flow.legend = HHI_CLASSES
+        .iter()
+        .map(|c| (c.1.to_string(), c.2.to_string()))
+        .collect();
+    flow.legend
+        .push((NO_DATA.to_string(), "no country shares".to_string()));
     flow
 }
 
@@ -181,13 +211,22 @@ fn segments(vc: &ValueChain, by_id: &HashMap<&str, &Chokepoint>) -> Vec<Segment>
         by_id.get(id).map(|r| Segment {
             label: format!("{label} ({} basis)", r.basis),
             shares: r.countries.clone(),
-            note: format!("stage-level shares of {}, {} basis, {}", id, r.basis, r.year.map_or("year n/a".into(), |y| y.to_string())),
+            note: format!(
+                "stage-level shares of {}, {} basis, {}",
+                id,
+                r.basis,
+                r.year.map_or("year n/a".into(), |y| y.to_string())
+            ),
         })
     };
     let weighted = |label: &str, stage: StageKind, kinds: &[ItemKind]| {
         let ids: Vec<String> = vc
             .items()
-            .filter(|(i, it)| kinds.contains(&it.kind) && vc.stage(*i) == Some(stage) && vc.children(*i).is_empty())
+            .filter(|(i, it)| {
+                kinds.contains(&it.kind)
+                    && vc.stage(*i) == Some(stage)
+                    && vc.children(*i).is_empty()
+            })
             .map(|(_, it)| it.id.clone())
             .collect();
         let v = concentration::value_share(vc, &ids).ok()?;
@@ -203,12 +242,28 @@ fn segments(vc: &ValueChain, by_id: &HashMap<&str, &Chokepoint>) -> Vec<Segment>
         })
     };
     out.extend(stage_seg("S1", "Design"));
-    out.extend(weighted("Design tools & IP", StageKind::Design, &[ItemKind::Tool, ItemKind::Material]));
-    out.extend(weighted("Fab tools", StageKind::Fabrication, &[ItemKind::Tool]));
-    out.extend(weighted("Fab materials", StageKind::Fabrication, &[ItemKind::Material]));
+    out.extend(weighted(
+        "Design tools & IP",
+        StageKind::Design,
+        &[ItemKind::Tool, ItemKind::Material],
+    ));
+    out.extend(weighted(
+        "Fab tools",
+        StageKind::Fabrication,
+        &[ItemKind::Tool],
+    ));
+    out.extend(weighted(
+        "Fab materials",
+        StageKind::Fabrication,
+        &[ItemKind::Material],
+    ));
     out.extend(stage_seg("S2", "Fab capacity"));
     out.extend(weighted("ATP tools", StageKind::Atp, &[ItemKind::Tool]));
-    out.extend(weighted("ATP materials", StageKind::Atp, &[ItemKind::Material]));
+    out.extend(weighted(
+        "ATP materials",
+        StageKind::Atp,
+        &[ItemKind::Material],
+    ));
     out.extend(stage_seg("S3", "ATP capacity"));
     out.retain(|s| !s.shares.is_empty());
     out
@@ -234,8 +289,16 @@ fn top_chokepoints(rows: &[Chokepoint], n: usize) -> Vec<&Chokepoint> {
 pub async fn overview(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let who = session(&s, &headers).await;
     let vc = s.model.clone();
-    let body = tokio::task::spawn_blocking(move || overview_body(&vc)).await.unwrap_or_default();
-    page_response(StatusCode::OK, "Semiconductor value chain", Nav::Overview, who.as_ref(), &body)
+    let body = tokio::task::spawn_blocking(move || overview_body(&vc))
+        .await
+        .unwrap_or_default();
+    page_response(
+        StatusCode::OK,
+        "Semiconductor value chain",
+        Nav::Overview,
+        who.as_ref(),
+        &body,
+    )
 }
 
 pub fn overview_body(vc: &ValueChain) -> String {
@@ -243,7 +306,11 @@ pub fn overview_body(vc: &ValueChain) -> String {
     let by_id = rows_by_id(&rows);
     let mut b = String::new();
     let spofs = {
-        let mut ids: Vec<&str> = rows.iter().filter(|r| r.single_point_of_failure && !r.name.ends_with("(stage)")).map(|r| r.item_id.as_str()).collect();
+        let mut ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.single_point_of_failure && !r.name.ends_with("(stage)"))
+            .map(|r| r.item_id.as_str())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids.len()
@@ -257,7 +324,10 @@ pub fn overview_body(vc: &ValueChain) -> String {
         vc.model().shares.len()
     );
     b.push_str(r#"<h2 id="chain">Value chain</h2><p class="muted">Processes left to right, grouped by stage; below each, the tools, materials and design resources that go into it, coloured by the concentration of their country shares (HHI; * = the item has no shares of its own, the colour is its most concentrated variant). Each box links to its item page; the diagram scrolls sideways on narrow screens.</p><figure class="scroll natural" tabindex="0" aria-label="Value-chain diagram (scrollable)">"#);
-    b.push_str(&flow_diagram("Logic-chip value chain: processes and their inputs by concentration", &value_chain_flow(vc, &rows)));
+    b.push_str(&flow_diagram(
+        "Logic-chip value chain: processes and their inputs by concentration",
+        &value_chain_flow(vc, &rows),
+    ));
     b.push_str("</figure>");
 
     b.push_str(r#"<div class="grid"><section aria-labelledby="choke"><h2 id="choke">Top chokepoints</h2><table><caption>Items by HHI of country shares (highest basis)</caption><thead><tr><th scope="col">Item</th><th scope="col" class="n">HHI</th><th scope="col">Top country</th><th scope="col" class="n">Countries to 75%</th><th scope="col">Basis, year</th></tr></thead><tbody>"#);
@@ -266,7 +336,11 @@ pub fn overview_body(vc: &ValueChain) -> String {
             b,
             r#"<tr><td>{}{}</td><td class="n">{}</td><td>{} {:.1}%</td><td class="n">{}</td><td>{}, {}</td></tr>"#,
             item_link(vc, &r.item_id),
-            if r.single_point_of_failure { r#" <span class="badge bad" title="one country above 65%">SPOF</span>"# } else { "" },
+            if r.single_point_of_failure {
+                r#" <span class="badge bad" title="one country above 65%">SPOF</span>"#
+            } else {
+                ""
+            },
             thousands(r.hhi.unwrap_or(0.0)),
             escape(r.top_country.as_deref().unwrap_or("?")),
             r.cr1.unwrap_or(0.0),
@@ -293,13 +367,29 @@ pub fn overview_body(vc: &ValueChain) -> String {
     let col_labels: Vec<String> = segs.iter().map(|s| s.label.clone()).collect();
     let values: Vec<Vec<Option<f64>>> = countries
         .iter()
-        .map(|(c, _)| segs.iter().map(|sg| sg.shares.iter().find(|x| &x.0 == c).map(|x| x.1)).collect())
+        .map(|(c, _)| {
+            segs.iter()
+                .map(|sg| sg.shares.iter().find(|x| &x.0 == c).map(|x| x.1))
+                .collect()
+        })
         .collect();
     b.push_str(r#"<section aria-labelledby="world"><h2 id="world">Who supplies what</h2><figure class="scroll">"#);
-    b.push_str(&share_matrix("Country shares by segment (%)", &row_labels, &col_labels, &values, "%", 100.0));
+    b.push_str(&share_matrix(
+        "Country shares by segment (%)",
+        &row_labels,
+        &col_labels,
+        &values,
+        "%",
+        100.0,
+    ));
     b.push_str("</figure><ul class=\"muted\">");
     for sg in &segs {
-        let _ = write!(b, "<li><b>{}</b>: {}</li>", escape(&sg.label), escape(&sg.note));
+        let _ = write!(
+            b,
+            "<li><b>{}</b>: {}</li>",
+            escape(&sg.label),
+            escape(&sg.note)
+        );
     }
     b.push_str("</ul><p class=\"muted\">HQ basis: where the supplying firms are headquartered (who controls supply); location basis: where the capacity physically is (where a disruption hits). Blank cells: no figure.</p></section></div>");
     b.push_str(&model_provenance(vc));
@@ -307,27 +397,51 @@ pub fn overview_body(vc: &ValueChain) -> String {
 }
 
 /// GET /item/{id} : one item.
-pub async fn item(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn item(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let who = session(&s, &headers).await;
     let vc = &s.model;
-    let i = match vc.item_idx(&id).map(Ok).unwrap_or_else(|| vc.find_item(&id)) {
+    let i = match vc
+        .item_idx(&id)
+        .map(Ok)
+        .unwrap_or_else(|| vc.find_item(&id))
+    {
         Ok(i) => i,
         Err(e) => {
-            return super::error_page(StatusCode::NOT_FOUND, "Item not found", &format!("No item `{id}` in the model: {e}"), who.as_ref());
+            return super::error_page(
+                StatusCode::NOT_FOUND,
+                "Item not found",
+                &format!("No item `{id}` in the model: {e}"),
+                who.as_ref(),
+            );
         }
     };
     let it = vc.item(i);
-    page_response(StatusCode::OK, &format!("{} {}", it.id, it.name), Nav::Overview, who.as_ref(), &item_body(vc, i))
+    page_response(
+        StatusCode::OK,
+        &format!("{} {}", it.id, it.name),
+        Nav::Overview,
+        who.as_ref(),
+        &item_body(vc, i),
+    )
 }
 
-fn share_bars(vc: &ValueChain, shares: &[&chipwatch_model::Share]) -> (Vec<(String, f64)>, Vec<String>) {
+fn share_bars(
+    vc: &ValueChain,
+    shares: &[&chipwatch_model::Share],
+) -> (Vec<(String, f64)>, Vec<String>) {
     let mut bars = Vec::new();
     let mut listed = Vec::new();
     for sh in shares {
         let label = vc
             .provider_by_id(&sh.provider)
             .map(|p| match (&p.country, p.provider_type) {
-                (Some(c), chipwatch_model::ProviderType::Country) => super::country_label(c, &p.name),
+                (Some(c), chipwatch_model::ProviderType::Country) => {
+                    super::country_label(c, &p.name)
+                }
                 (Some(c), _) => format!("{} ({c})", p.name),
                 (None, _) => p.name.clone(),
             })
@@ -342,9 +456,16 @@ fn share_bars(vc: &ValueChain, shares: &[&chipwatch_model::Share]) -> (Vec<(Stri
 }
 
 fn share_table(caption: &str, bars: &[(String, f64)]) -> String {
-    let mut t = format!(r#"<table><caption>{}</caption><thead><tr><th scope="col">Provider</th><th scope="col" class="n">Share (%)</th></tr></thead><tbody>"#, escape(caption));
+    let mut t = format!(
+        r#"<table><caption>{}</caption><thead><tr><th scope="col">Provider</th><th scope="col" class="n">Share (%)</th></tr></thead><tbody>"#,
+        escape(caption)
+    );
     for (l, v) in bars {
-        let _ = write!(t, r#"<tr><td>{}</td><td class="n">{v:.1}</td></tr>"#, escape(l));
+        let _ = write!(
+            t,
+            r#"<tr><td>{}</td><td class="n">{v:.1}</td></tr>"#,
+            escape(l)
+        );
     }
     t.push_str("</tbody></table>");
     t
@@ -354,7 +475,16 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
     let it = vc.item(i);
     let mut b = String::new();
     let stages: Vec<&str> = vc.stages(i).iter().map(|s| s.as_str()).collect();
-    let _ = write!(b, r#"<dl class="kv"><dt>Kind</dt><dd>{}</dd><dt>Stage</dt><dd>{}</dd>"#, it.kind, if stages.is_empty() { "-".into() } else { stages.join(", ") });
+    let _ = write!(
+        b,
+        r#"<dl class="kv"><dt>Kind</dt><dd>{}</dd><dt>Stage</dt><dd>{}</dd>"#,
+        it.kind,
+        if stages.is_empty() {
+            "-".into()
+        } else {
+            stages.join(", ")
+        }
+    );
     match &it.market_size {
         Some(m) => {
             let _ = write!(
@@ -362,8 +492,15 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
                 "<dt>Market size</dt><dd>{} ({}{}{})</dd>",
                 money(m.usd),
                 m.year.map_or("year n/a".to_string(), |y| y.to_string()),
-                m.qualifier.as_deref().map(|q| format!("; {}", escape(q))).unwrap_or_default(),
-                m.source.as_deref().and_then(|s| vc.source_label(s)).map(|s| format!("; source: {}", escape(s))).unwrap_or_default()
+                m.qualifier
+                    .as_deref()
+                    .map(|q| format!("; {}", escape(q)))
+                    .unwrap_or_default(),
+                m.source
+                    .as_deref()
+                    .and_then(|s| vc.source_label(s))
+                    .map(|s| format!("; source: {}", escape(s)))
+                    .unwrap_or_default()
             );
         }
         None => b.push_str("<dt>Market size</dt><dd>not in the dataset</dd>"),
@@ -372,7 +509,11 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
         let _ = write!(b, "<dt>Year of figures</dt><dd>{y}</dd>");
     }
     if !it.control_entries.is_empty() {
-        let _ = write!(b, "<dt>Control entries</dt><dd>{}</dd>", esc_list(&it.control_entries));
+        let _ = write!(
+            b,
+            "<dt>Control entries</dt><dd>{}</dd>",
+            esc_list(&it.control_entries)
+        );
     }
     if !it.hs_codes.is_empty() {
         let _ = write!(b, "<dt>HS codes</dt><dd>{}</dd>", esc_list(&it.hs_codes));
@@ -397,7 +538,11 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
                 f(r.cr1, 1),
                 f(r.cr3, 1),
                 r.countries_to_75.map_or("-".into(), |k| k.to_string()),
-                if r.single_point_of_failure { format!("yes: {}", escape(r.top_country.as_deref().unwrap_or("?"))) } else { "no".into() },
+                if r.single_point_of_failure {
+                    format!("yes: {}", escape(r.top_country.as_deref().unwrap_or("?")))
+                } else {
+                    "no".into()
+                },
                 r.coverage
             );
         }
@@ -415,14 +560,25 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
         any = true;
         let (bars, listed) = share_bars(vc, &shares);
         let year = shares.iter().filter_map(|s| s.year).max();
-        let title = format!("By country, {basis} basis ({})", year.map_or("year n/a".into(), |y| y.to_string()));
+        let title = format!(
+            "By country, {basis} basis ({})",
+            year.map_or("year n/a".into(), |y| y.to_string())
+        );
         let _ = write!(b, "<section><h3>{}</h3>", escape(&title));
         if !bars.is_empty() {
             b.push_str(&bar_chart(&title, &bars, Some(100.0), "%"));
-            let _ = write!(b, "<details><summary>Table</summary>{}</details>", share_table(&title, &bars));
+            let _ = write!(
+                b,
+                "<details><summary>Table</summary>{}</details>",
+                share_table(&title, &bars)
+            );
         }
         if !listed.is_empty() {
-            let _ = write!(b, "<p class=\"muted\">Listed without a figure: {}</p>", esc_list(&listed));
+            let _ = write!(
+                b,
+                "<p class=\"muted\">Listed without a figure: {}</p>",
+                esc_list(&listed)
+            );
         }
         b.push_str("</section>");
     }
@@ -431,19 +587,32 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
         any = true;
         let (bars, listed) = share_bars(vc, &firms);
         let year = firms.iter().filter_map(|s| s.year).max();
-        let title = format!("By firm ({})", year.map_or("year n/a".into(), |y| y.to_string()));
+        let title = format!(
+            "By firm ({})",
+            year.map_or("year n/a".into(), |y| y.to_string())
+        );
         let _ = write!(b, "<section><h3>{}</h3>", escape(&title));
         if !bars.is_empty() {
             b.push_str(&bar_chart(&title, &bars, Some(100.0), "%"));
-            let _ = write!(b, "<details><summary>Table</summary>{}</details>", share_table(&title, &bars));
+            let _ = write!(
+                b,
+                "<details><summary>Table</summary>{}</details>",
+                share_table(&title, &bars)
+            );
         }
         if !listed.is_empty() {
-            let _ = write!(b, "<p class=\"muted\">Listed without a figure: {}</p>", esc_list(&listed));
+            let _ = write!(
+                b,
+                "<p class=\"muted\">Listed without a figure: {}</p>",
+                esc_list(&listed)
+            );
         }
         b.push_str("</section>");
     }
     if !any {
-        b.push_str("<p>The dataset lists no providers for this item; see its variants or inputs.</p>");
+        b.push_str(
+            "<p>The dataset lists no providers for this item; see its variants or inputs.</p>",
+        );
     }
     b.push_str("</div>");
 
@@ -454,7 +623,12 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
         }
         let mut s = String::from("<ul>");
         for &x in v {
-            let _ = write!(s, "<li>{} <span class=\"muted\">({})</span></li>", item_link(vc, &vc.item(x).id), vc.item(x).kind);
+            let _ = write!(
+                s,
+                "<li>{} <span class=\"muted\">({})</span></li>",
+                item_link(vc, &vc.item(x).id),
+                vc.item(x).kind
+            );
         }
         s.push_str("</ul>");
         s
@@ -477,7 +651,12 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
             }
         }
     }
-    if let Some(l) = it.market_size.as_ref().and_then(|m| m.source.as_deref()).and_then(|s| vc.source_label(s)) {
+    if let Some(l) = it
+        .market_size
+        .as_ref()
+        .and_then(|m| m.source.as_deref())
+        .and_then(|s| vc.source_label(s))
+    {
         if !sources.iter().any(|x| x == l) {
             sources.push(l.to_string());
         }
@@ -497,7 +676,11 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
         r#"<p class="noprint"><a href="/scenario?name={n}&amp;s0_kind=export_block&amp;s0_items={id}&amp;s0_from={top}">Model a block of this item</a> · <a href="/api/v1/items/{id}">JSON (API)</a></p>"#,
         n = url_encode(&format!("Block of {}", it.name)),
         id = url_encode(&it.id),
-        top = url_encode(rows.first().and_then(|r| r.top_country.as_deref()).unwrap_or(""))
+        top = url_encode(
+            rows.first()
+                .and_then(|r| r.top_country.as_deref())
+                .unwrap_or("")
+        )
     );
     b.push_str(&model_provenance(vc));
     b

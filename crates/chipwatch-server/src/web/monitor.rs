@@ -2,8 +2,8 @@
 //! type, country, item and language; each event's original text (marked with its language) beside
 //! what the classifier detected in it (actors, organisations, items, places, dates, evidence);
 //! clusters of reports of one event; and the alerts with their scenario-engine impact estimate.
-//! The classification is read from the stored record (the monitor's JSON), so the page follows
-//! the monitor's output format without a compile-time dependency on its crate.
+//! The classification is read from the stored record (the monitor's JSON) field by field, so a
+//! record written by an older or newer monitor still shows what it has.
 
 use super::{esc_list, item_link, options, page_response, session, Nav, Params};
 use crate::AppState;
@@ -22,20 +22,23 @@ const SCAN: i64 = 1000;
 const SHOWN: usize = 50;
 /// Characters of original text shown per event.
 const TEXT_CHARS: usize = 1200;
-
-/// Event types of BRIEF 3.6 (the filter offers these; the store may hold any string).
-pub const EVENT_TYPES: &[&str] = &[
-    "export_control", "export_control_relaxation", "licence_revocation", "licence_grant", "entity_listing",
-    "market_access_restriction", "investigation", "state_intervention", "factory_fire", "earthquake", "power_outage",
-    "extreme_weather", "strike", "shortage", "price_spike", "tariff", "capacity_expansion", "alliance_agreement",
-    "m_and_a", "diplomatic_statement", "none",
+/// Languages the monitor reads.
+const LANGUAGES: &[(&str, &str)] = &[
+    ("zh", "Chinese"),
+    ("en", "English"),
+    ("ko", "Korean"),
+    ("ja", "Japanese"),
+    ("nl", "Dutch"),
 ];
-const LANGUAGES: &[(&str, &str)] = &[("zh", "Chinese"), ("en", "English"), ("ko", "Korean"), ("ja", "Japanese"), ("nl", "Dutch")];
 
 fn strs(v: &Value, key: &str) -> Vec<String> {
     v.get(key)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -44,7 +47,12 @@ fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// Does an event's classification match the filters?
-pub fn matches(record: &Value, country: Option<&str>, item: Option<&str>, lang: Option<&str>) -> bool {
+pub fn matches(
+    record: &Value,
+    country: Option<&str>,
+    item: Option<&str>,
+    lang: Option<&str>,
+) -> bool {
     if let Some(c) = country {
         let c = c.to_ascii_uppercase();
         let mut all = strs(record, "countries");
@@ -54,14 +62,20 @@ pub fn matches(record: &Value, country: Option<&str>, item: Option<&str>, lang: 
             all.extend(strs(a, "target"));
         }
         if let Some(orgs) = record.get("organisations").and_then(Value::as_array) {
-            all.extend(orgs.iter().filter_map(|o| s(o, "country").map(str::to_string)));
+            all.extend(
+                orgs.iter()
+                    .filter_map(|o| s(o, "country").map(str::to_string)),
+            );
         }
         if !all.iter().any(|x| x.eq_ignore_ascii_case(&c)) {
             return false;
         }
     }
     if let Some(i) = item {
-        if !strs(record, "items").iter().any(|x| x.eq_ignore_ascii_case(i)) {
+        if !strs(record, "items")
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(i))
+        {
             return false;
         }
     }
@@ -76,9 +90,24 @@ pub fn matches(record: &Value, country: Option<&str>, item: Option<&str>, lang: 
 fn http_link(url: Option<&str>, text: &str) -> String {
     match url {
         Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
-            format!(r#"<a href="{}" rel="noopener noreferrer">{}</a>"#, escape(u), escape(text))
+            format!(
+                r#"<a href="{}" rel="noopener noreferrer">{}</a>"#,
+                escape(u),
+                escape(text)
+            )
         }
         _ => escape(text),
+    }
+}
+
+/// A file path as source shows as its file name (the full path in a tooltip); URLs and feed
+/// names stay as they are.
+fn short_source(src: &str) -> String {
+    if src.starts_with('/') || src.contains("\\") || src.contains("/../") {
+        let name = src.rsplit(['/', '\\']).next().unwrap_or(src);
+        format!(r#"<span title="{}">{}</span>"#, escape(src), escape(name))
+    } else {
+        escape(src)
     }
 }
 
@@ -92,10 +121,18 @@ fn truncate(t: &str, n: usize) -> (String, bool) {
 
 /// A BCP 47 tag safe for a `lang` attribute (letters, digits, hyphens).
 fn lang_attr(l: &str) -> String {
-    l.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(12).collect()
+    l.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(12)
+        .collect()
 }
 
-fn event_html(vc: &chipwatch_model::ValueChain, e: &EventRow, r: &Value, text: Option<&chipwatch_store::dashboard::ArticleText>) -> String {
+fn event_html(
+    vc: &chipwatch_model::ValueChain,
+    e: &EventRow,
+    r: &Value,
+    text: Option<&chipwatch_store::dashboard::ArticleText>,
+) -> String {
     let mut b = String::new();
     let lang = s(r, "language").unwrap_or("und");
     let _ = write!(
@@ -105,19 +142,35 @@ fn event_html(vc: &chipwatch_model::ValueChain, e: &EventRow, r: &Value, text: O
         la = escape(&lang_attr(lang)),
         title = http_link(e.url.as_deref(), &e.title),
         ty = escape(&e.event_type.replace('_', " ")),
-        status = s(r, "status").map(|x| escape(x)).unwrap_or_default(),
-        pol = s(r, "polarity").map(|x| format!(", {}", escape(x))).unwrap_or_default(),
+        status = s(r, "status").map(escape).unwrap_or_default(),
+        pol = s(r, "polarity")
+            .map(|x| format!(", {}", escape(x)))
+            .unwrap_or_default(),
         sev = e.severity,
         cert = r.get("certainty").and_then(Value::as_f64).unwrap_or(0.0),
         lang = escape(lang),
-        src = escape(s(r, "source").unwrap_or("")),
-        when = escape(s(r, "published_at").or(s(r, "seen_at")).unwrap_or(&chipwatch_store::time::format(e.event_time))),
-        cl = e.cluster_id.as_deref().map(|c| format!(" · cluster <code>{}</code>", escape(c))).unwrap_or_default(),
+        src = short_source(s(r, "source").unwrap_or("")),
+        when = escape(
+            s(r, "published_at")
+                .or(s(r, "seen_at"))
+                .unwrap_or(&chipwatch_store::time::format(e.event_time))
+        ),
+        cl = e
+            .cluster_id
+            .as_deref()
+            .map(|c| format!(" · cluster <code>{}</code>", escape(c)))
+            .unwrap_or_default(),
     );
     match text {
         Some(t) => {
             let (body, cut) = truncate(&t.body, TEXT_CHARS);
-            let _ = write!(b, r#"<blockquote lang="{}">{}{}</blockquote>"#, escape(&lang_attr(&t.language)), escape(&body).replace('\n', "<br>"), if cut { "&hellip;" } else { "" });
+            let _ = write!(
+                b,
+                r#"<blockquote lang="{}">{}{}</blockquote>"#,
+                escape(&lang_attr(&t.language)),
+                escape(&body).replace('\n', "<br>"),
+                if cut { "&hellip;" } else { "" }
+            );
         }
         None => b.push_str("<p class=\"muted\">Text not stored.</p>"),
     }
@@ -141,7 +194,9 @@ fn event_html(vc: &chipwatch_model::ValueChain, e: &EventRow, r: &Value, text: O
                     format!(
                         "{}{} <span class=\"muted\">({})</span>",
                         escape(s(o, "name").unwrap_or("?")),
-                        s(o, "country").map(|c| format!(" [{}]", escape(c))).unwrap_or_default(),
+                        s(o, "country")
+                            .map(|c| format!(" [{}]", escape(c)))
+                            .unwrap_or_default(),
                         escape(s(o, "role").unwrap_or("mentioned"))
                     )
                 })
@@ -157,7 +212,11 @@ fn event_html(vc: &chipwatch_model::ValueChain, e: &EventRow, r: &Value, text: O
     b.push_str("</dl>");
     let ev = strs(r, "evidence");
     if !ev.is_empty() {
-        let _ = write!(b, r#"<p><b>Evidence</b></p><ul lang="{}">"#, escape(&lang_attr(lang)));
+        let _ = write!(
+            b,
+            r#"<p><b>Evidence</b></p><ul lang="{}">"#,
+            escape(&lang_attr(lang))
+        );
         for x in ev.iter().take(6) {
             let _ = write!(b, "<li>{}</li>", escape(x));
         }
@@ -167,25 +226,44 @@ fn event_html(vc: &chipwatch_model::ValueChain, e: &EventRow, r: &Value, text: O
     b
 }
 
-fn alerts_html(vc: &chipwatch_model::ValueChain, alerts: &[chipwatch_store::monitor::AlertRow]) -> String {
+fn alerts_html(
+    vc: &chipwatch_model::ValueChain,
+    alerts: &[chipwatch_store::monitor::AlertRow],
+) -> String {
     if alerts.is_empty() {
         return "<p class=\"muted\">No alerts. Alerts are raised when an ingested event touches a watchlist entry (<code>chipwatch monitor ingest --watchlist</code>).</p>".into();
     }
-    let mut b = String::from(r#"<table><caption>Newest alerts</caption><thead><tr><th scope="col">Raised</th><th scope="col">Watch</th><th scope="col">Event</th><th scope="col">Matched</th><th scope="col">Impact (finished chips, minimum availability)</th></tr></thead><tbody>"#);
+    let mut b = String::from(
+        r#"<table><caption>Newest alerts</caption><thead><tr><th scope="col">Raised</th><th scope="col">Watch</th><th scope="col">Event</th><th scope="col">Matched</th><th scope="col">Impact (finished chips, minimum availability)</th></tr></thead><tbody>"#,
+    );
     for a in alerts {
         let p: Value = serde_json::from_str(&a.payload).unwrap_or(Value::Null);
         let impact = match p.get("impact") {
             Some(i) if !i.is_null() => {
-                let mut t = format!("world {:.3}", i.get("world_availability_min").and_then(Value::as_f64).unwrap_or(1.0));
+                let mut t = format!(
+                    "world {:.3}",
+                    i.get("world_availability_min")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(1.0)
+                );
                 if let Some(cs) = i.get("consumers").and_then(Value::as_array) {
                     for c in cs.iter().take(4) {
-                        let chain: Vec<String> = strs(c, "binding_constraint").iter().map(|x| item_link(vc, x)).collect();
+                        let chain: Vec<String> = strs(c, "binding_constraint")
+                            .iter()
+                            .map(|x| item_link(vc, x))
+                            .collect();
                         let _ = write!(
                             t,
                             "; {} {:.3}{}",
                             escape(s(c, "country").unwrap_or("?")),
-                            c.get("final_output_availability_min").and_then(Value::as_f64).unwrap_or(1.0),
-                            if chain.is_empty() { String::new() } else { format!(" (binds: {})", chain.join(" &larr; ")) }
+                            c.get("final_output_availability_min")
+                                .and_then(Value::as_f64)
+                                .unwrap_or(1.0),
+                            if chain.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (binds: {})", chain.join(" &larr; "))
+                            }
                         );
                     }
                 }
@@ -222,11 +300,24 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
     let lang = p.get("lang");
     // The form.
     let mut types = vec![(String::new(), "(any type)".to_string())];
-    types.extend(EVENT_TYPES.iter().map(|t| (t.to_string(), t.replace('_', " "))));
+    // The monitor's own list (BRIEF 3.6), plus `none` for articles with no event.
+    types.extend(
+        chipwatch_monitor::gazetteer::EVENT_TYPES
+            .iter()
+            .chain(&["none"])
+            .map(|t| (t.to_string(), t.replace('_', " "))),
+    );
     let mut langs = vec![(String::new(), "(any language)".to_string())];
-    langs.extend(LANGUAGES.iter().map(|(c, n)| (c.to_string(), format!("{n} ({c})"))));
+    langs.extend(
+        LANGUAGES
+            .iter()
+            .map(|(c, n)| (c.to_string(), format!("{n} ({c})"))),
+    );
     let mut items = vec![(String::new(), "(any item)".to_string())];
-    items.extend(vc.items().map(|(_, it)| (it.id.clone(), format!("{} {}", it.id, it.name))));
+    items.extend(
+        vc.items()
+            .map(|(_, it)| (it.id.clone(), format!("{} {}", it.id, it.name))),
+    );
     let mut b = String::new();
     let _ = write!(
         b,
@@ -244,12 +335,22 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
         options(&langs, &p.all("lang")),
         if relevant_only { "" } else { " checked" }
     );
-    let filter = EventFilter { since: None, event_type: ty.clone(), relevant_only, limit: Some(SCAN) };
+    let filter = EventFilter {
+        since: None,
+        event_type: ty.clone(),
+        relevant_only,
+        limit: Some(SCAN),
+    };
     let rows = match st.store.monitor_events(&filter).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot read events");
-            return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Monitor", "The event store could not be read; see the server log.", who.as_ref());
+            return super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Monitor",
+                "The event store could not be read; see the server log.",
+                who.as_ref(),
+            );
         }
     };
     let parsed: Vec<(EventRow, Value)> = rows
@@ -262,15 +363,32 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
         .collect();
     let shown: Vec<&(EventRow, Value)> = parsed.iter().take(SHOWN).collect();
     let ids: Vec<i64> = shown.iter().map(|(e, _)| e.id).collect();
-    let texts = st.store.monitor_article_texts(&ids).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "cannot read article texts");
-        Vec::new()
-    });
-    let alerts = st.store.monitor_recent_alerts(30).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "cannot read alerts");
-        Vec::new()
-    });
-    let _ = write!(b, r#"<h2 id="alerts">Alerts</h2>{}"#, alerts_html(vc, &alerts));
+    let texts = st
+        .store
+        .monitor_article_texts(&ids)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read article texts");
+            Vec::new()
+        });
+    // Alerts of the events that pass the filters (so a filtered view shows its own alerts).
+    let alerts: Vec<_> = st
+        .store
+        .monitor_recent_alerts(200)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read alerts");
+            Vec::new()
+        })
+        .into_iter()
+        .filter(|a| parsed.iter().any(|(e, _)| e.id == a.article_id))
+        .take(30)
+        .collect();
+    let _ = write!(
+        b,
+        r#"<h2 id="alerts">Alerts</h2>{}"#,
+        alerts_html(vc, &alerts)
+    );
 
     // Clusters of the filtered events.
     let mut clusters: BTreeMap<&str, Vec<&(EventRow, Value)>> = BTreeMap::new();
@@ -280,17 +398,28 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
         }
     }
     let mut cl: Vec<(&str, Vec<&(EventRow, Value)>)> = clusters.into_iter().collect();
-    cl.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| b.1[0].0.event_time.cmp(&a.1[0].0.event_time)));
+    cl.sort_by(|a, b| {
+        b.1.len()
+            .cmp(&a.1.len())
+            .then_with(|| b.1[0].0.event_time.cmp(&a.1[0].0.event_time))
+    });
     b.push_str(r#"<h2 id="clusters">Clusters</h2>"#);
     if cl.is_empty() {
         b.push_str("<p class=\"muted\">No clustered events match.</p>");
     } else {
         b.push_str(r#"<table><caption>Reports grouped into one event (largest first)</caption><thead><tr><th scope="col">Cluster</th><th scope="col">Type</th><th scope="col" class="n">Reports</th><th scope="col">Languages</th><th scope="col">Headlines</th></tr></thead><tbody>"#);
         for (id, evs) in cl.iter().take(20) {
-            let mut langs: Vec<String> = evs.iter().filter_map(|e| s(&e.1, "language").map(str::to_string)).collect();
+            let mut langs: Vec<String> = evs
+                .iter()
+                .filter_map(|e| s(&e.1, "language").map(str::to_string))
+                .collect();
             langs.sort();
             langs.dedup();
-            let heads: Vec<String> = evs.iter().take(4).map(|e| format!(r##"<a href="#ev{}">{}</a>"##, e.0.id, escape(&e.0.title))).collect();
+            let heads: Vec<String> = evs
+                .iter()
+                .take(4)
+                .map(|e| format!(r##"<a href="#ev{}">{}</a>"##, e.0.id, escape(&e.0.title)))
+                .collect();
             let _ = write!(
                 b,
                 r#"<tr><td><code>{}</code></td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td></tr>"#,
@@ -304,7 +433,17 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
         b.push_str("</tbody></table>");
     }
 
-    let _ = write!(b, r#"<h2 id="events">Events <span class="muted">({} match{}{})</span></h2>"#, parsed.len(), if parsed.len() == 1 { "" } else { "es" }, if parsed.len() > SHOWN { format!(", newest {SHOWN} shown") } else { String::new() });
+    let _ = write!(
+        b,
+        r#"<h2 id="events">Events <span class="muted">({} match{}{})</span></h2>"#,
+        parsed.len(),
+        if parsed.len() == 1 { "" } else { "es" },
+        if parsed.len() > SHOWN {
+            format!(", newest {SHOWN} shown")
+        } else {
+            String::new()
+        }
+    );
     if shown.is_empty() {
         b.push_str("<p>No events match these filters.</p>");
     }

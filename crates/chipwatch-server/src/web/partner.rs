@@ -25,14 +25,24 @@ use std::fmt::Write;
 /// Audit entries shown (newest).
 const AUDIT_SHOWN: usize = 40;
 
-fn records_table(vc: &chipwatch_model::ValueChain, caption: &str, recs: &[RecordView], orgs: &HashMap<i64, String>, own: bool) -> String {
+fn records_table(
+    vc: &chipwatch_model::ValueChain,
+    caption: &str,
+    recs: &[RecordView],
+    orgs: &HashMap<i64, String>,
+    own: bool,
+) -> String {
     if recs.is_empty() {
         return format!("<p class=\"muted\">{}: none.</p>", escape(caption));
     }
     let mut b = format!(
         r#"<table><caption>{}</caption><thead><tr><th scope="col">Id</th>{}<th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Provider / site</th><th scope="col">Country</th><th scope="col" class="n">Value</th><th scope="col">Unit</th><th scope="col">Period</th><th scope="col">Provenance</th><th scope="col">TLP</th><th scope="col">Distribution</th></tr></thead><tbody>"#,
         escape(caption),
-        if own { "" } else { r#"<th scope="col">Owner</th>"# }
+        if own {
+            ""
+        } else {
+            r#"<th scope="col">Owner</th>"#
+        }
     );
     let masked = "<span class=\"muted\" title=\"not released by the agreement\">&mdash;</span>";
     for r in recs {
@@ -41,13 +51,24 @@ fn records_table(vc: &chipwatch_model::ValueChain, caption: &str, recs: &[Record
             b,
             r#"<tr><td>{}</td>{}<td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
             r.id,
-            if own { String::new() } else { format!("<td>{}</td>", escape(orgs.get(&r.owner_org_id).map_or("?", String::as_str))) },
+            if own {
+                String::new()
+            } else {
+                format!(
+                    "<td>{}</td>",
+                    escape(orgs.get(&r.owner_org_id).map_or("?", String::as_str))
+                )
+            },
             super::item_link(vc, &r.item),
             escape(&r.metric),
             opt(&r.provider),
-            r.site.as_deref().map(|s| format!(" / {}", escape(s))).unwrap_or_default(),
+            r.site
+                .as_deref()
+                .map(|s| format!(" / {}", escape(s)))
+                .unwrap_or_default(),
             opt(&r.country),
-            r.value.map_or_else(|| masked.to_string(), |v| format!("{v}")),
+            r.value
+                .map_or_else(|| masked.to_string(), |v| format!("{v}")),
             opt(&r.unit),
             opt(&r.period),
             opt(&r.provenance),
@@ -69,9 +90,17 @@ fn list(v: &[String]) -> String {
 
 /// GET /partner
 pub async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(p) = session(&s, &headers).await else { return to_login("/partner") };
+    let Some(p) = session(&s, &headers).await else {
+        return to_login("/partner");
+    };
     match body(&s, &p).await {
-        Ok(b) => page_response(StatusCode::OK, &format!("Partner exchange: {}", p.org.name), Nav::Partner, Some(&p), &b),
+        Ok(b) => page_response(
+            StatusCode::OK,
+            &format!("Partner exchange: {}", p.org.name),
+            Nav::Partner,
+            Some(&p),
+            &b,
+        ),
         Err(e) => {
             tracing::error!(code = e.code, message = %e.message, "partner page failed");
             super::error_page(e.status(), "Partner exchange", &e.message, Some(&p))
@@ -81,7 +110,13 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
 
 async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
     let now = time::now();
-    let orgs: HashMap<i64, String> = s.store.orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
+    let orgs: HashMap<i64, String> = s
+        .store
+        .orgs()
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
     let org_name = |id: i64| escape(orgs.get(&id).map_or("?", String::as_str));
     let mut b = String::new();
     let _ = write!(
@@ -95,13 +130,52 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
 
     let own = exchange::visible_records(s, &p.org, &p.actor(), None, None, true, false).await?;
     let shared = exchange::visible_records(s, &p.org, &p.actor(), None, None, false, true).await?;
-    let _ = write!(b, r#"<h2 id="own">Own records ({})</h2>{}"#, own.len(), records_table(&s.model, "Records owned by your organisation", &own, &orgs, true));
-    let _ = write!(b, r#"<h2 id="shared">Shared with you ({})</h2>{}"#, shared.len(), records_table(&s.model, "Partners' records released to you (firm-level agreements)", &shared, &orgs, false));
-    let axum::Json(agg) = exchange::aggregates(State(s.clone()), Auth(p.clone()), Query(exchange::AggregatesQuery { item: None, metric: None })).await?;
-    if let Some(rows) = agg.get("aggregates").and_then(Value::as_array).filter(|r| !r.is_empty()) {
+    let _ = write!(
+        b,
+        r#"<h2 id="own">Own records ({})</h2>{}"#,
+        own.len(),
+        records_table(
+            &s.model,
+            "Records owned by your organisation",
+            &own,
+            &orgs,
+            true
+        )
+    );
+    let _ = write!(
+        b,
+        r#"<h2 id="shared">Shared with you ({})</h2>{}"#,
+        shared.len(),
+        records_table(
+            &s.model,
+            "Partners' records released to you (firm-level agreements)",
+            &shared,
+            &orgs,
+            false
+        )
+    );
+    let axum::Json(agg) = exchange::aggregates(
+        State(s.clone()),
+        Auth(p.clone()),
+        Query(exchange::AggregatesQuery {
+            item: None,
+            metric: None,
+        }),
+    )
+    .await?;
+    if let Some(rows) = agg
+        .get("aggregates")
+        .and_then(Value::as_array)
+        .filter(|r| !r.is_empty())
+    {
         b.push_str(r#"<table><caption>Country aggregates released to you (country-level agreements; groups below the minimum number of firms are suppressed)</caption><thead><tr><th scope="col">From</th><th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Country</th><th scope="col" class="n">Sum</th><th scope="col">Unit</th><th scope="col">Period</th></tr></thead><tbody>"#);
         for r in rows {
-            let g = |k: &str| r.get(k).and_then(Value::as_str).map(escape).unwrap_or_default();
+            let g = |k: &str| {
+                r.get(k)
+                    .and_then(Value::as_str)
+                    .map(escape)
+                    .unwrap_or_default()
+            };
             let _ = write!(
                 b,
                 r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td></tr>"#,
@@ -109,7 +183,9 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
                 g("item"),
                 g("metric"),
                 g("country"),
-                r.get("value_sum").and_then(Value::as_f64).map_or(String::new(), |v| v.to_string()),
+                r.get("value_sum")
+                    .and_then(Value::as_f64)
+                    .map_or(String::new(), |v| v.to_string()),
                 g("unit"),
                 g("period")
             );
@@ -119,7 +195,11 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
 
     // Agreements.
     let ags = s.store.agreements_of(p.org.id).await?;
-    let _ = write!(b, r#"<h2 id="agreements">Sharing agreements ({})</h2>"#, ags.len());
+    let _ = write!(
+        b,
+        r#"<h2 id="agreements">Sharing agreements ({})</h2>"#,
+        ags.len()
+    );
     if ags.is_empty() {
         b.push_str("<p class=\"muted\">No agreements granted or received.</p>");
     } else {
@@ -127,7 +207,10 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
         for a in &ags {
             let granted = a.grantor_org_id == p.org.id;
             let status = if a.revoked_at.is_some() {
-                format!("<span class=\"bad\">revoked {}</span>", escape(&time::format(a.revoked_at.unwrap_or(0))))
+                format!(
+                    "<span class=\"bad\">revoked {}</span>",
+                    escape(&time::format(a.revoked_at.unwrap_or(0)))
+                )
             } else if policy::agreement_active(a, now) {
                 "<span class=\"ok\">active</span>".to_string()
             } else {
@@ -137,15 +220,29 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
                 b,
                 r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{} &ndash; {}</td><td>{}</td></tr>"#,
                 a.id,
-                if granted { "granted by you" } else { "granted to you" },
-                org_name(if granted { a.grantee_org_id } else { a.grantor_org_id }),
+                if granted {
+                    "granted by you"
+                } else {
+                    "granted to you"
+                },
+                org_name(if granted {
+                    a.grantee_org_id
+                } else {
+                    a.grantor_org_id
+                }),
                 list(&a.items),
                 list(&a.metrics),
                 esc_list(&a.fields),
                 escape(a.granularity.as_str()),
-                if a.granularity == policy::Granularity::Country { format!(" (min. {} firms)", a.min_firms) } else { String::new() },
+                if a.granularity == policy::Granularity::Country {
+                    format!(" (min. {} firms)", a.min_firms)
+                } else {
+                    String::new()
+                },
                 escape(&time::format(a.valid_from)),
-                a.valid_until.map(|t| escape(&time::format(t))).unwrap_or_else(|| "open".into()),
+                a.valid_until
+                    .map(|t| escape(&time::format(t)))
+                    .unwrap_or_else(|| "open".into()),
                 status
             );
         }
@@ -154,7 +251,11 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
 
     // Information requests.
     let reqs = s.store.requests_of(p.org.id).await?;
-    let _ = write!(b, r#"<h2 id="requests">Information requests ({})</h2>"#, reqs.len());
+    let _ = write!(
+        b,
+        r#"<h2 id="requests">Information requests ({})</h2>"#,
+        reqs.len()
+    );
     if reqs.is_empty() {
         b.push_str("<p class=\"muted\">No requests sent or received.</p>");
     } else {
@@ -168,7 +269,11 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
                 r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>items {}; metrics {}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>"#,
                 r.id,
                 if sent { "sent" } else { "received" },
-                org_name(if sent { r.addressee_org_id } else { r.requester_org_id }),
+                org_name(if sent {
+                    r.addressee_org_id
+                } else {
+                    r.requester_org_id
+                }),
                 escape(&r.legal_basis),
                 escape(&r.purpose),
                 list(&r.scope_items),
@@ -187,7 +292,10 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
         }
         b.push_str("</tbody></table>");
         // Records attached to answered requests this organisation sent, under the request's terms.
-        for r in reqs.iter().filter(|r| r.requester_org_id == p.org.id && r.status == RequestStatus::Answered) {
+        for r in reqs
+            .iter()
+            .filter(|r| r.requester_org_id == p.org.id && r.status == RequestStatus::Answered)
+        {
             match requests::request_records(State(s.clone()), Auth(p.clone()), Path(r.id)).await {
                 Ok(axum::Json(v)) => {
                     let recs: Vec<RecordView> = v
@@ -195,7 +303,13 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
                         .and_then(Value::as_array)
                         .map(|a| a.iter().filter_map(record_view).collect())
                         .unwrap_or_default();
-                    b.push_str(&records_table(&s.model, &format!("Records provided under request {}", r.id), &recs, &orgs, false));
+                    b.push_str(&records_table(
+                        &s.model,
+                        &format!("Records provided under request {}", r.id),
+                        &recs,
+                        &orgs,
+                        false,
+                    ));
                 }
                 Err(e) if e.code == "forbidden" => {
                     let _ = write!(b, "<p class=\"muted\">Request {}: confidential; its records are visible to analysts and admins only.</p>", r.id);
@@ -228,9 +342,26 @@ async fn body(s: &AppState, p: &Principal) -> crate::error::ApiResult<String> {
         let _ = write!(
             b,
             "<p>Hash chain: {} ({} entries in the whole log{}).</p>",
-            if v.ok() { "<span class=\"ok\">intact</span>" } else { "<span class=\"bad\">BROKEN</span>" },
+            if v.ok() {
+                "<span class=\"ok\">intact</span>"
+            } else {
+                "<span class=\"bad\">BROKEN</span>"
+            },
             v.entries,
-            if v.ok() { String::new() } else { format!("; {}", escape(&v.problems.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; "))) }
+            if v.ok() {
+                String::new()
+            } else {
+                format!(
+                    "; {}",
+                    escape(
+                        &v.problems
+                            .iter()
+                            .map(|x| x.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                )
+            }
         );
         b.push_str(r#"<table><caption>Newest entries caused by your organisation's users</caption><thead><tr><th scope="col" class="n">Seq</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Detail</th><th scope="col">Hash</th></tr></thead><tbody>"#);
         for e in &newest {

@@ -14,7 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chipwatch_analysis::scenario::{self, Scenario, ScenarioResult, Shock};
 use chipwatch_model::{ProviderType, ValueChain};
-use chipwatch_report::svg::{chain_diagram, escape, heatmap, line_chart, ChainNode, LineOptions, Series};
+use chipwatch_report::svg::{
+    chain_diagram, escape, heatmap, line_chart, ChainNode, LineOptions, Series,
+};
 use chipwatch_store::partner::{Principal, Role};
 use std::fmt::Write;
 
@@ -28,7 +30,10 @@ const SHOWN_CONSUMERS: usize = 8;
 fn num<T: std::str::FromStr>(p: &Params, name: &str) -> Result<Option<T>, String> {
     match p.get(name) {
         None => Ok(None),
-        Some(v) => v.parse::<T>().map(Some).map_err(|_| format!("{name}: `{v}` is not a valid number")),
+        Some(v) => v
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| format!("{name}: `{v}` is not a valid number")),
     }
 }
 
@@ -52,7 +57,9 @@ pub fn from_params(p: &Params) -> Result<Scenario, String> {
     }
     for k in 0..MAX_ROWS {
         let f = |n: &str| format!("s{k}_{n}");
-        let Some(kind) = p.get(&f("kind")) else { continue };
+        let Some(kind) = p.get(&f("kind")) else {
+            continue;
+        };
         let items = p.all(&f("items"));
         let start = num::<u32>(p, &f("start"))?.unwrap_or(0);
         let duration = num::<u32>(p, &f("duration"))?;
@@ -72,7 +79,13 @@ pub fn from_params(p: &Params) -> Result<Scenario, String> {
                 if to.is_empty() {
                     to.push("*".into());
                 }
-                sc.shocks.push(Shock::ExportBlock { from, to, items, start_day: start, duration_days: duration });
+                sc.shocks.push(Shock::ExportBlock {
+                    from,
+                    to,
+                    items,
+                    start_day: start,
+                    duration_days: duration,
+                });
             }
             "capacity_loss" => {
                 let from = p.all(&f("from"));
@@ -97,7 +110,12 @@ pub fn from_params(p: &Params) -> Result<Scenario, String> {
                 need(&items, "item")?;
                 let factor = num::<f64>(p, &f("factor"))?.unwrap_or(1.5);
                 for consumer in to {
-                    sc.shocks.push(Shock::DemandSurge { consumer, items: items.clone(), factor, start_day: start });
+                    sc.shocks.push(Shock::DemandSurge {
+                        consumer,
+                        items: items.clone(),
+                        factor,
+                        start_day: start,
+                    });
                 }
             }
             "none" => {}
@@ -114,8 +132,14 @@ pub fn to_params(sc: &Scenario) -> Vec<(String, String)> {
         ("horizon".into(), sc.horizon_days.to_string()),
         ("step".into(), sc.step_days.to_string()),
         ("headroom".into(), sc.assumptions.headroom.to_string()),
-        ("inv_material".into(), sc.assumptions.inventory_days.material.to_string()),
-        ("inv_chip".into(), sc.assumptions.chip_inventory_days.to_string()),
+        (
+            "inv_material".into(),
+            sc.assumptions.inventory_days.material.to_string(),
+        ),
+        (
+            "inv_chip".into(),
+            sc.assumptions.chip_inventory_days.to_string(),
+        ),
     ];
     for (k, s) in sc.shocks.iter().enumerate() {
         let f = |n: &str| format!("s{k}_{n}");
@@ -126,7 +150,13 @@ pub fn to_params(sc: &Scenario) -> Vec<(String, String)> {
             }
         };
         match s {
-            Shock::ExportBlock { from, to, items, start_day, duration_days } => {
+            Shock::ExportBlock {
+                from,
+                to,
+                items,
+                start_day,
+                duration_days,
+            } => {
                 push_all("from", from);
                 push_all("to", to);
                 push_all("items", items);
@@ -135,7 +165,14 @@ pub fn to_params(sc: &Scenario) -> Vec<(String, String)> {
                     v.push((f("duration"), d.to_string()));
                 }
             }
-            Shock::CapacityLoss { provider, items, fraction, start_day, duration_days, recovery_days } => {
+            Shock::CapacityLoss {
+                provider,
+                items,
+                fraction,
+                start_day,
+                duration_days,
+                recovery_days,
+            } => {
                 push_all("from", std::slice::from_ref(provider));
                 push_all("items", items);
                 v.push((f("fraction"), fraction.to_string()));
@@ -145,7 +182,12 @@ pub fn to_params(sc: &Scenario) -> Vec<(String, String)> {
                 }
                 v.push((f("recovery"), recovery_days.to_string()));
             }
-            Shock::DemandSurge { consumer, items, factor, start_day } => {
+            Shock::DemandSurge {
+                consumer,
+                items,
+                factor,
+                start_day,
+            } => {
                 push_all("to", std::slice::from_ref(consumer));
                 push_all("items", items);
                 v.push((f("factor"), factor.to_string()));
@@ -156,37 +198,68 @@ pub fn to_params(sc: &Scenario) -> Vec<(String, String)> {
     v
 }
 
+/// `(value, label)` pairs of a select.
+type Opts = Vec<(String, String)>;
+
+/// The choices of the shock rows, from the model.
 struct Choices {
-    providers: String,
-    consumers: Vec<(String, String)>,
-    items: Vec<(String, String)>,
+    countries: Opts,
+    firms: Opts,
+    consumers: Opts,
+    items: Opts,
 }
 
-fn choices(vc: &ValueChain) -> (Vec<(String, String)>, Vec<(String, String)>, Choices) {
-    let mut countries: Vec<(String, String)> = vc
+fn choices(vc: &ValueChain) -> Choices {
+    let mut countries: Opts = vc
         .providers()
         .filter(|(_, p)| p.provider_type == ProviderType::Country)
-        .filter_map(|(_, p)| p.country.clone().map(|c| (c.clone(), super::country_label(&c, &p.name))))
+        .filter_map(|(_, p)| {
+            p.country
+                .clone()
+                .map(|c| (c.clone(), super::country_label(&c, &p.name)))
+        })
         .collect();
     countries.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut firms: Vec<(String, String)> = vc
+    let mut firms: Opts = vc
         .providers()
         .filter(|(_, p)| p.provider_type == ProviderType::Organisation)
-        .map(|(_, p)| (p.id.clone(), format!("{}{}", p.name, p.country.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())))
+        .map(|(_, p)| {
+            (
+                p.id.clone(),
+                format!(
+                    "{}{}",
+                    p.name,
+                    p.country
+                        .as_deref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                ),
+            )
+        })
         .collect();
-    firms.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    firms.sort_by_key(|f| f.1.to_lowercase());
     let mut consumers = vec![("*".to_string(), "* every consumer".to_string())];
     consumers.extend(countries.iter().cloned());
     let mut items = vec![("*".to_string(), "* every item".to_string())];
     for st in &vc.model().stages {
         items.push((st.id.clone(), format!("{} stage: {}", st.id, st.name)));
     }
-    items.extend(vc.items().map(|(_, it)| (it.id.clone(), format!("{} {} ({})", it.id, it.name, it.kind))));
-    (countries, firms, Choices { providers: String::new(), consumers, items })
+    items.extend(vc.items().map(|(_, it)| {
+        (
+            it.id.clone(),
+            format!("{} {} ({})", it.id, it.name, it.kind),
+        )
+    }));
+    Choices {
+        countries,
+        firms,
+        consumers,
+        items,
+    }
 }
 
 fn form(vc: &ValueChain, p: &Params, rows: usize) -> String {
-    let (countries, firms, mut ch) = choices(vc);
+    let ch = choices(vc);
     let mut b = String::new();
     let val = |n: &str, d: &str| escape(p.get(n).unwrap_or(d));
     let _ = write!(
@@ -215,10 +288,10 @@ fn form(vc: &ValueChain, p: &Params, rows: usize) -> String {
             ("demand_surge".to_string(), "Demand surge".to_string()),
         ];
         let from = p.all(&f("from"));
-        ch.providers = format!(
+        let providers = format!(
             r#"<optgroup label="Countries">{}</optgroup><optgroup label="Firms">{}</optgroup>"#,
-            options(&countries, &from),
-            options(&firms, &from)
+            options(&ch.countries, &from),
+            options(&ch.firms, &from)
         );
         let _ = write!(
             b,
@@ -237,7 +310,7 @@ fn form(vc: &ValueChain, p: &Params, rows: usize) -> String {
             n = k + 1,
             id = format!("s{k}_"),
             kinds = options(&kinds, &[kind]),
-            prov = ch.providers,
+            prov = providers,
             cons = options(&ch.consumers, &p.all(&f("to"))),
             items = options(&ch.items, &p.all(&f("items"))),
             start = escape(p.get(&f("start")).unwrap_or("0")),
@@ -276,7 +349,11 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
     for &k in &order {
         let c = &r.consumers[k];
         let f = &c.final_output;
-        let chain: Vec<String> = f.binding_constraint.iter().map(|id| item_link(vc, id)).collect();
+        let chain: Vec<String> = f
+            .binding_constraint
+            .iter()
+            .map(|id| item_link(vc, id))
+            .collect();
         let _ = write!(
             b,
             r#"<tr><th scope="row">{}</th><td class="n">{:.1}</td><td class="n">{:.3}</td><td class="n">{}</td><td class="n">{:.3}</td><td class="n">{}</td><td class="n">{:.1}</td><td>{}</td><td>{}</td></tr>"#,
@@ -285,9 +362,14 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
             f.availability_min,
             f.worst_day,
             f.availability_end,
-            f.tts_days.map_or_else(|| "&ge; horizon".to_string(), |d| format!("{d:.0}")),
+            f.tts_days
+                .map_or_else(|| "&ge; horizon".to_string(), |d| format!("{d:.0}")),
             f.shortfall_days,
-            if chain.is_empty() { "nothing binds".to_string() } else { chain.join(" &larr; ") },
+            if chain.is_empty() {
+                "nothing binds".to_string()
+            } else {
+                chain.join(" &larr; ")
+            },
             escape(&f.binding_providers.join(", "))
         );
     }
@@ -298,13 +380,33 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
         .take(SHOWN_CONSUMERS)
         .map(|&k| {
             let c = &r.consumers[k];
-            Series { label: c.country.clone(), points: c.final_output.series.iter().map(|&(d, v)| (f64::from(d), v)).collect() }
+            Series {
+                label: c.country.clone(),
+                points: c
+                    .final_output
+                    .series
+                    .iter()
+                    .map(|&(d, v)| (f64::from(d), v))
+                    .collect(),
+            }
         })
         .collect();
-    series.push(Series { label: "world".into(), points: r.world.series.iter().map(|&(d, v)| (f64::from(d), v)).collect() });
+    series.push(Series {
+        label: "world".into(),
+        points: r
+            .world
+            .series
+            .iter()
+            .map(|&(d, v)| (f64::from(d), v))
+            .collect(),
+    });
     b.push_str("<h3>Finished-chip availability over time</h3><figure class=\"scroll\">");
     b.push_str(&line_chart(
-        &format!("{} availability per consumer (worst {} and world)", r.world.item_id, SHOWN_CONSUMERS.min(r.consumers.len())),
+        &format!(
+            "{} availability per consumer (worst {} and world)",
+            r.world.item_id,
+            SHOWN_CONSUMERS.min(r.consumers.len())
+        ),
         &series,
         &LineOptions::default(),
     ));
@@ -314,7 +416,12 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
     let mut short: Vec<(f64, usize)> = Vec::new();
     if let Some(first) = r.consumers.first() {
         for k in 0..first.items.len() {
-            let m = r.consumers.iter().filter_map(|c| c.items.get(k)).map(|i| i.availability_min).fold(f64::INFINITY, f64::min);
+            let m = r
+                .consumers
+                .iter()
+                .filter_map(|c| c.items.get(k))
+                .map(|i| i.availability_min)
+                .fold(f64::INFINITY, f64::min);
             if m < 1.0 - 1e-6 {
                 short.push((m, k));
             }
@@ -322,14 +429,30 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
         short.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         short.truncate(24);
         if !short.is_empty() {
-            let cols: Vec<String> = short.iter().map(|&(_, k)| format!("{} {}", first.items[k].item_id, first.items[k].name)).collect();
-            let rows: Vec<String> = order.iter().map(|&k| r.consumers[k].country.clone()).collect();
+            let cols: Vec<String> = short
+                .iter()
+                .map(|&(_, k)| format!("{} {}", first.items[k].item_id, first.items[k].name))
+                .collect();
+            let rows: Vec<String> = order
+                .iter()
+                .map(|&k| r.consumers[k].country.clone())
+                .collect();
             let values: Vec<Vec<Option<f64>>> = order
                 .iter()
-                .map(|&c| short.iter().map(|&(_, k)| r.consumers[c].items.get(k).map(|i| i.availability_min)).collect())
+                .map(|&c| {
+                    short
+                        .iter()
+                        .map(|&(_, k)| r.consumers[c].items.get(k).map(|i| i.availability_min))
+                        .collect()
+                })
                 .collect();
             b.push_str("<h3>Availability by country and item</h3><figure class=\"scroll\">");
-            b.push_str(&heatmap("Minimum availability by item", &rows, &cols, &values));
+            b.push_str(&heatmap(
+                "Minimum availability by item",
+                &rows,
+                &cols,
+                &values,
+            ));
             b.push_str("</figure>");
         }
     }
@@ -359,7 +482,11 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
                 "{} ({}): {}",
                 c.country,
                 c.name,
-                if f.binding_providers.is_empty() { "nothing binds".to_string() } else { format!("limited by {}", f.binding_providers.join(", ")) }
+                if f.binding_providers.is_empty() {
+                    "nothing binds".to_string()
+                } else {
+                    format!("limited by {}", f.binding_providers.join(", "))
+                }
             ),
             &nodes,
         ));
@@ -378,7 +505,8 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
             escape(&s.consumers.join(", ")),
             escape(&s.items.join(", ")),
             s.start_day,
-            s.end_day.map_or_else(|| "horizon".to_string(), |d| d.to_string())
+            s.end_day
+                .map_or_else(|| "horizon".to_string(), |d| d.to_string())
         );
     }
     b.push_str("</tbody></table>");
@@ -422,16 +550,26 @@ async fn run_blocking(s: &AppState, sc: Scenario) -> Result<ScenarioResult, Stri
 
 /// The scenario of a request: a saved one (`saved=ID`, the caller's organisation only) or the
 /// form's parameters.
-async fn requested(s: &AppState, who: Option<&Principal>, p: &Params) -> Result<Option<Scenario>, String> {
+async fn requested(
+    s: &AppState,
+    who: Option<&Principal>,
+    p: &Params,
+) -> Result<Option<Scenario>, String> {
     if let Some(id) = p.get("saved") {
-        let Some(who) = who else { return Err("sign in to open saved scenarios".into()) };
-        let id: i64 = id.parse().map_err(|_| format!("saved: `{id}` is not a scenario id"))?;
+        let Some(who) = who else {
+            return Err("sign in to open saved scenarios".into());
+        };
+        let id: i64 = id
+            .parse()
+            .map_err(|_| format!("saved: `{id}` is not a scenario id"))?;
         let row = s.store.scenario(who.org.id, id).await.map_err(|e| {
             tracing::error!(error = %e, "cannot read a saved scenario");
             "the saved scenario could not be read".to_string()
         })?;
         let row = row.ok_or_else(|| format!("no saved scenario {id} in your organisation"))?;
-        return serde_json::from_value(row.spec).map(Some).map_err(|e| format!("saved scenario {id}: {e}"));
+        return serde_json::from_value(row.spec)
+            .map(Some)
+            .map_err(|e| format!("saved scenario {id}: {e}"));
     }
     if p.has("run") {
         return from_params(p).map(Some);
@@ -450,7 +588,11 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
         Ok(sc) => sc,
         Err(e) => {
             status = StatusCode::UNPROCESSABLE_ENTITY;
-            let _ = write!(body, r#"<div class="error" role="alert"><p>{}</p></div>"#, escape(&e));
+            let _ = write!(
+                body,
+                r#"<div class="error" role="alert"><p>{}</p></div>"#,
+                escape(&e)
+            );
             None
         }
     };
@@ -462,7 +604,10 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
         p = Params::parse(&query_string(&pairs));
         match run_blocking(&s, sc.clone()).await {
             Ok(r) => {
-                let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:8080");
+                let host = headers
+                    .get(HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("127.0.0.1:8080");
                 let qs = query_string(&pairs);
                 let _ = write!(
                     result,
@@ -488,7 +633,11 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
             }
             Err(e) => {
                 status = StatusCode::UNPROCESSABLE_ENTITY;
-                let _ = write!(body, r#"<div class="error" role="alert"><p>The scenario cannot run: {}</p></div>"#, escape(&e));
+                let _ = write!(
+                    body,
+                    r#"<div class="error" role="alert"><p>The scenario cannot run: {}</p></div>"#,
+                    escape(&e)
+                );
             }
         }
     }
@@ -496,12 +645,21 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
         body.push_str(r#"<p class="notice" role="status">Scenario saved.</p>"#);
     }
     // One empty row after the shocks in use, so another shock can be added.
-    let rows = (0..MAX_ROWS).filter(|k| p.get(&format!("s{k}_kind")).is_some_and(|k| k != "none")).max().map_or(0, |k| k + 2).max(DEFAULT_ROWS);
+    let rows = (0..MAX_ROWS)
+        .filter(|k| p.get(&format!("s{k}_kind")).is_some_and(|k| k != "none"))
+        .max()
+        .map_or(0, |k| k + 2)
+        .max(DEFAULT_ROWS);
     body.push_str(r#"<p class="lead">What happens to whom if supply stops: export blocks, capacity losses and demand surges propagated through the value chain (AND/OR availability model, BRIEF 3.3).</p>"#);
     if let Some(w) = &who {
         if let Ok(list) = s.store.scenarios_of(w.org.id).await {
             if !list.is_empty() {
-                let _ = write!(body, "<details><summary>Saved scenarios of {} ({})</summary><ul>", escape(&w.org.name), list.len());
+                let _ = write!(
+                    body,
+                    "<details><summary>Saved scenarios of {} ({})</summary><ul>",
+                    escape(&w.org.name),
+                    list.len()
+                );
                 for x in list.iter().take(50) {
                     let _ = write!(
                         body,
@@ -520,9 +678,19 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
     } else {
         // The answer first; the form to change it below, folded.
         body.push_str(&result);
-        let _ = write!(body, r#"<details class="noprint"><summary>Change the scenario</summary>{}</details>"#, form(&s.model, &p, rows.min(MAX_ROWS)));
+        let _ = write!(
+            body,
+            r#"<details class="noprint"><summary>Change the scenario</summary>{}</details>"#,
+            form(&s.model, &p, rows.min(MAX_ROWS))
+        );
     }
-    page_response(status, "Scenario builder", Nav::Scenario, who.as_ref(), &body)
+    page_response(
+        status,
+        "Scenario builder",
+        Nav::Scenario,
+        who.as_ref(),
+        &body,
+    )
 }
 
 /// GET /scenario/report : the standalone HTML report of `chipwatch-report`.
@@ -530,49 +698,102 @@ pub async fn report(State(s): State<AppState>, q: RawQuery) -> Response {
     let p = Params::from_query(&q);
     let sc = match from_params(&p) {
         Ok(sc) => sc,
-        Err(e) => return super::error_page(StatusCode::UNPROCESSABLE_ENTITY, "Scenario report", &e, None),
+        Err(e) => {
+            return super::error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Scenario report",
+                &e,
+                None,
+            )
+        }
     };
     match run_blocking(&s, sc).await {
         Ok(r) => {
             let mut resp = chipwatch_report::scenario_report(&r).into_response();
-            resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-            resp.headers_mut().insert("content-security-policy", HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            resp.headers_mut().insert(
+                "content-security-policy",
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            );
             resp
         }
-        Err(e) => super::error_page(StatusCode::UNPROCESSABLE_ENTITY, "Scenario report", &e, None),
+        Err(e) => super::error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Scenario report",
+            &e,
+            None,
+        ),
     }
 }
 
 /// POST /scenario/save : save the scenario of the hidden `query` field (analyst).
 pub async fn save(State(s): State<AppState>, headers: HeaderMap, body: String) -> Response {
-    let Some(who) = session(&s, &headers).await else { return super::to_login("/scenario") };
+    let Some(who) = session(&s, &headers).await else {
+        return super::to_login("/scenario");
+    };
     if !super::same_origin(&headers) {
-        return super::error_page(StatusCode::FORBIDDEN, "Cross-site form", "This form must be sent from the dashboard itself.", Some(&who));
+        return super::error_page(
+            StatusCode::FORBIDDEN,
+            "Cross-site form",
+            "This form must be sent from the dashboard itself.",
+            Some(&who),
+        );
     }
     if who.role < Role::Analyst {
-        return super::error_page(StatusCode::FORBIDDEN, "Not allowed", "Saving scenarios needs the analyst role.", Some(&who));
+        return super::error_page(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Saving scenarios needs the analyst role.",
+            Some(&who),
+        );
     }
     let f = Params::parse(&body);
     let qs = f.get("query").unwrap_or("").to_string();
-    let sc = match from_params(&Params::parse(&qs)).and_then(|sc| sc.validate().map(|_| sc).map_err(|e| e.to_string())) {
+    let sc = match from_params(&Params::parse(&qs))
+        .and_then(|sc| sc.validate().map(|_| sc).map_err(|e| e.to_string()))
+    {
         Ok(sc) => sc,
-        Err(e) => return super::error_page(StatusCode::UNPROCESSABLE_ENTITY, "Cannot save", &e, Some(&who)),
+        Err(e) => {
+            return super::error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Cannot save",
+                &e,
+                Some(&who),
+            )
+        }
     };
     let spec = match serde_json::to_value(&sc) {
         Ok(v) => v,
-        Err(e) => return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Cannot save", &e.to_string(), Some(&who)),
+        Err(e) => {
+            return super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Cannot save",
+                &e.to_string(),
+                Some(&who),
+            )
+        }
     };
     match s.store.save_scenario(&who, &sc.name, &spec).await {
         Ok(saved) => {
             let mut r = StatusCode::SEE_OTHER.into_response();
-            if let Ok(l) = HeaderValue::from_str(&format!("/scenario?saved={}&saved_ok=1", saved.id)) {
+            if let Ok(l) =
+                HeaderValue::from_str(&format!("/scenario?saved={}&saved_ok=1", saved.id))
+            {
                 r.headers_mut().insert(LOCATION, l);
             }
             r
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot save a scenario");
-            super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Cannot save", "The scenario could not be stored; see the server log.", Some(&who))
+            super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Cannot save",
+                "The scenario could not be stored; see the server log.",
+                Some(&who),
+            )
         }
     }
 }

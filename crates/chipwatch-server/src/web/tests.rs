@@ -7,7 +7,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use chipwatch_store::monitor::{NewAlert, NewArticle};
-use chipwatch_store::partner::{Distribution, Granularity, NewAgreement, NewRecord, OrgKind, Principal, Role};
+use chipwatch_store::partner::{
+    Distribution, Granularity, NewAgreement, NewRecord, OrgKind, Principal, Role,
+};
 use chipwatch_store::Store;
 use http_body_util::BodyExt;
 use std::sync::OnceLock;
@@ -26,9 +28,15 @@ struct Env {
 
 async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("web.db").display().to_string()).await.unwrap();
+    let store = Store::open(&dir.path().join("web.db").display().to_string())
+        .await
+        .unwrap();
     let state = AppState::new(store.clone(), model(), "test-web");
-    Env { app: app(state), store, _dir: dir }
+    Env {
+        app: app(state),
+        store,
+        _dir: dir,
+    }
 }
 
 struct Resp {
@@ -42,18 +50,30 @@ async fn send(app: &Router, req: Request<Body>) -> Resp {
     let status = r.status();
     let headers = r.headers().clone();
     let bytes = r.into_body().collect().await.unwrap().to_bytes();
-    Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Resp {
-    let mut b = Request::builder().uri(path).header("host", "127.0.0.1:8080");
+    let mut b = Request::builder()
+        .uri(path)
+        .header("host", "127.0.0.1:8080");
     if let Some(c) = cookie {
         b = b.header("cookie", format!("chipwatch_session={c}"));
     }
     send(app, b.body(Body::empty()).unwrap()).await
 }
 
-async fn post_form(app: &Router, path: &str, body: &str, cookie: Option<&str>, origin: &str) -> Resp {
+async fn post_form(
+    app: &Router,
+    path: &str,
+    body: &str,
+    cookie: Option<&str>,
+    origin: &str,
+) -> Resp {
     let mut b = Request::builder()
         .method("POST")
         .uri(path)
@@ -68,10 +88,19 @@ async fn post_form(app: &Router, path: &str, body: &str, cookie: Option<&str>, o
 
 /// An organisation with an admin user and its API token.
 async fn org(store: &Store, name: &str) -> (Principal, String) {
-    let o = store.create_org(name, OrgKind::Local, "test").await.unwrap();
-    let u = store.create_user(o.id, &format!("{name}-admin"), Role::Admin, "test").await.unwrap();
+    let o = store
+        .create_org(name, OrgKind::Local, "test")
+        .await
+        .unwrap();
+    let u = store
+        .create_user(o.id, &format!("{name}-admin"), Role::Admin, "test")
+        .await
+        .unwrap();
     let secret = crate::auth::new_token_secret();
-    store.create_token(u.id, &secret, "test", None, "test").await.unwrap();
+    store
+        .create_token(u.id, &secret, "test", None, "test")
+        .await
+        .unwrap();
     let p = store.principal_for_secret(&secret).await.unwrap().unwrap();
     (p, secret)
 }
@@ -93,22 +122,53 @@ fn record(item: &str, provider: &str, value: f64, distribution: Distribution) ->
 
 /// Sign in through the form; the session cookie's value.
 async fn sign_in(app: &Router, token: &str) -> String {
-    let r = post_form(app, "/login", &format!("token={token}&next=%2Fpartner"), None, "http://127.0.0.1:8080").await;
+    let r = post_form(
+        app,
+        "/login",
+        &format!("token={token}&next=%2Fpartner"),
+        None,
+        "http://127.0.0.1:8080",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.headers["location"], "/partner");
     let c = r.headers["set-cookie"].to_str().unwrap().to_string();
-    assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
-    let v = c.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    assert!(
+        c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+        "{c}"
+    );
+    let v = c
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
     assert_ne!(v, token, "the API token itself must not become the cookie");
     v
 }
 
 fn page_ok(r: &Resp) {
-    assert_eq!(r.status, StatusCode::OK, "{}", &r.body[..r.body.len().min(2000)]);
-    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert!(r.headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        &r.body[..r.body.len().min(2000)]
+    );
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(r.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
     assert!(r.body.starts_with("<!DOCTYPE html>") && r.body.ends_with("</html>"));
-    assert!(r.body.contains(r##"<a class="skip" href="#main">"##) && r.body.contains(r#"<main id="main""#));
+    assert!(
+        r.body.contains(r##"<a class="skip" href="#main">"##)
+            && r.body.contains(r#"<main id="main""#)
+    );
     assert!(!r.body.contains("<script"), "no scripts on any page");
 }
 
@@ -122,10 +182,16 @@ async fn overview_shows_chain_chokepoints_and_world_view() {
     for id in ["N0", "N25", "N69", "N78", "N99", "N117"] {
         assert!(r.body.contains(&format!(r#"href="/item/{id}""#)), "{id}");
     }
-    assert!(r.body.contains(r#"href="/item/N19""#) && r.body.contains("#f08080"), "lithography tools drawn as highly concentrated");
+    assert!(
+        r.body.contains(r#"href="/item/N19""#) && r.body.contains("#f08080"),
+        "lithography tools drawn as highly concentrated"
+    );
     assert!(r.body.contains("Top chokepoints") && r.body.contains("SPOF"));
     assert!(r.body.contains("Country shares by segment") && r.body.contains("Fab tools"));
-    assert!(r.body.contains("vintage georgetown-cset/eto-chip-explorer"), "provenance line names the dataset vintage");
+    assert!(
+        r.body.contains("vintage georgetown-cset/eto-chip-explorer"),
+        "provenance line names the dataset vintage"
+    );
     assert!(r.body.contains(r#"<a href="/login">Sign in</a>"#));
 }
 
@@ -139,10 +205,20 @@ async fn item_page_keeps_country_and_firm_views_apart() {
     assert!(r.body.contains("<td>NLD</td>") && r.body.contains("ASML (NLD)"));
     assert!(r.body.contains("Market size</dt><dd>$13.0B (2025"));
     assert!(r.body.contains("must never be added together"));
-    assert!(r.body.contains(r#"href="/item/N19""#), "taxonomy parent linked");
-    assert!(r.body.contains("ETO/CSET Advanced Semiconductor Supply Chain Dataset"));
+    assert!(
+        r.body.contains(r#"href="/item/N19""#),
+        "taxonomy parent linked"
+    );
+    assert!(r
+        .body
+        .contains("ETO/CSET Advanced Semiconductor Supply Chain Dataset"));
     // Lookup by name works too; unknown ids are a 404 page with the input escaped.
-    assert_eq!(get(&e.app, "/item/EUV%20lithography%20tools", None).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&e.app, "/item/EUV%20lithography%20tools", None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let r = get(&e.app, "/item/%3Cscript%3Ex", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("&lt;script&gt;x") && !r.body.contains("<script>x"));
@@ -153,24 +229,48 @@ async fn scenario_runs_from_the_query_string_and_escapes_input() {
     let e = env().await;
     let r = get(&e.app, "/scenario", None).await;
     page_ok(&r);
-    assert!(r.body.contains(r#"<label for="s0_kind">Kind</label>"#) && !r.body.contains("id=\"result\""));
+    assert!(
+        r.body.contains(r#"<label for="s0_kind">Kind</label>"#)
+            && !r.body.contains("id=\"result\"")
+    );
     let q = "/scenario?run=1&name=%3Cb%3EEUV%20stop&s0_kind=export_block&s0_from=NLD&s0_to=CHN&s0_items=N20";
     let r = get(&e.app, q, None).await;
     page_ok(&r);
     assert!(r.body.contains("Result: &lt;b&gt;EUV stop") && !r.body.contains("<b>EUV stop"));
     assert!(r.body.contains("<polyline") && r.body.contains("Binding-constraint chains"));
-    assert!(r.body.contains(r#"<th scope="row">CHN"#), "the blocked consumer is listed");
+    assert!(
+        r.body.contains(r#"<th scope="row">CHN"#),
+        "the blocked consumer is listed"
+    );
     assert!(r.body.contains("Share this scenario") && r.body.contains("s0_from=NLD"));
-    assert!(r.body.contains(r#"<option value="NLD" selected>"#), "the form keeps the shock");
+    assert!(
+        r.body.contains(r#"<option value="NLD" selected>"#),
+        "the form keeps the shock"
+    );
     // A bad reference names the field and answers 422.
-    let r = get(&e.app, "/scenario?run=1&s0_kind=export_block&s0_from=NLD&s0_items=N%3Cx%3E", None).await;
+    let r = get(
+        &e.app,
+        "/scenario?run=1&s0_kind=export_block&s0_from=NLD&s0_items=N%3Cx%3E",
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("class=\"error\"") && r.body.contains("N&lt;x&gt;"));
-    let r = get(&e.app, "/scenario?run=1&s0_kind=capacity_loss&s0_items=N20", None).await;
+    let r = get(
+        &e.app,
+        "/scenario?run=1&s0_kind=capacity_loss&s0_items=N20",
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("shock 1: choose at least one provider"));
     // The printable report is the chipwatch-report document.
-    let r = get(&e.app, "/scenario/report?s0_kind=export_block&s0_from=NLD&s0_items=N20", None).await;
+    let r = get(
+        &e.app,
+        "/scenario/report?s0_kind=export_block&s0_from=NLD&s0_items=N20",
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("chipwatch scenario report"));
 }
@@ -180,44 +280,106 @@ fn scenario_params_round_trip() {
     let p = super::Params::parse("run=1&name=x&horizon=90&s0_kind=capacity_loss&s0_from=TWN&s0_from=KOR&s0_items=N22&s0_fraction=0.5&s1_kind=demand_surge&s1_to=USA&s1_items=*&s1_factor=2");
     let sc = super::scenario::from_params(&p).unwrap();
     assert_eq!(sc.horizon_days, 90);
-    assert_eq!(sc.shocks.len(), 3, "one capacity loss per provider, one surge");
-    let back = super::scenario::from_params(&super::Params::parse(&super::query_string(&super::scenario::to_params(&sc)))).unwrap();
+    assert_eq!(
+        sc.shocks.len(),
+        3,
+        "one capacity loss per provider, one surge"
+    );
+    let back = super::scenario::from_params(&super::Params::parse(&super::query_string(
+        &super::scenario::to_params(&sc),
+    )))
+    .unwrap();
     assert_eq!(back, sc);
-    assert!(super::scenario::from_params(&super::Params::parse("s0_kind=nuke&s0_items=N1")).is_err());
-    assert!(super::scenario::from_params(&super::Params::parse("horizon=abc")).unwrap_err().contains("horizon"));
+    assert!(
+        super::scenario::from_params(&super::Params::parse("s0_kind=nuke&s0_items=N1")).is_err()
+    );
+    assert!(
+        super::scenario::from_params(&super::Params::parse("horizon=abc"))
+            .unwrap_err()
+            .contains("horizon")
+    );
 }
 
 #[tokio::test]
 async fn licence_screening_and_measure_pages() {
     let e = env().await;
     page_ok(&get(&e.app, "/licence", None).await);
-    let r = get(&e.app, "/licence?product=NXT%3A2000i&from=NLD&to=CHN&date=2024-06-01", None).await;
+    let r = get(
+        &e.app,
+        "/licence?product=NXT%3A2000i&from=NLD&to=CHN&date=2024-06-01",
+        None,
+    )
+    .await;
     page_ok(&r);
-    assert!(r.body.contains("Verdict:") && r.body.contains("licence required"), "{}", &r.body[..3000.min(r.body.len())]);
+    assert!(
+        r.body.contains("Verdict:") && r.body.contains("licence required"),
+        "{}",
+        &r.body[..3000.min(r.body.len())]
+    );
     assert!(r.body.contains("One verdict per jurisdiction") && r.body.contains("NL"));
     let r = get(&e.app, "/licence?from=NLD&to=%3Cx%3E", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("`&lt;x&gt;` is not an ISO 3166-1 alpha-3"));
 
-    let r = get(&e.app, "/screening?names=Huawei%20Technologies%0A%3Ci%3Enobody%20at%20all", None).await;
+    let r = get(
+        &e.app,
+        "/screening?names=Huawei%20Technologies%0A%3Ci%3Enobody%20at%20all",
+        None,
+    )
+    .await;
     page_ok(&r);
     assert!(r.body.contains("Huawei Technologies: <span class=\"bad\">"));
-    assert!(r.body.contains("&lt;i&gt;nobody at all: <span class=\"ok\">no match"));
-    assert_eq!(get(&e.app, "/screening?names=x&threshold=7", None).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .body
+        .contains("&lt;i&gt;nobody at all: <span class=\"ok\">no match"));
+    assert_eq!(
+        get(&e.app, "/screening?names=x&threshold=7", None)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     let r = get(&e.app, "/measures", None).await;
     page_ok(&r);
     assert!(r.body.contains("Measures in the rule base"));
-    let id = r.body.split("/measures?measure=").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let r = get(&e.app, &format!("/measures?measure={id}&date=2025-06-01"), None).await;
+    let id = r
+        .body
+        .split("/measures?measure=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = get(
+        &e.app,
+        &format!("/measures?measure={id}&date=2025-06-01"),
+        None,
+    )
+    .await;
     assert!(r.status == StatusCode::OK || r.status == StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Impact of") || r.body.contains("class=\"error\""));
-    let r = get(&e.app, "/measures?measure=NL-semiconductor-equipment&date=2024-06-01", None).await;
+    let r = get(
+        &e.app,
+        "/measures?measure=NL-semiconductor-equipment&date=2024-06-01",
+        None,
+    )
+    .await;
     page_ok(&r);
-    assert!(r.body.contains("Impact of NL-semiconductor-equipment") && r.body.contains("Who is hit"));
+    assert!(
+        r.body.contains("Impact of NL-semiconductor-equipment") && r.body.contains("Who is hit")
+    );
 }
 
-fn article(title: &str, lang: &str, body: &str, country: &str, item: &str, cluster: &str, hash: &str) -> NewArticle {
+fn article(
+    title: &str,
+    lang: &str,
+    body: &str,
+    country: &str,
+    item: &str,
+    cluster: &str,
+    hash: &str,
+) -> NewArticle {
     let record = serde_json::json!({
         "source": "test-feed", "title": title, "language": lang, "relevant": true, "event_type": "factory_fire",
         "status": "effective", "certainty": 0.9, "countries": [country], "actors": {"imposing": [], "target": []},
@@ -253,21 +415,79 @@ async fn monitor_filters_events_and_shows_text_beside_entities() {
         "title": "Fire at resist plant", "source": "test-feed", "actors": {"imposing": [], "target": []}, "items": ["N31"], "evidence": [],
         "impact": {"world_availability_min": 0.8, "consumers": [{"country": "KOR", "final_output_availability_min": 0.7, "binding_constraint": ["N99", "N31"], "binding_providers": ["JPN"], "losses": []}]}});
     e.store
-        .monitor_insert_article(&article("Fire at resist plant", "en", "A fire <b>halted</b> photoresist output.", "JPN", "N31", "c-1", "h1"), &[NewAlert { watch: "photoresist".into(), payload: alert.to_string() }])
+        .monitor_insert_article(
+            &article(
+                "Fire at resist plant",
+                "en",
+                "A fire <b>halted</b> photoresist output.",
+                "JPN",
+                "N31",
+                "c-1",
+                "h1",
+            ),
+            &[NewAlert {
+                watch: "photoresist".into(),
+                payload: alert.to_string(),
+            }],
+        )
         .await
         .unwrap();
-    e.store.monitor_insert_article(&article("光刻胶工厂火灾", "zh", "工厂发生火灾。", "JPN", "N31", "c-1", "h2"), &[]).await.unwrap();
-    e.store.monitor_insert_article(&article("Wafer plant fire", "en", "Wafers hit.", "TWN", "N26", "c-2", "h3"), &[]).await.unwrap();
+    e.store
+        .monitor_insert_article(
+            &article(
+                "光刻胶工厂火灾",
+                "zh",
+                "工厂发生火灾。",
+                "JPN",
+                "N31",
+                "c-1",
+                "h2",
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    e.store
+        .monitor_insert_article(
+            &article(
+                "Wafer plant fire",
+                "en",
+                "Wafers hit.",
+                "TWN",
+                "N26",
+                "c-2",
+                "h3",
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
     let r = get(&e.app, "/monitor", None).await;
     page_ok(&r);
     assert!(r.body.contains("Fire at resist plant") && r.body.contains("Wafer plant fire"));
-    assert!(r.body.contains("A fire &lt;b&gt;halted&lt;/b&gt; photoresist output.") && !r.body.contains("<b>halted"));
-    assert!(r.body.contains(r#"<blockquote lang="zh">工厂发生火灾。</blockquote>"#));
+    assert!(
+        r.body
+            .contains("A fire &lt;b&gt;halted&lt;/b&gt; photoresist output.")
+            && !r.body.contains("<b>halted")
+    );
+    assert!(r
+        .body
+        .contains(r#"<blockquote lang="zh">工厂发生火灾。</blockquote>"#));
     assert!(r.body.contains("Example Fab &lt;Co&gt;"));
-    assert!(r.body.contains(r#"<td class="n">2</td>"#), "cluster c-1 has two reports");
-    assert!(r.body.contains("photoresist") && r.body.contains("KOR 0.700"), "alert with its impact");
+    assert!(
+        r.body.contains(r#"<td class="n">2</td>"#),
+        "cluster c-1 has two reports"
+    );
+    assert!(
+        r.body.contains("photoresist") && r.body.contains("KOR 0.700"),
+        "alert with its impact"
+    );
     let r = get(&e.app, "/monitor?country=TWN", None).await;
     assert!(r.body.contains("Wafer plant fire") && !r.body.contains("<h3 id=\"ev1\""));
+    assert!(
+        !r.body.contains("KOR 0.700"),
+        "the alert of a filtered-out event is not shown"
+    );
     let r = get(&e.app, "/monitor?lang=zh&item=N31", None).await;
     assert!(r.body.contains("光刻胶工厂火灾") && !r.body.contains("Wafer plant fire</a></h3>"));
     assert!(r.body.contains("(1 match)"));
@@ -280,9 +500,27 @@ async fn partner_page_needs_a_session_and_shows_only_own_and_agreed_data() {
     let e = env().await;
     let (a, a_tok) = org(&e.store, "Ministry A").await;
     let (b, b_tok) = org(&e.store, "Company B").await;
-    e.store.create_record(&a, record("N22", "FabA-secret", 111.0, Distribution::Community)).await.unwrap();
-    e.store.create_record(&b, record("N20", "FabB-shared", 222.0, Distribution::Community)).await.unwrap();
-    e.store.create_record(&b, record("N26", "FabB-private", 333.0, Distribution::Community)).await.unwrap();
+    e.store
+        .create_record(
+            &a,
+            record("N22", "FabA-secret", 111.0, Distribution::Community),
+        )
+        .await
+        .unwrap();
+    e.store
+        .create_record(
+            &b,
+            record("N20", "FabB-shared", 222.0, Distribution::Community),
+        )
+        .await
+        .unwrap();
+    e.store
+        .create_record(
+            &b,
+            record("N26", "FabB-private", 333.0, Distribution::Community),
+        )
+        .await
+        .unwrap();
     // B shares N20 with A, releasing value and unit but not the provider.
     e.store
         .create_agreement(
@@ -307,33 +545,62 @@ async fn partner_page_needs_a_session_and_shows_only_own_and_agreed_data() {
     assert_eq!(r.headers["location"], "/login?next=%2Fpartner");
     assert!(!r.body.contains("FabA") && !r.body.contains("FabB"));
     // A forged or API-shaped but unknown cookie is no session either.
-    assert_eq!(get(&e.app, "/partner", Some("cw_0000")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&e.app, "/partner", Some("cw_0000")).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     let ca = sign_in(&e.app, &a_tok).await;
     let r = get(&e.app, "/partner", Some(&ca)).await;
     page_ok(&r);
     assert!(r.body.contains("Partner exchange: Ministry A"));
     assert!(r.body.contains("FabA-secret") && r.body.contains(">111<"));
-    assert!(r.body.contains(">222<") && r.body.contains("wafers/month"), "agreed fields of B's N20 record");
-    assert!(!r.body.contains("FabB-shared"), "the provider field was not released");
+    assert!(
+        r.body.contains(">222<") && r.body.contains("wafers/month"),
+        "agreed fields of B's N20 record"
+    );
+    assert!(
+        !r.body.contains("FabB-shared"),
+        "the provider field was not released"
+    );
     assert!(!r.body.contains("FabB-private") && !r.body.contains(">333<"));
     assert!(r.body.contains("granted to you") && r.body.contains("Company B"));
     assert!(r.body.contains("Hash chain: <span class=\"ok\">intact"));
-    assert!(r.body.contains("records.read"), "the release is in A's audit trail");
+    assert!(
+        r.body.contains("records.read"),
+        "the release is in A's audit trail"
+    );
 
     let cb = sign_in(&e.app, &b_tok).await;
     let r = get(&e.app, "/partner", Some(&cb)).await;
     page_ok(&r);
     assert!(r.body.contains("FabB-shared") && r.body.contains("FabB-private"));
-    assert!(!r.body.contains("FabA-secret") && !r.body.contains(">111<"), "A shared nothing with B");
+    assert!(
+        !r.body.contains("FabA-secret") && !r.body.contains(">111<"),
+        "A shared nothing with B"
+    );
     assert!(r.body.contains("granted by you"));
 
     // Sign-out revokes the session at once; the API token still works for the API.
     let r = post_form(&e.app, "/logout", "", Some(&ca), "http://127.0.0.1:8080").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(r.headers["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(get(&e.app, "/partner", Some(&ca)).await.status, StatusCode::SEE_OTHER);
-    let r = send(&e.app, Request::builder().uri("/api/v1/me").header("authorization", format!("Bearer {a_tok}")).body(Body::empty()).unwrap()).await;
+    assert!(r.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(
+        get(&e.app, "/partner", Some(&ca)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = send(
+        &e.app,
+        Request::builder()
+            .uri("/api/v1/me")
+            .header("authorization", format!("Bearer {a_tok}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
 }
 
@@ -343,11 +610,31 @@ async fn login_rejects_bad_tokens_and_cross_site_forms() {
     let (_, tok) = org(&e.store, "Org <&>").await;
     let r = get(&e.app, "/login?next=%2F%2Fevil.example", None).await;
     page_ok(&r);
-    assert!(r.body.contains(r#"name="next" value="/""#), "no open redirect");
-    let r = post_form(&e.app, "/login", "token=cw_nope", None, "http://127.0.0.1:8080").await;
+    assert!(
+        r.body.contains(r#"name="next" value="/""#),
+        "no open redirect"
+    );
+    let r = post_form(
+        &e.app,
+        "/login",
+        "token=cw_nope",
+        None,
+        "http://127.0.0.1:8080",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.body.contains("Unknown, revoked or expired token") && r.headers.get("set-cookie").is_none());
-    let r = post_form(&e.app, "/login", &format!("token={tok}"), None, "https://evil.example").await;
+    assert!(
+        r.body.contains("Unknown, revoked or expired token")
+            && r.headers.get("set-cookie").is_none()
+    );
+    let r = post_form(
+        &e.app,
+        "/login",
+        &format!("token={tok}"),
+        None,
+        "https://evil.example",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.headers.get("set-cookie").is_none());
     // The header shows the organisation name escaped once signed in.
@@ -361,17 +648,38 @@ async fn saving_a_scenario_needs_an_analyst_session() {
     let e = env().await;
     let (_, tok) = org(&e.store, "Ministry A").await;
     let q = "run=1&name=Saved%20one&s0_kind=export_block&s0_from=NLD&s0_items=N20";
-    let r = post_form(&e.app, "/scenario/save", &format!("query={}", super::url_encode(q)), None, "http://127.0.0.1:8080").await;
+    let r = post_form(
+        &e.app,
+        "/scenario/save",
+        &format!("query={}", super::url_encode(q)),
+        None,
+        "http://127.0.0.1:8080",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(r.headers["location"].to_str().unwrap().starts_with("/login"));
+    assert!(r.headers["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
     let c = sign_in(&e.app, &tok).await;
-    let r = post_form(&e.app, "/scenario/save", &format!("query={}", super::url_encode(q)), Some(&c), "http://127.0.0.1:8080").await;
+    let r = post_form(
+        &e.app,
+        "/scenario/save",
+        &format!("query={}", super::url_encode(q)),
+        Some(&c),
+        "http://127.0.0.1:8080",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let loc = r.headers["location"].to_str().unwrap().to_string();
     assert!(loc.starts_with("/scenario?saved="));
     let r = get(&e.app, &loc, Some(&c)).await;
     page_ok(&r);
-    assert!(r.body.contains("Scenario saved.") && r.body.contains("Result: Saved one") && r.body.contains("Saved scenarios of Ministry A"));
+    assert!(
+        r.body.contains("Scenario saved.")
+            && r.body.contains("Result: Saved one")
+            && r.body.contains("Saved scenarios of Ministry A")
+    );
     // Another organisation cannot open it.
     let (_, tok_b) = org(&e.store, "Company B").await;
     let cb = sign_in(&e.app, &tok_b).await;
@@ -385,7 +693,13 @@ async fn assets_are_embedded() {
     let e = env().await;
     let r = get(&e.app, "/static/dashboard.css", None).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/css") && r.body.contains("@media print"));
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+            && r.body.contains("@media print")
+    );
     let r = get(&e.app, "/static/favicon.svg", None).await;
     assert!(r.body.starts_with("<svg"));
     // Unknown paths still get the API's JSON 404.

@@ -32,7 +32,13 @@ pub async fn envs() -> Vec<Env> {
     let mut out = Vec::new();
     for (backend, store) in chipwatch_store::test_stores(dir.path()).await {
         let state = AppState::new(store.clone(), model(), format!("test-{backend}"));
-        out.push(Env { backend, app: app(state.clone()), state, store, _dir: dir.clone() });
+        out.push(Env {
+            backend,
+            app: app(state.clone()),
+            state,
+            store,
+            _dir: dir.clone(),
+        });
     }
     out
 }
@@ -56,12 +62,23 @@ pub async fn tenant_kind(store: &Store, name: &str, kind: OrgKind) -> Tenant {
     let org = store.create_org(name, kind, "test").await.unwrap();
     let mut toks = Vec::new();
     for role in [Role::Admin, Role::Analyst, Role::Viewer] {
-        let u = store.create_user(org.id, role.as_str(), role, "test").await.unwrap();
+        let u = store
+            .create_user(org.id, role.as_str(), role, "test")
+            .await
+            .unwrap();
         let secret = chipwatch_server::auth::new_token_secret();
-        store.create_token(u.id, &secret, "test", None, "test").await.unwrap();
+        store
+            .create_token(u.id, &secret, "test", None, "test")
+            .await
+            .unwrap();
         toks.push(secret);
     }
-    Tenant { org, admin: toks[0].clone(), analyst: toks[1].clone(), viewer: toks[2].clone() }
+    Tenant {
+        org,
+        admin: toks[0].clone(),
+        analyst: toks[1].clone(),
+        viewer: toks[2].clone(),
+    }
 }
 
 pub async fn tenant(store: &Store, name: &str) -> Tenant {
@@ -70,13 +87,22 @@ pub async fn tenant(store: &Store, name: &str) -> Tenant {
 
 /// Send a request; returns status and the body parsed as JSON (Null when empty, a string when
 /// not JSON).
-pub async fn call(app: &Router, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn call(
+    app: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut b = Request::builder().method(method).uri(path);
     if let Some(t) = token {
         b = b.header("authorization", format!("Bearer {t}"));
     }
     let req = match body {
-        Some(v) => b.header("content-type", "application/json").body(Body::from(v.to_string())).unwrap(),
+        Some(v) => b
+            .header("content-type", "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap(),
         None => b.body(Body::empty()).unwrap(),
     };
     send(app, req).await
@@ -89,14 +115,17 @@ pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
     let v = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     (status, v)
 }
 
 /// The error code of an error answer, checked against the public table.
 pub fn error_code(status: StatusCode, body: &Value) -> String {
-    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {status} {body}"));
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {status} {body}"));
     let entry = chipwatch_server::error::ERROR_CODES
         .iter()
         .find(|c| c.code == code)

@@ -109,7 +109,9 @@ impl Distribution {
     /// Never wider than the original (MISP semantics).
     pub fn narrowed_for_federation(self) -> Option<Distribution> {
         match self {
-            Distribution::OrganisationOnly | Distribution::Community | Distribution::SharingGroup => None,
+            Distribution::OrganisationOnly
+            | Distribution::Community
+            | Distribution::SharingGroup => None,
             Distribution::ConnectedCommunities => Some(Distribution::Community),
             Distribution::All => Some(Distribution::All),
         }
@@ -304,7 +306,12 @@ pub struct Aggregate {
 
 /// Country aggregates a viewer may see. Records without a provider or value cannot be counted
 /// as a distinct firm's figure and are left out; groups below `min_firms` are suppressed.
-pub fn aggregates(records: &[Record], viewer: &Viewer, agreements: &[Agreement], now: i64) -> Vec<Aggregate> {
+pub fn aggregates(
+    records: &[Record],
+    viewer: &Viewer,
+    agreements: &[Agreement],
+    now: i64,
+) -> Vec<Aggregate> {
     type Key = (String, String, String, Option<String>, Option<String>);
     let mut out = Vec::new();
     for a in agreements {

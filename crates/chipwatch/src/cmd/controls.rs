@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use chipwatch_controls::batch::{parse_batch_csv, parse_param};
 use chipwatch_controls::screening::DEFAULT_THRESHOLD;
 use chipwatch_controls::{
-    csl, default_engine, default_normaliser, Date, Determination, Engine, RestrictedList,
-    Screener, Shipment,
+    csl, default_engine, default_normaliser, Date, Determination, Engine, RestrictedList, Screener,
+    Shipment,
 };
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
@@ -211,7 +211,11 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
 }
 
 fn print_determination(d: &Determination) {
-    let item = d.item.product.clone().unwrap_or_else(|| "(parameters only)".into());
+    let item = d
+        .item
+        .product
+        .clone()
+        .unwrap_or_else(|| "(parameters only)".into());
     println!(
         "Licence determination as of {}: {} -> {}{}; item: {item}",
         d.date,
@@ -230,7 +234,14 @@ fn print_determination(d: &Determination) {
         .iter()
         .map(|(k, v)| format!("{k} = {v}"))
         .collect();
-    println!("  parameters: {}", if params.is_empty() { "-".into() } else { params.join(", ") });
+    println!(
+        "  parameters: {}",
+        if params.is_empty() {
+            "-".into()
+        } else {
+            params.join(", ")
+        }
+    );
     if !d.item.derived.is_empty() {
         let dv: Vec<String> = d
             .item
@@ -256,12 +267,19 @@ fn print_determination(d: &Determination) {
         }
     }
     println!();
-    let mut t = Table::new(["jurisdiction", "outcome", "review policy", "authorisation", "measure"]);
+    let mut t = Table::new([
+        "jurisdiction",
+        "outcome",
+        "review policy",
+        "authorisation",
+        "measure",
+    ]);
     for v in &d.verdicts {
         t.row([
             v.jurisdiction.clone(),
             v.outcome.as_str().to_string(),
-            v.review_policy.map_or("-".into(), |p| p.as_str().to_string()),
+            v.review_policy
+                .map_or("-".into(), |p| p.as_str().to_string()),
             v.authorisation.clone().unwrap_or_else(|| "-".into()),
             v.measure_id.clone().unwrap_or_else(|| "-".into()),
         ]);
@@ -319,10 +337,26 @@ pub fn screen(cli: &Cli, a: &ScreenArgs) -> Result<()> {
             .collect();
         return print_json(&v);
     }
-    let mut t = Table::new(["query", "match", "matched name", "score", "list", "review policy", "citation"]);
+    let mut t = Table::new([
+        "query",
+        "match",
+        "matched name",
+        "score",
+        "list",
+        "review policy",
+        "citation",
+    ]);
     for (q, hits) in a.names.iter().zip(&results) {
         if hits.is_empty() {
-            t.row([q.clone(), "(no match)".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into()]);
+            t.row([
+                q.clone(),
+                "(no match)".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ]);
         }
         for h in hits {
             t.row([
@@ -331,7 +365,8 @@ pub fn screen(cli: &Cli, a: &ScreenArgs) -> Result<()> {
                 h.matched_name.clone(),
                 format!("{:.3}", h.score),
                 h.list.clone(),
-                h.review_policy.map_or("-".into(), |p| p.as_str().to_string()),
+                h.review_policy
+                    .map_or("-".into(), |p| p.as_str().to_string()),
                 h.citation.clone(),
             ]);
         }
@@ -390,7 +425,14 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
                     .collect();
                 return print_json(&v);
             }
-            let mut t = Table::new(["id", "version", "jurisdiction", "in force from", "until", "file"]);
+            let mut t = Table::new([
+                "id",
+                "version",
+                "jurisdiction",
+                "in force from",
+                "until",
+                "file",
+            ]);
             for m in e.measures() {
                 t.row([
                     m.id.clone(),
@@ -411,13 +453,17 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
             for m in vs {
                 println!("{} — version {} ({})", m.id, m.version, m.file);
                 println!("  {}", m.title);
-                println!("  jurisdiction: {}; authority: {}", m.jurisdiction, m.authority);
+                println!(
+                    "  jurisdiction: {}; authority: {}",
+                    m.jurisdiction, m.authority
+                );
                 println!("  instrument: {}", m.instrument);
                 println!("  citation: {}", m.citation);
                 println!(
                     "  in force from {}{}",
                     m.in_force_from,
-                    m.in_force_until.map_or(String::new(), |u| format!(" until {u}"))
+                    m.in_force_until
+                        .map_or(String::new(), |u| format!(" until {u}"))
                 );
                 for s in &m.suspensions {
                     println!("  suspended {} to {} by {}", s.from, s.until, s.instrument);
@@ -427,10 +473,15 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
                         "  rule: {} -> {}{}",
                         r.destinations.describe(),
                         r.outcome.as_str(),
-                        r.label.as_ref().map_or(String::new(), |l| format!(" ({l})"))
+                        r.label
+                            .as_ref()
+                            .map_or(String::new(), |l| format!(" ({l})"))
                     );
                     for s in &r.suspensions {
-                        println!("    suspended {} to {} by {}", s.from, s.until, s.instrument);
+                        println!(
+                            "    suspended {} to {} by {}",
+                            s.from, s.until, s.instrument
+                        );
                     }
                 }
                 for c in &m.coverage {

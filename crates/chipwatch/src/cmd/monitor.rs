@@ -43,7 +43,12 @@ pub struct ClassifyArgs {
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(long, env = "CHIPWATCH_DB", default_value = "chipwatch.db", value_name = "URL")]
+    #[arg(
+        long,
+        env = "CHIPWATCH_DB",
+        default_value = "chipwatch.db",
+        value_name = "URL"
+    )]
     pub db: String,
     /// Watchlist file (TOML; docs/monitor.md): events touching watched nodes raise alerts.
     #[arg(long, value_name = "FILE")]
@@ -76,7 +81,12 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
-    #[arg(long, env = "CHIPWATCH_DB", default_value = "chipwatch.db", value_name = "URL")]
+    #[arg(
+        long,
+        env = "CHIPWATCH_DB",
+        default_value = "chipwatch.db",
+        value_name = "URL"
+    )]
     pub db: String,
     /// Only events on or after this date (YYYY-MM-DD) or RFC 3339 time.
     #[arg(long)]
@@ -112,7 +122,10 @@ pub fn run(cli: &Cli, c: &MonitorCmd) -> Result<()> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Read every input file; errors are printed per file and counted, never fatal.
@@ -145,11 +158,21 @@ fn print_line(cli: &Cli, c: &Classified) -> Result<()> {
         emit(&serde_json::to_string(c)?)?;
     } else {
         let title: String = c.title.chars().take(60).collect();
-        emit(&format!("{:<26} {:<5} {:<7} {:<15} {:<13} {}",
-            if c.relevant { c.event_type.as_str() } else { "-" },
+        emit(&format!(
+            "{:<26} {:<5} {:<7} {:<15} {:<13} {}",
+            if c.relevant {
+                c.event_type.as_str()
+            } else {
+                "-"
+            },
             if c.relevant { "yes" } else { "no" },
             c.language,
-            c.countries.iter().take(3).cloned().collect::<Vec<_>>().join(","),
+            c.countries
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
             c.cluster_id.as_deref().unwrap_or(""),
             title
         ))?;
@@ -200,20 +223,40 @@ impl<'a> Ingestor<'a> {
         let classifier = Classifier::new(vc)?;
         let watch = match &args.watch {
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("{}", p.display()))?;
-                Some(Watchlist::from_toml_str(&text, &p.display().to_string(), vc)?)
+                let text =
+                    std::fs::read_to_string(p).with_context(|| format!("{}", p.display()))?;
+                Some(Watchlist::from_toml_str(
+                    &text,
+                    &p.display().to_string(),
+                    vc,
+                )?)
             }
             None => None,
         };
-        let store = Store::open(&args.db).await.with_context(|| format!("cannot open database `{}`", args.db))?;
+        let store = Store::open(&args.db)
+            .await
+            .with_context(|| format!("cannot open database `{}`", args.db))?;
         // Re-seed the clusterer with the stored window so cluster ids continue across runs.
         let mut clusterer = Clusterer::default();
         let since = chipwatch_store::time::now() - 30 * 24 * 3600;
         for s in store.monitor_cluster_seeds(since).await? {
             let entities = serde_json::from_str(&s.entities).unwrap_or_default();
-            clusterer.remember(Member { cluster_id: s.cluster_id, simhash: s.simhash, event_type: s.event_type, entities, time: Some(s.event_time) });
+            clusterer.remember(Member {
+                cluster_id: s.cluster_id,
+                simhash: s.simhash,
+                event_type: s.event_type,
+                entities,
+                time: Some(s.event_time),
+            });
         }
-        Ok(Ingestor { vc, classifier, clusterer, watch, store, json })
+        Ok(Ingestor {
+            vc,
+            classifier,
+            clusterer,
+            watch,
+            store,
+            json,
+        })
     }
 
     async fn ingest(&mut self, raws: Vec<RawArticle>, tally: &mut Tally) -> Result<()> {
@@ -256,7 +299,12 @@ impl<'a> Ingestor<'a> {
             };
             let new_alerts: Vec<NewAlert> = alerts
                 .iter()
-                .map(|a| Ok(NewAlert { watch: a.watch.clone(), payload: serde_json::to_string(a)? }))
+                .map(|a| {
+                    Ok(NewAlert {
+                        watch: a.watch.clone(),
+                        payload: serde_json::to_string(a)?,
+                    })
+                })
                 .collect::<Result<_>>()?;
             match self.store.monitor_insert_article(&row, &new_alerts).await? {
                 Inserted::New(_) => {
@@ -266,7 +314,14 @@ impl<'a> Ingestor<'a> {
                         if self.json {
                             emit(&serde_json::to_string(a)?)?;
                         } else {
-                            emit(&format!("ALERT [{}] {} sev {:.2} {} ({})", a.watch, a.event_type, a.severity, a.title, a.matched.join(", ")))?;
+                            emit(&format!(
+                                "ALERT [{}] {} sev {:.2} {} ({})",
+                                a.watch,
+                                a.event_type,
+                                a.severity,
+                                a.title,
+                                a.matched.join(", ")
+                            ))?;
                         }
                     }
                 }
@@ -278,13 +333,22 @@ impl<'a> Ingestor<'a> {
 
     /// Post undelivered alerts to the webhook (at least once: delivery is marked after a 2xx).
     async fn deliver(&self) -> Result<()> {
-        let Some(url) = self.watch.as_ref().and_then(|w| w.config.webhook.clone()) else { return Ok(()) };
+        let Some(url) = self.watch.as_ref().and_then(|w| w.config.webhook.clone()) else {
+            return Ok(());
+        };
         for a in self.store.monitor_undelivered_alerts().await? {
-            let opts = FetchOptions { retries: 2, backoff: Duration::from_millis(200), ..FetchOptions::default() };
+            let opts = FetchOptions {
+                retries: 2,
+                backoff: Duration::from_millis(200),
+                ..FetchOptions::default()
+            };
             match fetch::post_json(&url, &a.payload, &opts) {
                 Ok(_) => self.store.monitor_mark_delivered(a.id).await?,
                 Err(e) => {
-                    eprintln!("error: webhook: {e} (alert {} kept for the next delivery)", a.id);
+                    eprintln!(
+                        "error: webhook: {e} (alert {} kept for the next delivery)",
+                        a.id
+                    );
                     break;
                 }
             }
@@ -303,11 +367,12 @@ fn ingest(cli: &Cli, a: &IngestArgs) -> Result<()> {
         for inp in &a.inputs {
             let raws = if inp.starts_with("http://") || inp.starts_with("https://") {
                 let seen = chrono_now();
-                match fetch::fetch(inp, &Validators::default(), &FetchOptions::default())
-                    .and_then(|f| match f {
+                match fetch::fetch(inp, &Validators::default(), &FetchOptions::default()).and_then(
+                    |f| match f {
                         Fetched::Body { bytes, .. } => input::parse_bytes(&bytes, inp, Some(&seen)),
                         Fetched::NotModified => Ok(Vec::new()),
-                    }) {
+                    },
+                ) {
                     Ok(v) => v,
                     Err(e) => {
                         eprintln!("error: {e}");
@@ -320,7 +385,10 @@ fn ingest(cli: &Cli, a: &IngestArgs) -> Result<()> {
             };
             ing.ingest(raws, &mut tally).await?;
         }
-        eprintln!("ingested: {} new, {} duplicate(s), {} alert(s), {} input error(s)", tally.new, tally.duplicate, tally.alerts, errors);
+        eprintln!(
+            "ingested: {} new, {} duplicate(s), {} alert(s), {} input error(s)",
+            tally.new, tally.duplicate, tally.alerts, errors
+        );
         if errors > 0 {
             bail!("{errors} input(s) could not be read (see above); the others were stored");
         }
@@ -333,7 +401,8 @@ fn chrono_now() -> String {
 }
 
 fn run_feeds(cli: &Cli, a: &RunArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&a.feeds).with_context(|| format!("{}", a.feeds.display()))?;
+    let text =
+        std::fs::read_to_string(&a.feeds).with_context(|| format!("{}", a.feeds.display()))?;
     let cfg = FeedsConfig::from_toml_str(&text, &a.feeds.display().to_string())?;
     let vc = super::load_model(cli)?;
     let rt = runtime()?;
@@ -351,21 +420,37 @@ fn run_feeds(cli: &Cli, a: &RunArgs) -> Result<()> {
                 let interval = f.interval_secs.unwrap_or(cfg.interval_secs);
                 next_due[i] = Instant::now() + Duration::from_secs(interval);
                 let name = f.name.clone().unwrap_or_else(|| f.url.clone());
-                let prev = ing.store.monitor_feed_state(&f.url).await?.unwrap_or(FeedState { url: f.url.clone(), ..Default::default() });
-                let validators = Validators { etag: prev.etag.clone(), last_modified: prev.last_modified.clone() };
+                let prev = ing
+                    .store
+                    .monitor_feed_state(&f.url)
+                    .await?
+                    .unwrap_or(FeedState {
+                        url: f.url.clone(),
+                        ..Default::default()
+                    });
+                let validators = Validators {
+                    etag: prev.etag.clone(),
+                    last_modified: prev.last_modified.clone(),
+                };
                 let seen = chrono_now();
                 let url = f.url.clone();
                 let o = opts.clone();
                 // The blocking HTTP call runs off the async thread.
-                let fetched = tokio::task::spawn_blocking(move || fetch::fetch(&url, &validators, &o)).await?;
+                let fetched =
+                    tokio::task::spawn_blocking(move || fetch::fetch(&url, &validators, &o))
+                        .await?;
                 let mut state = prev.clone();
                 state.last_fetch = Some(chipwatch_store::time::now());
                 let mut tally = Tally::default();
                 match fetched.and_then(|r| match r {
                     Fetched::NotModified => Ok((304, None, Vec::new())),
-                    Fetched::Body { bytes, validators, status, .. } => {
-                        input::parse_bytes(&bytes, &f.url, Some(&seen)).map(|v| (status as i64, Some(validators), v))
-                    }
+                    Fetched::Body {
+                        bytes,
+                        validators,
+                        status,
+                        ..
+                    } => input::parse_bytes(&bytes, &f.url, Some(&seen))
+                        .map(|v| (status as i64, Some(validators), v)),
                 }) {
                     Ok((status, validators, raws)) => {
                         if let Some(v) = validators {
@@ -376,15 +461,22 @@ fn run_feeds(cli: &Cli, a: &RunArgs) -> Result<()> {
                         state.last_error = None;
                         state.failures = 0;
                         ing.ingest(raws, &mut tally).await?;
-                        eprintln!("feed {name}: HTTP {status}, {} new, {} duplicate(s), {} alert(s)", tally.new, tally.duplicate, tally.alerts);
+                        eprintln!(
+                            "feed {name}: HTTP {status}, {} new, {} duplicate(s), {} alert(s)",
+                            tally.new, tally.duplicate, tally.alerts
+                        );
                     }
                     Err(e) => {
                         state.failures += 1;
                         state.last_error = Some(e.to_string());
-                        eprintln!("error: feed {name}: {e} ({} consecutive failure(s))", state.failures);
+                        eprintln!(
+                            "error: feed {name}: {e} ({} consecutive failure(s))",
+                            state.failures
+                        );
                         // Back off a failing feed: double its interval per failure, up to a day.
                         let factor = 1u64 << state.failures.clamp(0, 6);
-                        next_due[i] = Instant::now() + Duration::from_secs((interval * factor).min(86_400));
+                        next_due[i] =
+                            Instant::now() + Duration::from_secs((interval * factor).min(86_400));
                     }
                 }
                 ing.store.monitor_save_feed_state(&state).await?;
@@ -393,7 +485,11 @@ fn run_feeds(cli: &Cli, a: &RunArgs) -> Result<()> {
                 return Ok(());
             }
             let wake = next_due.iter().min().copied().unwrap_or_else(Instant::now);
-            tokio::time::sleep(wake.saturating_duration_since(Instant::now()).max(Duration::from_millis(200))).await;
+            tokio::time::sleep(
+                wake.saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(200)),
+            )
+            .await;
         }
     })
 }
@@ -406,15 +502,23 @@ fn parse_since(s: &str) -> Result<i64> {
 fn events(cli: &Cli, a: &EventsArgs) -> Result<()> {
     let since = a.since.as_deref().map(parse_since).transpose()?;
     runtime()?.block_on(async {
-        let store = Store::open(&a.db).await.with_context(|| format!("cannot open database `{}`", a.db))?;
+        let store = Store::open(&a.db)
+            .await
+            .with_context(|| format!("cannot open database `{}`", a.db))?;
         let rows = store
-            .monitor_events(&EventFilter { since, event_type: a.event_type.clone(), relevant_only: !a.all, limit: Some(a.limit) })
+            .monitor_events(&EventFilter {
+                since,
+                event_type: a.event_type.clone(),
+                relevant_only: !a.all,
+                limit: Some(a.limit),
+            })
             .await?;
         for r in rows {
             if cli.json {
                 emit(&r.record)?;
             } else {
-                emit(&format!("{} {:<26} sev {:.2} {:<13} {}",
+                emit(&format!(
+                    "{} {:<26} sev {:.2} {:<13} {}",
                     chipwatch_store::time::format(r.event_time),
                     r.event_type,
                     r.severity,
@@ -435,17 +539,33 @@ fn evaluate(cli: &Cli, a: &EvaluateArgs) -> Result<()> {
         emit(&serde_json::to_string_pretty(&r)?)?;
         return Ok(());
     }
-    emit(&format!("{:<8} {:>4} {:>5} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>7}", "slice", "n", "prec", "recall", "F1", "type", "country", "org", "item", "lang"))?;
+    emit(&format!(
+        "{:<8} {:>4} {:>5} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "slice", "n", "prec", "recall", "F1", "type", "country", "org", "item", "lang"
+    ))?;
     let row = |name: &str, s: &eval::Scores| -> Result<()> {
-        emit(&format!("{:<8} {:>4} {:>5.3} {:>6.3} {:>5.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3}",
-            name, s.articles, s.precision, s.recall, s.f1, s.event_type_accuracy, s.country_recall, s.organisation_recall, s.item_recall, s.language_accuracy
+        emit(&format!(
+            "{:<8} {:>4} {:>5.3} {:>6.3} {:>5.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3}",
+            name,
+            s.articles,
+            s.precision,
+            s.recall,
+            s.f1,
+            s.event_type_accuracy,
+            s.country_recall,
+            s.organisation_recall,
+            s.item_recall,
+            s.language_accuracy
         ))
     };
     row("all", &r.overall)?;
     for (l, s) in &r.by_language {
         row(l, s)?;
     }
-    emit(&format!("type = event-type accuracy on relevant articles; overall type accuracy incl. none: {:.3}", r.overall.event_type_accuracy_all))?;
+    emit(&format!(
+        "type = event-type accuracy on relevant articles; overall type accuracy incl. none: {:.3}",
+        r.overall.event_type_accuracy_all
+    ))?;
     if a.errors {
         for (f, why) in &r.errors {
             emit(&format!("  {f}: {why}"))?;

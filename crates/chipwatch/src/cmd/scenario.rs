@@ -83,7 +83,14 @@ fn print_result(r: &ScenarioResult) {
     println!();
     println!("Finished chips ({}) by consumer:", r.world.item_id);
     let mut t = Table::new([
-        "country", "weight", "min", "day", "end", "tts", "shortfall", "binding constraint",
+        "country",
+        "weight",
+        "min",
+        "day",
+        "end",
+        "tts",
+        "shortfall",
+        "binding constraint",
         "providers",
     ]);
     for c in &r.consumers {
@@ -166,8 +173,8 @@ pub fn tts(cli: &Cli, a: &TtsArgs) -> Result<()> {
     let text = std::fs::read_to_string(&a.network)
         .with_context(|| format!("cannot read {}", a.network.display()))?;
     let net = tts::Network::from_json_str(&text, &a.network.display().to_string())?;
-    let r = tts::analyse(&net, a.horizon, a.ttr)
-        .with_context(|| format!("{}", a.network.display()))?;
+    let r =
+        tts::analyse(&net, a.horizon, a.ttr).with_context(|| format!("{}", a.network.display()))?;
     if cli.json {
         return print_json(&r);
     }
@@ -189,7 +196,8 @@ pub fn tts(cli: &Cli, a: &TtsArgs) -> Result<()> {
             n.ttr_days.map_or("-".into(), |v| format!("{v:.0}")),
             n.pi.map_or("-".into(), |v| format!("{v:.1}")),
             n.rei.map_or("-".into(), |v| format!("{v:.3}")),
-            n.needs_mitigation.map_or("-".into(), |v| if v { "yes".into() } else { "no".into() }),
+            n.needs_mitigation
+                .map_or("-".into(), |v| if v { "yes".into() } else { "no".into() }),
         ]);
     }
     t.print();
@@ -222,8 +230,10 @@ pub fn risk(cli: &Cli, a: &RiskArgs) -> Result<()> {
     let vc = super::load_model(cli)?;
     let bar = indicatif::ProgressBar::new(a.samples);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} samples {elapsed} (eta {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} samples {elapsed} (eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let r = risk::monte_carlo(&vc, &cfg, a.samples, a.seed, &|| bar.inc(1))?;
     bar.finish_and_clear();
@@ -237,7 +247,13 @@ pub fn risk(cli: &Cli, a: &RiskArgs) -> Result<()> {
     println!("Mean finished-chip availability over the horizon, per consumer:");
     let mut t = Table::new(["country", "mean", "p5", "p50", "p95"]);
     for d in r.consumers.iter().chain([&r.world]) {
-        t.row([d.country.clone(), f3(d.mean), f3(d.p5), f3(d.p50), f3(d.p95)]);
+        t.row([
+            d.country.clone(),
+            f3(d.mean),
+            f3(d.p5),
+            f3(d.p50),
+            f3(d.p95),
+        ]);
     }
     t.print();
     println!();
@@ -289,7 +305,12 @@ pub fn gen(_cli: &Cli, a: &GenArgs) -> Result<()> {
         let net = gen::network(a.nodes as usize, a.seed);
         serde_json::to_writer_pretty(&mut w, &net)?;
         w.flush()?;
-        eprintln!("{}: {} nodes, {} edges", a.out.display(), net.nodes.len(), net.edges.len());
+        eprintln!(
+            "{}: {} nodes, {} edges",
+            a.out.display(),
+            net.nodes.len(),
+            net.edges.len()
+        );
         return Ok(());
     }
     let p = gen::GenParams {

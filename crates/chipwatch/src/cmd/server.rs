@@ -15,7 +15,12 @@ const CLI_ACTOR: &str = "cli";
 #[derive(Debug, Args)]
 pub struct DbArg {
     /// Database: a SQLite file path (created on first use) or a postgres:// URL.
-    #[arg(long, env = "CHIPWATCH_DB", default_value = "chipwatch.db", value_name = "URL")]
+    #[arg(
+        long,
+        env = "CHIPWATCH_DB",
+        default_value = "chipwatch.db",
+        value_name = "URL"
+    )]
     pub db: String,
 }
 
@@ -183,7 +188,9 @@ async fn org_named(store: &Store, name: &str) -> Result<chipwatch_store::partner
 pub fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if a.log_format == "json" {
         builder.json().init();
     } else {
@@ -205,7 +212,9 @@ pub fn audit(_cli: &Cli, c: &AuditCmd) -> Result<()> {
         let r = chipwatch_store::audit::verify(&store).await?;
         if r.ok() {
             match &r.head {
-                Some((seq, hash)) => println!("audit log intact: {} entries, head {seq} {hash}", r.entries),
+                Some((seq, hash)) => {
+                    println!("audit log intact: {} entries, head {seq} {hash}", r.entries)
+                }
                 None => println!("audit log intact: empty"),
             }
             Ok(())
@@ -213,7 +222,11 @@ pub fn audit(_cli: &Cli, c: &AuditCmd) -> Result<()> {
             for p in &r.problems {
                 println!("{p}");
             }
-            bail!("audit log verification failed: {} problem(s) in {} entries", r.problems.len(), r.entries)
+            bail!(
+                "audit log verification failed: {} problem(s) in {} entries",
+                r.problems.len(),
+                r.entries
+            )
         }
     })
 }
@@ -231,7 +244,12 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&o)?);
             } else {
-                println!("created organisation {} `{}` ({})", o.id, o.name, o.kind.as_str());
+                println!(
+                    "created organisation {} `{}` ({})",
+                    o.id,
+                    o.name,
+                    o.kind.as_str()
+                );
             }
         }
         AdminCmd::Org(OrgCmd::List(db)) => {
@@ -245,14 +263,31 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
                 }
             }
         }
-        AdminCmd::User(UserCmd::Create { org, name, role, db }) => {
+        AdminCmd::User(UserCmd::Create {
+            org,
+            name,
+            role,
+            db,
+        }) => {
             let store = open(db).await?;
             let o = org_named(&store, org).await?;
             let role = Role::parse(role).context("role")?;
             let u = store.create_user(o.id, name, role, CLI_ACTOR).await?;
-            println!("created user {} `{}` ({}) in `{}`", u.id, u.name, u.role.as_str(), o.name);
+            println!(
+                "created user {} `{}` ({}) in `{}`",
+                u.id,
+                u.name,
+                u.role.as_str(),
+                o.name
+            );
         }
-        AdminCmd::Token(TokenCmd::Create { org, user, label, expires_days, db }) => {
+        AdminCmd::Token(TokenCmd::Create {
+            org,
+            user,
+            label,
+            expires_days,
+            db,
+        }) => {
             if !(1..=3650).contains(expires_days) {
                 bail!("--expires-days must be between 1 and 3650");
             }
@@ -266,7 +301,9 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
                 .with_context(|| format!("no user `{user}` in `{org}`"))?;
             let secret = chipwatch_server::auth::new_token_secret();
             let exp = chipwatch_store::time::now() + expires_days * 86400;
-            let t = store.create_token(u.id, &secret, label, Some(exp), CLI_ACTOR).await?;
+            let t = store
+                .create_token(u.id, &secret, label, Some(exp), CLI_ACTOR)
+                .await?;
             eprintln!(
                 "token {} for {}@{} expires {}; shown once, store it now:",
                 t.id,
@@ -282,13 +319,20 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             store.revoke_token(o.id, *id, CLI_ACTOR).await?;
             println!("revoked token {id}");
         }
-        AdminCmd::Peer(PeerCmd::Add { name, url, token_file, org, db }) => {
+        AdminCmd::Peer(PeerCmd::Add {
+            name,
+            url,
+            token_file,
+            org,
+            db,
+        }) => {
             let token = if token_file == "-" {
                 let mut s = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
                 s
             } else {
-                std::fs::read_to_string(token_file).with_context(|| format!("cannot read {token_file}"))?
+                std::fs::read_to_string(token_file)
+                    .with_context(|| format!("cannot read {token_file}"))?
             };
             let token = token.trim();
             if token.is_empty() {
@@ -297,7 +341,10 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             let store = open(db).await?;
             let o = org_named(&store, org).await?;
             let p = store.add_peer(name, url, token, o.id, CLI_ACTOR).await?;
-            println!("added peer {} `{}` at {} (stands as `{}`)", p.id, p.name, p.base_url, o.name);
+            println!(
+                "added peer {} `{}` at {} (stands as `{}`)",
+                p.id, p.name, p.base_url, o.name
+            );
         }
         AdminCmd::Peer(PeerCmd::Push { name, db }) | AdminCmd::Peer(PeerCmd::Pull { name, db }) => {
             let store = open(db).await?;
@@ -318,7 +365,10 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            super::redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(super::redact("x.db"), "x.db");
     }
