@@ -91,6 +91,16 @@ impl Synthetic {
                 total += w;
                 l.supply.push((f, w as f32));
             }
+            // A firm drawn twice is one supplier with the summed share.
+            l.supply.sort_by_key(|s| s.0);
+            l.supply.dedup_by(|a, b| {
+                if a.0 == b.0 {
+                    b.1 += a.1;
+                    true
+                } else {
+                    false
+                }
+            });
             for s in &mut l.supply {
                 s.1 = (f64::from(s.1) / total) as f32;
             }

@@ -248,6 +248,24 @@ pub async fn create_scratch_database(base_url: &str) -> Result<String, StoreErro
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(base_url).await?;
+    // Drop scratch databases of test processes that are gone (Linux: /proc tells), so the test
+    // server does not fill up; databases of running processes are left alone.
+    let old: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'cwtest\\_%'")
+            .fetch_all(&mut conn)
+            .await?;
+    for db in old {
+        let pid = db.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            let proc_dir = Path::new("/proc");
+            if proc_dir.exists() && !proc_dir.join(pid.to_string()).exists() {
+                // Best effort: another test process may be dropping it at the same moment.
+                let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {db}"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

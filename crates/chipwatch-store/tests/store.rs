@@ -156,3 +156,36 @@ async fn reopening_keeps_data_and_rejects_bad_urls() {
     assert!(Store::open("mysql://x").await.is_err());
     assert!(Store::open("/nonexistent-dir/x.db").await.is_err());
 }
+
+#[tokio::test]
+async fn edited_or_unknown_migrations_stop_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db").display().to_string();
+    let s = Store::open(&path).await.unwrap();
+    sqlx::query("UPDATE _chipwatch_migrations SET checksum = 'x' WHERE version = 1")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    s.close().await;
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            chipwatch_store::StoreError::MigrationChanged { version: 1, .. }
+        ),
+        "{err}"
+    );
+
+    let path = dir.path().join("n.db").display().to_string();
+    let s = Store::open(&path).await.unwrap();
+    sqlx::query("INSERT INTO _chipwatch_migrations (version, description, checksum, applied_at) VALUES (9999, 'future', 'x', 0)")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    s.close().await;
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(
+        matches!(err, chipwatch_store::StoreError::UnknownMigration(9999)),
+        "{err}"
+    );
+}

@@ -162,12 +162,15 @@ fn ingest_crash_and_resume_without_duplicates_or_loss() {
     );
 }
 
+/// Bodies or request heads a test server recorded.
+type Log = Arc<Mutex<Vec<String>>>;
+
 /// A local HTTP server: GET /good.xml (ETag, 304 on match), /garbage, POST /hook (recorded).
-fn serve(feed: String) -> (String, Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>) {
+fn serve(feed: String) -> (String, Log, Log) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
-    let hooks = Arc::new(Mutex::new(Vec::new()));
-    let requests = Arc::new(Mutex::new(Vec::new()));
+    let hooks: Log = Arc::new(Mutex::new(Vec::new()));
+    let requests: Log = Arc::new(Mutex::new(Vec::new()));
     let (h2, r2) = (hooks.clone(), requests.clone());
     std::thread::spawn(move || {
         for s in l.incoming() {

@@ -17,6 +17,7 @@ use chipwatch_report::flow::{flow_diagram, share_matrix, Flow, FlowBand, FlowCol
 use chipwatch_report::svg::{bar_chart, escape};
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Concentration classes of the diagram (HHI on percent shares, 0..10000). The 1,500 and 2,500
 /// bounds are the US merger guidelines' (2010) moderately / highly concentrated thresholds;
@@ -285,13 +286,47 @@ fn top_chokepoints(rows: &[Chokepoint], n: usize) -> Vec<&Chokepoint> {
         .collect()
 }
 
+/// What the model pages derive from the whole model: computed once per model, since the model
+/// does not change while the server runs.
+pub struct ModelViews {
+    pub rows: Vec<Chokepoint>,
+    pub overview: String,
+}
+
+/// The views of a model, cached. The key is the model's identity (name, vintage, sizes): one
+/// process serves one model, so this is one entry in practice (tests build several states over
+/// the same default model, which share it).
+pub fn views(vc: &ValueChain) -> Arc<ModelViews> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<ModelViews>>>> = OnceLock::new();
+    let m = vc.model();
+    let key = format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        m.meta.name,
+        m.meta.vintage,
+        m.items.len(),
+        m.providers.len(),
+        m.shares.len()
+    );
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return v;
+    }
+    let v = Arc::new(ModelViews {
+        rows: concentration::chokepoints(vc, ChokepointOptions::default()),
+        overview: overview_body(vc),
+    });
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, v.clone());
+    }
+    v
+}
+
 /// GET / : the overview.
 pub async fn overview(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let who = session(&s, &headers).await;
     let vc = s.model.clone();
-    let body = tokio::task::spawn_blocking(move || overview_body(&vc))
-        .await
-        .unwrap_or_default();
+    let views = tokio::task::spawn_blocking(move || views(&vc)).await;
+    let body = views.map(|v| v.overview.clone()).unwrap_or_default();
     page_response(
         StatusCode::OK,
         "Semiconductor value chain",
@@ -521,10 +556,8 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
     b.push_str("</dl>");
 
     // Concentration per basis.
-    let rows: Vec<Chokepoint> = concentration::chokepoints(vc, ChokepointOptions::default())
-        .into_iter()
-        .filter(|r| r.item_id == it.id)
-        .collect();
+    let all = views(vc);
+    let rows: Vec<&Chokepoint> = all.rows.iter().filter(|r| r.item_id == it.id).collect();
     if !rows.is_empty() {
         b.push_str(r#"<table><caption>Concentration of country shares</caption><thead><tr><th scope="col">Basis</th><th scope="col" class="n">HHI</th><th scope="col" class="n">Effective providers</th><th scope="col" class="n">CR1</th><th scope="col" class="n">CR3</th><th scope="col" class="n">Countries to 75%</th><th scope="col">Single point of failure</th><th scope="col">Coverage</th></tr></thead><tbody>"#);
         for r in &rows {

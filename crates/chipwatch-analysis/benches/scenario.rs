@@ -1,0 +1,84 @@
+//! Scenario-engine benchmarks (recorded in docs/benchmarks.md, "Scenario engine"):
+//! - one propagation pass over synthetic graphs (10^6 and 10^7 edges), locality-ordered and
+//!   shuffled; throughput in edges/s;
+//! - a full scenario (365 days, all consumers) on the embedded default model;
+//! - all single-node TTS solves of a 1,000-node network;
+//! - a Monte Carlo run (both cores).
+//!
+//! `cargo bench -p chipwatch-analysis --bench scenario`
+
+use chipwatch_analysis::gen::{self, GenParams, Synthetic};
+use chipwatch_analysis::risk::{monte_carlo, RiskConfig};
+use chipwatch_analysis::scenario::{run, Scenario, Shock};
+use chipwatch_analysis::tts;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::time::Duration;
+
+fn kernel_pass(c: &mut Criterion) {
+    let mut g = c.benchmark_group("kernel_pass");
+    g.sample_size(10).measurement_time(Duration::from_secs(4));
+    for (nodes, label) in [(100_000u64, "1M_edges"), (1_000_000, "10M_edges")] {
+        for shuffle in [false, true] {
+            let p = GenParams {
+                nodes,
+                avg_degree: 10.0,
+                seed: 1,
+                shuffle,
+            };
+            let s = Synthetic::generate(p);
+            let k = s.kernel().unwrap();
+            let cap = s.bench_capacity();
+            let mut scratch = vec![0.0f32; k.n_items()];
+            let mut val = vec![0.0f32; k.n_items()];
+            g.throughput(Throughput::Elements(k.n_edges() as u64));
+            let id = format!("{label}_{}", if shuffle { "shuffled" } else { "local" });
+            g.bench_function(BenchmarkId::from_parameter(id), |b| {
+                b.iter(|| {
+                    k.pass(&cap, 0.10, &mut scratch, &mut val);
+                    val[val.len() - 1]
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+fn default_scenario(c: &mut Criterion) {
+    let vc = chipwatch_data::default_model();
+    let mut s = Scenario::new("Dutch DUV controls");
+    s.shocks.push(Shock::ExportBlock {
+        from: vec!["NLD".into()],
+        to: vec!["CHN".into()],
+        items: vec!["N22".into()],
+        start_day: 0,
+        duration_days: None,
+    });
+    c.bench_function("scenario/default_model_365_days", |b| {
+        b.iter(|| run(&vc, &s).unwrap())
+    });
+}
+
+fn tts_1000(c: &mut Criterion) {
+    let net = gen::network(1000, 3);
+    let mut g = c.benchmark_group("tts");
+    g.sample_size(10);
+    g.bench_function("all_single_node_1000_nodes", |b| {
+        b.iter(|| tts::analyse(&net, 365.0, false).unwrap())
+    });
+    g.finish();
+}
+
+fn risk(c: &mut Criterion) {
+    let vc = chipwatch_data::default_model();
+    let cfg = RiskConfig::default();
+    let mut g = c.benchmark_group("risk");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(200));
+    g.bench_function("monte_carlo_200_samples", |b| {
+        b.iter(|| monte_carlo(&vc, &cfg, 200, 1, &|| {}).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, kernel_pass, default_scenario, tts_1000, risk);
+criterion_main!(benches);
