@@ -154,6 +154,22 @@ fn default_denials(
     }
 }
 
+/// Countries whose exports the measure's reach names on `date` (its own territory).
+fn exporters_of(e: &Engine, m: &Measure, date: Date) -> Vec<String> {
+    match &m.reach.exporters {
+        Some(d) => {
+            let mut v: BTreeSet<String> = d.countries.iter().cloned().collect();
+            for g in &d.groups {
+                if let Some(g) = e.groups().get(g) {
+                    v.extend(g.members_on(date).into_iter().map(str::to_string));
+                }
+            }
+            v.into_iter().collect()
+        }
+        None => Vec::new(),
+    }
+}
+
 /// Run the impact assessment of measure `id` (version in force on `date`).
 pub fn measure_impact(
     e: &Engine,
@@ -217,8 +233,15 @@ pub fn measure_impact(
         .map(|c| (c.country.as_str(), c.weight))
         .collect();
 
+    let exporter_set = exporters_of(e, m, date);
     let (denied, deny_basis) = if deny.is_empty() {
-        default_denials(e, m, &consumers, date)
+        // Deliveries inside an exporting country are not exports.
+        let foreign: Vec<String> = consumers
+            .iter()
+            .filter(|c| !exporter_set.contains(*c))
+            .cloned()
+            .collect();
+        default_denials(e, m, &foreign, date)
     } else {
         (deny.to_vec(), "--deny (given by the user)".to_string())
     };
@@ -237,18 +260,7 @@ pub fn measure_impact(
         .collect();
 
     // Items and exporters.
-    let default_exporters: Vec<String> = match &m.reach.exporters {
-        Some(d) => {
-            let mut v: BTreeSet<String> = d.countries.iter().cloned().collect();
-            for g in &d.groups {
-                if let Some(g) = e.groups().get(g) {
-                    v.extend(g.members_on(date).into_iter().map(str::to_string));
-                }
-            }
-            v.into_iter().collect()
-        }
-        None => Vec::new(),
-    };
+    let default_exporters = exporter_set.clone();
     let mut items = Vec::new();
     let mut shocks = Vec::new();
     let total_weight: f64 = weights.values().sum();
@@ -267,7 +279,10 @@ pub fn measure_impact(
         } else {
             c.from.clone()
         };
+        // Country-view shares; providers listed without a number share the unassigned rest
+        // equally, as the scenario engine assumes (its notes say so).
         let mut share = 0.0;
+        let (mut known, mut blank, mut blank_ours) = (0.0, 0usize, 0usize);
         for s in vc.latest_shares(idx) {
             let Some(p) = vc.provider_by_id(&s.provider) else {
                 continue;
@@ -275,12 +290,31 @@ pub fn measure_impact(
             if !p.in_country_view() {
                 continue;
             }
-            if p.country
+            let ours = p
+                .country
                 .as_deref()
-                .is_some_and(|cc| exporters.iter().any(|x| x == cc))
-            {
-                share += s.share.unwrap_or(0.0);
+                .is_some_and(|cc| exporters.iter().any(|x| x == cc));
+            match s.share {
+                Some(v) => {
+                    known += v;
+                    if ours {
+                        share += v;
+                    }
+                }
+                None => {
+                    blank += 1;
+                    blank_ours += usize::from(ours);
+                }
             }
+        }
+        if blank > 0 && blank_ours > 0 {
+            let rest = (100.0 - known).max(0.0);
+            share += rest * blank_ours as f64 / blank as f64;
+            notes.push(format!(
+                "item {}: {blank_ours} of {blank} providers listed without a share are exporters; \
+                 equal split of the unassigned {rest:.1}% assumed",
+                c.item
+            ));
         }
         let market = it.market_size.as_ref().map(|ms| ms.usd);
         let mut blocked = 0.0;
@@ -357,7 +391,7 @@ pub fn measure_impact(
             .total_cmp(&a.blocked_value_usd)
             .then(a.country.cmp(&b.country))
     });
-    let hhi: f64 = dests.iter().map(|d| d.share_pct * d.share_pct).sum();
+    let hhi: f64 = dests.iter().map(|d| d.share_pct * d.share_pct).sum::<f64>() + 0.0;
     let text_names_countries = m.rules.iter().any(|r| !r.destinations.countries.is_empty());
     let top = dests.first();
     let reading = match (hhi, text_names_countries) {
@@ -465,12 +499,12 @@ pub fn print_report(r: &ImpactReport, out: &mut impl Write) -> std::io::Result<(
         r.measure_id, r.version, r.date
     )?;
     writeln!(out, "  {}; {}", r.instrument, r.citation)?;
-    writeln!(
-        out,
-        "  denied destinations: {} ({})",
-        r.denied_destinations.join(", "),
-        r.deny_basis
-    )?;
+    let denied = if r.denied_destinations.is_empty() {
+        "none".to_string()
+    } else {
+        r.denied_destinations.join(", ")
+    };
+    writeln!(out, "  denied destinations: {denied} ({})", r.deny_basis)?;
     writeln!(out, "\nCovered items:")?;
     for i in &r.items {
         writeln!(

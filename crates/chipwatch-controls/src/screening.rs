@@ -502,7 +502,7 @@ impl Screener {
         let mut best: Vec<(u32, f64, u32)> = Vec::new(); // (entry, score, name)
                                                          // Trigrams shared by more than this many names carry little signal (blocking): in a
                                                          // list of company names, "tec", "ogy", "ion" are everywhere.
-        let max_df = (self.names.len() / 28).max(64);
+        let max_df = (self.names.len() / 40).max(64);
         for v in self.norm.variants(query) {
             let (qc, qs, qt) = keys_of(&v);
             if qc.is_empty() {

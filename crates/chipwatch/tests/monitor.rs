@@ -103,13 +103,31 @@ fn ingest_crash_and_resume_without_duplicates_or_loss() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();
-    let n = 400;
+    let n = 1500;
     for i in 0..n {
-        std::fs::write(corpus.join(format!("{i:04}.txt")), format!("Report {i}\n\nThe Dutch government revoked export licences for ASML lithography machines to China, report number {i}.\n")).unwrap();
+        std::fs::write(
+            corpus.join(format!("{i:05}.txt")),
+            format!("Report {i}\n\nThe Dutch government revoked export licences for ASML lithography machines to China, report number {i}.\n"),
+        )
+        .unwrap();
     }
-    // Two exact copies: de-duplicated by content.
-    std::fs::write(corpus.join("dup1.txt"), "Report 1\n\nThe Dutch government revoked export licences for ASML lithography machines to China, report number 1.\n").unwrap();
+    // An exact copy: de-duplicated by content.
+    std::fs::write(
+        corpus.join("dup1.txt"),
+        "Report 1\n\nThe Dutch government revoked export licences for ASML lithography machines to China, report number 1.\n",
+    )
+    .unwrap();
     let db = dir.path().join("m.db");
+    let stored = |db: &Path| -> usize {
+        let out = bin()
+            .args([
+                "monitor", "events", "--all", "--json", "--limit", "100000", "--db",
+            ])
+            .arg(db)
+            .output()
+            .unwrap();
+        json_lines(&out.stdout).len()
+    };
     let exe = assert_cmd::cargo::cargo_bin("chipwatch");
     let mut child = std::process::Command::new(&exe)
         .args(["monitor", "ingest", "--db"])
@@ -119,9 +137,18 @@ fn ingest_crash_and_resume_without_duplicates_or_loss() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
-    let _ = child.kill(); // the crash (SIGKILL), wherever it is
+    // Wait until the first articles are committed, then crash it (SIGKILL) mid-run.
+    let start = std::time::Instant::now();
+    while db.exists().then(|| stored(&db)).unwrap_or(0) == 0 && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
     let _ = child.wait();
+    let after_crash = stored(&db);
+    assert!(
+        after_crash > 0 && after_crash < n,
+        "crash happened mid-run: {after_crash} of {n} stored"
+    );
     let out = bin()
         .args(["monitor", "ingest", "--db"])
         .arg(&db)
@@ -140,7 +167,6 @@ fn ingest_crash_and_resume_without_duplicates_or_loss() {
         .arg(&db)
         .output()
         .unwrap();
-    assert!(out.status.success());
     let v = json_lines(&out.stdout);
     assert_eq!(v.len(), n, "every article exactly once");
     let mut hashes: Vec<&str> = v

@@ -914,7 +914,12 @@ impl Prepared {
                         .total_cmp(&sim.val[(y as usize * nc + c) * n + self.final_item])
                 })
                 .unwrap_or(0);
-            let (chain, provs) = self.binding(fx, sim, c, worst_raw);
+            // Nothing binds when the consumers' chip stock covered every shortfall.
+            let (chain, provs) = if fin.availability_min < 1.0 - EPS {
+                self.binding(fx, sim, c, worst_raw)
+            } else {
+                (Vec::new(), Vec::new())
+            };
             let final_output = FinalOutput {
                 item_id: fin.item_id.clone(),
                 availability_min: fin.availability_min,

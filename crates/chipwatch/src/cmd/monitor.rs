@@ -88,7 +88,7 @@ pub struct EventsArgs {
         value_name = "URL"
     )]
     pub db: String,
-    /// Only events on or after this date (YYYY-MM-DD) or RFC 3339 time.
+    /// Only events on or after this date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SSZ).
     #[arg(long)]
     pub since: Option<String>,
     /// Only this event type.
@@ -495,8 +495,9 @@ fn run_feeds(cli: &Cli, a: &RunArgs) -> Result<()> {
 }
 
 fn parse_since(s: &str) -> Result<i64> {
-    chipwatch_store::time::parse(s)
-        .with_context(|| format!("--since: `{s}` is not a date (YYYY-MM-DD) or RFC 3339 time"))
+    chipwatch_store::time::parse(s).with_context(|| {
+        format!("--since: `{s}` is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SSZ)")
+    })
 }
 
 fn events(cli: &Cli, a: &EventsArgs) -> Result<()> {
