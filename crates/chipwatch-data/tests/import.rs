@@ -6,8 +6,20 @@ use chipwatch_data::{format, load_model_str, DEFAULT_MODEL_TOML};
 use chipwatch_model::{Basis, ProviderType, StageKind, ValueChain};
 use std::path::{Path, PathBuf};
 
+/// The miniature ETO fixture, copied under the real file names into a temporary folder (the
+/// committed copies end in `.csv.in`; see tests/fixtures/eto-small/README.md).
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eto-small")
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eto-small");
+        let dir = tempfile::tempdir().unwrap();
+        for f in chipwatch_data::eto::FILES {
+            std::fs::copy(src.join(format!("{f}.in")), dir.path().join(f)).unwrap();
+        }
+        dir
+    })
+    .path()
+    .to_path_buf()
 }
 
 /// The reference copy of the ETO dataset, beside the repository (see DEVELOPERS.md).

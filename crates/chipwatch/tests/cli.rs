@@ -197,8 +197,19 @@ fn dependence_kor_nld() {
 fn import_then_use_own_model() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m.toml");
-    let fixture =
+    let src =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../chipwatch-data/tests/fixtures/eto-small");
+    let fixture = dir.path().join("eto");
+    std::fs::create_dir(&fixture).unwrap();
+    for f in [
+        "stages.csv",
+        "inputs.csv",
+        "providers.csv",
+        "sequence.csv",
+        "provision.csv",
+    ] {
+        std::fs::copy(src.join(format!("{f}.in")), fixture.join(f)).unwrap();
+    }
     let summary = run_ok(&[
         "import",
         "eto",
