@@ -10,3 +10,4 @@ pub mod kernel;
 pub mod risk;
 pub mod scenario;
 pub mod tts;
+pub mod views;

@@ -11,7 +11,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chipwatch_analysis::concentration::{self, ChokepointOptions};
-use chipwatch_model::{Basis, ItemKind, LookupError, ProviderType, StageKind, ValueChain};
+use chipwatch_analysis::views;
+use chipwatch_model::{Basis, ItemKind, LookupError, StageKind, ValueChain};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -40,16 +41,6 @@ pub struct ItemsQuery {
     pub stage: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct ItemRow<'a> {
-    id: &'a str,
-    name: &'a str,
-    kind: ItemKind,
-    stage: Option<StageKind>,
-    market_size_usd: Option<f64>,
-    year: Option<i32>,
-}
-
 /// List items of the value chain.
 #[utoipa::path(get, path = "/api/v1/items", tag = "model", params(ItemsQuery),
     responses((status = 200, description = "Items with provenance", body = Object)),
@@ -75,109 +66,13 @@ pub async fn list_items(
         None => None,
     };
     let vc = &s.model;
-    let rows: Vec<ItemRow> = vc
-        .items()
-        .filter(|(_, it)| kind.is_none_or(|k| it.kind == k))
-        .filter(|(i, _)| stage.is_none_or(|st| vc.stages(*i).contains(&st)))
-        .map(|(i, it)| ItemRow {
-            id: &it.id,
-            name: &it.name,
-            kind: it.kind,
-            stage: vc.stage(i),
-            market_size_usd: it.market_size.as_ref().map(|m| m.usd),
-            year: it.market_size.as_ref().and_then(|m| m.year).or(it.year),
-        })
-        .collect();
+    let rows = views::item_rows(vc, kind, stage);
     Ok(Json(envelope(vc, rows)))
-}
-
-#[derive(Debug, Serialize)]
-struct ShareRow {
-    provider_id: String,
-    provider: String,
-    provider_type: ProviderType,
-    country: Option<String>,
-    share: Option<f64>,
-    year: Option<i32>,
-    source: Option<String>,
-    basis: Basis,
-}
-
-#[derive(Debug, Serialize)]
-struct Link {
-    id: String,
-    name: String,
-    kind: ItemKind,
-}
-
-fn share_rows(vc: &ValueChain, i: chipwatch_model::ItemIdx, all_years: bool) -> Vec<ShareRow> {
-    let shares: Vec<_> = if all_years {
-        vc.all_shares(i).collect()
-    } else {
-        vc.latest_shares(i)
-    };
-    let mut rows: Vec<ShareRow> = shares
-        .into_iter()
-        .filter_map(|s| {
-            let p = vc.provider_by_id(&s.provider)?;
-            Some(ShareRow {
-                provider_id: p.id.clone(),
-                provider: p.name.clone(),
-                provider_type: p.provider_type,
-                country: p.country.clone(),
-                share: s.share,
-                year: s.year,
-                source: s
-                    .source
-                    .as_deref()
-                    .and_then(|id| vc.source_label(id))
-                    .map(str::to_string),
-                basis: s.basis,
-            })
-        })
-        .collect();
-    // Countries and buckets first, then firms; each by share descending, then name.
-    rows.sort_by(|a, b| {
-        (a.provider_type == ProviderType::Organisation)
-            .cmp(&(b.provider_type == ProviderType::Organisation))
-            .then_with(|| b.share.unwrap_or(-1.0).total_cmp(&a.share.unwrap_or(-1.0)))
-            .then_with(|| a.provider.cmp(&b.provider))
-    });
-    rows
 }
 
 /// Item detail in the shape of `chipwatch show --json`, wrapped with provenance.
 pub fn item_detail(vc: &ValueChain, i: chipwatch_model::ItemIdx) -> Value {
-    let it = vc.item(i);
-    let link = |j: &chipwatch_model::ItemIdx| {
-        let x = vc.item(*j);
-        Link {
-            id: x.id.clone(),
-            name: x.name.clone(),
-            kind: x.kind,
-        }
-    };
-    let ms = it.market_size.as_ref();
-    let out = json!({
-        "id": it.id,
-        "name": it.name,
-        "kind": it.kind,
-        "stage": vc.stage(i),
-        "stages": vc.stages(i),
-        "market_size_usd": ms.map(|m| m.usd),
-        "market_size_year": ms.and_then(|m| m.year),
-        "market_size_qualifier": ms.and_then(|m| m.qualifier.clone()),
-        "market_size_source": ms.and_then(|m| m.source.as_deref()).and_then(|s| vc.source_label(s)),
-        "year": it.year,
-        "is_type_of": vc.parents(i).iter().map(link).collect::<Vec<_>>(),
-        "variants": vc.children(i).iter().map(link).collect::<Vec<_>>(),
-        "shares": share_rows(vc, i, false),
-        "inputs": vc.inputs(i).iter().map(link).collect::<Vec<_>>(),
-        "used_by": vc.feeds(i).iter().map(link).collect::<Vec<_>>(),
-        "dataset": vc.model().meta.dataset,
-        "vintage": vc.model().meta.vintage,
-    });
-    envelope(vc, out)
+    envelope(vc, views::item_detail(vc, i))
 }
 
 /// Serialised item details of every item, computed once at start-up (the model is immutable
@@ -227,7 +122,7 @@ pub async fn item_shares(
     let i = vc
         .item_idx(&id)
         .ok_or_else(|| ApiError::not_found("item"))?;
-    Ok(Json(envelope(vc, share_rows(vc, i, true))))
+    Ok(Json(envelope(vc, views::share_rows(vc, i, true))))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

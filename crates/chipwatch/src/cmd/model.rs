@@ -3,7 +3,8 @@
 use crate::output::{pct, print_json, usd, Table};
 use crate::Cli;
 use anyhow::{Context, Result};
-use chipwatch_model::{ItemKind, ProviderType, Severity, StageKind, ValueChain};
+use chipwatch_analysis::views::{self, Link, ShareRow};
+use chipwatch_model::{ItemKind, Severity, StageKind, ValueChain};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -116,31 +117,9 @@ fn parse_stage(s: &str) -> Result<StageKind, String> {
         .ok_or_else(|| format!("unknown stage `{s}`; one of: design, fabrication, atp"))
 }
 
-#[derive(Debug, Serialize)]
-struct ItemRow<'a> {
-    id: &'a str,
-    name: &'a str,
-    kind: ItemKind,
-    stage: Option<StageKind>,
-    market_size_usd: Option<f64>,
-    year: Option<i32>,
-}
-
 pub fn items(cli: &Cli, a: &ItemsArgs) -> Result<()> {
     let vc = super::load_model(cli)?;
-    let rows: Vec<ItemRow> = vc
-        .items()
-        .filter(|(_, it)| a.kind.is_none_or(|k| it.kind == k))
-        .filter(|(i, _)| a.stage.is_none_or(|s| vc.stages(*i).contains(&s)))
-        .map(|(i, it)| ItemRow {
-            id: &it.id,
-            name: &it.name,
-            kind: it.kind,
-            stage: vc.stage(i),
-            market_size_usd: it.market_size.as_ref().map(|m| m.usd),
-            year: it.market_size.as_ref().and_then(|m| m.year).or(it.year),
-        })
-        .collect();
+    let rows = views::item_rows(&vc, a.kind, a.stage);
     if cli.json {
         return print_json(&rows);
     }
@@ -172,131 +151,10 @@ pub struct ShowArgs {
     pub item: String,
 }
 
-#[derive(Debug, Serialize)]
-struct ShareRow {
-    provider_id: String,
-    provider: String,
-    provider_type: ProviderType,
-    country: Option<String>,
-    share: Option<f64>,
-    year: Option<i32>,
-    source: Option<String>,
-    basis: chipwatch_model::Basis,
-}
-
-#[derive(Debug, Serialize)]
-struct Link {
-    id: String,
-    name: String,
-    kind: ItemKind,
-    /// For uses inherited from a taxonomy parent: the parent's id (a variant of lithography tools
-    /// is used wherever lithography tools are).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    via: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct ShowOut {
-    id: String,
-    name: String,
-    kind: ItemKind,
-    stage: Option<StageKind>,
-    stages: Vec<StageKind>,
-    market_size_usd: Option<f64>,
-    market_size_year: Option<i32>,
-    market_size_qualifier: Option<String>,
-    market_size_source: Option<String>,
-    year: Option<i32>,
-    is_type_of: Vec<Link>,
-    variants: Vec<Link>,
-    shares: Vec<ShareRow>,
-    inputs: Vec<Link>,
-    used_by: Vec<Link>,
-    dataset: String,
-    vintage: String,
-}
-
 pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
     let vc = super::load_model(cli)?;
     let i = vc.find_item(&a.item)?;
-    let it = vc.item(i);
-    let link = |j: &chipwatch_model::ItemIdx| {
-        let x = vc.item(*j);
-        Link {
-            id: x.id.clone(),
-            name: x.name.clone(),
-            kind: x.kind,
-            via: None,
-        }
-    };
-    let mut used_by: Vec<Link> = vc.feeds(i).iter().map(link).collect();
-    for a in vc.ancestors(i) {
-        for f in vc.feeds(a) {
-            if !used_by.iter().any(|l| l.id == vc.item(*f).id) {
-                used_by.push(Link {
-                    via: Some(vc.item(a).id.clone()),
-                    ..link(f)
-                });
-            }
-        }
-    }
-    let mut shares: Vec<ShareRow> = vc
-        .latest_shares(i)
-        .into_iter()
-        .map(|s| {
-            let p = vc.provider_by_id(&s.provider).expect("indexed share");
-            ShareRow {
-                provider_id: p.id.clone(),
-                provider: p.name.clone(),
-                provider_type: p.provider_type,
-                country: p.country.clone(),
-                share: s.share,
-                year: s.year,
-                source: s
-                    .source
-                    .as_deref()
-                    .and_then(|id| vc.source_label(id))
-                    .map(str::to_string),
-                basis: s.basis,
-            }
-        })
-        .collect();
-    // Countries first, then firms; each by share descending (unknown last), then name.
-    let view = |r: &ShareRow| match r.provider_type {
-        ProviderType::Country => 0,
-        ProviderType::Bucket if r.provider.to_lowercase().contains("compan") => 1,
-        ProviderType::Bucket => 0,
-        ProviderType::Organisation => 1,
-    };
-    shares.sort_by(|a, b| {
-        view(a)
-            .cmp(&view(b))
-            .then_with(|| b.share.unwrap_or(-1.0).total_cmp(&a.share.unwrap_or(-1.0)))
-            .then_with(|| a.provider.cmp(&b.provider))
-    });
-    let ms = it.market_size.as_ref();
-    let out = ShowOut {
-        id: it.id.clone(),
-        name: it.name.clone(),
-        kind: it.kind,
-        stage: vc.stage(i),
-        stages: vc.stages(i).to_vec(),
-        market_size_usd: ms.map(|m| m.usd),
-        market_size_year: ms.and_then(|m| m.year),
-        market_size_qualifier: ms.and_then(|m| m.qualifier.clone()),
-        market_size_source: ms
-            .and_then(|m| m.source.as_deref())
-            .and_then(|s| vc.source_label(s))
-            .map(str::to_string),
-        year: it.year,
-        is_type_of: vc.parents(i).iter().map(link).collect(),
-        variants: vc.children(i).iter().map(link).collect(),
-        shares,
-        inputs: vc.inputs(i).iter().map(link).collect(),
-        used_by,
-        dataset: vc.model().meta.dataset.clone(),
-        vintage: vc.model().meta.vintage.clone(),
-    };
+    let out = views::item_detail(&vc, i);
     if cli.json {
         return print_json(&out);
     }
@@ -347,7 +205,7 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
         let rows: Vec<&ShareRow> = out
             .shares
             .iter()
-            .filter(|r| (view(r) == 0) == want_country)
+            .filter(|r| r.country_view == want_country)
             .collect();
         if rows.is_empty() {
             continue;
