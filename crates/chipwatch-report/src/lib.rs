@@ -20,6 +20,27 @@ const HEATMAP_ITEMS: usize = 40;
 
 /// The HTML report of a scenario run: assumptions, availability heatmap (countries x items),
 /// final-output time series per country, binding-constraint chains, item table, provenance.
+/// Finished-chip availability over time, one series per given consumer plus the weighted world
+/// series last: the chart both this report and the dashboard's scenario page draw.
+pub fn final_output_series<'a>(
+    r: &ScenarioResult,
+    consumers: impl IntoIterator<Item = &'a chipwatch_analysis::scenario::ConsumerResult>,
+) -> Vec<Series> {
+    let points = |s: &[(u32, f64)]| s.iter().map(|&(d, v)| (f64::from(d), v)).collect();
+    let mut series: Vec<Series> = consumers
+        .into_iter()
+        .map(|c| Series {
+            label: c.country.clone(),
+            points: points(&c.final_output.series),
+        })
+        .collect();
+    series.push(Series {
+        label: "world".into(),
+        points: points(&r.world.series),
+    });
+    series
+}
+
 pub fn scenario_report(r: &ScenarioResult) -> String {
     let mut h = String::new();
     let _ = write!(
@@ -64,28 +85,7 @@ pub fn scenario_report(r: &ScenarioResult) -> String {
     );
 
     // Time series of the final output.
-    let mut series: Vec<Series> = r
-        .consumers
-        .iter()
-        .map(|c| Series {
-            label: c.country.clone(),
-            points: c
-                .final_output
-                .series
-                .iter()
-                .map(|&(d, v)| (f64::from(d), v))
-                .collect(),
-        })
-        .collect();
-    series.push(Series {
-        label: "world".into(),
-        points: r
-            .world
-            .series
-            .iter()
-            .map(|&(d, v)| (f64::from(d), v))
-            .collect(),
-    });
+    let series = final_output_series(r, r.consumers.iter());
     h.push_str("<h2>Finished-chip availability over time</h2>");
     h.push_str(&svg::line_chart(
         &format!("{} availability per consumer", r.world.item_id),

@@ -14,9 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chipwatch_analysis::scenario::{self, Scenario, ScenarioResult, Shock};
 use chipwatch_model::{ProviderType, ValueChain};
-use chipwatch_report::svg::{
-    chain_diagram, escape, heatmap, line_chart, ChainNode, LineOptions, Series,
-};
+use chipwatch_report::svg::{chain_diagram, escape, heatmap, line_chart, ChainNode, LineOptions};
 use chipwatch_store::partner::{Principal, Role};
 use std::fmt::Write;
 
@@ -375,31 +373,10 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
     }
     b.push_str("</tbody></table>");
 
-    let mut series: Vec<Series> = order
-        .iter()
-        .take(SHOWN_CONSUMERS)
-        .map(|&k| {
-            let c = &r.consumers[k];
-            Series {
-                label: c.country.clone(),
-                points: c
-                    .final_output
-                    .series
-                    .iter()
-                    .map(|&(d, v)| (f64::from(d), v))
-                    .collect(),
-            }
-        })
-        .collect();
-    series.push(Series {
-        label: "world".into(),
-        points: r
-            .world
-            .series
-            .iter()
-            .map(|&(d, v)| (f64::from(d), v))
-            .collect(),
-    });
+    let series = chipwatch_report::final_output_series(
+        r,
+        order.iter().take(SHOWN_CONSUMERS).map(|&k| &r.consumers[k]),
+    );
     b.push_str("<h3>Finished-chip availability over time</h3><figure class=\"scroll\">");
     b.push_str(&line_chart(
         &format!(
