@@ -140,6 +140,21 @@ pub async fn respond(
     )))
 }
 
+/// Status change by an analyst who can see the request; the store checks which side may make it.
+async fn change_status(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    status: RequestStatus,
+) -> ApiResult<JsonOut> {
+    a.require_local()?;
+    visible_request(s, &a.0, id).await?;
+    let p = a.require(Role::Analyst)?;
+    Ok(axum::Json(request_json(
+        &s.store.set_request_status(p, id, status).await?,
+    )))
+}
+
 /// Decline an open request (analyst of the addressee).
 #[utoipa::path(post, path = "/api/v1/requests/{id}/decline", tag = "requests",
     params(("id" = i64, Path, description = "Request id")),
@@ -150,14 +165,7 @@ pub async fn decline(
     a: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<JsonOut> {
-    a.require_local()?;
-    visible_request(&s, &a.0, id).await?;
-    let p = a.require(Role::Analyst)?;
-    Ok(axum::Json(request_json(
-        &s.store
-            .set_request_status(p, id, RequestStatus::Declined)
-            .await?,
-    )))
+    change_status(&s, &a, id, RequestStatus::Declined).await
 }
 
 /// Withdraw a request (analyst of the requester); its records are no longer released.
@@ -170,14 +178,7 @@ pub async fn withdraw(
     a: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<JsonOut> {
-    a.require_local()?;
-    visible_request(&s, &a.0, id).await?;
-    let p = a.require(Role::Analyst)?;
-    Ok(axum::Json(request_json(
-        &s.store
-            .set_request_status(p, id, RequestStatus::Withdrawn)
-            .await?,
-    )))
+    change_status(&s, &a, id, RequestStatus::Withdrawn).await
 }
 
 /// Records attached to a request, released under its terms.
