@@ -115,29 +115,48 @@ pub async fn entries(
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, StoreError> {
+    query_entries(store, actor_prefix, after_seq, limit, "ORDER BY seq").await
+}
+
+/// The newest `limit` entries (newest first), optionally only those whose actor starts with
+/// `actor_prefix`: one indexed query, however long the log has grown.
+pub async fn newest_entries(
+    store: &Store,
+    actor_prefix: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    query_entries(store, actor_prefix, 0, limit, "ORDER BY seq DESC").await
+}
+
+async fn query_entries(
+    store: &Store,
+    actor_prefix: Option<&str>,
+    after_seq: i64,
+    limit: i64,
+    order: &'static str,
+) -> Result<Vec<AuditEntry>, StoreError> {
     let rows = match actor_prefix {
-        Some(p) => {
-            sqlx::query(
-                "SELECT * FROM audit_log WHERE seq > $1 AND actor LIKE $2 ESCAPE '\\' \
-                 ORDER BY seq LIMIT $3",
-            )
-            .bind(after_seq)
-            .bind(format!(
-                "{}%",
-                p.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
+        Some(p) => sqlx::query(&format!(
+            "SELECT * FROM audit_log WHERE seq > $1 AND actor LIKE $2 ESCAPE '\\' {order} LIMIT $3"
+        ))
+        .bind(after_seq)
+        .bind(format!(
+            "{}%",
+            p.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        ))
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await?,
+        None => {
+            sqlx::query(&format!(
+                "SELECT * FROM audit_log WHERE seq > $1 {order} LIMIT $2"
             ))
+            .bind(after_seq)
             .bind(limit)
             .fetch_all(store.pool())
             .await?
-        }
-        None => {
-            sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(store.pool())
-                .await?
         }
     };
     rows.iter().map(entry_from_row).collect()

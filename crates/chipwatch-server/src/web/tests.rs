@@ -551,7 +551,13 @@ async fn partner_page_needs_a_session_and_shows_only_own_and_agreed_data() {
     );
 
     let ca = sign_in(&e.app, &a_tok).await;
-    let r = get(&e.app, "/partner", Some(&ca)).await;
+    let plain = get(&e.app, "/partner", Some(&ca)).await;
+    page_ok(&plain);
+    assert!(
+        !plain.body.contains("Hash chain:") && plain.body.contains("?verify=1"),
+        "a plain view does not walk the whole log"
+    );
+    let r = get(&e.app, "/partner?verify=1", Some(&ca)).await;
     page_ok(&r);
     assert!(r.body.contains("Partner exchange: Ministry A"));
     assert!(r.body.contains("FabA-secret") && r.body.contains(">111<"));
