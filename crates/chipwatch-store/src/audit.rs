@@ -136,19 +136,22 @@ async fn query_entries(
     order: &'static str,
 ) -> Result<Vec<AuditEntry>, StoreError> {
     let rows = match actor_prefix {
-        Some(p) => sqlx::query(&format!(
-            "SELECT * FROM audit_log WHERE seq > $1 AND actor LIKE $2 ESCAPE '\\' {order} LIMIT $3"
-        ))
-        .bind(after_seq)
-        .bind(format!(
-            "{}%",
-            p.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        ))
-        .bind(limit)
-        .fetch_all(store.pool())
-        .await?,
+        Some(p) => {
+            sqlx::query(&format!(
+                "SELECT * FROM audit_log WHERE seq > $1 AND actor LIKE $2 ESCAPE '\\' \
+                 {order} LIMIT $3"
+            ))
+            .bind(after_seq)
+            .bind(format!(
+                "{}%",
+                p.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            ))
+            .bind(limit)
+            .fetch_all(store.pool())
+            .await?
+        }
         None => {
             sqlx::query(&format!(
                 "SELECT * FROM audit_log WHERE seq > $1 {order} LIMIT $2"
