@@ -418,8 +418,10 @@ impl ValueChain {
     fn derive_stages(&self) -> Vec<Vec<StageKind>> {
         let n = self.model.items.len();
         let mut memo: Vec<Option<Vec<StageKind>>> = vec![None; n];
+        // One flag vector for all walks: every walk clears the flags it set before returning
+        // (allocating it per item made loading quadratic: minutes at 10^6 items).
+        let mut visiting = vec![false; n];
         for i in 0..n {
-            let mut visiting = vec![false; n];
             self.stage_rec(ItemIdx(i as u32), &mut memo, &mut visiting);
         }
         memo.into_iter().map(|m| m.unwrap_or_default()).collect()
