@@ -30,6 +30,22 @@ pub fn from_toml_str(text: &str, origin: &str) -> Result<Model, DataError> {
         file: origin.to_string(),
         message: describe_toml_error(text, &e),
     })?;
+    check_version(model, origin)
+}
+
+/// Parse the JSON form of the model format: the same records and keys as the TOML form, as one
+/// object with the arrays `source`, `stage`, `item`, `provider` and `share`. Meant for
+/// machine-sized models (e.g. `chipwatch gen --out big.json`): a TOML parser tokenises the whole
+/// document first, which for a 10^6-node model costs gigabytes; JSON deserialises in one pass.
+pub fn from_json_str(text: &str, origin: &str) -> Result<Model, DataError> {
+    let model: Model = serde_json::from_str(text).map_err(|e| DataError::Toml {
+        file: origin.to_string(),
+        message: format!("line {}, column {}: {e}", e.line(), e.column()),
+    })?;
+    check_version(model, origin)
+}
+
+fn check_version(model: Model, origin: &str) -> Result<Model, DataError> {
     if model.meta.format_version != FORMAT_VERSION {
         return Err(DataError::Toml {
             file: origin.to_string(),

@@ -66,7 +66,19 @@ impl DataError {
 /// fail the load, naming the line of the offending `[[share]]` or `[[item]]` where possible;
 /// warnings are returned with the chain.
 pub fn load_model_str(text: &str, origin: &str) -> Result<ValueChain, DataError> {
-    let model = format::from_toml_str(text, origin)?;
+    index_model(format::from_toml_str(text, origin)?, text, origin)
+}
+
+/// Like [`load_model_str`], for the JSON form of the format (see [`format::from_json_str`]).
+pub fn load_model_json_str(text: &str, origin: &str) -> Result<ValueChain, DataError> {
+    index_model(format::from_json_str(text, origin)?, text, origin)
+}
+
+fn index_model(
+    model: chipwatch_model::Model,
+    text: &str,
+    origin: &str,
+) -> Result<ValueChain, DataError> {
     let vc = ValueChain::new(model).map_err(|source| DataError::Model {
         file: origin.to_string(),
         source,
@@ -86,10 +98,18 @@ pub fn load_model_str(text: &str, origin: &str) -> Result<ValueChain, DataError>
     Ok(vc)
 }
 
-/// Load a model file in the project's format.
+/// Load a model file in the project's format: TOML, or its JSON form for files named `*.json`.
 pub fn load_model_file(path: &Path) -> Result<ValueChain, DataError> {
     let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
-    load_model_str(&text, &path.display().to_string())
+    let origin = path.display().to_string();
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        load_model_json_str(&text, &origin)
+    } else {
+        load_model_str(&text, &origin)
+    }
 }
 
 /// The embedded default model, indexed.

@@ -316,3 +316,33 @@ fn cycles_are_reported() {
     let e = load_model_str(&text, "m.toml").unwrap_err().to_string();
     assert!(e.contains("cycle") && e.contains("N99"), "{e}");
 }
+
+#[test]
+fn json_form_loads_the_same_model() {
+    let toml_vc = load_model_str(DEFAULT_MODEL_TOML, "m.toml").unwrap();
+    let json = serde_json::to_string_pretty(toml_vc.model()).unwrap();
+    let json_vc = chipwatch_data::load_model_json_str(&json, "m.json").unwrap();
+    assert_eq!(json_vc.model(), toml_vc.model());
+    // Bad input names the file, line and column, and the field.
+    let bad = json.replacen("\"share\": 100.0", "\"share\": \"all\"", 1);
+    assert_ne!(bad, json);
+    let e = chipwatch_data::load_model_json_str(&bad, "m.json")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("m.json: line "), "{e}");
+    assert!(e.contains("column"), "{e}");
+    // Validation applies as for TOML.
+    let bad = json.replacen("\"provider\": \"P88\"", "\"provider\": \"P9999\"", 1);
+    let e = chipwatch_data::load_model_json_str(&bad, "m.json")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("P9999"), "{e}");
+    // And the file loader picks the form by extension.
+    let dir = std::env::temp_dir().join(format!("chipwatch-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.json");
+    std::fs::write(&path, &json).unwrap();
+    let from_file = chipwatch_data::load_model_file(&path).unwrap();
+    assert_eq!(from_file.model(), toml_vc.model());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

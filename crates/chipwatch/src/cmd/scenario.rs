@@ -301,7 +301,7 @@ pub struct GenArgs {
     /// Write a multi-tier TTS network (JSON) instead of a value-chain model (TOML).
     #[arg(long)]
     pub network: bool,
-    /// Output file.
+    /// Output file: the model format in TOML, or its JSON form when the name ends in `.json`.
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -334,8 +334,16 @@ pub fn gen(_cli: &Cli, a: &GenArgs) -> Result<()> {
         shuffle: a.shuffle,
     };
     let g = gen::Synthetic::generate(p);
-    g.write_toml(&p, &mut w)
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    let json = a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json {
+        g.write_json(&p, &mut w)
+    } else {
+        g.write_toml(&p, &mut w)
+    }
+    .with_context(|| format!("cannot write {}", a.out.display()))?;
     w.flush()?;
     // A checksum of one static pass under the benchmark capacity rule, so a reference
     // implementation (bench/kernel_networkx.py) can check it computes the same thing.
