@@ -80,6 +80,30 @@ impl Date {
         Date::from_days_since_epoch(self.days_since_epoch() - 1)
     }
 
+    /// Append `YYYY-MM-DD` exactly as `Display` writes it. Every explanation line carries one or
+    /// more dates, so batch mode writes them without the formatting machinery.
+    pub(crate) fn push_to(self, out: &mut String) {
+        if !(0..=9999).contains(&self.y) {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{self}");
+            return;
+        }
+        let y = self.y as u32;
+        let digits = [
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+            b'-',
+            b'0' + self.m / 10,
+            b'0' + self.m % 10,
+            b'-',
+            b'0' + self.d / 10,
+            b'0' + self.d % 10,
+        ];
+        out.extend(digits.iter().map(|&b| char::from(b)));
+    }
+
     /// Whole days from `self` to `other` (positive when `other` is later).
     pub fn days_until(self, other: Date) -> i64 {
         other.days_since_epoch() - self.days_since_epoch()
@@ -135,5 +159,15 @@ mod tests {
             Date::parse("2025-01-01").unwrap().pred().to_string(),
             "2024-12-31"
         );
+        for d in [
+            Date::parse("2025-01-01").unwrap(),
+            Date::parse("0999-12-31").unwrap(),
+            Date::from_days_since_epoch(-800_000),
+            Date::from_days_since_epoch(3_000_000),
+        ] {
+            let mut s = String::new();
+            d.push_to(&mut s);
+            assert_eq!(s, d.to_string());
+        }
     }
 }

@@ -2,6 +2,13 @@
 //! user, end use, date), find every jurisdiction that can reach it, evaluate each of its measures
 //! in the version in force on the date, and return one verdict per jurisdiction plus the
 //! strictest overall, each with an explanation a licensing officer can check line by line.
+//!
+//! The work for one shipment goes into a [`Draft`]: every explanation line is a span of one text
+//! buffer, and the item is resolved (and its predicates judged) in an [`ItemEval`]. A draft is
+//! turned into the public [`Determination`] (`determine`), or written as a JSON line straight
+//! from its buffers (batch mode, see `crate::batch`); both come from the same evaluation, so they
+//! say the same thing. Text that depends only on the data (measure headings, destination
+//! descriptions, parameter lists) is rendered once when the engine is built.
 
 use crate::catalogue::Catalogue;
 use crate::date::Date;
@@ -9,10 +16,13 @@ use crate::measure::{
     compile, CmpOp, Cond, Dest, Formula, Group, Measure, OutcomeKind, PolicySource, ReviewPolicy,
 };
 use crate::screening::{Hit, Screener};
-use crate::value::{fmt_num, Value};
+use crate::value::{fmt_num, push_num, push_value, Value};
 use crate::ControlsError;
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::ops::Range;
 
 /// Parameter names the issue defines (units in the name); measure files add their own.
 pub const STANDARD_PARAMETERS: &[&str] = &[
@@ -129,19 +139,155 @@ pub struct Engine {
     groups: BTreeMap<String, Group>,
     /// Topologically sorted (inputs before users), ties by name.
     formulas: Vec<Formula>,
+    /// Per formula: its input names joined with ", " (for "needs ..." in explanations).
+    formula_needs: Vec<String>,
     known_params: BTreeSet<String>,
+    /// Per measure version (parallel to `measures`): explanation text fixed by the data.
+    prepared: Vec<Prepared>,
+    /// Jurisdictions of the measures, sorted, deduplicated: [`Prepared::jur`] numbers them.
+    jurisdictions: Vec<String>,
+    /// `groups` in key order, memberships indexed by country code (see [`DestIx`]).
+    group_ix: Vec<GroupIx>,
+    /// Number of predicate slots (item predicates and rule conditions) an [`ItemEval`] memoises.
+    cond_slots: usize,
     catalogue: Catalogue,
     screener: Screener,
 }
 
-/// Outcome, review policy and authorisation a measure applied.
-type Applied = (OutcomeKind, Option<ReviewPolicy>, Option<String>);
-
-/// Outcome of one measure for one shipment.
-struct MeasureEval {
-    applied: Option<Applied>,
-    lines: Vec<String>,
+/// Explanation text of one measure version that depends only on the data, rendered once.
+#[derive(Debug, Clone)]
+struct Prepared {
+    /// Number of the measure's jurisdiction in `Engine::jurisdictions`.
+    jur: usize,
+    /// "ID (instrument; citation), version V in force since D[ (replaced by ...)]; reaches the
+    /// shipment: " (the reason follows).
+    head: String,
+    /// `reach.exporters` described, and indexed.
+    exporters: String,
+    exporters_ix: Option<DestIx>,
+    /// `reach.origins` joined with "/".
+    origins: String,
+    /// The verdict fields this version fills when it decides, as JSON:
+    /// `,"measure_id":..,"instrument":..,"version":..,"citation":..`.
+    verdict_json: Vec<u8>,
+    /// The item predicate's parameters and formulas, and its memo slot in an [`ItemEval`].
+    item: Option<CondInfo>,
+    item_slot: usize,
+    rules: Vec<RuleText>,
 }
+
+#[derive(Debug, Clone)]
+struct RuleText {
+    /// The label, or "rule N".
+    name: String,
+    /// `destinations` described, and indexed.
+    dest: String,
+    dest_ix: DestIx,
+    /// `end_user_lists` joined with ", ".
+    lists: String,
+    when: Option<CondInfo>,
+    when_slot: usize,
+}
+
+/// A country code packed into a number. Destination tests run for every rule of every measure of
+/// every shipment; comparing integers instead of strings made them several times cheaper.
+/// Normalised codes are three ASCII letters; anything else packs to `u32::MAX`.
+fn code(s: &str) -> u32 {
+    match s.as_bytes() {
+        [a, b, c] => u32::from_be_bytes([0, *a, *b, *c]),
+        _ => u32::MAX,
+    }
+}
+
+/// A country group's dated memberships, sorted by country code.
+#[derive(Debug, Clone, Default)]
+struct GroupIx {
+    members: Vec<(u32, Option<Date>, Option<Date>)>,
+}
+
+impl GroupIx {
+    fn new(g: &Group) -> GroupIx {
+        let mut members: Vec<_> = g
+            .members
+            .iter()
+            .map(|m| (code(&m.country), m.from, m.until))
+            .collect();
+        members.sort_by_key(|m| m.0);
+        GroupIx { members }
+    }
+
+    /// As [`Group::contains`].
+    fn contains(&self, country: u32, date: Date) -> bool {
+        let i = self.members.partition_point(|m| m.0 < country);
+        self.members[i..]
+            .iter()
+            .take_while(|m| m.0 == country)
+            .any(|m| m.1.is_none_or(|f| f <= date) && m.2.is_none_or(|u| date <= u))
+    }
+}
+
+/// A [`Dest`] with packed country codes and group names resolved to indices of
+/// `Engine::group_ix` (an unknown name, which the engine's checks rule out, resolves to an
+/// empty group, as [`Engine::in_group`] treats it).
+#[derive(Debug, Clone, Default)]
+struct DestIx {
+    all: bool,
+    countries: Vec<u32>,
+    groups: Vec<usize>,
+    outside: Option<usize>,
+    except_countries: Vec<u32>,
+    except_groups: Vec<usize>,
+}
+
+impl DestIx {
+    fn new(d: &Dest, groups: &BTreeMap<String, Group>) -> DestIx {
+        let ix = |g: &String| groups.keys().position(|k| k == g).unwrap_or(groups.len());
+        DestIx {
+            all: d.all,
+            countries: d.countries.iter().map(|c| code(c)).collect(),
+            groups: d.groups.iter().map(ix).collect(),
+            outside: d.outside.as_ref().map(ix),
+            except_countries: d.except_countries.iter().map(|c| code(c)).collect(),
+            except_groups: d.except_groups.iter().map(ix).collect(),
+        }
+    }
+}
+
+/// Mirrors a [`Cond`] tree node by node: the parameters the node reads (sorted, deduplicated,
+/// joined: the "not applicable" text) and, for a leaf on a derived parameter, its formula.
+#[derive(Debug, Clone)]
+struct CondInfo {
+    none_of: String,
+    formula: Option<usize>,
+    children: Vec<CondInfo>,
+}
+
+impl CondInfo {
+    fn new(c: &Cond, formulas: &[Formula]) -> CondInfo {
+        let mut ps = Vec::new();
+        c.params(&mut ps);
+        ps.sort();
+        ps.dedup();
+        let (children, formula) = match c {
+            Cond::All(v, _) | Cond::Any(v, _) => {
+                (v.iter().map(|x| CondInfo::new(x, formulas)).collect(), None)
+            }
+            Cond::Not(x, _) => (vec![CondInfo::new(x, formulas)], None),
+            Cond::Cmp { param, .. } => (Vec::new(), formulas.iter().position(|f| f.name == *param)),
+        };
+        CondInfo {
+            none_of: ps.join(", "),
+            formula,
+            children,
+        }
+    }
+}
+
+/// Outcome, review policy and authorisation a measure applied.
+type Applied<'e> = (OutcomeKind, Option<ReviewPolicy>, Option<&'e str>);
+
+/// A byte range of a draft's text buffer.
+pub(crate) type Span = Range<usize>;
 
 impl Engine {
     /// Build from data files given as (file name, text); the order of files does not matter.
@@ -255,12 +401,32 @@ impl Engine {
             v.extend(m.reach.fdp_param.clone());
             known_params.extend(v);
         }
+        let formula_needs = formulas
+            .iter()
+            .map(|f| f.expr.variables().join(", "))
+            .collect();
+        let mut jurisdictions: Vec<String> =
+            measures.iter().map(|m| m.jurisdiction.clone()).collect();
+        jurisdictions.sort();
+        jurisdictions.dedup();
+        let (prepared, cond_slots) = prepare(&measures, &by_id, &formulas, &groups, &jurisdictions);
+        // One empty group past the end stands for unknown names (see `DestIx`).
+        let group_ix = groups
+            .values()
+            .map(GroupIx::new)
+            .chain([GroupIx::default()])
+            .collect();
         Ok(Engine {
             measures,
             by_id,
             groups,
             formulas,
+            formula_needs,
             known_params,
+            jurisdictions,
+            prepared,
+            group_ix,
+            cond_slots,
             catalogue,
             screener,
         })
@@ -324,25 +490,303 @@ impl Engine {
                 .any(|g| self.in_group(g, country, date))
     }
 
+    /// [`Engine::in_dest`] on the indexed form.
+    fn in_dest_ix(&self, d: &DestIx, country: u32, date: Date) -> bool {
+        let in_group = |g: usize| self.group_ix[g].contains(country, date);
+        let inside = d.all
+            || d.countries.contains(&country)
+            || d.groups.iter().any(|&g| in_group(g))
+            || d.outside.is_some_and(|g| !in_group(g));
+        inside
+            && !d.except_countries.contains(&country)
+            && !d.except_groups.iter().any(|&g| in_group(g))
+    }
+
     /// Resolve the item: catalogue values, overrides, derived values.
     pub fn resolve_item(
         &self,
         product: Option<&str>,
         overrides: &BTreeMap<String, Value>,
     ) -> Result<(ItemReport, BTreeMap<String, Value>), ControlsError> {
-        self.resolve(product, overrides).map(|(i, v, _)| (i, v))
+        ItemEval::resolve(self, product, overrides).map(|i| (i.report, i.values))
     }
 
-    #[allow(clippy::type_complexity)]
-    fn resolve(
+    /// Determine many shipments (batch mode): end users are screened once per distinct name and
+    /// an item that rows repeat is resolved at most twice (see [`crate::batch::Batch`]).
+    pub fn determine_batch(
         &self,
+        shipments: &[Shipment],
+    ) -> Vec<Result<Determination, ControlsError>> {
+        let mut b = crate::batch::Batch::new(self);
+        shipments.iter().map(|s| b.determine(s)).collect()
+    }
+
+    /// Determine one shipment.
+    pub fn determine(&self, s: &Shipment) -> Result<Determination, ControlsError> {
+        let hits = match &s.end_user {
+            Some(n) if !n.trim().is_empty() => self.screener.screen(n, END_USER_THRESHOLD),
+            _ => Vec::new(),
+        };
+        let mut d = Draft::default();
+        d.start(s)?;
+        let item = ItemEval::resolve(self, s.product.as_deref(), &s.params)?;
+        self.fill(s, &item, &hits, &mut d);
+        Ok(d.to_determination(s, &item, hits))
+    }
+
+    /// Evaluate every measure for a shipment whose countries `d.start` has normalised: the
+    /// verdicts, their explanation lines and the jurisdictions not reached go into `d`.
+    pub(crate) fn fill<'e>(
+        &'e self,
+        s: &Shipment,
+        item: &ItemEval,
+        hits: &[Hit],
+        d: &mut Draft<'e>,
+    ) {
+        // The catalogue's origin counts when the user gave none.
+        if d.origin.is_none() {
+            if let Some(o) = &item.origin {
+                d.origin = Some(push_span(&mut d.ids, o));
+            }
+        }
+        let Draft {
+            ids,
+            from,
+            to,
+            origin,
+            out,
+        } = d;
+        let cx = EvalCtx {
+            engine: self,
+            date: s.date,
+            from: &ids[from.clone()],
+            to: &ids[to.clone()],
+            from_code: code(&ids[from.clone()]),
+            to_code: code(&ids[to.clone()]),
+            origin: origin.clone().map(|r| &ids[r]),
+            end_user: s.end_user.as_deref(),
+            end_use: s.end_use.as_deref(),
+            item,
+            hits,
+        };
+        out.clear(self.jurisdictions.len());
+
+        // Which jurisdictions reach the shipment, measure by measure (reasons go to `scratch`).
+        // Jurisdictions of measures are numbered (`self.jurisdictions`, sorted by name).
+        for (bi, (_, range)) in self.by_id.iter().enumerate() {
+            let versions = &self.measures[range.clone()];
+            let ci = range.start
+                + versions
+                    .iter()
+                    .rposition(|m| m.in_force_from <= s.date)
+                    .unwrap_or(0);
+            let p = &self.prepared[ci];
+            let start = out.scratch.len();
+            if cx.reach(&self.measures[ci], p, &mut out.scratch) {
+                out.reached.push((bi, ci, start..out.scratch.len()));
+                out.jur_reached[p.jur] = true;
+            } else if out.unreached[p.jur].is_none() {
+                // The first measure (by id) of a jurisdiction gives the reason it is not reached.
+                cx.why_not_reached(&self.measures[ci], p, &mut out.scratch);
+                out.unreached[p.jur] = Some(start..out.scratch.len());
+            }
+        }
+        // The verdicts: every jurisdiction reached, plus those of the exporter and the origin,
+        // by name; (name, number if it has measures).
+        let number = |c: &str| {
+            self.jurisdictions
+                .binary_search_by(|j| j.as_str().cmp(c))
+                .ok()
+        };
+        let mut jurisdictions: Vec<(&str, Option<usize>)> = self
+            .jurisdictions
+            .iter()
+            .enumerate()
+            .filter(|&(ji, _)| out.jur_reached[ji])
+            .map(|(ji, j)| (j.as_str(), Some(ji)))
+            .collect();
+        jurisdictions.push((cx.from, number(cx.from)));
+        jurisdictions.extend(cx.origin.map(|o| (o, number(o))));
+        jurisdictions.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        jurisdictions.dedup_by(|a, b| a.0 == b.0);
+
+        for &(j, ji) in &jurisdictions {
+            let jurisdiction = push_span(&mut out.text, j);
+            let first_line = out.lines.len();
+            let mut best: Option<(u8, usize, Applied<'e>)> = None;
+            if let Some(ji) = ji.filter(|&ji| out.jur_reached[ji]) {
+                for k in 0..out.reached.len() {
+                    let (bi, ci, ref why) = out.reached[k];
+                    if self.prepared[ci].jur != ji {
+                        continue;
+                    }
+                    let why = &out.scratch[why.clone()];
+                    if let Some(a) = cx.evaluate(bi, why, &mut out.text, &mut out.lines) {
+                        let rank = strictness(a.0, a.1);
+                        if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
+                            // `measures[ci]` is the version in force on the date (or the first
+                            // one, which then applies nothing).
+                            best = Some((rank, ci, a));
+                        }
+                    }
+                }
+            } else {
+                let start = out.text.len();
+                out.text.push_str(j);
+                match ji.and_then(|ji| out.unreached[ji].clone()) {
+                    Some(w) => {
+                        out.text
+                            .push_str(": its measures do not reach this shipment (");
+                        out.text.push_str(&out.scratch[w]);
+                        out.text.push(')');
+                    }
+                    None => out.text.push_str(
+                        ": no measure of this jurisdiction is encoded in the data; no licence \
+                         requirement is known to chipwatch",
+                    ),
+                }
+                out.lines.push(start..out.text.len());
+            }
+            let lines = first_line..out.lines.len();
+            out.verdicts.push(match best {
+                Some((_, ci, (outcome, review_policy, authorisation))) => VerdictDraft {
+                    jurisdiction,
+                    outcome,
+                    review_policy,
+                    authorisation,
+                    measure: Some((&self.measures[ci], &self.prepared[ci].verdict_json)),
+                    lines,
+                },
+                None => VerdictDraft {
+                    jurisdiction,
+                    outcome: OutcomeKind::NotRequired,
+                    review_policy: None,
+                    authorisation: None,
+                    measure: None,
+                    lines,
+                },
+            });
+        }
+        for (ji, j) in self.jurisdictions.iter().enumerate() {
+            let Some(w) = out.unreached[ji].clone() else {
+                continue;
+            };
+            if jurisdictions.iter().any(|&(_, x)| x == Some(ji)) {
+                continue;
+            }
+            let start = out.text.len();
+            out.text.push_str(j);
+            out.text.push_str(": not reached (");
+            out.text.push_str(&out.scratch[w]);
+            out.text.push(')');
+            out.not_reached.push(start..out.text.len());
+        }
+    }
+}
+
+/// Render the data-only explanation text of every measure version and number the predicate
+/// slots an [`ItemEval`] memoises (one per item predicate, one per rule condition).
+fn prepare(
+    measures: &[Measure],
+    by_id: &[(String, Range<usize>)],
+    formulas: &[Formula],
+    groups: &BTreeMap<String, Group>,
+    jurisdictions: &[String],
+) -> (Vec<Prepared>, usize) {
+    let mut slots = 0;
+    let mut out = Vec::with_capacity(measures.len());
+    for (id, range) in by_id {
+        let versions = &measures[range.clone()];
+        for (idx, m) in versions.iter().enumerate() {
+            let mut head = format!(
+                "{id} ({}; {}), version {} in force since {}",
+                m.instrument, m.citation, m.version, m.in_force_from
+            );
+            if let Some(next) = versions.get(idx + 1) {
+                head.push_str(&format!(
+                    " (replaced by version {} from {})",
+                    next.version, next.in_force_from
+                ));
+            }
+            head.push_str("; reaches the shipment: ");
+            let item_slot = slots;
+            slots += 1;
+            let rules = m
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    slots += 1;
+                    RuleText {
+                        name: r.label.clone().unwrap_or_else(|| format!("rule {}", i + 1)),
+                        dest: r.destinations.describe(),
+                        dest_ix: DestIx::new(&r.destinations, groups),
+                        lists: r.end_user_lists.join(", "),
+                        when: r.when.as_ref().map(|c| CondInfo::new(c, formulas)),
+                        when_slot: slots - 1,
+                    }
+                })
+                .collect();
+            let mut verdict_json = Vec::new();
+            for (key, v) in [
+                ("measure_id", &m.id),
+                ("instrument", &m.instrument),
+                ("version", &m.version),
+                ("citation", &m.citation),
+            ] {
+                verdict_json.extend_from_slice(b",\"");
+                verdict_json.extend_from_slice(key.as_bytes());
+                verdict_json.extend_from_slice(b"\":");
+                crate::json::push_str(&mut verdict_json, v);
+            }
+            out.push(Prepared {
+                verdict_json,
+                jur: jurisdictions
+                    .binary_search(&m.jurisdiction)
+                    .unwrap_or_default(),
+                head,
+                exporters: m
+                    .reach
+                    .exporters
+                    .as_ref()
+                    .map_or(String::new(), Dest::describe),
+                exporters_ix: m.reach.exporters.as_ref().map(|d| DestIx::new(d, groups)),
+                origins: m.reach.origins.join("/"),
+                item: m.item.as_ref().map(|c| CondInfo::new(c, formulas)),
+                item_slot,
+                rules,
+            });
+        }
+    }
+    (out, slots)
+}
+
+/// The item of a shipment, resolved: catalogue values with overrides, derived values, and (on
+/// first use) how each item predicate and rule condition of each measure version judges it, with
+/// the explanation text. None of this depends on route, date or end user, so batch mode keeps
+/// one per distinct (product, parameters) and shares it between the rows that repeat the item.
+#[derive(Debug)]
+pub(crate) struct ItemEval {
+    pub report: ItemReport,
+    pub values: BTreeMap<String, Value>,
+    /// The catalogue's country of origin of the product.
+    pub origin: Option<String>,
+    /// Per predicate slot (see [`Prepared`]): the verdict and its rendered leaves.
+    conds: Vec<OnceCell<(Tri, String)>>,
+    /// `report` as JSON, for batch output.
+    json: OnceCell<Vec<u8>>,
+}
+
+impl ItemEval {
+    pub(crate) fn resolve(
+        engine: &Engine,
         product: Option<&str>,
         overrides: &BTreeMap<String, Value>,
-    ) -> Result<(ItemReport, BTreeMap<String, Value>, Option<String>), ControlsError> {
+    ) -> Result<ItemEval, ControlsError> {
         let mut params = BTreeMap::new();
         let (mut pname, mut psource, mut porigin) = (None, None, None);
         if let Some(q) = product {
-            let p = self.catalogue.find(q)?;
+            let p = engine.catalogue.find(q)?;
             params.extend(p.parameters.clone());
             pname = Some(p.name.clone());
             psource = Some(p.source.clone());
@@ -353,22 +797,22 @@ impl Engine {
         }
         let mut values = params.clone();
         let mut derived = BTreeMap::new();
-        for f in &self.formulas {
+        for f in &engine.formulas {
             if values.contains_key(&f.name) {
                 continue;
             }
-            if let Ok(v) = f.expr.eval(&values) {
+            if let Some(v) = f.expr.eval_opt(&values) {
                 derived.insert(f.name.clone(), v);
                 values.insert(f.name.clone(), Value::Num(v));
             }
         }
         let unknown_parameters = params
             .keys()
-            .filter(|k| !self.known_params.contains(*k))
+            .filter(|k| !engine.known_params.contains(*k))
             .cloned()
             .collect();
-        Ok((
-            ItemReport {
+        Ok(ItemEval {
+            report: ItemReport {
                 product: pname,
                 product_source: psource,
                 parameters: params,
@@ -376,198 +820,186 @@ impl Engine {
                 unknown_parameters,
             },
             values,
-            porigin,
-        ))
+            origin: porigin,
+            conds: (0..engine.cond_slots).map(|_| OnceCell::new()).collect(),
+            json: OnceCell::new(),
+        })
     }
 
-    /// Determine many shipments (batch mode): end users are screened once per distinct name.
-    pub fn determine_batch(
-        &self,
-        shipments: &[Shipment],
-    ) -> Vec<Result<Determination, ControlsError>> {
-        let mut memo: std::collections::HashMap<&str, Vec<Hit>> = std::collections::HashMap::new();
-        shipments
-            .iter()
-            .map(|s| {
-                let hits = match s.end_user.as_deref() {
-                    Some(n) if !n.trim().is_empty() => memo
-                        .entry(n)
-                        .or_insert_with(|| self.screener.screen(n, END_USER_THRESHOLD))
-                        .clone(),
-                    _ => Vec::new(),
-                };
-                self.determine_with_hits(s, hits)
-            })
-            .collect()
+    /// The item report as JSON (serialised once per item).
+    pub(crate) fn report_json(&self) -> Result<&[u8], ControlsError> {
+        if let Some(j) = self.json.get() {
+            return Ok(j);
+        }
+        let j = serde_json::to_vec(&self.report)?;
+        Ok(self.json.get_or_init(|| j))
+    }
+}
+
+/// One verdict of a [`Draft`].
+#[derive(Debug)]
+pub(crate) struct VerdictDraft<'e> {
+    /// Span of the draft's text.
+    pub jurisdiction: Span,
+    pub outcome: OutcomeKind,
+    pub review_policy: Option<ReviewPolicy>,
+    pub authorisation: Option<&'e str>,
+    /// The version whose rule decided (measure id, instrument, version, citation), and those
+    /// fields as JSON (see [`Prepared`]).
+    pub measure: Option<(&'e Measure, &'e [u8])>,
+    /// Range of the draft's `lines`.
+    pub lines: Range<usize>,
+}
+
+/// A determination under construction; reused from shipment to shipment, so once its buffers
+/// have grown a determination allocates next to nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Draft<'e> {
+    /// Normalised from, to and origin (spans below).
+    pub ids: String,
+    pub from: Span,
+    pub to: Span,
+    pub origin: Option<Span>,
+    pub out: DraftOut<'e>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct DraftOut<'e> {
+    /// Explanation lines, jurisdiction names, not-reached entries.
+    pub text: String,
+    /// Explanation lines of all verdicts in order (spans of `text`).
+    pub lines: Vec<Span>,
+    pub verdicts: Vec<VerdictDraft<'e>>,
+    /// `overall.not_reached` (spans of `text`).
+    pub not_reached: Vec<Span>,
+    /// Reasons a measure reaches, or its jurisdiction is not reached.
+    scratch: String,
+    /// (index of `by_id`, measure version, reason in `scratch`), in id order.
+    reached: Vec<(usize, usize, Span)>,
+    /// Per jurisdiction number: whether a measure reaches the shipment.
+    jur_reached: Vec<bool>,
+    /// Per jurisdiction number: why its first measure (by id) does not reach it (in `scratch`).
+    unreached: Vec<Option<Span>>,
+}
+
+impl DraftOut<'_> {
+    /// Empty, for an engine with `jurisdictions` numbered jurisdictions.
+    fn clear(&mut self, jurisdictions: usize) {
+        self.text.clear();
+        self.lines.clear();
+        self.verdicts.clear();
+        self.not_reached.clear();
+        self.scratch.clear();
+        self.reached.clear();
+        self.jur_reached.clear();
+        self.jur_reached.resize(jurisdictions, false);
+        self.unreached.clear();
+        self.unreached.resize(jurisdictions, None);
     }
 
-    /// Determine one shipment.
-    pub fn determine(&self, s: &Shipment) -> Result<Determination, ControlsError> {
-        let hits = match &s.end_user {
-            Some(n) if !n.trim().is_empty() => self.screener.screen(n, END_USER_THRESHOLD),
-            _ => Vec::new(),
-        };
-        self.determine_with_hits(s, hits)
-    }
-
-    fn determine_with_hits(
-        &self,
-        s: &Shipment,
-        hits: Vec<Hit>,
-    ) -> Result<Determination, ControlsError> {
-        let from = crate::normalise_country(&s.from)
-            .ok_or_else(|| ControlsError::Country(s.from.clone()))?;
-        let to =
-            crate::normalise_country(&s.to).ok_or_else(|| ControlsError::Country(s.to.clone()))?;
-        let origin = match &s.origin {
-            None => None,
-            Some(o) => {
-                Some(crate::normalise_country(o).ok_or_else(|| ControlsError::Country(o.clone()))?)
-            }
-        };
-        let (item, values, product_origin) = self.resolve(s.product.as_deref(), &s.params)?;
-        // The catalogue's origin counts when the user gave none.
-        let origin = origin.or(product_origin);
-        let ctx = EvalCtx {
-            engine: self,
-            date: s.date,
-            from: &from,
-            to: &to,
-            origin: origin.as_deref(),
-            end_user: s.end_user.as_deref(),
-            end_use: s.end_use.as_deref(),
-            values: &values,
-            derived: &item.derived,
-            hits: &hits,
-        };
-
-        // Which jurisdictions reach the shipment, measure by measure.
-        let mut per_jur: BTreeMap<&str, Vec<(&Measure, String)>> = BTreeMap::new();
-        let mut not_reached: BTreeMap<&str, String> = BTreeMap::new();
-        for (_, range) in &self.by_id {
-            let versions = &self.measures[range.clone()];
-            let current = versions
-                .iter()
-                .rev()
-                .find(|m| m.in_force_from <= s.date)
-                .unwrap_or(&versions[0]);
-            match ctx.reach(current) {
-                Some(why) => per_jur
-                    .entry(current.jurisdiction.as_str())
-                    .or_default()
-                    .push((current, why)),
-                None => {
-                    not_reached
-                        .entry(current.jurisdiction.as_str())
-                        .or_insert_with(|| ctx.why_not_reached(current));
-                }
-            }
-        }
-        let mut jurisdictions: BTreeSet<String> = per_jur.keys().map(|s| s.to_string()).collect();
-        jurisdictions.insert(from.clone());
-        if let Some(o) = &origin {
-            jurisdictions.insert(o.clone());
-        }
-        let mut verdicts = Vec::new();
-        for j in &jurisdictions {
-            let Some(list) = per_jur.get(j.as_str()) else {
-                verdicts.push(Verdict {
-                    jurisdiction: j.clone(),
-                    outcome: OutcomeKind::NotRequired,
-                    review_policy: None,
-                    authorisation: None,
-                    measure_id: None,
-                    instrument: None,
-                    version: None,
-                    citation: None,
-                    explanation: vec![match not_reached.get(j.as_str()) {
-                        Some(w) => format!("{j}: its measures do not reach this shipment ({w})"),
-                        None => format!(
-                            "{j}: no measure of this jurisdiction is encoded in the data; \
-                             no licence requirement is known to chipwatch"
-                        ),
-                    }],
-                });
-                continue;
-            };
-            let mut best: Option<(u8, &Measure, Applied)> = None;
-            let mut lines = Vec::new();
-            for (m, why) in list {
-                let ev = ctx.evaluate(&m.id, why);
-                lines.extend(ev.lines);
-                if let Some(a) = ev.applied {
-                    let rank = strictness(a.0, a.1);
-                    if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
-                        // The version actually applied on the date.
-                        let v = self.version_on(&m.id, s.date).unwrap_or(m);
-                        best = Some((rank, v, a));
-                    }
-                }
-            }
-            verdicts.push(match best {
-                Some((_, m, (o, p, a))) => Verdict {
-                    jurisdiction: j.clone(),
-                    outcome: o,
-                    review_policy: p,
-                    authorisation: a,
-                    measure_id: Some(m.id.clone()),
-                    instrument: Some(m.instrument.clone()),
-                    version: Some(m.version.clone()),
-                    citation: Some(m.citation.clone()),
-                    explanation: lines,
-                },
-                None => Verdict {
-                    jurisdiction: j.clone(),
-                    outcome: OutcomeKind::NotRequired,
-                    review_policy: None,
-                    authorisation: None,
-                    measure_id: None,
-                    instrument: None,
-                    version: None,
-                    citation: None,
-                    explanation: lines,
-                },
-            });
-        }
-        let top = verdicts
+    /// Strictness of the strictest verdict: the overall verdict is the first verdict of that
+    /// strictness, and `overall.jurisdictions` lists them all.
+    pub(crate) fn top(&self) -> u8 {
+        self.verdicts
             .iter()
             .map(|v| strictness(v.outcome, v.review_policy))
             .max()
-            .unwrap_or(0);
-        let winners: Vec<&Verdict> = verdicts
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn winners(&self) -> impl Iterator<Item = &VerdictDraft<'_>> {
+        let top = self.top();
+        self.verdicts
             .iter()
-            .filter(|v| strictness(v.outcome, v.review_policy) == top)
-            .collect();
-        let overall = Overall {
-            outcome: winners
-                .first()
-                .map_or(OutcomeKind::NotRequired, |v| v.outcome),
-            review_policy: winners.first().and_then(|v| v.review_policy),
-            authorisation: winners.first().and_then(|v| v.authorisation.clone()),
-            jurisdictions: winners.iter().map(|v| v.jurisdiction.clone()).collect(),
-            measure_ids: winners
-                .iter()
-                .filter_map(|v| v.measure_id.clone())
-                .collect(),
-            not_reached: not_reached
-                .iter()
-                .filter(|(j, _)| !jurisdictions.contains(**j))
-                .map(|(j, w)| format!("{j}: not reached ({w})"))
-                .collect(),
+            .filter(move |v| strictness(v.outcome, v.review_policy) == top)
+    }
+}
+
+impl<'e> Draft<'e> {
+    /// Normalise from, to and origin (the checks that come before the item is resolved).
+    pub(crate) fn start(&mut self, s: &Shipment) -> Result<(), ControlsError> {
+        self.ids.clear();
+        self.from = push_country(&mut self.ids, &s.from)
+            .ok_or_else(|| ControlsError::Country(s.from.clone()))?;
+        self.to = push_country(&mut self.ids, &s.to)
+            .ok_or_else(|| ControlsError::Country(s.to.clone()))?;
+        self.origin = match &s.origin {
+            None => None,
+            Some(o) => Some(
+                push_country(&mut self.ids, o).ok_or_else(|| ControlsError::Country(o.clone()))?,
+            ),
         };
-        Ok(Determination {
+        Ok(())
+    }
+
+    /// The public form (owned strings).
+    pub(crate) fn to_determination(
+        &self,
+        s: &Shipment,
+        item: &ItemEval,
+        hits: Vec<Hit>,
+    ) -> Determination {
+        let o = &self.out;
+        let t = |r: &Span| o.text[r.clone()].to_string();
+        let verdicts: Vec<Verdict> = o
+            .verdicts
+            .iter()
+            .map(|v| Verdict {
+                jurisdiction: t(&v.jurisdiction),
+                outcome: v.outcome,
+                review_policy: v.review_policy,
+                authorisation: v.authorisation.map(str::to_string),
+                measure_id: v.measure.map(|(m, _)| m.id.clone()),
+                instrument: v.measure.map(|(m, _)| m.instrument.clone()),
+                version: v.measure.map(|(m, _)| m.version.clone()),
+                citation: v.measure.map(|(m, _)| m.citation.clone()),
+                explanation: o.lines[v.lines.clone()].iter().map(t).collect(),
+            })
+            .collect();
+        let first = o.winners().next();
+        let overall = Overall {
+            outcome: first.map_or(OutcomeKind::NotRequired, |v| v.outcome),
+            review_policy: first.and_then(|v| v.review_policy),
+            authorisation: first.and_then(|v| v.authorisation.map(str::to_string)),
+            jurisdictions: o.winners().map(|v| t(&v.jurisdiction)).collect(),
+            measure_ids: o
+                .winners()
+                .filter_map(|v| v.measure.map(|(m, _)| m.id.clone()))
+                .collect(),
+            not_reached: o.not_reached.iter().map(t).collect(),
+        };
+        Determination {
             date: s.date,
-            from,
-            to,
-            origin,
+            from: self.ids[self.from.clone()].to_string(),
+            to: self.ids[self.to.clone()].to_string(),
+            origin: self.origin.clone().map(|r| self.ids[r].to_string()),
             end_user: s.end_user.clone(),
             end_use: s.end_use.clone(),
-            item,
+            item: item.report.clone(),
             end_user_screening: hits,
             verdicts,
             overall,
-        })
+        }
     }
+}
+
+/// Append `s` and return its span.
+fn push_span(out: &mut String, s: &str) -> Span {
+    let start = out.len();
+    out.push_str(s);
+    start..out.len()
+}
+
+/// Append a country code as [`crate::normalise_country`] normalises it (`None`, appending
+/// nothing, when it is not three ASCII letters).
+fn push_country(out: &mut String, s: &str) -> Option<Span> {
+    let t = s.trim();
+    if t.len() != 3 || !t.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let start = out.len();
+    out.extend(t.chars().map(|c| c.to_ascii_uppercase()));
+    Some(start..out.len())
 }
 
 fn topo_sort(formulas: BTreeMap<String, Formula>) -> Result<Vec<Formula>, ControlsError> {
@@ -595,181 +1027,237 @@ fn topo_sort(formulas: BTreeMap<String, Formula>) -> Result<Vec<Formula>, Contro
 }
 
 /// Everything one evaluation needs.
-struct EvalCtx<'a> {
-    engine: &'a Engine,
+struct EvalCtx<'e, 'a> {
+    engine: &'e Engine,
     date: Date,
     from: &'a str,
     to: &'a str,
+    from_code: u32,
+    to_code: u32,
     origin: Option<&'a str>,
     end_user: Option<&'a str>,
     end_use: Option<&'a str>,
-    values: &'a BTreeMap<String, Value>,
-    derived: &'a BTreeMap<String, f64>,
+    item: &'a ItemEval,
     hits: &'a [Hit],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Tri {
+pub(crate) enum Tri {
     Yes,
     No,
     Unknown,
 }
 
-impl EvalCtx<'_> {
-    /// Why the measure reaches the shipment, or None.
-    fn reach(&self, m: &Measure) -> Option<String> {
+impl<'e> EvalCtx<'e, '_> {
+    /// Whether the measure reaches the shipment; if so, the reason is appended to `out`.
+    fn reach(&self, m: &Measure, p: &Prepared, out: &mut String) -> bool {
         let r = &m.reach;
-        if let Some(e) = &r.exporters {
-            if self.engine.in_dest(e, self.from, self.date) {
-                return Some(format!("export from {} ({})", self.from, e.describe()));
+        if let Some(e) = &p.exporters_ix {
+            if self.engine.in_dest_ix(e, self.from_code, self.date) {
+                out.push_str("export from ");
+                out.push_str(self.from);
+                out.push_str(" (");
+                out.push_str(&p.exporters);
+                out.push(')');
+                return true;
             }
         }
         if let Some(o) = self.origin {
             if r.origins.iter().any(|c| c == o) {
-                return Some(format!("item of {o} origin"));
+                out.push_str("item of ");
+                out.push_str(o);
+                out.push_str(" origin");
+                return true;
             }
         }
         if let Some(t) = r.de_minimis_pct {
-            if let Some(v) = self.values.get(&r.de_minimis_param).and_then(Value::as_num) {
+            if let Some(v) = self.value(&r.de_minimis_param).and_then(Value::as_num) {
                 if v > t {
-                    return Some(format!(
-                        "{} = {}% exceeds the de minimis level of {}%",
-                        r.de_minimis_param,
-                        fmt_num(v),
-                        fmt_num(t)
-                    ));
+                    out.push_str(&r.de_minimis_param);
+                    out.push_str(" = ");
+                    push_num(out, v);
+                    out.push_str("% exceeds the de minimis level of ");
+                    push_num(out, t);
+                    out.push('%');
+                    return true;
                 }
             }
         }
-        if let Some(p) = &r.fdp_param {
-            if self.values.get(p) == Some(&Value::Bool(true)) {
-                return Some(format!("foreign direct product ({p} = true)"));
+        if let Some(fdp) = &r.fdp_param {
+            if self.value(fdp) == Some(&Value::Bool(true)) {
+                out.push_str("foreign direct product (");
+                out.push_str(fdp);
+                out.push_str(" = true)");
+                return true;
             }
         }
-        None
+        false
     }
 
-    fn why_not_reached(&self, m: &Measure) -> String {
+    /// Why the measure does not reach the shipment (each way it could have, "; "-separated).
+    fn why_not_reached(&self, m: &Measure, p: &Prepared, out: &mut String) {
         let r = &m.reach;
-        let mut parts = Vec::new();
-        if let Some(e) = &r.exporters {
-            parts.push(format!(
-                "export from {} is not from {}",
-                self.from,
-                e.describe()
-            ));
+        let start = out.len();
+        let sep = |out: &mut String| {
+            if out.len() > start {
+                out.push_str("; ");
+            }
+        };
+        if r.exporters.is_some() {
+            out.push_str("export from ");
+            out.push_str(self.from);
+            out.push_str(" is not from ");
+            out.push_str(&p.exporters);
         }
         if !r.origins.is_empty() {
-            parts.push(format!(
-                "origin {} is not {}",
-                self.origin.unwrap_or("(not given)"),
-                r.origins.join("/")
-            ));
+            sep(out);
+            out.push_str("origin ");
+            out.push_str(self.origin.unwrap_or("(not given)"));
+            out.push_str(" is not ");
+            out.push_str(&p.origins);
         }
         if let Some(t) = r.de_minimis_pct {
-            match self.values.get(&r.de_minimis_param).and_then(Value::as_num) {
-                Some(v) => parts.push(format!(
-                    "{} = {}% does not exceed {}%",
-                    r.de_minimis_param,
-                    fmt_num(v),
-                    fmt_num(t)
-                )),
-                None => parts.push(format!("{} not given", r.de_minimis_param)),
+            sep(out);
+            out.push_str(&r.de_minimis_param);
+            match self.value(&r.de_minimis_param).and_then(Value::as_num) {
+                Some(v) => {
+                    out.push_str(" = ");
+                    push_num(out, v);
+                    out.push_str("% does not exceed ");
+                    push_num(out, t);
+                    out.push('%');
+                }
+                None => out.push_str(" not given"),
             }
         }
-        if let Some(p) = &r.fdp_param {
-            parts.push(format!("{p} is not true"));
+        if let Some(fdp) = &r.fdp_param {
+            sep(out);
+            out.push_str(fdp);
+            out.push_str(" is not true");
         }
-        parts.join("; ")
     }
 
-    /// Evaluate the measure `id` on the date, given why its jurisdiction reaches the shipment.
-    fn evaluate(&self, id: &str, why: &str) -> MeasureEval {
-        let versions = self.engine.versions(id).unwrap_or(&[]);
-        let mut lines = Vec::new();
-        let idx = versions.iter().rposition(|m| m.in_force_from <= self.date);
-        let Some(idx) = idx else {
+    fn value(&self, param: &str) -> Option<&Value> {
+        self.item.values.get(param)
+    }
+
+    /// The memoised verdict and text of predicate `c` (slot `slot` of the item).
+    fn judged(&self, slot: usize, c: &Cond, info: &CondInfo) -> &(Tri, String) {
+        // The item carries the memo, so the text is computed once per item and predicate.
+        self.item.conds[slot].get_or_init(|| {
+            let mut text = String::with_capacity(128);
+            let mut count = 0;
+            let t = self.cond_at(c, info, &mut text, "; ", &mut count, true);
+            (t, text)
+        })
+    }
+
+    /// Evaluate measure `by_id[bi]` on the date, given why its jurisdiction reaches the shipment;
+    /// explanation lines are appended to `text` / `lines`.
+    fn evaluate(
+        &self,
+        bi: usize,
+        why: &str,
+        text: &mut String,
+        lines: &mut Vec<Span>,
+    ) -> Option<Applied<'e>> {
+        let engine = self.engine;
+        let (id, range) = &engine.by_id[bi];
+        let versions = &engine.measures[range.clone()];
+        let start = text.len();
+        let Some(idx) = versions.iter().rposition(|m| m.in_force_from <= self.date) else {
             let first = &versions[0];
-            lines.push(format!(
-                "{id} ({}): not yet in force on {} — enters into force on {} (version {}); \
-                 not applied",
-                first.instrument, self.date, first.in_force_from, first.version
-            ));
-            return MeasureEval {
-                applied: None,
-                lines,
-            };
+            text.push_str(id);
+            text.push_str(" (");
+            text.push_str(&first.instrument);
+            text.push_str("): not yet in force on ");
+            self.date.push_to(text);
+            text.push_str(" — enters into force on ");
+            first.in_force_from.push_to(text);
+            text.push_str(" (version ");
+            text.push_str(&first.version);
+            text.push_str("); not applied");
+            lines.push(start..text.len());
+            return None;
         };
         let m = &versions[idx];
+        let p = &engine.prepared[range.start + idx];
         if let Some(u) = m.in_force_until {
             if self.date > u {
-                lines.push(format!(
-                    "{id} ({}), version {}: no longer in force on {} — in force from {} until {}; \
-                     not applied",
-                    m.instrument, m.version, self.date, m.in_force_from, u
-                ));
-                return MeasureEval {
-                    applied: None,
-                    lines,
-                };
+                text.push_str(id);
+                text.push_str(" (");
+                text.push_str(&m.instrument);
+                text.push_str("), version ");
+                text.push_str(&m.version);
+                text.push_str(": no longer in force on ");
+                self.date.push_to(text);
+                text.push_str(" — in force from ");
+                m.in_force_from.push_to(text);
+                text.push_str(" until ");
+                u.push_to(text);
+                text.push_str("; not applied");
+                lines.push(start..text.len());
+                return None;
             }
         }
-        let mut head = format!(
-            "{id} ({}; {}), version {} in force since {}",
-            m.instrument, m.citation, m.version, m.in_force_from
-        );
-        if let Some(next) = versions.get(idx + 1) {
-            head.push_str(&format!(
-                " (replaced by version {} from {})",
-                next.version, next.in_force_from
-            ));
-        }
-        head.push_str(&format!("; reaches the shipment: {why}"));
-        lines.push(head);
+        text.push_str(&p.head);
+        text.push_str(why);
+        lines.push(start..text.len());
+        let mut line = |text: &mut String, f: &dyn Fn(&mut String)| {
+            let start = text.len();
+            f(text);
+            lines.push(start..text.len());
+        };
         if let Some(s) = m
             .suspensions
             .iter()
             .find(|s| s.from <= self.date && self.date <= s.until)
         {
-            lines.push(format!(
-                "  suspended from {} to {} by {}: does not apply on {}",
-                s.from, s.until, s.instrument, self.date
-            ));
-            return MeasureEval {
-                applied: None,
-                lines,
-            };
+            line(text, &|t| {
+                t.push_str("  suspended ");
+                push_suspension(t, s);
+                t.push_str(": does not apply on ");
+                self.date.push_to(t);
+            });
+            return None;
         }
-        if let Some(c) = &m.item {
-            let mut leaves = Vec::new();
-            let t = self.cond(c, &mut leaves);
-            match t {
-                Tri::Yes => lines.push(format!("  item caught: {}", leaves.join("; "))),
-                Tri::No => {
-                    lines.push(format!("  item not caught: {}", leaves.join("; ")));
-                    return MeasureEval {
-                        applied: None,
-                        lines,
-                    };
-                }
-                Tri::Unknown => {
-                    lines.push(format!(
-                        "  cannot decide whether the item is caught (missing parameters): {}; \
-                         treated as not caught — give the missing values with --param",
-                        leaves.join("; ")
-                    ));
-                    return MeasureEval {
-                        applied: None,
-                        lines,
-                    };
+        match (&m.item, &p.item) {
+            (Some(c), Some(info)) => {
+                let (verdict, leaves) = self.judged(p.item_slot, c, info);
+                match verdict {
+                    Tri::Yes => line(text, &|t| {
+                        t.push_str("  item caught: ");
+                        t.push_str(leaves);
+                    }),
+                    Tri::No => {
+                        line(text, &|t| {
+                            t.push_str("  item not caught: ");
+                            t.push_str(leaves);
+                        });
+                        return None;
+                    }
+                    Tri::Unknown => {
+                        line(text, &|t| {
+                            t.push_str(
+                                "  cannot decide whether the item is caught (missing \
+                                 parameters): ",
+                            );
+                            t.push_str(leaves);
+                            t.push_str(
+                                "; treated as not caught — give the missing values with --param",
+                            );
+                        });
+                        return None;
+                    }
                 }
             }
-        } else {
-            lines.push("  applies to every item the jurisdiction reaches".to_string());
+            _ => line(text, &|t| {
+                t.push_str("  applies to every item the jurisdiction reaches")
+            }),
         }
-        for (i, r) in m.rules.iter().enumerate() {
-            let name = r.label.clone().unwrap_or_else(|| format!("rule {}", i + 1));
-            if !self.engine.in_dest(&r.destinations, self.to, self.date) {
+        for (r, rt) in m.rules.iter().zip(&p.rules) {
+            let name = rt.name.as_str();
+            if !engine.in_dest_ix(&rt.dest_ix, self.to_code, self.date) {
                 continue;
             }
             let mut policy_from_list = None;
@@ -785,32 +1273,41 @@ impl EvalCtx<'_> {
                 let hit = self.hits.iter().filter(on_list).find(listed_by_date);
                 if hit.is_none() {
                     if let Some(h) = self.hits.iter().find(on_list) {
-                        lines.push(format!(
-                            "  {name}: end user matches `{}` on {} but it is listed only from {} \
-                             (after {})",
-                            h.entry_name,
-                            h.list,
-                            h.listed_on.as_deref().unwrap_or("?"),
-                            self.date
-                        ));
+                        line(text, &|t| {
+                            let _ = write!(
+                                t,
+                                "  {name}: end user matches `{}` on {} but it is listed only \
+                                 from {} (after {})",
+                                h.entry_name,
+                                h.list,
+                                h.listed_on.as_deref().unwrap_or("?"),
+                                self.date
+                            );
+                        });
                         continue;
                     }
                 }
                 match (self.end_user, hit) {
                     (None, _) => continue,
                     (Some(eu), None) => {
-                        lines.push(format!(
-                            "  {name}: end user `{eu}` is not on {} (no match scoring {} or more)",
-                            r.end_user_lists.join(", "),
-                            END_USER_THRESHOLD
-                        ));
+                        line(text, &|t| {
+                            let _ = write!(
+                                t,
+                                "  {name}: end user `{eu}` is not on {} (no match scoring {} or \
+                                 more)",
+                                rt.lists, END_USER_THRESHOLD
+                            );
+                        });
                         continue;
                     }
                     (Some(eu), Some(h)) => {
-                        lines.push(format!(
-                            "  {name}: end user `{eu}` matches `{}` on {} (score {:.2}; {})",
-                            h.entry_name, h.list, h.score, h.citation
-                        ));
+                        line(text, &|t| {
+                            let _ = write!(
+                                t,
+                                "  {name}: end user `{eu}` matches `{}` on {} (score {:.2}; {})",
+                                h.entry_name, h.list, h.score, h.citation
+                            );
+                        });
                         policy_from_list = h.review_policy;
                     }
                 }
@@ -823,10 +1320,15 @@ impl EvalCtx<'_> {
                     continue;
                 }
             }
-            if let Some(w) = &r.when {
-                let mut leaves = Vec::new();
-                if self.cond(w, &mut leaves) != Tri::Yes {
-                    lines.push(format!("  {name} does not apply: {}", leaves.join("; ")));
+            if let (Some(w), Some(info)) = (&r.when, &rt.when) {
+                let (verdict, leaves) = self.judged(rt.when_slot, w, info);
+                if *verdict != Tri::Yes {
+                    line(text, &|t| {
+                        t.push_str("  ");
+                        t.push_str(name);
+                        t.push_str(" does not apply: ");
+                        t.push_str(leaves);
+                    });
                     continue;
                 }
             }
@@ -835,11 +1337,17 @@ impl EvalCtx<'_> {
                 .iter()
                 .find(|s| s.from <= self.date && self.date <= s.until)
             {
-                lines.push(format!(
-                    "  {name} would apply to {} but is suspended from {} to {} by {} \
-                     (does not apply on {})",
-                    self.to, s.from, s.until, s.instrument, self.date
-                ));
+                line(text, &|t| {
+                    t.push_str("  ");
+                    t.push_str(name);
+                    t.push_str(" would apply to ");
+                    t.push_str(self.to);
+                    t.push_str(" but is suspended ");
+                    push_suspension(t, s);
+                    t.push_str(" (does not apply on ");
+                    self.date.push_to(t);
+                    t.push(')');
+                });
                 continue;
             }
             let policy = match r.review_policy {
@@ -849,51 +1357,50 @@ impl EvalCtx<'_> {
                 }
                 None => None,
             };
-            let mut line = format!(
-                "  {name} applies: destination {} ({}) -> {}",
-                self.to,
-                r.destinations.describe(),
-                r.outcome.as_str()
-            );
-            if let Some(p) = policy {
-                line.push_str(&format!(" ({})", p.as_str()));
-            }
-            if let Some(a) = &r.authorisation {
-                line.push_str(&format!(" under {a}"));
-            }
-            if let Some(n) = &r.note {
-                line.push_str(&format!(" — {n}"));
-            }
-            lines.push(line);
+            line(text, &|t| {
+                t.push_str("  ");
+                t.push_str(name);
+                t.push_str(" applies: destination ");
+                t.push_str(self.to);
+                t.push_str(" (");
+                t.push_str(&rt.dest);
+                t.push_str(") -> ");
+                t.push_str(r.outcome.as_str());
+                if let Some(p) = policy {
+                    t.push_str(" (");
+                    t.push_str(p.as_str());
+                    t.push(')');
+                }
+                if let Some(a) = &r.authorisation {
+                    t.push_str(" under ");
+                    t.push_str(a);
+                }
+                if let Some(n) = &r.note {
+                    t.push_str(" — ");
+                    t.push_str(n);
+                }
+            });
             if matches!(
                 r.outcome,
                 OutcomeKind::LicenceRequired | OutcomeKind::Prohibited
             ) {
                 if let Some(g) = &m.grandfathering {
-                    lines.push(format!("  grandfathering: {g}"));
+                    line(text, &|t| {
+                        t.push_str("  grandfathering: ");
+                        t.push_str(g);
+                    });
                 }
             }
-            return MeasureEval {
-                applied: Some((r.outcome, policy, r.authorisation.clone())),
-                lines,
-            };
+            return Some((r.outcome, policy, r.authorisation.as_deref()));
         }
-        lines.push(format!(
-            "  no rule of {id} covers destination {} with this end user and end use: \
-             no requirement under this measure",
-            self.to
-        ));
-        MeasureEval {
-            applied: Some((OutcomeKind::NotRequired, None, None)),
-            lines,
-        }
-    }
-
-    /// Evaluate a predicate. A labelled sub-entry (or the whole item predicate) none of whose
-    /// parameters the item has is "not applicable" (false), not "unknown": a gallium shipment has
-    /// no wavelength, so lithography entries simply do not describe it.
-    fn cond(&self, c: &Cond, leaves: &mut Vec<String>) -> Tri {
-        self.cond_at(c, leaves, true)
+        line(text, &|t| {
+            t.push_str("  no rule of ");
+            t.push_str(id);
+            t.push_str(" covers destination ");
+            t.push_str(self.to);
+            t.push_str(" with this end user and end use: no requirement under this measure");
+        });
+        Some((OutcomeKind::NotRequired, None, None))
     }
 
     /// Whether the item gives any parameter the predicate reads (no allocation: hot path).
@@ -901,28 +1408,41 @@ impl EvalCtx<'_> {
         match c {
             Cond::All(v, _) | Cond::Any(v, _) => v.iter().any(|x| self.any_param_given(x)),
             Cond::Not(x, _) => self.any_param_given(x),
-            Cond::Cmp { param, .. } => self.values.contains_key(param),
+            Cond::Cmp { param, .. } => self.item.values.contains_key(param),
         }
     }
 
-    fn cond_at(&self, c: &Cond, leaves: &mut Vec<String>, top: bool) -> Tri {
+    /// Evaluate a predicate and render its leaves into `out`. A labelled sub-entry (or the whole
+    /// item predicate, `top`) none of whose parameters the item has is "not applicable" (false),
+    /// not "unknown": a gallium shipment has no wavelength, so lithography entries simply do not
+    /// describe it.
+    ///
+    /// Rendering: leaves are separated by `sep` ("; " at the top); the leaves under a labelled
+    /// node (a `not` is labelled "not") become one leaf "label [a, b]"; unlabelled nodes add
+    /// their leaves to the enclosing list. `count` is the number of leaves in that list so far.
+    fn cond_at(
+        &self,
+        c: &Cond,
+        info: &CondInfo,
+        out: &mut String,
+        sep: &str,
+        count: &mut usize,
+        top: bool,
+    ) -> Tri {
         let label = match c {
             Cond::All(_, l) | Cond::Any(_, l) | Cond::Not(_, l) => l,
             Cond::Cmp { label, .. } => label,
         };
         if (top || label.is_some()) && !self.any_param_given(c) {
-            let mut ps = Vec::new();
-            c.params(&mut ps);
-            {
-                ps.sort();
-                ps.dedup();
-                leaves.push(format!(
-                    "{}not applicable (the item has none of {})",
-                    label.as_ref().map_or(String::new(), |l| format!("{l}: ")),
-                    ps.join(", ")
-                ));
-                return Tri::No;
+            next_leaf(out, sep, count);
+            if let Some(l) = label {
+                out.push_str(l);
+                out.push_str(": ");
             }
+            out.push_str("not applicable (the item has none of ");
+            out.push_str(&info.none_of);
+            out.push(')');
+            return Tri::No;
         }
         match c {
             Cond::All(v, label) | Cond::Any(v, label) => {
@@ -932,30 +1452,32 @@ impl EvalCtx<'_> {
                 } else {
                     (Tri::No, Tri::Yes)
                 };
-                let mark = leaves.len();
                 let mut r = unit;
-                for sub in v {
-                    match self.cond_at(sub, leaves, false) {
-                        t if t == absorb => r = absorb,
-                        Tri::Unknown if r == unit => r = Tri::Unknown,
-                        _ => {}
+                let mut eval = |out: &mut String, sep: &str, count: &mut usize| {
+                    for (sub, si) in v.iter().zip(&info.children) {
+                        match self.cond_at(sub, si, out, sep, count, false) {
+                            t if t == absorb => r = absorb,
+                            Tri::Unknown if r == unit => r = Tri::Unknown,
+                            _ => {}
+                        }
                     }
+                };
+                match label {
+                    Some(l) => group(out, sep, count, l, |out, inner| eval(out, ", ", inner)),
+                    None => eval(out, sep, count),
                 }
-                prefix_label(leaves, mark, label);
                 r
             }
             Cond::Not(sub, label) => {
-                let mark = leaves.len();
-                let r = match self.cond_at(sub, leaves, false) {
-                    Tri::Yes => Tri::No,
-                    Tri::No => Tri::Yes,
-                    Tri::Unknown => Tri::Unknown,
-                };
-                prefix_label(
-                    leaves,
-                    mark,
-                    &Some(label.clone().unwrap_or_else(|| "not".into())),
-                );
+                let mut r = Tri::Unknown;
+                let l = label.as_deref().unwrap_or("not");
+                group(out, sep, count, l, |out, inner| {
+                    r = match self.cond_at(sub, &info.children[0], out, ", ", inner, false) {
+                        Tri::Yes => Tri::No,
+                        Tri::No => Tri::Yes,
+                        Tri::Unknown => Tri::Unknown,
+                    };
+                });
                 r
             }
             Cond::Cmp {
@@ -964,62 +1486,83 @@ impl EvalCtx<'_> {
                 values,
                 label,
             } => {
-                use std::fmt::Write as _;
-                // One buffer per leaf: this runs for every leaf of every measure considered.
-                let mut line = String::with_capacity(96);
+                next_leaf(out, sep, count);
                 if let Some(l) = label {
-                    line.push_str(l);
-                    line.push_str(": ");
+                    out.push_str(l);
+                    out.push_str(": ");
                 }
-                line.push_str(param);
-                let Some(v) = self.values.get(param) else {
-                    if let Some(f) = self.engine.formulas.iter().find(|f| f.name == *param) {
-                        let _ = write!(
-                            line,
-                            " (= {}; needs {})",
-                            f.text,
-                            f.expr.variables().join(", ")
-                        );
+                out.push_str(param);
+                let engine = self.engine;
+                let Some(v) = self.value(param) else {
+                    if let Some(fi) = info.formula {
+                        out.push_str(" (= ");
+                        out.push_str(&engine.formulas[fi].text);
+                        out.push_str("; needs ");
+                        out.push_str(&engine.formula_needs[fi]);
+                        out.push(')');
                     }
-                    let _ = write!(line, " not given, needed for {} ", op.as_str());
-                    write_values(&mut line, *op, values);
-                    leaves.push(line);
+                    out.push_str(" not given, needed for ");
+                    out.push_str(op.as_str());
+                    out.push(' ');
+                    write_values(out, *op, values);
                     return Tri::Unknown;
                 };
                 let res = compare(v, *op, values);
-                let _ = write!(line, " = {v}");
-                if self.derived.contains_key(param) {
-                    if let Some(f) = self.engine.formulas.iter().find(|f| f.name == *param) {
-                        let _ = write!(line, " (derived: {})", f.text);
+                out.push_str(" = ");
+                push_value(out, v);
+                if let Some(fi) = info.formula {
+                    if self.item.report.derived.contains_key(param) {
+                        out.push_str(" (derived: ");
+                        out.push_str(&engine.formulas[fi].text);
+                        out.push(')');
                     }
                 }
-                let _ = write!(line, " {} ", op.as_str());
-                write_values(&mut line, *op, values);
-                line.push_str(match res {
+                out.push(' ');
+                out.push_str(op.as_str());
+                out.push(' ');
+                write_values(out, *op, values);
+                out.push_str(match res {
                     Tri::Yes => ": met",
                     Tri::No => ": not met",
                     Tri::Unknown => ": not comparable",
                 });
-                leaves.push(line);
                 res
             }
         }
     }
 }
 
-/// Group the leaves a labelled sub-predicate produced under its label ("3B001.f.1.a [...]").
-fn prefix_label(leaves: &mut Vec<String>, mark: usize, label: &Option<String>) {
-    if let Some(l) = label {
-        if mark < leaves.len() {
-            let joined = leaves[mark..].join(", ");
-            leaves.truncate(mark);
-            leaves.push(format!("{l} [{joined}]"));
-        }
+/// Start a leaf in a list of `count` leaves separated by `sep`.
+fn next_leaf(out: &mut String, sep: &str, count: &mut usize) {
+    if *count > 0 {
+        out.push_str(sep);
+    }
+    *count += 1;
+}
+
+/// Render the leaves `body` produces as one leaf "label [a, b]"; nothing when it produces none.
+fn group(
+    out: &mut String,
+    sep: &str,
+    count: &mut usize,
+    label: &str,
+    body: impl FnOnce(&mut String, &mut usize),
+) {
+    let (mark, before) = (out.len(), *count);
+    next_leaf(out, sep, count);
+    out.push_str(label);
+    out.push_str(" [");
+    let mut inner = 0;
+    body(out, &mut inner);
+    if inner == 0 {
+        out.truncate(mark);
+        *count = before;
+    } else {
+        out.push(']');
     }
 }
 
 fn write_values(out: &mut String, op: CmpOp, values: &[Value]) {
-    use std::fmt::Write as _;
     match op {
         CmpOp::In | CmpOp::NotIn | CmpOp::Prefix if values.len() > 1 => {
             out.push('[');
@@ -1027,16 +1570,27 @@ fn write_values(out: &mut String, op: CmpOp, values: &[Value]) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                let _ = write!(out, "{v}");
+                push_value(out, v);
             }
             out.push(']');
         }
         _ => {
             if let Some(v) = values.first() {
-                let _ = write!(out, "{v}");
+                push_value(out, v);
             }
         }
     }
+}
+
+/// Whether `s` starts with `prefix` once both are lowercased (ASCII) and stripped of '.' and ' '
+/// (HS codes are written "8110.10", "8110 10" or "811010"); compares in place.
+fn starts_with_loose(s: &str, prefix: &str) -> bool {
+    let strip = |b: &u8| *b != b'.' && *b != b' ';
+    let mut s = s.bytes().filter(strip).map(|b| b.to_ascii_lowercase());
+    prefix
+        .bytes()
+        .filter(strip)
+        .all(|p| s.next() == Some(p.to_ascii_lowercase()))
 }
 
 fn compare(v: &Value, op: CmpOp, values: &[Value]) -> Tri {
@@ -1066,13 +1620,10 @@ fn compare(v: &Value, op: CmpOp, values: &[Value]) -> Tri {
         CmpOp::In => b(values.iter().any(|x| eq(v, x))),
         CmpOp::NotIn => b(!values.iter().any(|x| eq(v, x))),
         CmpOp::Prefix => match v {
-            Value::Str(s) => {
-                let s = s.to_ascii_lowercase().replace(['.', ' '], "");
-                b(values.iter().any(|p| match p {
-                    Value::Str(p) => s.starts_with(&p.to_ascii_lowercase().replace(['.', ' '], "")),
-                    _ => false,
-                }))
-            }
+            Value::Str(s) => b(values.iter().any(|p| match p {
+                Value::Str(p) => starts_with_loose(s, p),
+                _ => false,
+            })),
             Value::Num(n) => {
                 let s = fmt_num(*n);
                 b(values.iter().any(|p| match p {
@@ -1082,5 +1633,38 @@ fn compare(v: &Value, op: CmpOp, values: &[Value]) -> Tri {
             }
             Value::Bool(_) => Tri::No,
         },
+    }
+}
+
+/// "from D1 to D2 by INSTRUMENT", the span of a suspension as explanations state it.
+fn push_suspension(t: &mut String, s: &crate::measure::Suspension) {
+    t.push_str("from ");
+    s.from.push_to(t);
+    t.push_str(" to ");
+    s.until.push_to(t);
+    t.push_str(" by ");
+    t.push_str(&s.instrument);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_prefix_matches_the_allocating_form() {
+        let old = |s: &str, p: &str| {
+            s.to_ascii_lowercase()
+                .replace(['.', ' '], "")
+                .starts_with(&p.to_ascii_lowercase().replace(['.', ' '], ""))
+        };
+        let words = [
+            "", ".", " ", "8110.10", "8110 10", "811010", "8110", "81", "8111", "2504.10", "ab.C",
+            "A B c", "abc", "äb", "Äb", ". .",
+        ];
+        for s in words {
+            for p in words {
+                assert_eq!(starts_with_loose(s, p), old(s, p), "{s:?} {p:?}");
+            }
+        }
     }
 }

@@ -99,7 +99,10 @@ impl Expr {
 
     /// Evaluate against parameter values.
     pub fn eval(&self, params: &BTreeMap<String, Value>) -> Result<f64, ExprError> {
-        let v = self.eval_inner(params)?;
+        let v = self.eval_inner(params).map_err(|f| match f {
+            Fail::Missing(n) => ExprError::Missing(n.to_string()),
+            Fail::NotNumber(n) => ExprError::NotNumber(n.to_string()),
+        })?;
         if v.is_finite() {
             Ok(v)
         } else {
@@ -107,13 +110,19 @@ impl Expr {
         }
     }
 
-    fn eval_inner(&self, params: &BTreeMap<String, Value>) -> Result<f64, ExprError> {
+    /// [`Expr::eval`] without the reason for a failure: the engine tries every formula on every
+    /// item and most fail for want of an input, so this path allocates no error message.
+    pub fn eval_opt(&self, params: &BTreeMap<String, Value>) -> Option<f64> {
+        self.eval_inner(params).ok().filter(|v| v.is_finite())
+    }
+
+    fn eval_inner<'a>(&'a self, params: &BTreeMap<String, Value>) -> Result<f64, Fail<'a>> {
         Ok(match self {
             Expr::Num(v) => *v,
             Expr::Var(name) => match params.get(name) {
-                None => return Err(ExprError::Missing(name.clone())),
+                None => return Err(Fail::Missing(name)),
                 Some(Value::Num(v)) => *v,
-                Some(_) => return Err(ExprError::NotNumber(name.clone())),
+                Some(_) => return Err(Fail::NotNumber(name)),
             },
             Expr::Neg(e) => -e.eval_inner(params)?,
             Expr::Bin(op, a, b) => {
@@ -140,6 +149,12 @@ impl Expr {
             }
         })
     }
+}
+
+/// Why an evaluation failed, borrowing the parameter name ([`ExprError`] owns it).
+enum Fail<'a> {
+    Missing(&'a str),
+    NotNumber(&'a str),
 }
 
 impl fmt::Display for Expr {

@@ -23,10 +23,12 @@ pub mod date;
 pub mod engine;
 pub mod expr;
 pub mod impact;
+mod json;
 pub mod measure;
 pub mod screening;
 pub mod value;
 
+pub use batch::Batch;
 pub use catalogue::{Catalogue, Product};
 pub use date::Date;
 pub use engine::{Determination, Engine, Overall, Shipment, Verdict};
@@ -66,6 +68,8 @@ pub enum ControlsError {
     UnknownMeasure(String),
     #[error("impact: {0}")]
     Impact(String),
+    #[error("writing JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Uppercase a three-letter country code; `None` when it is not three ASCII letters.

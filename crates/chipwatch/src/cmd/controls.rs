@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use chipwatch_controls::batch::{parse_batch_csv, parse_param};
 use chipwatch_controls::screening::DEFAULT_THRESHOLD;
 use chipwatch_controls::{
-    csl, default_engine, default_normaliser, Date, Determination, Engine, RestrictedList, Screener,
-    Shipment,
+    csl, default_engine, default_normaliser, Batch, Date, Determination, Engine, RestrictedList,
+    Screener, Shipment,
 };
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
@@ -180,16 +180,25 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
     if let Some(path) = &a.batch {
         let text = read(path)?;
         let rows = parse_batch_csv(&text, &path.display().to_string(), date)?;
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        // Chunks keep memory flat on large files (each determination carries its explanation).
-        for (c, chunk) in rows.chunks(4096).enumerate() {
-            for (i, d) in engine.determine_batch(chunk).into_iter().enumerate() {
-                let row = c * 4096 + i + 2;
-                let d = d.with_context(|| format!("{}: row {row}", path.display()))?;
-                serde_json::to_writer(&mut out, &d)?;
-                writeln!(out)?;
+        let mut out = std::io::stdout().lock();
+        // Each row is written as a JSON line straight from the engine's buffers into `buf`,
+        // which goes out in blocks of about 1 MiB (memory stays flat on large files).
+        let mut buf = Vec::with_capacity(1 << 20);
+        let mut batch = Batch::new(&engine);
+        for (i, s) in rows.iter().enumerate() {
+            if let Err(e) = batch.write_json_line(s, &mut buf) {
+                // The rows before the bad one are still written, as before.
+                out.write_all(&buf)?;
+                out.flush()?;
+                let row = i + 2;
+                return Err(e).with_context(|| format!("{}: row {row}", path.display()));
+            }
+            if buf.len() >= 1 << 20 {
+                out.write_all(&buf)?;
+                buf.clear();
             }
         }
+        out.write_all(&buf)?;
         out.flush()?;
         return Ok(());
     }
