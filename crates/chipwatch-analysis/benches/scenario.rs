@@ -32,12 +32,26 @@ fn kernel_pass(c: &mut Criterion) {
             let mut val = vec![0.0f32; k.n_items()];
             g.throughput(Throughput::Elements(k.n_edges() as u64));
             let id = format!("{label}_{}", if shuffle { "shuffled" } else { "local" });
-            g.bench_function(BenchmarkId::from_parameter(id), |b| {
+            g.bench_function(BenchmarkId::from_parameter(&id), |b| {
                 b.iter(|| {
                     k.pass(&cap, 0.10, &mut scratch, &mut val);
                     val[val.len() - 1]
                 })
             });
+            if !shuffle {
+                // The same pass on the plain CSR layout (what `pass` does for graphs that are
+                // not identity-ordered or have taxonomy variants), for a side-by-side figure.
+                g.bench_function(BenchmarkId::from_parameter(format!("{id}_csr")), |b| {
+                    b.iter(|| {
+                        k.supply(&cap, None, 0.10, &mut scratch);
+                        for s in scratch.iter_mut() {
+                            *s = if s.is_nan() { 1.0 } else { s.min(1.0) };
+                        }
+                        k.flow(&scratch, &mut val);
+                        val[val.len() - 1]
+                    })
+                });
+            }
         }
     }
     g.finish();
