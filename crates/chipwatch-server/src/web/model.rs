@@ -490,6 +490,43 @@ fn share_bars(
     (bars, listed)
 }
 
+/// One view of an item's market (a country basis or the firms): bar chart, table and the providers
+/// listed without a figure. Returns false, writing nothing, when the view has no shares.
+fn share_section(
+    b: &mut String,
+    vc: &ValueChain,
+    label: &str,
+    shares: &[&chipwatch_model::Share],
+) -> bool {
+    if shares.is_empty() {
+        return false;
+    }
+    let (bars, listed) = share_bars(vc, shares);
+    let year = shares.iter().filter_map(|s| s.year).max();
+    let title = format!(
+        "{label} ({})",
+        year.map_or("year n/a".into(), |y| y.to_string())
+    );
+    let _ = write!(b, "<section><h3>{}</h3>", escape(&title));
+    if !bars.is_empty() {
+        b.push_str(&bar_chart(&title, &bars, Some(100.0), "%"));
+        let _ = write!(
+            b,
+            "<details><summary>Table</summary>{}</details>",
+            share_table(&title, &bars)
+        );
+    }
+    if !listed.is_empty() {
+        let _ = write!(
+            b,
+            "<p class=\"muted\">Listed without a figure: {}</p>",
+            esc_list(&listed)
+        );
+    }
+    b.push_str("</section>");
+    true
+}
+
 fn share_table(caption: &str, bars: &[(String, f64)]) -> String {
     let mut t = format!(
         r#"<table><caption>{}</caption><thead><tr><th scope="col">Provider</th><th scope="col" class="n">Share (%)</th></tr></thead><tbody>"#,
@@ -587,61 +624,9 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
     let mut any = false;
     for basis in [Basis::Hq, Basis::Location] {
         let shares = vc.country_shares(i, Some(basis));
-        if shares.is_empty() {
-            continue;
-        }
-        any = true;
-        let (bars, listed) = share_bars(vc, &shares);
-        let year = shares.iter().filter_map(|s| s.year).max();
-        let title = format!(
-            "By country, {basis} basis ({})",
-            year.map_or("year n/a".into(), |y| y.to_string())
-        );
-        let _ = write!(b, "<section><h3>{}</h3>", escape(&title));
-        if !bars.is_empty() {
-            b.push_str(&bar_chart(&title, &bars, Some(100.0), "%"));
-            let _ = write!(
-                b,
-                "<details><summary>Table</summary>{}</details>",
-                share_table(&title, &bars)
-            );
-        }
-        if !listed.is_empty() {
-            let _ = write!(
-                b,
-                "<p class=\"muted\">Listed without a figure: {}</p>",
-                esc_list(&listed)
-            );
-        }
-        b.push_str("</section>");
+        any |= share_section(&mut b, vc, &format!("By country, {basis} basis"), &shares);
     }
-    let firms = vc.firm_shares(i);
-    if !firms.is_empty() {
-        any = true;
-        let (bars, listed) = share_bars(vc, &firms);
-        let year = firms.iter().filter_map(|s| s.year).max();
-        let title = format!(
-            "By firm ({})",
-            year.map_or("year n/a".into(), |y| y.to_string())
-        );
-        let _ = write!(b, "<section><h3>{}</h3>", escape(&title));
-        if !bars.is_empty() {
-            b.push_str(&bar_chart(&title, &bars, Some(100.0), "%"));
-            let _ = write!(
-                b,
-                "<details><summary>Table</summary>{}</details>",
-                share_table(&title, &bars)
-            );
-        }
-        if !listed.is_empty() {
-            let _ = write!(
-                b,
-                "<p class=\"muted\">Listed without a figure: {}</p>",
-                esc_list(&listed)
-            );
-        }
-        b.push_str("</section>");
-    }
+    any |= share_section(&mut b, vc, "By firm", &vc.firm_shares(i));
     if !any {
         b.push_str(
             "<p>The dataset lists no providers for this item; see its variants or inputs.</p>",
