@@ -18,8 +18,6 @@ svg{max-width:100%;height:auto;display:block;margin:0.5em 0}";
 /// Items shown in the heatmap: those short for some consumer, lowest first, at most this many.
 const HEATMAP_ITEMS: usize = 40;
 
-/// The HTML report of a scenario run: assumptions, availability heatmap (countries x items),
-/// final-output time series per country, binding-constraint chains, item table, provenance.
 /// Finished-chip availability over time, one series per given consumer plus the weighted world
 /// series last: the chart both this report and the dashboard's scenario page draw.
 pub fn final_output_series<'a>(
@@ -41,6 +39,33 @@ pub fn final_output_series<'a>(
     series
 }
 
+/// The binding-constraint chain of one consumer as an SVG diagram: from the finished chip down to
+/// the input that limits it, each node coloured by its minimum availability over the horizon;
+/// the caption names the providers that limit it. Drawn by this report and the dashboard.
+pub fn binding_chain(c: &chipwatch_analysis::scenario::ConsumerResult) -> String {
+    let f = &c.final_output;
+    let nodes: Vec<ChainNode> = f
+        .binding_constraint
+        .iter()
+        .map(|id| {
+            let it = c.items.iter().find(|i| &i.item_id == id);
+            ChainNode {
+                label: id.clone(),
+                sublabel: it.map(|i| i.name.clone()).unwrap_or_default(),
+                value: it.map(|i| i.availability_min),
+            }
+        })
+        .collect();
+    let limit = if f.binding_providers.is_empty() {
+        "nothing binds".to_string()
+    } else {
+        format!("limited by {}", f.binding_providers.join(", "))
+    };
+    svg::chain_diagram(&format!("{} ({}): {limit}", c.country, c.name), &nodes)
+}
+
+/// The HTML report of a scenario run: assumptions, availability heatmap (countries x items),
+/// final-output time series per country, binding-constraint chains, item table, provenance.
 pub fn scenario_report(r: &ScenarioResult) -> String {
     let mut h = String::new();
     let _ = write!(
@@ -141,32 +166,7 @@ pub fn scenario_report(r: &ScenarioResult) -> String {
     // Binding constraint chains.
     h.push_str("<h2>Binding constraints</h2><p class=\"muted\">From the finished chip down to the input that limits it, on the day production is lowest; colour = availability that day's minimum over the horizon.</p>");
     for c in &r.consumers {
-        let f = &c.final_output;
-        let nodes: Vec<ChainNode> = f
-            .binding_constraint
-            .iter()
-            .map(|id| {
-                let it = c.items.iter().find(|i| &i.item_id == id);
-                ChainNode {
-                    label: id.clone(),
-                    sublabel: it.map(|i| i.name.clone()).unwrap_or_default(),
-                    value: it.map(|i| i.availability_min),
-                }
-            })
-            .collect();
-        h.push_str(&svg::chain_diagram(
-            &format!(
-                "{} ({}): {}",
-                c.country,
-                c.name,
-                if f.binding_providers.is_empty() {
-                    "nothing binds".to_string()
-                } else {
-                    format!("limited by {}", f.binding_providers.join(", "))
-                }
-            ),
-            &nodes,
-        ));
+        h.push_str(&binding_chain(c));
     }
 
     // Shocks and assumptions.

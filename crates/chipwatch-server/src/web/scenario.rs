@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chipwatch_analysis::scenario::{self, Scenario, ScenarioResult, Shock};
 use chipwatch_model::{ProviderType, ValueChain};
-use chipwatch_report::svg::{chain_diagram, escape, heatmap, line_chart, ChainNode, LineOptions};
+use chipwatch_report::svg::{escape, heatmap, line_chart, LineOptions};
 use chipwatch_store::partner::{Principal, Role};
 use std::fmt::Write;
 
@@ -441,32 +441,8 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
         if f.binding_constraint.is_empty() {
             continue;
         }
-        let nodes: Vec<ChainNode> = f
-            .binding_constraint
-            .iter()
-            .map(|id| {
-                let it = c.items.iter().find(|i| &i.item_id == id);
-                ChainNode {
-                    label: id.clone(),
-                    sublabel: it.map(|i| i.name.clone()).unwrap_or_default(),
-                    value: it.map(|i| i.availability_min),
-                }
-            })
-            .collect();
         b.push_str("<figure class=\"scroll\">");
-        b.push_str(&chain_diagram(
-            &format!(
-                "{} ({}): {}",
-                c.country,
-                c.name,
-                if f.binding_providers.is_empty() {
-                    "nothing binds".to_string()
-                } else {
-                    format!("limited by {}", f.binding_providers.join(", "))
-                }
-            ),
-            &nodes,
-        ));
+        b.push_str(&chipwatch_report::binding_chain(c));
         b.push_str("</figure>");
     }
 
