@@ -91,12 +91,7 @@ pub async fn get(
     a: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Value>> {
-    let p = a.require_local()?;
-    let x = s
-        .store
-        .scenario(p.org.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("scenario"))?;
+    let x = saved(&s, &a, id).await?;
     Ok(axum::Json(
         json!({"id": x.id, "name": x.name, "scenario": x.spec, "created_at": x.created_at, "run_at": x.run_at}),
     ))
@@ -112,12 +107,7 @@ pub async fn run_saved(
     a: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Value>> {
-    let p = a.require_local()?;
-    let x = s
-        .store
-        .scenario(p.org.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("scenario"))?;
+    let x = saved(&s, &a, id).await?;
     let p = a.require(Role::Analyst)?;
     let sc: Scenario = serde_json::from_value(x.spec).map_err(|e| ApiError::internal(&e))?;
     let result = run_scenario(&s, sc).await?;
@@ -135,13 +125,21 @@ pub async fn result(
     a: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Value>> {
-    let p = a.require_local()?;
-    let x = s
-        .store
-        .scenario(p.org.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("scenario"))?;
+    let x = saved(&s, &a, id).await?;
     x.result
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found("scenario result"))
+}
+
+/// A saved scenario of the caller's organisation (404 when missing or another's).
+async fn saved(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+) -> ApiResult<chipwatch_store::partner::SavedScenario> {
+    let p = a.require_local()?;
+    s.store
+        .scenario(p.org.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("scenario"))
 }
