@@ -47,7 +47,7 @@ fn kernel_pass(c: &mut Criterion) {
                         for s in scratch.iter_mut() {
                             *s = if s.is_nan() { 1.0 } else { s.min(1.0) };
                         }
-                        k.flow(&scratch, &mut val);
+                        k.flow_in_order(&scratch, &mut val);
                         val[val.len() - 1]
                     })
                 });

@@ -1,5 +1,5 @@
 //! Best-of-N timing of one propagation pass on the generated "10M" graph (10^6 nodes, average
-//! degree 10), packed and plain CSR passes alternated pass by pass. On a shared machine whose
+//! degree 10), the scheduled pass and the plain CSR loops alternated pass by pass. On a shared machine whose
 //! speed swings within minutes, the fastest of many alternated passes is the stable figure of what
 //! the code does on one core; criterion's mean (`cargo bench ... kernel_pass`) gives the rest.
 //!
@@ -33,7 +33,7 @@ fn main() {
             for s in scratch.iter_mut() {
                 *s = if s.is_nan() { 1.0 } else { s.min(1.0) };
             }
-            k.flow(&scratch, &mut val);
+            k.flow_in_order(&scratch, &mut val);
         }
         let dt = t.elapsed().as_secs_f64();
         if i >= 2 {
@@ -41,7 +41,7 @@ fn main() {
         }
     }
     println!("{} edges, {passes} passes each", k.n_edges());
-    for (name, t) in ["packed", "csr"].iter().zip(&mut times) {
+    for (name, t) in ["sched", "csr"].iter().zip(&mut times) {
         t.sort_by(f64::total_cmp);
         let (best, median) = (t[0], t[t.len() / 2]);
         println!(

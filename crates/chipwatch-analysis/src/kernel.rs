@@ -16,15 +16,16 @@
 //! items so that inputs sit close to the items they feed (see [`crate::gen`]), which is what makes
 //! the flow phase stream instead of chase pointers.
 //!
-//! [`Kernel::pass`] on a graph already in topological order without taxonomy variants (generated
-//! firm-level models, locality-ordered imports) uses a second, *packed* layout built on first use
-//! ([`Packed`]). The plain CSR loops spend most of their time on mispredicted loop exits (every
-//! item has a different number of edges) and on the serial add/min chain inside each item. The
-//! packed layout removes both: supply edges are grouped by edge count so the inner loop has a
-//! fixed trip count per group (the supply phase has no ordering constraint), and every item gets
-//! the same number of input slots, padded with a repeat of one of its own inputs (neutral for a
-//! minimum), so the flow phase is a branch-free tree minimum per item. Results are bit-identical
-//! to the two-phase pass: the supply sums keep their edge order, and a minimum is exact.
+//! Plain CSR loops over items spend most of their time on mispredicted loop exits: every item has
+//! a different number of edges. Two layouts derived from the CSR on first use remove them, with
+//! results bit-identical to the item-by-item loops ([`Kernel::flow_in_order`]):
+//! - **supply groups** (used by [`Kernel::pass`]): items grouped by supply-edge count, so each
+//!   group's inner loop has a compile-time trip count. The supply phase has no ordering
+//!   constraint, and each sum still adds its edges in CSR order.
+//! - **level schedule** (used by [`Kernel::flow`]): an item's level is one above the highest level
+//!   of its inputs and variants, so the items of one level are independent. Within a level they
+//!   are sorted by input count, which gives runs with a fixed trip count and no serial chain
+//!   from one item to the next. A minimum does not depend on the order it is taken in.
 
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -81,10 +82,10 @@ pub struct Kernel {
     var_w: Vec<f32>,
     own_w: Vec<f32>,
     rule: TaxonomyRule,
-    /// `order` is 0, 1, 2, ...: the packed pass applies (when there are no variants).
-    identity_order: bool,
-    /// The packed layout for [`Kernel::pass`], built on first use.
-    packed: OnceLock<Packed>,
+    /// Supply edges grouped by count, for [`Kernel::pass`]; built on first use.
+    supply_groups: OnceLock<SupplyGroups>,
+    /// The level schedule of the flow phase; built on first use.
+    schedule: OnceLock<Schedule>,
 }
 
 impl Kernel {
@@ -109,8 +110,8 @@ impl Kernel {
             var_w: Vec::new(),
             own_w: Vec::with_capacity(items.len()),
             rule,
-            identity_order: false,
-            packed: OnceLock::new(),
+            supply_groups: OnceLock::new(),
+            schedule: OnceLock::new(),
         };
         k.sup_off.push(0);
         k.in_off.push(0);
@@ -154,7 +155,6 @@ impl Kernel {
             k.var_off.push(k.var_src.len() as u32);
         }
         k.order = k.topo_order()?;
-        k.identity_order = k.order.iter().enumerate().all(|(i, &o)| o as usize == i);
         Ok(k)
     }
 
@@ -291,11 +291,19 @@ impl Kernel {
         }
     }
 
-    /// Phase 2: taxonomy mix and Leontief minimum in topological order. `own[k]` is the item's own
-    /// availability in 0..=1 (1 for items without supply data).
+    /// Phase 2: taxonomy mix and Leontief minimum, along the level schedule (built on first
+    /// use). `own[k]` is the item's own availability in 0..=1 (1 for items without supply data).
     pub fn flow(&self, own: &[f32], val: &mut [f32]) {
-        debug_assert_eq!(own.len(), self.n_items as usize);
-        debug_assert_eq!(val.len(), self.n_items as usize);
+        assert!(own.len() == self.n_items as usize && val.len() == self.n_items as usize);
+        self.schedule
+            .get_or_init(|| Schedule::new(self))
+            .flow(self, own, val);
+    }
+
+    /// Phase 2 item by item in topological order over the plain CSR arrays: the reference the
+    /// scheduled [`Kernel::flow`] is tested and benchmarked against. Same values, bit for bit.
+    pub fn flow_in_order(&self, own: &[f32], val: &mut [f32]) {
+        assert!(own.len() == self.n_items as usize && val.len() == self.n_items as usize);
         for &k in &self.order {
             val[k as usize] = self.eval_item(k as usize, own, val);
         }
@@ -326,7 +334,7 @@ impl Kernel {
             }
         }
         for &i in &self.in_src[self.in_off[k] as usize..self.in_off[k + 1] as usize] {
-            v = v.min(val[i as usize]);
+            v = min_of(v, val[i as usize]);
         }
         v
     }
@@ -341,16 +349,9 @@ impl Kernel {
             "one capacity per provider"
         );
         assert!(scratch.len() == self.n_items as usize && val.len() == self.n_items as usize);
-        if self.identity_order && self.var_src.is_empty() && self.n_items < NO_INPUTS {
-            let p = self.packed.get_or_init(|| Packed::new(self));
-            p.supply(self, cap, 1.0 + headroom, scratch);
-            p.flow(scratch, val);
-            return;
-        }
-        self.supply(cap, None, headroom, scratch);
-        for s in scratch.iter_mut() {
-            *s = if s.is_nan() { 1.0 } else { s.min(1.0) };
-        }
+        self.supply_groups
+            .get_or_init(|| SupplyGroups::new(self))
+            .supply(self, cap, 1.0 + headroom, scratch);
         self.flow(scratch, val);
     }
 }
@@ -366,33 +367,22 @@ struct Group {
     w: Vec<f32>,
 }
 
-/// Marks, in the first input slot, an item without inputs (its slots read a dummy value that a
-/// bias of 2.0 keeps above any availability).
-const NO_INPUTS: u32 = 1 << 31;
-
-/// The packed layout used by [`Kernel::pass`] on identity-ordered graphs without variants.
+/// Supply edges grouped by edge count, for [`Kernel::pass`] (which has no per-edge multipliers).
+/// The supply phase has no ordering constraint, so items can be visited group by group.
 #[derive(Debug, Clone)]
-struct Packed {
+struct SupplyGroups {
     /// `groups[c]`: the items with exactly `c` supply edges, `1 <= c <= MAX_GROUP`.
     groups: Vec<Group>,
     /// Items with more than `MAX_GROUP` supply edges: (item, start, end) into the kernel's CSR.
     long: Vec<(u32, u32, u32)>,
     no_supply: Vec<u32>,
-    /// Input slots per item: a multiple of 4 covering 90% of the items.
-    slots: usize,
-    /// `slots` input indexes per item, padded by repeating the last input.
-    slot: Vec<u32>,
-    /// Items with more inputs than slots, in item order: (item, start, end) into `over_src`.
-    over: Vec<(u32, u32, u32)>,
-    over_src: Vec<u32>,
 }
 
-impl Packed {
-    fn new(k: &Kernel) -> Packed {
-        let n = k.n_items as usize;
+impl SupplyGroups {
+    fn new(k: &Kernel) -> SupplyGroups {
         let mut groups = vec![Group::default(); MAX_GROUP + 1];
         let (mut long, mut no_supply) = (Vec::new(), Vec::new());
-        for i in 0..n {
+        for i in 0..k.n_items() {
             let r = k.supply_range(i);
             match r.len() {
                 0 => no_supply.push(i as u32),
@@ -405,40 +395,15 @@ impl Packed {
                 _ => long.push((i as u32, r.start as u32, r.end as u32)),
             }
         }
-        let mut deg: Vec<usize> = (0..n).map(|i| k.inputs(i).len()).collect();
-        deg.sort_unstable();
-        let p90 = deg.get(n * 9 / 10).copied().unwrap_or(0);
-        let slots = (p90.div_ceil(4) * 4).clamp(4, 16);
-        let mut slot = Vec::with_capacity(n * slots);
-        let (mut over, mut over_src) = (Vec::new(), Vec::new());
-        for i in 0..n {
-            let ins = k.inputs(i);
-            let Some(&last) = ins.get(ins.len().min(slots).wrapping_sub(1)) else {
-                slot.push(NO_INPUTS);
-                slot.extend(std::iter::repeat_n(0, slots - 1));
-                continue;
-            };
-            let head = &ins[..ins.len().min(slots)];
-            slot.extend_from_slice(head);
-            slot.extend(std::iter::repeat_n(last, slots - head.len()));
-            if ins.len() > slots {
-                let start = over_src.len() as u32;
-                over_src.extend_from_slice(&ins[slots..]);
-                over.push((i as u32, start, over_src.len() as u32));
-            }
-        }
-        Packed {
+        SupplyGroups {
             groups,
             long,
             no_supply,
-            slots,
-            slot,
-            over,
-            over_src,
         }
     }
 
-    /// Own availability of every item: `min(1, scale * sum w * cap)`, 1 without providers.
+    /// Own availability of every item: `min(1, scale * sum w * cap)`, 1 without providers. The
+    /// sums add the edges in CSR order, so they equal [`Kernel::supply`]'s bit for bit.
     fn supply(&self, k: &Kernel, cap: &[f32], scale: f32, own: &mut [f32]) {
         /// One group: the inner loop has a compile-time trip count, so it is unrolled and the
         /// only branch left is the (predictable) loop over items.
@@ -470,46 +435,133 @@ impl Packed {
             own[k as usize] = 1.0;
         }
     }
+}
 
-    /// Values in item order (the identity topological order).
-    fn flow(&self, own: &[f32], val: &mut [f32]) {
-        match self.slots {
-            4 => self.flow_slots::<4>(own, val),
-            8 => self.flow_slots::<8>(own, val),
-            12 => self.flow_slots::<12>(own, val),
-            _ => self.flow_slots::<16>(own, val),
+/// Largest input count with its own fixed-trip run kind; items with more inputs, and items with
+/// taxonomy variants, are evaluated one by one ([`Kernel::eval_item`]).
+const MAX_RUN: u32 = 16;
+/// Run kind of items evaluated by [`Kernel::eval_item`].
+const GENERIC: u32 = MAX_RUN + 1;
+
+/// A stretch of [`Schedule::items`] of one kind, all on the same level.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// The common input count (`0..=MAX_RUN`), or [`GENERIC`].
+    kind: u32,
+    len: u32,
+}
+
+/// The level schedule for the flow phase. An item's level is one more than the highest level
+/// of its inputs and variants (0 without any), so the items on one level do not depend on each
+/// other and can be evaluated in any order. Within a level, items are sorted by input count
+/// (then by index, for locality), so each run has a fixed inner trip count: no mispredicted loop
+/// exits, no padding, no serial dependency from one item to the next.
+#[derive(Debug, Clone)]
+struct Schedule {
+    /// Items in evaluation order.
+    items: Vec<u32>,
+    /// Inputs of the non-generic items, in evaluation order, `kind` per item.
+    ins: Vec<u32>,
+    runs: Vec<Run>,
+}
+
+impl Schedule {
+    fn new(k: &Kernel) -> Schedule {
+        let n = k.n_items();
+        let mut level = vec![0u32; n];
+        for &i in &k.order {
+            let i = i as usize;
+            level[i] = k.deps(i).map(|d| level[d as usize] + 1).max().unwrap_or(0);
         }
+        let kind = |i: usize| {
+            let c = k.inputs(i).len();
+            if k.variants(i).is_empty() && c <= MAX_RUN as usize {
+                c as u32
+            } else {
+                GENERIC
+            }
+        };
+        let mut sorted: Vec<(u32, u32, u32)> =
+            (0..n).map(|i| (level[i], kind(i), i as u32)).collect();
+        sorted.sort_unstable();
+        let mut s = Schedule {
+            items: Vec::with_capacity(n),
+            ins: Vec::with_capacity(k.in_src.len()),
+            runs: Vec::new(),
+        };
+        let mut prev = None;
+        for (lv, kind, i) in sorted {
+            match s.runs.last_mut() {
+                Some(r) if prev == Some(lv) && r.kind == kind => r.len += 1,
+                _ => s.runs.push(Run { kind, len: 1 }),
+            }
+            prev = Some(lv);
+            s.items.push(i);
+            if kind != GENERIC {
+                s.ins.extend_from_slice(k.inputs(i as usize));
+            }
+        }
+        s
     }
 
-    fn flow_slots<const S: usize>(&self, own: &[f32], val: &mut [f32]) {
-        let mut over = self.over.iter().peekable();
-        for (k, sl) in self.slot.chunks_exact(S).enumerate() {
-            let mut m = [0.0f32; S];
-            for j in 0..S {
-                m[j] = val[(sl[j] & !NO_INPUTS) as usize];
-            }
-            // Tree minimum: independent comparisons instead of one serial chain.
-            let mut w = S;
-            while w > 1 {
-                let h = w.div_ceil(2);
-                for j in 0..w - h {
-                    m[j] = if m[j + h] < m[j] { m[j + h] } else { m[j] };
+    /// The flow phase along the schedule. Every value equals [`Kernel::flow_in_order`]'s: a
+    /// minimum does not depend on the order it is taken in.
+    fn flow(&self, k: &Kernel, own: &[f32], val: &mut [f32]) {
+        /// A run of items with `C` inputs each.
+        fn run<const C: usize>(items: &[u32], ins: &[u32], own: &[f32], val: &mut [f32]) {
+            for (&k, i) in items.iter().zip(ins.chunks_exact(C)) {
+                let mut v = own[k as usize];
+                for &i in i {
+                    v = min_of(v, val[i as usize]);
                 }
-                w = h;
+                val[k as usize] = v;
             }
-            // An item without inputs read a dummy slot: lift it above any availability. (A NaN
-            // there, e.g. from an unset buffer, also loses the comparison below.)
-            let x = m[0] + f32::from(u8::from(sl[0] & NO_INPUTS != 0)) * 2.0;
-            let o = own[k];
-            let mut v = if x < o { x } else { o };
-            if let Some(&(_, a, b)) = over.next_if(|o| o.0 as usize == k) {
-                for &i in &self.over_src[a as usize..b as usize] {
-                    let x = val[i as usize];
-                    v = if x < v { x } else { v };
-                }
-            }
-            val[k] = v;
         }
+        let (mut a, mut e) = (0usize, 0usize);
+        for r in &self.runs {
+            let items = &self.items[a..a + r.len as usize];
+            a += items.len();
+            if r.kind == GENERIC {
+                for &i in items {
+                    val[i as usize] = k.eval_item(i as usize, own, val);
+                }
+                continue;
+            }
+            let c = r.kind as usize;
+            let ins = &self.ins[e..e + c * items.len()];
+            e += ins.len();
+            macro_rules! runs {
+                ($($c:literal)*) => {
+                    match c {
+                        $( $c => run::<$c>(items, ins, own, val), )*
+                        0 => {
+                            for &i in items {
+                                val[i as usize] = own[i as usize];
+                            }
+                        }
+                        // Not built (kinds above MAX_RUN are GENERIC), but correct for any kind.
+                        _ => {
+                            for &i in items {
+                                val[i as usize] = k.eval_item(i as usize, own, val);
+                            }
+                        }
+                    }
+                };
+            }
+            runs!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+        }
+    }
+}
+
+/// The Leontief minimum step, `x` if it is below `v`. Written as a comparison rather than
+/// `f32::min` because it compiles to one `minss` (`f32::min`'s NaN handling costs a blend that
+/// doubles the flow phase); a NaN input loses the comparison and is skipped either way.
+#[inline(always)]
+fn min_of(v: f32, x: f32) -> f32 {
+    if x < v {
+        x
+    } else {
+        v
     }
 }
 
@@ -563,29 +615,27 @@ mod tests {
     }
 
     #[test]
-    fn packed_pass_equals_two_phase_pass() {
-        let g = crate::gen::Synthetic::generate(crate::gen::GenParams {
-            nodes: 20_000,
-            avg_degree: 10.0,
-            seed: 5,
-            shuffle: false,
-        });
-        let k = g.kernel().unwrap();
-        assert!(k.identity_order);
-        let cap = g.bench_capacity();
-        let n = k.n_items();
-        let (mut s, mut v) = (vec![0.0; n], vec![0.0; n]);
-        k.pass(&cap, 0.1, &mut s, &mut v);
-        assert!(
-            k.packed.get().is_some(),
-            "the generated graph takes the packed path"
-        );
-        let v2 = two_phase(&k, &cap, 0.1);
-        assert_eq!(v, v2);
-        assert!(v.iter().any(|&x| x < 1.0));
+    fn scheduled_pass_equals_two_phase_pass() {
+        for shuffle in [false, true] {
+            let g = crate::gen::Synthetic::generate(crate::gen::GenParams {
+                nodes: 20_000,
+                avg_degree: 10.0,
+                seed: 5,
+                shuffle,
+            });
+            let k = g.kernel().unwrap();
+            let cap = g.bench_capacity();
+            let n = k.n_items();
+            let (mut s, mut v) = (vec![0.0; n], vec![-1.0; n]);
+            k.pass(&cap, 0.1, &mut s, &mut v);
+            let sched = k.schedule.get().expect("pass builds the schedule");
+            assert!(sched.runs.len() > 100, "many levels: {}", sched.runs.len());
+            assert_eq!(v, two_phase(&k, &cap, 0.1), "shuffle {shuffle}");
+            assert!(v.iter().any(|&x| x < 1.0));
+        }
     }
 
-    /// Reference pass: the two plain phases, whatever the layout.
+    /// Reference pass: supply over the CSR, then the flow item by item in topological order.
     fn two_phase(k: &Kernel, cap: &[f32], headroom: f32) -> Vec<f32> {
         let n = k.n_items();
         let (mut s, mut v) = (vec![0.0; n], vec![0.0; n]);
@@ -593,20 +643,33 @@ mod tests {
         for x in &mut s {
             *x = if x.is_nan() { 1.0 } else { x.min(1.0) };
         }
-        k.flow(&s, &mut v);
+        k.flow_in_order(&s, &mut v);
         v
     }
 
     #[test]
-    fn packed_pass_handles_every_shape() {
-        // Random identity-ordered graphs mixing the shapes the packed layout treats specially:
-        // no providers, more providers than the largest group, no inputs, more inputs than slots.
+    fn scheduled_pass_handles_every_shape() {
+        // Random graphs, numbered in random (not topological) order, mixing the shapes the
+        // derived layouts treat specially: no providers, more providers than the largest group,
+        // no inputs, more inputs than the largest run kind, taxonomy variants. The value buffer
+        // starts below any availability (then as NaN), so an item evaluated before one of its
+        // dependencies shows.
         let mut rng = crate::gen::Rng::new(9);
-        for round in 0..40 {
+        for round in 0..60 {
             let n = 1 + rng.below(300) as usize;
             let providers = 1 + rng.below(50) as u32;
+            // rank[i]: position of item i in a hidden topological order.
+            let mut rank: Vec<u32> = (0..n as u32).collect();
+            for i in (1..n).rev() {
+                rank.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            let mut by_rank = vec![0u32; n];
+            for (i, &r) in rank.iter().enumerate() {
+                by_rank[r as usize] = i as u32;
+            }
             let items: Vec<ItemLinks> = (0..n)
-                .map(|k| {
+                .map(|i| {
+                    let r = u64::from(rank[i]);
                     let ns = match rng.below(10) {
                         0 => 0,
                         1 => MAX_GROUP as u64 + 1 + rng.below(10),
@@ -615,29 +678,54 @@ mod tests {
                     let supply = (0..ns)
                         .map(|_| (rng.below(u64::from(providers)) as u32, rng.f64() as f32))
                         .collect();
-                    let ni = if k == 0 || rng.below(5) == 0 {
-                        0
-                    } else if rng.below(6) == 0 {
-                        20 + rng.below(20)
-                    } else {
-                        rng.below(6)
+                    let earlier = |rng: &mut crate::gen::Rng, count: u64| -> Vec<u32> {
+                        (0..if r == 0 { 0 } else { count })
+                            .map(|_| by_rank[rng.below(r) as usize])
+                            .collect()
                     };
-                    let inputs = (0..ni).map(|_| rng.below(k as u64) as u32).collect();
+                    let ni = match rng.below(6) {
+                        0 => 0,
+                        1 => u64::from(MAX_RUN) + 1 + rng.below(20),
+                        _ => rng.below(6),
+                    };
+                    let inputs = earlier(&mut rng, ni);
+                    let nv = if rng.below(8) == 0 {
+                        1 + rng.below(3)
+                    } else {
+                        0
+                    };
+                    let variants = earlier(&mut rng, nv)
+                        .into_iter()
+                        .map(|v| (v, 0.1 + rng.f64() as f32))
+                        .collect();
                     ItemLinks {
                         supply,
                         inputs,
-                        ..Default::default()
+                        variants,
+                        own_weight: rng.f64() as f32,
                     }
                 })
                 .collect();
-            let k = Kernel::build(&items, providers, TaxonomyRule::WeightedMean).unwrap();
+            let rule = if round % 2 == 0 {
+                TaxonomyRule::WeightedMean
+            } else {
+                TaxonomyRule::Min
+            };
+            let k = Kernel::build(&items, providers, rule).unwrap();
             let cap: Vec<f32> = (0..providers).map(|_| rng.f64() as f32).collect();
-            let (mut s, mut v) = (vec![f32::NAN; n], vec![f32::NAN; n]);
+            let (mut s, mut v) = (vec![f32::NAN; n], vec![-1.0; n]);
             k.pass(&cap, 0.1, &mut s, &mut v);
             assert_eq!(v, two_phase(&k, &cap, 0.1), "round {round}");
-            // A second pass over the now-filled buffers gives the same answer.
+            // Again over NaN-filled buffers.
+            let (mut s, mut v) = (vec![f32::NAN; n], vec![f32::NAN; n]);
             k.pass(&cap, 0.1, &mut s, &mut v);
-            assert_eq!(v, two_phase(&k, &cap, 0.1), "round {round}, second pass");
+            assert_eq!(v, two_phase(&k, &cap, 0.1), "round {round}, NaN buffers");
+            // The scheduled flow on arbitrary own values, as the scenario engine calls it.
+            let own: Vec<f32> = (0..n).map(|_| rng.f64() as f32).collect();
+            let (mut a, mut b) = (vec![-1.0; n], vec![-1.0; n]);
+            k.flow(&own, &mut a);
+            k.flow_in_order(&own, &mut b);
+            assert_eq!(a, b, "round {round}, flow");
         }
     }
 
