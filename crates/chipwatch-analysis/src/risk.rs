@@ -216,7 +216,7 @@ pub fn monte_carlo(
                 }
             }
             let fx = prep.resolve(vc, &shocks)?;
-            let sim = prep.simulate(&fx, days, false);
+            let sim = prep.simulate(&fx, days, None);
             let mut per = vec![0.0; nc];
             for t in 0..days as usize {
                 for (c, p) in per.iter_mut().enumerate() {

@@ -511,6 +511,38 @@ proptest! {
         prop_assert!(all_values(&r).iter().any(|&v| v < 1.0 - 1e-9), "{shock:?} left everything at 1");
     }
 
+    /// The per-item figures are accumulated day by day without keeping the days; with a series
+    /// point every day they must agree with the series.
+    #[test]
+    fn summaries_agree_with_the_daily_series(shocks in prop::collection::vec(arb_shock(), 1..3)) {
+        let vc = default_vc();
+        let mut s = short_scenario(shocks);
+        s.step_days = 1;
+        let first_shock = s.shocks.iter().map(Shock::start_day).min().unwrap();
+        let r = run(&vc, &s).unwrap();
+        for c in &r.consumers {
+            for it in &c.items {
+                let v: Vec<f64> = it.series.iter().map(|p| p.1).collect();
+                prop_assert_eq!(v.len(), s.horizon_days as usize);
+                prop_assert!(it.series.iter().enumerate().all(|(t, p)| p.0 == t as u32));
+                let min = v.iter().copied().fold(1.0, f64::min);
+                prop_assert!((it.availability_min - min).abs() <= 2e-6, "{} {}: {} vs {min}", c.country, it.item_id, it.availability_min);
+                prop_assert!((v[it.worst_day as usize] - min).abs() <= 2e-6);
+                prop_assert_eq!(it.availability_end, *v.last().unwrap());
+                let short: f64 = v.iter().map(|x| 1.0 - x.min(1.0)).sum();
+                prop_assert!((it.shortfall_days - short).abs() <= 1e-4, "{} vs {short}", it.shortfall_days);
+                match it.tts_days {
+                    Some(d) => {
+                        let day = first_shock as usize + d as usize;
+                        prop_assert!(v[day] < 1.0 - 1e-5 + 1e-6);
+                        prop_assert!(v[..day].iter().all(|&x| x >= 1.0 - 1e-5 - 1e-6));
+                    }
+                    None => prop_assert!(v.iter().all(|&x| x >= 1.0 - 1e-5 - 1e-6)),
+                }
+            }
+        }
+    }
+
     #[test]
     fn results_do_not_depend_on_input_order(seed in 0u64..1000, shocks in prop::collection::vec(arb_shock(), 1..3)) {
         let vc = default_vc();
