@@ -2,6 +2,22 @@
 //! has one module under `cmd/`; this file only parses arguments, loads the model and maps errors
 //! to exit codes (0 ok, 2 bad input or failure; messages on stderr).
 
+/// `println!` that returns an error instead of panicking when stdout is closed (`| head`);
+/// `main` ends quietly on a broken pipe, as other command-line tools do.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($t)*)?
+    }};
+}
+/// `print!` counterpart of [`outln!`].
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($t)*)?
+    }};
+}
+
 mod cmd;
 mod output;
 
@@ -74,6 +90,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cmd::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`chipwatch ... | head`): nothing left to say.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

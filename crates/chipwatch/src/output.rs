@@ -4,11 +4,13 @@
 use serde::Serialize;
 use std::io::Write;
 
-/// Print a value as pretty JSON on stdout.
+/// Print a value as pretty JSON on stdout. Buffered: stdout flushes at every newline, and
+/// pretty JSON has one per number (a 10^5-item scenario result spent 40 s in write calls).
 pub fn print_json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, v)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -68,8 +70,9 @@ impl Table {
         }
         s
     }
-    pub fn print(&self) {
-        print!("{}", self.render());
+    pub fn print(&self) -> std::io::Result<()> {
+        out!("{}", self.render());
+        Ok(())
     }
 }
 

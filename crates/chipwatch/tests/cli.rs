@@ -299,3 +299,25 @@ fn chipwatch_data_default() -> String {
     )
     .unwrap()
 }
+
+/// `chipwatch ... | head`: a reader that goes away ends the command quietly, table or JSON,
+/// instead of a panic about a broken pipe.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let bin = assert_cmd::cargo::cargo_bin("chipwatch");
+    for args in [&["items"][..], &["items", "--json"][..]] {
+        let mut child = std::process::Command::new(&bin)
+            .args(args)
+            .env_remove("CHIPWATCH_MODEL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before the command writes (it reads the model first).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+    }
+}

@@ -113,17 +113,17 @@ pub fn chokepoints(cli: &Cli, a: &ChokepointsArgs) -> Result<()> {
             r.year.map_or("-".into(), |y| y.to_string()),
         ]);
     }
-    t.print();
+    t.print()?;
     let spof = rows.iter().filter(|r| r.single_point_of_failure).count();
-    println!(
+    outln!(
         "{} item(s) and stage(s) with numeric country shares, {spof} single point(s) of failure (top country > {}%).",
         rows.len() - unquantified.len(),
         a.threshold
     );
     if !unquantified.is_empty() {
-        println!("\nListed without numbers (not computed, not guessed):");
+        outln!("\nListed without numbers (not computed, not guessed):");
         for r in unquantified {
-            println!(
+            outln!(
                 "  {} {}: {}",
                 r.item_id,
                 r.name,
@@ -131,7 +131,7 @@ pub fn chokepoints(cli: &Cli, a: &ChokepointsArgs) -> Result<()> {
             );
         }
     }
-    println!(
+    outln!(
         "\nHHI over country shares in percent (0-10000); EFF = 10000/HHI; TO75 = countries to reach 75%;\n\
          buckets (Various countries, EUR) never count as countries. {}",
         provenance(&vc)
@@ -166,8 +166,8 @@ pub fn value_share(cli: &Cli, a: &ValueShareArgs) -> Result<()> {
             },
         ]);
     }
-    t.print();
-    println!();
+    t.print()?;
+    outln!();
     let mut t = Table::new(["COUNTRY", "VALUE-WEIGHTED SHARE"]);
     for (c, s) in &v.shares {
         t.row([c.clone(), pct(Some(*s))]);
@@ -175,14 +175,14 @@ pub fn value_share(cli: &Cli, a: &ValueShareArgs) -> Result<()> {
     if v.bucket_share > 0.0 {
         t.row(["(buckets)".to_string(), pct(Some(v.bucket_share))]);
     }
-    t.print();
-    println!(
+    t.print()?;
+    outln!(
         "coverage: {:.1}% of value ({} of {}) has numeric country shares",
         v.coverage * 100.0,
         usd(Some(v.covered_value_usd)),
         usd(Some(v.total_value_usd))
     );
-    println!("assumption: {}\n{}", v.assumption, provenance(&vc));
+    outln!("assumption: {}\n{}", v.assumption, provenance(&vc));
     Ok(())
 }
 
@@ -227,9 +227,9 @@ pub fn dependence(cli: &Cli, a: &DependenceArgs) -> Result<()> {
             r.year.map_or("-".into(), |y| y.to_string()),
         ]);
     }
-    t.print();
+    t.print()?;
     let total: f64 = rows.iter().filter_map(|r| r.market_size_usd).sum();
-    println!(
+    outln!(
         "{} item(s) where {sup} holds >= {}% of the global market ({} of market value).\n\
          assumption: {con} uses its own production first and buys the rest at global shares.\n{}",
         rows.len(),

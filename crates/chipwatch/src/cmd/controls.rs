@@ -168,7 +168,7 @@ pub fn licence(cli: &Cli, c: &LicenceCmd) -> Result<()> {
                     p.source.clone(),
                 ]);
             }
-            t.print();
+            t.print()?;
             Ok(())
         }
     }
@@ -221,17 +221,17 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
     if cli.json {
         return print_json(&d);
     }
-    print_determination(&d);
+    print_determination(&d)?;
     Ok(())
 }
 
-fn print_determination(d: &Determination) {
+fn print_determination(d: &Determination) -> anyhow::Result<()> {
     let item = d
         .item
         .product
         .clone()
         .unwrap_or_else(|| "(parameters only)".into());
-    println!(
+    outln!(
         "Licence determination as of {}: {} -> {}{}; item: {item}",
         d.date,
         d.from,
@@ -241,7 +241,7 @@ fn print_determination(d: &Determination) {
             .map_or(String::new(), |o| format!(" (origin {o})"))
     );
     if let Some(src) = &d.item.product_source {
-        println!("  catalogue source: {src}");
+        outln!("  catalogue source: {src}");
     }
     let params: Vec<String> = d
         .item
@@ -249,7 +249,7 @@ fn print_determination(d: &Determination) {
         .iter()
         .map(|(k, v)| format!("{k} = {v}"))
         .collect();
-    println!(
+    outln!(
         "  parameters: {}",
         if params.is_empty() {
             "-".into()
@@ -264,24 +264,26 @@ fn print_determination(d: &Determination) {
             .iter()
             .map(|(k, v)| format!("{k} = {}", chipwatch_controls::value::fmt_num(*v)))
             .collect();
-        println!("  derived: {}", dv.join(", "));
+        outln!("  derived: {}", dv.join(", "));
     }
     if !d.item.unknown_parameters.is_empty() {
-        println!(
+        outln!(
             "  unknown parameters (kept, used by no measure): {}",
             d.item.unknown_parameters.join(", ")
         );
     }
     if let Some(eu) = &d.end_user {
         match d.end_user_screening.first() {
-            Some(h) => println!(
+            Some(h) => outln!(
                 "  end user `{eu}` matches `{}` on {} (score {:.2})",
-                h.entry_name, h.list, h.score
+                h.entry_name,
+                h.list,
+                h.score
             ),
-            None => println!("  end user `{eu}`: no match on the restricted-party list"),
+            None => outln!("  end user `{eu}`: no match on the restricted-party list"),
         }
     }
-    println!();
+    outln!();
     let mut t = Table::new([
         "jurisdiction",
         "outcome",
@@ -299,8 +301,8 @@ fn print_determination(d: &Determination) {
             v.measure_id.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
-    t.print();
-    println!(
+    t.print()?;
+    outln!(
         "\nOverall: {}{}{} ({})",
         d.overall.outcome.as_str(),
         d.overall
@@ -313,17 +315,18 @@ fn print_determination(d: &Determination) {
         d.overall.jurisdictions.join(", ")
     );
     for v in &d.verdicts {
-        println!("\n[{}]", v.jurisdiction);
+        outln!("\n[{}]", v.jurisdiction);
         for l in &v.explanation {
-            println!("  {l}");
+            outln!("  {l}");
         }
     }
     if !d.overall.not_reached.is_empty() {
-        println!("\nNot reached:");
+        outln!("\nNot reached:");
         for l in &d.overall.not_reached {
-            println!("  {l}");
+            outln!("  {l}");
         }
     }
+    Ok(())
 }
 
 pub fn screen(cli: &Cli, a: &ScreenArgs) -> Result<()> {
@@ -386,7 +389,7 @@ pub fn screen(cli: &Cli, a: &ScreenArgs) -> Result<()> {
             ]);
         }
     }
-    t.print();
+    t.print()?;
     Ok(())
 }
 
@@ -398,7 +401,7 @@ pub fn import_csl(cli: &Cli, a: &ImportCslArgs) -> Result<()> {
         Some(out) => {
             std::fs::write(out, toml).with_context(|| format!("writing {}", out.display()))?;
         }
-        None => print!("{toml}"),
+        None => out!("{toml}"),
     }
     let mut by_list: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &list.entries {
@@ -458,7 +461,7 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
                     m.file.clone(),
                 ]);
             }
-            t.print();
+            t.print()?;
             Ok(())
         }
         MeasureCmd::Show { id } => {
@@ -466,25 +469,26 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
                 .versions(id)
                 .ok_or_else(|| chipwatch_controls::ControlsError::UnknownMeasure(id.clone()))?;
             for m in vs {
-                println!("{} — version {} ({})", m.id, m.version, m.file);
-                println!("  {}", m.title);
-                println!(
+                outln!("{} — version {} ({})", m.id, m.version, m.file);
+                outln!("  {}", m.title);
+                outln!(
                     "  jurisdiction: {}; authority: {}",
-                    m.jurisdiction, m.authority
+                    m.jurisdiction,
+                    m.authority
                 );
-                println!("  instrument: {}", m.instrument);
-                println!("  citation: {}", m.citation);
-                println!(
+                outln!("  instrument: {}", m.instrument);
+                outln!("  citation: {}", m.citation);
+                outln!(
                     "  in force from {}{}",
                     m.in_force_from,
                     m.in_force_until
                         .map_or(String::new(), |u| format!(" until {u}"))
                 );
                 for s in &m.suspensions {
-                    println!("  suspended {} to {} by {}", s.from, s.until, s.instrument);
+                    outln!("  suspended {} to {} by {}", s.from, s.until, s.instrument);
                 }
                 for r in &m.rules {
-                    println!(
+                    outln!(
                         "  rule: {} -> {}{}",
                         r.destinations.describe(),
                         r.outcome.as_str(),
@@ -493,19 +497,21 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
                             .map_or(String::new(), |l| format!(" ({l})"))
                     );
                     for s in &r.suspensions {
-                        println!(
+                        outln!(
                             "    suspended {} to {} by {}",
-                            s.from, s.until, s.instrument
+                            s.from,
+                            s.until,
+                            s.instrument
                         );
                     }
                 }
                 for c in &m.coverage {
-                    println!("  covers {} x {}: {}", c.item, c.fraction, c.assumption);
+                    outln!("  covers {} x {}: {}", c.item, c.fraction, c.assumption);
                 }
                 for a in &m.approximations {
-                    println!("  approximation: {a}");
+                    outln!("  approximation: {a}");
                 }
-                println!();
+                outln!();
             }
             Ok(())
         }

@@ -52,20 +52,20 @@ pub fn import(cli: &Cli, cmd: &ImportCmd) -> Result<()> {
                 })?;
             } else {
                 let c = imp.counts;
-                println!("imported {} -> {}", dir.display(), out.display());
-                println!(
+                outln!("imported {} -> {}", dir.display(), out.display());
+                outln!(
                     "  stages {}, items {}, providers {} ({} rows), sequence {}, provision {} ({} listed without a number)",
                     c.stages, c.items, c.providers, c.provider_rows, c.sequence, c.provision, c.provision_blank
                 );
                 let count = |s| diags.iter().filter(|d| d.severity == s).count();
-                println!(
+                outln!(
                     "  diagnostics: {} error(s), {} warning(s), {} note(s)",
                     count(Severity::Error),
                     count(Severity::Warning),
                     count(Severity::Info)
                 );
                 for d in &diags {
-                    println!("  {d}");
+                    outln!("  {d}");
                 }
             }
             Ok(())
@@ -134,8 +134,8 @@ pub fn items(cli: &Cli, a: &ItemsArgs) -> Result<()> {
             r.year.map_or("-".into(), |y| y.to_string()),
         ]);
     }
-    t.print();
-    println!("{} item(s); {}", rows.len(), provenance(&vc));
+    t.print()?;
+    outln!("{} item(s); {}", rows.len(), provenance(&vc));
     Ok(())
 }
 
@@ -158,9 +158,9 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
     if cli.json {
         return print_json(&out);
     }
-    println!("{} {} ({})", out.id, out.name, out.kind);
+    outln!("{} {} ({})", out.id, out.name, out.kind);
     let stages: Vec<String> = out.stages.iter().map(|s| s.to_string()).collect();
-    println!(
+    outln!(
         "  stage:       {}",
         if stages.is_empty() {
             "-".into()
@@ -183,7 +183,7 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
                 format!(" ({})", &q[2..])
             }
         });
-    println!("  market size: {}{y}", usd(out.market_size_usd));
+    outln!("  market size: {}{y}", usd(out.market_size_usd));
     let names = |v: &[Link]| {
         if v.is_empty() {
             "-".to_string()
@@ -197,10 +197,10 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
                 .join("; ")
         }
     };
-    println!("  is type of:  {}", names(&out.is_type_of));
-    println!("  variants:    {}", names(&out.variants));
-    println!("  inputs:      {}", names(&out.inputs));
-    println!("  used by:     {}", names(&out.used_by));
+    outln!("  is type of:  {}", names(&out.is_type_of));
+    outln!("  variants:    {}", names(&out.variants));
+    outln!("  inputs:      {}", names(&out.inputs));
+    outln!("  used by:     {}", names(&out.used_by));
     for (title, want_country) in [("Providers by country", true), ("Providers by firm", false)] {
         let rows: Vec<&ShareRow> = out
             .shares
@@ -210,7 +210,7 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
         if rows.is_empty() {
             continue;
         }
-        println!("\n{title}:");
+        outln!("\n{title}:");
         let mut t = Table::new(["PROVIDER", "ID", "COUNTRY", "SHARE", "YEAR", "BASIS"]);
         for r in rows {
             t.row([
@@ -222,7 +222,7 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
                 r.basis.to_string(),
             ]);
         }
-        t.print();
+        t.print()?;
     }
     let srcs: Vec<&str> = {
         let mut v: Vec<&str> = out
@@ -235,12 +235,12 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
         v
     };
     if !srcs.is_empty() {
-        println!("\nSources:");
+        outln!("\nSources:");
         for s in srcs {
-            println!("  - {s}");
+            outln!("  - {s}");
         }
     }
-    println!("\n{}", provenance(&vc));
+    outln!("\n{}", provenance(&vc));
     Ok(())
 }
 
@@ -254,7 +254,7 @@ pub fn validate(cli: &Cli, _a: &ValidateArgs) -> Result<()> {
         return print_json(d);
     }
     let m = vc.model();
-    println!(
+    outln!(
         "{}: {} items, {} providers, {} shares, {} stages",
         cli.model
             .as_ref()
@@ -267,8 +267,8 @@ pub fn validate(cli: &Cli, _a: &ValidateArgs) -> Result<()> {
         m.stages.len()
     );
     for x in d {
-        println!("  {x}");
+        outln!("  {x}");
     }
-    println!("{} diagnostic(s)", d.len());
+    outln!("{} diagnostic(s)", d.len());
     Ok(())
 }

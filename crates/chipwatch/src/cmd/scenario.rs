@@ -45,7 +45,7 @@ fn run(cli: &Cli, a: &RunArgs) -> Result<()> {
     if cli.json {
         return print_json(&r);
     }
-    print_result(&r);
+    print_result(&r)?;
     Ok(())
 }
 
@@ -71,14 +71,17 @@ fn days(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |d| format!("{d:.0}"))
 }
 
-fn print_result(r: &ScenarioResult) {
-    println!("scenario: {}", r.scenario);
-    println!(
+fn print_result(r: &ScenarioResult) -> anyhow::Result<()> {
+    outln!("scenario: {}", r.scenario);
+    outln!(
         "horizon {} days, series every {} days; model: {} ({})",
-        r.horizon_days, r.step_days, r.provenance.model, r.provenance.vintage
+        r.horizon_days,
+        r.step_days,
+        r.provenance.model,
+        r.provenance.vintage
     );
     let a = &r.assumptions;
-    println!(
+    outln!(
         "assumptions: headroom {}, inventory days material {} / tool {}, chip inventory {} days, \
          tool lag {} days, taxonomy {:?}, share basis {}{}",
         a.headroom,
@@ -94,8 +97,8 @@ fn print_result(r: &ScenarioResult) {
             format!(", {} share override(s)", a.share_override.len())
         }
     );
-    println!();
-    println!("Finished chips ({}) by consumer:", r.world.item_id);
+    outln!();
+    outln!("Finished chips ({}) by consumer:", r.world.item_id);
     let mut t = Table::new([
         "country",
         "weight",
@@ -121,15 +124,15 @@ fn print_result(r: &ScenarioResult) {
             f.binding_providers.join(", "),
         ]);
     }
-    t.print();
-    println!(
+    t.print()?;
+    outln!(
         "world (weighted): min {}, end {}, shortfall {:.1} days",
         f3(r.world.availability_min),
         f3(r.world.availability_end),
         r.world.shortfall_days
     );
-    println!();
-    println!("Items short for some consumer (lowest availability first):");
+    outln!();
+    outln!("Items short for some consumer (lowest availability first):");
     let mut rows: Vec<(&str, &scenario::ItemResult)> = r
         .consumers
         .iter()
@@ -155,20 +158,21 @@ fn print_result(r: &ScenarioResult) {
         ]);
     }
     if rows.is_empty() {
-        println!("(none)");
+        outln!("(none)");
     } else {
-        t.print();
+        t.print()?;
         if rows.len() > 25 {
-            println!("... {} more (use --json for all)", rows.len() - 25);
+            outln!("... {} more (use --json for all)", rows.len() - 25);
         }
     }
     if !r.notes.is_empty() {
-        println!();
-        println!("notes:");
+        outln!();
+        outln!("notes:");
         for n in &r.notes {
-            println!("  - {n}");
+            outln!("  - {n}");
         }
     }
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -192,7 +196,7 @@ pub fn tts(cli: &Cli, a: &TtsArgs) -> Result<()> {
     if cli.json {
         return print_json(&r);
     }
-    println!(
+    outln!(
         "{} nodes, {} edges; single-node disruptions; horizon {} days",
         net.nodes.len(),
         net.edges.len(),
@@ -214,7 +218,7 @@ pub fn tts(cli: &Cli, a: &TtsArgs) -> Result<()> {
                 .map_or("-".into(), |v| if v { "yes".into() } else { "no".into() }),
         ]);
     }
-    t.print();
+    t.print()?;
     Ok(())
 }
 
@@ -254,11 +258,15 @@ pub fn risk(cli: &Cli, a: &RiskArgs) -> Result<()> {
     if cli.json {
         return print_json(&r);
     }
-    println!(
+    outln!(
         "{} samples, seed {}, horizon {} days; model {} ({})",
-        r.samples, r.seed, r.horizon_days, r.model, r.vintage
+        r.samples,
+        r.seed,
+        r.horizon_days,
+        r.model,
+        r.vintage
     );
-    println!("Mean finished-chip availability over the horizon, per consumer:");
+    outln!("Mean finished-chip availability over the horizon, per consumer:");
     let mut t = Table::new(["country", "mean", "p5", "p50", "p95"]);
     for d in r.consumers.iter().chain([&r.world]) {
         t.row([
@@ -269,9 +277,9 @@ pub fn risk(cli: &Cli, a: &RiskArgs) -> Result<()> {
             f3(d.p95),
         ]);
     }
-    t.print();
-    println!();
-    println!("Supplying countries contributing most to expected loss:");
+    t.print()?;
+    outln!();
+    outln!("Supplying countries contributing most to expected loss:");
     let mut t = Table::new(["country", "expected loss (days)", "share", "disrupted in"]);
     for c in r.contributors.iter().take(15) {
         t.row([
@@ -281,7 +289,7 @@ pub fn risk(cli: &Cli, a: &RiskArgs) -> Result<()> {
             format!("{:.1}%", c.disrupted_rate * 100.0),
         ]);
     }
-    t.print();
+    t.print()?;
     Ok(())
 }
 

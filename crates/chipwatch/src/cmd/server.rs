@@ -213,14 +213,14 @@ pub fn audit(_cli: &Cli, c: &AuditCmd) -> Result<()> {
         if r.ok() {
             match &r.head {
                 Some((seq, hash)) => {
-                    println!("audit log intact: {} entries, head {seq} {hash}", r.entries)
+                    outln!("audit log intact: {} entries, head {seq} {hash}", r.entries)
                 }
-                None => println!("audit log intact: empty"),
+                None => outln!("audit log intact: empty"),
             }
             Ok(())
         } else {
             for p in &r.problems {
-                println!("{p}");
+                outln!("{p}");
             }
             bail!(
                 "audit log verification failed: {} problem(s) in {} entries",
@@ -242,9 +242,9 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             let kind = OrgKind::parse(kind).context("kind")?;
             let o = store.create_org(name, kind, CLI_ACTOR).await?;
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&o)?);
+                outln!("{}", serde_json::to_string_pretty(&o)?);
             } else {
-                println!(
+                outln!(
                     "created organisation {} `{}` ({})",
                     o.id,
                     o.name,
@@ -256,10 +256,10 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             let store = open(db).await?;
             let orgs = store.orgs().await?;
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&orgs)?);
+                outln!("{}", serde_json::to_string_pretty(&orgs)?);
             } else {
                 for o in orgs {
-                    println!("{:>4}  {:<6} {}", o.id, o.kind.as_str(), o.name);
+                    outln!("{:>4}  {:<6} {}", o.id, o.kind.as_str(), o.name);
                 }
             }
         }
@@ -273,7 +273,7 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             let o = org_named(&store, org).await?;
             let role = Role::parse(role).context("role")?;
             let u = store.create_user(o.id, name, role, CLI_ACTOR).await?;
-            println!(
+            outln!(
                 "created user {} `{}` ({}) in `{}`",
                 u.id,
                 u.name,
@@ -311,13 +311,13 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
                 o.name,
                 chipwatch_store::time::format(exp)
             );
-            println!("{secret}");
+            outln!("{secret}");
         }
         AdminCmd::Token(TokenCmd::Revoke { org, id, db }) => {
             let store = open(db).await?;
             let o = org_named(&store, org).await?;
             store.revoke_token(o.id, *id, CLI_ACTOR).await?;
-            println!("revoked token {id}");
+            outln!("revoked token {id}");
         }
         AdminCmd::Peer(PeerCmd::Add {
             name,
@@ -341,9 +341,12 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             let store = open(db).await?;
             let o = org_named(&store, org).await?;
             let p = store.add_peer(name, url, token, o.id, CLI_ACTOR).await?;
-            println!(
+            outln!(
                 "added peer {} `{}` at {} (stands as `{}`)",
-                p.id, p.name, p.base_url, o.name
+                p.id,
+                p.name,
+                p.base_url,
+                o.name
             );
         }
         AdminCmd::Peer(PeerCmd::Push { name, db }) | AdminCmd::Peer(PeerCmd::Pull { name, db }) => {
@@ -355,7 +358,7 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
                 chipwatch_server::routes::federation::pull(&state, name, CLI_ACTOR).await
             };
             let v = out.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            outln!("{}", serde_json::to_string_pretty(&v)?);
         }
     }
     Ok(())
