@@ -39,21 +39,62 @@ pub fn final_output_series<'a>(
     series
 }
 
+/// A binding chain as text for tables: long chains (generated models) keep their ends, as in
+/// `FINAL <- A <- B <- C <- ... (1049 more) ... <- X <- Y <- Z`.
+pub fn chain_label(chain: &[String], arrow: &str) -> String {
+    if chain.len() <= 10 {
+        chain.join(arrow)
+    } else {
+        format!(
+            "{}{arrow}... ({} more) ...{arrow}{}",
+            chain[..4].join(arrow),
+            chain.len() - 7,
+            chain[chain.len() - 3..].join(arrow)
+        )
+    }
+}
+
 /// The binding-constraint chain of one consumer as an SVG diagram: from the finished chip down to
 /// the input that limits it, each node coloured by its minimum availability over the horizon;
 /// the caption names the providers that limit it. Drawn by this report and the dashboard.
+/// Chains on generated models run through a thousand items: the diagram keeps the first
+/// `CHAIN_HEAD` and the last `CHAIN_TAIL` nodes around one "more" box.
 pub fn binding_chain(c: &chipwatch_analysis::scenario::ConsumerResult) -> String {
+    const CHAIN_HEAD: usize = 10;
+    const CHAIN_TAIL: usize = 4;
     let f = &c.final_output;
-    let nodes: Vec<ChainNode> = f
-        .binding_constraint
+    let chain = &f.binding_constraint;
+    let shown: Vec<Option<&String>> = if chain.len() <= CHAIN_HEAD + CHAIN_TAIL + 1 {
+        chain.iter().map(Some).collect()
+    } else {
+        let head = chain[..CHAIN_HEAD].iter().map(Some);
+        let tail = chain[chain.len() - CHAIN_TAIL..].iter().map(Some);
+        head.chain(std::iter::once(None)).chain(tail).collect()
+    };
+    let wanted: std::collections::HashSet<&str> =
+        shown.iter().flatten().map(|s| s.as_str()).collect();
+    let items: std::collections::HashMap<&str, &chipwatch_analysis::scenario::ItemResult> = c
+        .items
         .iter()
-        .map(|id| {
-            let it = c.items.iter().find(|i| &i.item_id == id);
-            ChainNode {
-                label: id.clone(),
-                sublabel: it.map(|i| i.name.clone()).unwrap_or_default(),
-                value: it.map(|i| i.availability_min),
+        .filter(|i| wanted.contains(i.item_id.as_str()))
+        .map(|i| (i.item_id.as_str(), i))
+        .collect();
+    let nodes: Vec<ChainNode> = shown
+        .iter()
+        .map(|id| match id {
+            Some(id) => {
+                let it = items.get(id.as_str());
+                ChainNode {
+                    label: (*id).clone(),
+                    sublabel: it.map(|i| i.name.clone()).unwrap_or_default(),
+                    value: it.map(|i| i.availability_min),
+                }
             }
+            None => ChainNode {
+                label: "\u{2026}".into(),
+                sublabel: format!("{} more items", chain.len() - CHAIN_HEAD - CHAIN_TAIL),
+                value: None,
+            },
         })
         .collect();
     let limit = if f.binding_providers.is_empty() {
@@ -63,6 +104,9 @@ pub fn binding_chain(c: &chipwatch_analysis::scenario::ConsumerResult) -> String
     };
     svg::chain_diagram(&format!("{} ({}): {limit}", c.country, c.name), &nodes)
 }
+
+/// Rows of the "items short" table in a scenario report (lowest availability first).
+const MAX_ITEM_ROWS: usize = 1_000;
 
 /// The HTML report of a scenario run: assumptions, availability heatmap (countries x items),
 /// final-output time series per country, binding-constraint chains, item table, provenance.
@@ -99,7 +143,7 @@ pub fn scenario_report(r: &ScenarioResult) -> String {
             f.availability_end,
             f.tts_days.map_or_else(|| "&ge; horizon".to_string(), |d| format!("{d:.0}")),
             f.shortfall_days,
-            escape(&f.binding_constraint.join(" \u{2190} ")),
+            escape(&chain_label(&f.binding_constraint, " \u{2190} ")),
             escape(&f.binding_providers.join(", "))
         );
     }
@@ -237,6 +281,10 @@ pub fn scenario_report(r: &ScenarioResult) -> String {
         }
     }
     rows.sort_by(|a, b| a.1.availability_min.total_cmp(&b.1.availability_min));
+    // A generated model can have hundreds of thousands of short (consumer, item) pairs: the
+    // report stays readable with the lowest ones, and says where the rest are.
+    let more = rows.len().saturating_sub(MAX_ITEM_ROWS);
+    rows.truncate(MAX_ITEM_ROWS);
     for (c, i) in rows {
         let _ = write!(
             h,
@@ -253,6 +301,13 @@ pub fn scenario_report(r: &ScenarioResult) -> String {
         );
     }
     h.push_str("</table>");
+    if more > 0 {
+        let _ = write!(
+            h,
+            "<p class=\"muted\">{more} more rows with a higher minimum are left out: \\
+             <code>chipwatch scenario run --json</code> gives every item.</p>"
+        );
+    }
     if !r.notes.is_empty() {
         h.push_str("<h2>Notes</h2><ul>");
         for n in &r.notes {
@@ -299,5 +354,52 @@ mod tests {
         assert!(!html.contains("<script"));
         assert!(!html.contains("src=\"http"));
         assert!(!html.contains("href=\"http"));
+    }
+
+    #[test]
+    fn item_table_keeps_the_lowest_rows_of_a_large_result() {
+        let vc = chipwatch_data::default_model();
+        let mut r = run(&vc, &Scenario::new("large")).unwrap();
+        // Pretend a generated model: 1,500 items, short for the first consumer only.
+        let template = r.consumers[0].items[0].clone();
+        for (c, con) in r.consumers.iter_mut().enumerate() {
+            con.items = (0..1_500)
+                .map(|k| {
+                    let mut i = template.clone();
+                    i.item_id = format!("G{k}");
+                    i.availability_min = if c == 0 {
+                        0.5 + f64::from(k) / 10_000.0
+                    } else {
+                        1.0
+                    };
+                    i
+                })
+                .collect();
+        }
+        let html = scenario_report(&r);
+        assert!(html.contains("<td>G0 ") && html.contains("<td>G999 "));
+        assert!(
+            !html.contains("<td>G1000 "),
+            "rows past the cap are left out"
+        );
+        assert!(html.contains("500 more rows with a higher minimum are left out"));
+    }
+
+    #[test]
+    fn long_binding_chains_keep_their_ends() {
+        let chain: Vec<String> = (0..50).map(|k| format!("I{k}")).collect();
+        assert_eq!(
+            chain_label(&chain, " <- "),
+            "I0 <- I1 <- I2 <- I3 <- ... (43 more) ... <- I47 <- I48 <- I49"
+        );
+        assert_eq!(chain_label(&chain[..3], " <- "), "I0 <- I1 <- I2");
+        let vc = chipwatch_data::default_model();
+        let mut r = run(&vc, &Scenario::new("chain")).unwrap();
+        let c = &mut r.consumers[0];
+        c.final_output.binding_constraint = chain;
+        let svg = binding_chain(c);
+        assert_eq!(svg.matches("<rect").count(), 15, "10 first, 1 gap, 4 last");
+        assert!(svg.contains(">I9<") && svg.contains(">I46<") && !svg.contains(">I10<"));
+        assert!(svg.contains("36 more items"));
     }
 }

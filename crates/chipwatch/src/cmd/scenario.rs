@@ -49,20 +49,6 @@ fn run(cli: &Cli, a: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// A binding chain for a table: long chains (synthetic models) keep their ends.
-fn chain_label(chain: &[String]) -> String {
-    if chain.len() <= 10 {
-        chain.join(" <- ")
-    } else {
-        format!(
-            "{} <- ... ({} more) ... <- {}",
-            chain[..4].join(" <- "),
-            chain.len() - 7,
-            chain[chain.len() - 3..].join(" <- ")
-        )
-    }
-}
-
 fn f3(v: f64) -> String {
     format!("{v:.3}")
 }
@@ -120,7 +106,7 @@ fn print_result(r: &ScenarioResult) -> anyhow::Result<()> {
             f3(f.availability_end),
             days(f.tts_days),
             format!("{:.1}", f.shortfall_days),
-            chain_label(&f.binding_constraint),
+            chipwatch_report::chain_label(&f.binding_constraint, " <- "),
             f.binding_providers.join(", "),
         ]);
     }
