@@ -43,7 +43,7 @@ fn kernel_pass(c: &mut Criterion) {
                 // not identity-ordered or have taxonomy variants), for a side-by-side figure.
                 g.bench_function(BenchmarkId::from_parameter(format!("{id}_csr")), |b| {
                     b.iter(|| {
-                        k.supply(&cap, None, 0.10, &mut scratch);
+                        k.supply_in_order(&cap, None, 0.10, &mut scratch);
                         for s in scratch.iter_mut() {
                             *s = if s.is_nan() { 1.0 } else { s.min(1.0) };
                         }

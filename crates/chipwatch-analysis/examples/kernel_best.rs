@@ -29,7 +29,7 @@ fn main() {
         if i % 2 == 0 {
             k.pass(&cap, 0.10, &mut scratch, &mut val);
         } else {
-            k.supply(&cap, None, 0.10, &mut scratch);
+            k.supply_in_order(&cap, None, 0.10, &mut scratch);
             for s in scratch.iter_mut() {
                 *s = if s.is_nan() { 1.0 } else { s.min(1.0) };
             }

@@ -18,10 +18,11 @@
 //!
 //! Plain CSR loops over items spend most of their time on mispredicted loop exits: every item has
 //! a different number of edges. Two layouts derived from the CSR on first use remove them, with
-//! results bit-identical to the item-by-item loops ([`Kernel::flow_in_order`]):
-//! - **supply groups** (used by [`Kernel::pass`]): items grouped by supply-edge count, so each
-//!   group's inner loop has a compile-time trip count. The supply phase has no ordering
-//!   constraint, and each sum still adds its edges in CSR order.
+//! results bit-identical to the item-by-item loops ([`Kernel::supply_in_order`],
+//! [`Kernel::flow_in_order`]):
+//! - **supply groups** (used by [`Kernel::supply`] and [`Kernel::pass`]): items grouped by
+//!   supply-edge count, so each group's inner loop has a compile-time trip count. The supply
+//!   phase has no ordering constraint, and each sum still adds its edges in CSR order.
 //! - **level schedule** (used by [`Kernel::flow`]): an item's level is one above the highest level
 //!   of its inputs and variants, so the items of one level are independent. Within a level they
 //!   are sorted by input count, which gives runs with a fixed trip count and no serial chain
@@ -261,10 +262,26 @@ impl Kernel {
     }
 
     /// Phase 1: uncapped supply of every item with providers (items without providers get
-    /// `f32::NAN`, meaning "no supply data"). `mult`, when given, has one factor per supply edge.
+    /// `f32::NAN`, meaning "no supply data"). `mult`, when given, has one factor per supply edge
+    /// (in CSR order: [`Kernel::supply_range`]). Runs on the supply groups (built on first use).
     pub fn supply(&self, cap: &[f32], mult: Option<&[f32]>, headroom: f32, out: &mut [f32]) {
-        debug_assert_eq!(cap.len(), self.n_providers as usize);
-        debug_assert_eq!(out.len(), self.n_items as usize);
+        assert!(cap.len() == self.n_providers as usize && out.len() == self.n_items as usize);
+        assert!(mult.is_none_or(|m| m.len() == self.sup_src.len()));
+        self.supply_groups
+            .get_or_init(|| SupplyGroups::new(self))
+            .supply::<false>(self, cap, mult, 1.0 + headroom, out);
+    }
+
+    /// Phase 1 item by item over the plain CSR arrays: the reference [`Kernel::supply`] is
+    /// tested and benchmarked against. Same values, bit for bit.
+    pub fn supply_in_order(
+        &self,
+        cap: &[f32],
+        mult: Option<&[f32]>,
+        headroom: f32,
+        out: &mut [f32],
+    ) {
+        assert!(cap.len() == self.n_providers as usize && out.len() == self.n_items as usize);
         let scale = 1.0 + headroom;
         for (k, o) in out.iter_mut().enumerate() {
             let r = self.sup_off[k] as usize..self.sup_off[k + 1] as usize;
@@ -351,7 +368,7 @@ impl Kernel {
         assert!(scratch.len() == self.n_items as usize && val.len() == self.n_items as usize);
         self.supply_groups
             .get_or_init(|| SupplyGroups::new(self))
-            .supply(self, cap, 1.0 + headroom, scratch);
+            .supply::<true>(self, cap, None, 1.0 + headroom, scratch);
         self.flow(scratch, val);
     }
 }
@@ -402,37 +419,80 @@ impl SupplyGroups {
         }
     }
 
-    /// Own availability of every item: `min(1, scale * sum w * cap)`, 1 without providers. The
-    /// sums add the edges in CSR order, so they equal [`Kernel::supply`]'s bit for bit.
-    fn supply(&self, k: &Kernel, cap: &[f32], scale: f32, own: &mut [f32]) {
+    /// `scale * sum w * cap [* mult]` of every item with providers, in CSR edge order within each
+    /// item, so equal to [`Kernel::supply_in_order`]'s bit for bit. With `CAP`, values are capped
+    /// at 1 and items without providers get 1 (the static pass); without, they stay uncapped and
+    /// items without providers get NaN ([`Kernel::supply`]).
+    fn supply<const CAP: bool>(
+        &self,
+        k: &Kernel,
+        cap: &[f32],
+        mult: Option<&[f32]>,
+        scale: f32,
+        out: &mut [f32],
+    ) {
+        #[inline(always)]
+        fn finish<const CAP: bool>(t: f32) -> f32 {
+            // Capped: NaN (no comparison holds) becomes 1, as for an item without providers.
+            match (CAP, t < 1.0) {
+                (true, false) => 1.0,
+                _ => t,
+            }
+        }
         /// One group: the inner loop has a compile-time trip count, so it is unrolled and the
         /// only branch left is the (predictable) loop over items.
-        fn group<const C: usize>(g: &Group, cap: &[f32], scale: f32, own: &mut [f32]) {
+        fn group<const C: usize, const CAP: bool>(
+            g: &Group,
+            k: &Kernel,
+            cap: &[f32],
+            mult: Option<&[f32]>,
+            scale: f32,
+            out: &mut [f32],
+        ) {
             let edges = g.src.chunks_exact(C).zip(g.w.chunks_exact(C));
-            for (&k, (src, w)) in g.items.iter().zip(edges) {
-                let mut acc = 0.0f32;
-                for j in 0..C {
-                    acc += w[j] * cap[src[j] as usize];
+            match mult {
+                None => {
+                    for (&i, (src, w)) in g.items.iter().zip(edges) {
+                        let mut acc = 0.0f32;
+                        for j in 0..C {
+                            acc += w[j] * cap[src[j] as usize];
+                        }
+                        out[i as usize] = finish::<CAP>(scale * acc);
+                    }
                 }
-                let t = scale * acc;
-                own[k as usize] = if t < 1.0 { t } else { 1.0 };
+                Some(m) => {
+                    for (&i, (src, w)) in g.items.iter().zip(edges) {
+                        let e = k.sup_off[i as usize] as usize;
+                        let m = &m[e..e + C];
+                        let mut acc = 0.0f32;
+                        for j in 0..C {
+                            acc += w[j] * cap[src[j] as usize] * m[j];
+                        }
+                        out[i as usize] = finish::<CAP>(scale * acc);
+                    }
+                }
             }
         }
         macro_rules! groups {
-            ($($c:literal)*) => { $( group::<$c>(&self.groups[$c], cap, scale, own); )* };
+            ($($c:literal)*) => {
+                $( group::<$c, CAP>(&self.groups[$c], k, cap, mult, scale, out); )*
+            };
         }
         groups!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
         for &(item, a, b) in &self.long {
             let (a, b) = (a as usize, b as usize);
             let mut acc = 0.0f32;
-            for (&p, &w) in k.sup_src[a..b].iter().zip(&k.sup_w[a..b]) {
-                acc += w * cap[p as usize];
+            for (e, (&p, &w)) in (a..b).zip(k.sup_src[a..b].iter().zip(&k.sup_w[a..b])) {
+                acc += match mult {
+                    None => w * cap[p as usize],
+                    Some(m) => w * cap[p as usize] * m[e],
+                };
             }
-            let t = scale * acc;
-            own[item as usize] = if t < 1.0 { t } else { 1.0 };
+            out[item as usize] = finish::<CAP>(scale * acc);
         }
-        for &k in &self.no_supply {
-            own[k as usize] = 1.0;
+        let none = if CAP { 1.0 } else { f32::NAN };
+        for &i in &self.no_supply {
+            out[i as usize] = none;
         }
     }
 }
@@ -639,7 +699,7 @@ mod tests {
     fn two_phase(k: &Kernel, cap: &[f32], headroom: f32) -> Vec<f32> {
         let n = k.n_items();
         let (mut s, mut v) = (vec![0.0; n], vec![0.0; n]);
-        k.supply(cap, None, headroom, &mut s);
+        k.supply_in_order(cap, None, headroom, &mut s);
         for x in &mut s {
             *x = if x.is_nan() { 1.0 } else { x.min(1.0) };
         }
@@ -726,6 +786,29 @@ mod tests {
             k.flow(&own, &mut a);
             k.flow_in_order(&own, &mut b);
             assert_eq!(a, b, "round {round}, flow");
+            // The grouped supply with per-edge multipliers, as the scenario engine calls it
+            // (uncapped, NaN without providers).
+            let mult: Vec<f32> = (0..k.n_supply_edges())
+                .map(|_| {
+                    if rng.below(4) == 0 {
+                        0.0
+                    } else {
+                        rng.f64() as f32
+                    }
+                })
+                .collect();
+            for m in [None, Some(&mult[..])] {
+                let (mut a, mut b) = (vec![-1.0; n], vec![-1.0; n]);
+                k.supply(&cap, m, 0.1, &mut a);
+                k.supply_in_order(&cap, m, 0.1, &mut b);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&a),
+                    bits(&b),
+                    "round {round}, supply {:?}",
+                    m.is_some()
+                );
+            }
         }
     }
 
