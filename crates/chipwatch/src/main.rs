@@ -7,14 +7,14 @@
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout(), $($t)*)?
+        writeln!(std::io::stdout(), $($t)*).map_err($crate::output::StdoutError)?
     }};
 }
 /// `print!` counterpart of [`outln!`].
 macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        write!(std::io::stdout(), $($t)*)?
+        write!(std::io::stdout(), $($t)*).map_err($crate::output::StdoutError)?
     }};
 }
 
@@ -93,8 +93,8 @@ fn main() -> ExitCode {
         // The reader went away (`chipwatch ... | head`): nothing left to say.
         Err(e)
             if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                c.downcast_ref::<output::StdoutError>()
+                    .is_some_and(|s| s.0.kind() == std::io::ErrorKind::BrokenPipe)
             }) =>
         {
             ExitCode::SUCCESS

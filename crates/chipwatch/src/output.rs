@@ -4,13 +4,35 @@
 use serde::Serialize;
 use std::io::Write;
 
+/// A failed write to standard output. Its own type, so that `main` can tell a reader that went
+/// away (`chipwatch ... | head`, a quiet end) from a broken pipe anywhere else (a webhook, a
+/// database connection), which stays an error.
+#[derive(Debug)]
+pub struct StdoutError(pub std::io::Error);
+
+impl std::fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The cause follows in the error chain that `main` prints.
+        f.write_str("writing to standard output")
+    }
+}
+
+impl std::error::Error for StdoutError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 /// Print a value as pretty JSON on stdout. Buffered: stdout flushes at every newline, and
 /// pretty JSON has one per number (a 10^5-item scenario result spent 40 s in write calls).
 pub fn print_json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
-    out.flush()?;
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        serde_json::to_writer_pretty(&mut out, v)?;
+        writeln!(out)?;
+        out.flush()
+    };
+    write().map_err(StdoutError)?;
     Ok(())
 }
 
@@ -70,7 +92,7 @@ impl Table {
         }
         s
     }
-    pub fn print(&self) -> std::io::Result<()> {
+    pub fn print(&self) -> anyhow::Result<()> {
         out!("{}", self.render());
         Ok(())
     }

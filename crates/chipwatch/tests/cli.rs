@@ -321,3 +321,23 @@ fn closed_stdout_is_not_a_panic() {
         assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
     }
 }
+
+/// Any other failure to write the output is an error that names it (exit 2), not a quiet end.
+#[test]
+fn full_stdout_is_an_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not Linux
+    };
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("chipwatch"))
+        .args(["items", "--json"])
+        .env_remove("CHIPWATCH_MODEL")
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: writing to standard output: No space left on device"),
+        "{err}"
+    );
+}
