@@ -141,7 +141,9 @@ pub(crate) struct Sim {
     pub days: u32,
     /// Final output after the consumers' chip inventory: `fin[day * n_consumers + c]`.
     pub fin: Vec<f32>,
-    /// The rest is kept only when the simulation has report days (not for Monte Carlo).
+    /// The rest is kept only when the simulation has report days (not for Monte Carlo): the
+    /// days `series` holds, ascending, the last day last.
+    pub report: Vec<u32>,
     /// `stats[c * n_items + k]`: item k for consumer c (the final item after chip inventory).
     pub stats: Vec<Running>,
     /// `series[(r * n_consumers + c) * n_items + k]`: the same values on the `r`-th report day.
@@ -726,6 +728,7 @@ impl Prepared {
         let mut sim = Sim {
             days,
             fin: Vec::with_capacity(days as usize * nc),
+            report: report.to_vec(),
             stats: vec![Running::NEW; if keep { nc * n } else { 0 }],
             series: vec![0.0; report.len() * nc * n],
             worst: vec![
@@ -943,7 +946,7 @@ impl Prepared {
         let nc = self.consumers.len();
         let days = sim.days;
         let first_shock = s.shocks.iter().map(Shock::start_day).min().unwrap_or(0);
-        let report_days = report_days(days, s.step_days);
+        let report_days = &sim.report;
         let mut consumers = Vec::with_capacity(nc);
         for (c, con) in self.consumers.iter().enumerate() {
             let mut items = Vec::with_capacity(n);
@@ -1007,7 +1010,7 @@ impl Prepared {
             }
             acc
         };
-        let ws = series_stats(days, &report_days, first_shock, world_at);
+        let ws = series_stats(days, report_days, first_shock, world_at);
         let mut notes = self.notes.clone();
         notes.extend(fx.notes.iter().cloned());
         ScenarioResult {
