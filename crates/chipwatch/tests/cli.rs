@@ -11,6 +11,13 @@ fn chipwatch() -> Command {
     c
 }
 
+/// The same binary as a plain process, for tests that wire its stdout themselves.
+fn chipwatch_process() -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("chipwatch"));
+    c.env_remove("CHIPWATCH_MODEL");
+    c
+}
+
 fn run_ok(args: &[&str]) -> String {
     let out = chipwatch().args(args).output().unwrap();
     assert!(
@@ -304,11 +311,9 @@ fn chipwatch_data_default() -> String {
 /// instead of a panic about a broken pipe.
 #[test]
 fn closed_stdout_is_not_a_panic() {
-    let bin = assert_cmd::cargo::cargo_bin("chipwatch");
     for args in [&["items"][..], &["items", "--json"][..]] {
-        let mut child = std::process::Command::new(&bin)
+        let mut child = chipwatch_process()
             .args(args)
-            .env_remove("CHIPWATCH_MODEL")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -328,9 +333,8 @@ fn full_stdout_is_an_error() {
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
         return; // not Linux
     };
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("chipwatch"))
+    let out = chipwatch_process()
         .args(["items", "--json"])
-        .env_remove("CHIPWATCH_MODEL")
         .stdout(full)
         .output()
         .unwrap();
