@@ -59,8 +59,9 @@ impl<'e> Batch<'e> {
 
     /// Determine one shipment.
     pub fn determine(&mut self, s: &Shipment) -> Result<Determination, ControlsError> {
+        let engine = self.engine;
         let (draft, item, screened) = self.run(s)?;
-        Ok(draft.to_determination(s, item, screened.hits.clone()))
+        Ok(draft.to_determination(engine, s, item, screened.hits.clone()))
     }
 
     /// Determine one shipment and append it to `out` as one JSON line (with its newline), the
@@ -71,9 +72,17 @@ impl<'e> Batch<'e> {
         s: &Shipment,
         out: &mut Vec<u8>,
     ) -> Result<(), ControlsError> {
+        let engine = self.engine;
         let (draft, item, screened) = self.run(s)?;
         let item_json = item.report_json()?;
-        crate::json::write_determination(out, draft, s, item_json, &screened.json);
+        crate::json::write_determination(
+            out,
+            draft,
+            s,
+            item_json,
+            &screened.json,
+            engine.ruleset_json(),
+        );
         out.push(b'\n');
         Ok(())
     }
@@ -82,6 +91,7 @@ impl<'e> Batch<'e> {
     #[allow(clippy::type_complexity)]
     fn run(&mut self, s: &Shipment) -> Result<(&Draft<'e>, &ItemEval, &Screened), ControlsError> {
         self.draft.start(s)?;
+        self.engine.check_end_use(s)?;
         let item = self.items.get(self.engine, s)?;
         let screened = self.screened.get(self.engine, s.end_user.as_deref())?;
         self.engine.fill(s, item, &screened.hits, &mut self.draft);
@@ -257,10 +267,18 @@ pub fn parse_batch_csv(
         let from = field(c_from).ok_or_else(|| field_err("from", "empty".into()))?;
         let to = field(c_to).ok_or_else(|| field_err("to", "empty".into()))?;
         for (f, v) in [("from", from), ("to", to)] {
-            if !is_country_code(v) {
+            if !crate::country::is_iso3(v) {
+                let hint = crate::country::suggest(v);
                 return Err(field_err(
                     f,
-                    format!("`{v}` is not an ISO alpha-3 country code"),
+                    format!(
+                        "`{v}` is not an ISO 3166-1 alpha-3 country code{}",
+                        if hint.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; did you mean {}?", hint.join(", "))
+                        }
+                    ),
                 ));
             }
         }
@@ -288,11 +306,6 @@ pub fn parse_batch_csv(
     Ok(out)
 }
 
-/// Whether [`crate::normalise_country`] accepts `s` (without building the normalised code).
-fn is_country_code(s: &str) -> bool {
-    let t = s.trim();
-    t.len() == 3 && t.bytes().all(|b| b.is_ascii_alphabetic())
-}
 
 /// Parse `KEY=VALUE` (the `--param` syntax).
 pub fn parse_param(s: &str) -> Result<(String, Value), String> {

@@ -143,33 +143,36 @@ impl Catalogue {
         &self.products
     }
 
-    /// Find a product by name or alias; a unique suffix match also counts ("2100i").
+    /// Find a product by its name or a listed alias, compared on [`product_key`] (case, spaces
+    /// and punctuation ignored) and nothing looser: `A10` is not `A100`, `H2` is not `H20`, and a
+    /// product that is not in the catalogue is an error with the closest names as suggestions,
+    /// never a guess (a determination on the wrong product is worse than none).
     pub fn find(&self, query: &str) -> Result<&Product, ControlsError> {
         let q = product_key(query);
-        if let Some((_, i)) = self.keys.iter().find(|(k, _)| *k == q) {
+        if let Some((_, i)) = self.keys.iter().find(|(k, _)| !q.is_empty() && *k == q) {
             return Ok(&self.products[*i]);
         }
-        let mut hits: Vec<usize> = self
+        let mut scored: Vec<(f64, usize)> = self
             .keys
             .iter()
-            .filter(|(k, _)| !q.is_empty() && (k.ends_with(&q) || k.contains(&q)))
-            .map(|(_, i)| *i)
+            .filter_map(|(k, i)| {
+                let sim = strsim::jaro_winkler(&q, k);
+                let part = !q.is_empty() && (k.contains(&q) || q.contains(k.as_str()));
+                (sim >= 0.85 || part).then_some((if part { sim + 1.0 } else { sim }, *i))
+            })
             .collect();
-        hits.sort_unstable();
-        hits.dedup();
-        match hits.as_slice() {
-            [i] => Ok(&self.products[*i]),
-            [] => Err(ControlsError::UnknownProduct {
-                query: query.to_string(),
-                candidates: Vec::new(),
-            }),
-            many => Err(ControlsError::UnknownProduct {
-                query: query.to_string(),
-                candidates: many
-                    .iter()
-                    .map(|i| self.products[*i].name.clone())
-                    .collect(),
-            }),
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut candidates: Vec<String> = Vec::new();
+        for (_, i) in scored {
+            let n = &self.products[i].name;
+            if !candidates.contains(n) {
+                candidates.push(n.clone());
+            }
         }
+        candidates.truncate(6);
+        Err(ControlsError::UnknownProduct {
+            query: query.to_string(),
+            candidates,
+        })
     }
 }

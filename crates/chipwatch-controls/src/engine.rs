@@ -15,13 +15,14 @@ use crate::date::Date;
 use crate::measure::{
     compile, CmpOp, Cond, Dest, Formula, Group, Measure, OutcomeKind, PolicySource, ReviewPolicy,
 };
-use crate::screening::{Hit, Screener};
+use crate::screening::{Hit, ListMeta, Screener};
 use crate::value::{fmt_num, push_num, push_value, Value};
 use crate::ControlsError;
 use serde::Serialize;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use sha2::{Digest, Sha256};
 use std::ops::Range;
 
 /// Parameter names the issue defines (units in the name); measure files add their own.
@@ -43,6 +44,25 @@ pub const STANDARD_PARAMETERS: &[&str] = &[
     "equipment_type",
     "immersion",
 ];
+
+/// Parameters that classify an item or say which law reaches it, but do not describe it: an item
+/// given only by these is not known to fall outside a measure defined by technical parameters.
+pub const NON_DESCRIPTIVE_PARAMETERS: &[&str] = &[
+    "eccn",
+    "eu_entry",
+    "hs_code",
+    "us_content_pct",
+    "us_direct_product",
+    "us_direct_product_sme",
+];
+
+/// Classification codes: where a predicate reads one the item gives, that code decides (an item
+/// classified `EAR99` is not a 3A090 item, whatever technical values are missing).
+pub const CLASSIFICATION_PARAMETERS: &[&str] = &["eccn", "eu_entry", "hs_code"];
+
+/// End uses a user may declare besides those the measures name: `civil` states that no
+/// restricted end use applies (it matches no end-use rule).
+pub const STANDARD_END_USES: &[&str] = &["civil"];
 
 /// Screening score from which an end-user match feeds the determination.
 pub const END_USER_THRESHOLD: f64 = 0.88;
@@ -81,6 +101,8 @@ pub struct Verdict {
     pub instrument: Option<String>,
     pub version: Option<String>,
     pub citation: Option<String>,
+    /// For `undetermined`: the parameters whose values would decide (give them with `--param`).
+    pub missing_parameters: Vec<String>,
     pub explanation: Vec<String>,
 }
 
@@ -92,7 +114,31 @@ pub struct Overall {
     pub authorisation: Option<String>,
     pub jurisdictions: Vec<String>,
     pub measure_ids: Vec<String>,
+    /// Jurisdictions whose verdict is `undetermined` (even when a stricter verdict decides
+    /// `outcome`, these still have to be resolved).
+    pub undetermined: Vec<String>,
+    /// Every parameter an undetermined verdict waits on.
+    pub missing_parameters: Vec<String>,
     pub not_reached: Vec<String>,
+}
+
+/// Which rules and lists a determination used: digests of the control data, the product
+/// catalogue and the screening lists, with each list's provenance and size.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RuleSet {
+    /// SHA-256 over the three digests below: the rule-set version to cite.
+    pub version: String,
+    /// SHA-256 of the control measure files (name and text, in name order).
+    pub controls_digest: String,
+    pub measure_files: usize,
+    /// SHA-256 of the product catalogue as loaded.
+    pub catalogue_digest: String,
+    /// SHA-256 of the screening lists as loaded.
+    pub lists_digest: String,
+    /// Provenance of each screening list (name, source, date).
+    pub lists: Vec<ListMeta>,
+    /// Entries over all lists.
+    pub list_entries: usize,
 }
 
 /// A full determination; the JSON shape is fixed by issue 4.
@@ -108,15 +154,20 @@ pub struct Determination {
     pub end_user_screening: Vec<Hit>,
     pub verdicts: Vec<Verdict>,
     pub overall: Overall,
+    pub ruleset: RuleSet,
 }
 
 /// Order of strictness: prohibited > licence (denial > per application > case by case >
-/// approval) > exception with notification > general authorisation > not required.
+/// approval) > undetermined > exception with notification > general authorisation > not
+/// required. An undetermined measure outranks every answer that would let the goods go without
+/// a licence, so the overall verdict is at least `undetermined`; a known licence requirement or
+/// prohibition still stops the shipment, and `overall.undetermined` keeps the open questions.
 pub fn strictness(o: OutcomeKind, p: Option<ReviewPolicy>) -> u8 {
     match o {
         OutcomeKind::NotRequired => 0,
         OutcomeKind::GeneralAuthorisation => 10,
         OutcomeKind::ExceptionWithNotification => 20,
+        OutcomeKind::Undetermined => 25,
         OutcomeKind::LicenceRequired => {
             30 + match p {
                 Some(ReviewPolicy::PresumptionOfApproval) => 0,
@@ -150,6 +201,16 @@ pub struct Engine {
     group_ix: Vec<GroupIx>,
     /// Number of predicate slots (item predicates and rule conditions) an [`ItemEval`] memoises.
     cond_slots: usize,
+    /// Parameters that do not describe an item (see [`NON_DESCRIPTIVE_PARAMETERS`]; plus every
+    /// measure's reach parameters).
+    non_descriptive: BTreeSet<String>,
+    /// End uses a shipment may declare: those the rules name and [`STANDARD_END_USES`].
+    end_uses: BTreeSet<String>,
+    /// Digest of the control files (kept to recompute the rule set when the lists change).
+    controls_digest: (String, usize),
+    ruleset: RuleSet,
+    /// `ruleset` as JSON, for batch output.
+    ruleset_json: Vec<u8>,
     catalogue: Catalogue,
     screener: Screener,
 }
@@ -296,6 +357,18 @@ impl Engine {
         catalogue: Catalogue,
         screener: Screener,
     ) -> Result<Engine, ControlsError> {
+        let controls_digest = {
+            let mut sorted: Vec<&(&str, &str)> = files.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
+            let mut h = Sha256::new();
+            for (name, text) in &sorted {
+                h.update(name.as_bytes());
+                h.update([0]);
+                h.update(text.as_bytes());
+                h.update([0]);
+            }
+            (hex(&h.finalize()), files.len())
+        };
         let mut measures = Vec::new();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         let mut formulas: BTreeMap<String, Formula> = BTreeMap::new();
@@ -401,6 +474,19 @@ impl Engine {
             v.extend(m.reach.fdp_param.clone());
             known_params.extend(v);
         }
+        let mut non_descriptive: BTreeSet<String> = NON_DESCRIPTIVE_PARAMETERS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut end_uses: BTreeSet<String> =
+            STANDARD_END_USES.iter().map(|s| s.to_string()).collect();
+        for m in &measures {
+            non_descriptive.insert(m.reach.de_minimis_param.clone());
+            non_descriptive.extend(m.reach.fdp_param.clone());
+            for r in &m.rules {
+                end_uses.extend(r.end_uses.iter().map(|u| u.to_ascii_lowercase()));
+            }
+        }
         let formula_needs = formulas
             .iter()
             .map(|f| f.expr.variables().join(", "))
@@ -416,7 +502,7 @@ impl Engine {
             .map(GroupIx::new)
             .chain([GroupIx::default()])
             .collect();
-        Ok(Engine {
+        let mut e = Engine {
             measures,
             by_id,
             groups,
@@ -427,8 +513,90 @@ impl Engine {
             prepared,
             group_ix,
             cond_slots,
+            non_descriptive,
+            end_uses,
+            controls_digest,
+            ruleset: RuleSet {
+                version: String::new(),
+                controls_digest: String::new(),
+                measure_files: 0,
+                catalogue_digest: String::new(),
+                lists_digest: String::new(),
+                lists: Vec::new(),
+                list_entries: 0,
+            },
+            ruleset_json: Vec::new(),
             catalogue,
             screener,
+        };
+        e.stamp()?;
+        Ok(e)
+    }
+
+    /// Recompute the rule set (digests and list provenance) from what is loaded.
+    fn stamp(&mut self) -> Result<(), ControlsError> {
+        let catalogue_digest = {
+            let mut h = Sha256::new();
+            h.update(serde_json::to_vec(self.catalogue.products())?);
+            hex(&h.finalize())
+        };
+        let lists_digest = {
+            let mut h = Sha256::new();
+            h.update(serde_json::to_vec(self.screener.metas())?);
+            h.update([0]);
+            h.update(serde_json::to_vec(self.screener.entries())?);
+            hex(&h.finalize())
+        };
+        let mut h = Sha256::new();
+        for d in [&self.controls_digest.0, &catalogue_digest, &lists_digest] {
+            h.update(d.as_bytes());
+            h.update([0]);
+        }
+        self.ruleset = RuleSet {
+            version: hex(&h.finalize()),
+            controls_digest: self.controls_digest.0.clone(),
+            measure_files: self.controls_digest.1,
+            catalogue_digest,
+            lists_digest,
+            lists: self.screener.metas().to_vec(),
+            list_entries: self.screener.entries().len(),
+        };
+        self.ruleset_json = serde_json::to_vec(&self.ruleset)?;
+        Ok(())
+    }
+
+    /// The rule set every determination of this engine names.
+    pub fn ruleset(&self) -> &RuleSet {
+        &self.ruleset
+    }
+
+    pub(crate) fn ruleset_json(&self) -> &[u8] {
+        &self.ruleset_json
+    }
+
+    /// End uses a shipment may declare.
+    pub fn end_uses(&self) -> &BTreeSet<String> {
+        &self.end_uses
+    }
+
+    /// Check what a shipment declares beyond its countries: the end use must be one the rules
+    /// know (an unknown end use would silently match no end-use rule).
+    pub(crate) fn check_end_use(&self, s: &Shipment) -> Result<(), ControlsError> {
+        let Some(u) = s.end_use.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(());
+        };
+        if self.end_uses.contains(&u.to_ascii_lowercase()) {
+            return Ok(());
+        }
+        Err(ControlsError::UnknownEndUse {
+            value: u.to_string(),
+            suggestions: suggest(u, self.end_uses.iter()),
+            known: self
+                .end_uses
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 
@@ -447,6 +615,8 @@ impl Engine {
     /// Replace the restricted-party lists (e.g. with a user's `--list`).
     pub fn set_screener(&mut self, s: Screener) {
         self.screener = s;
+        // Serialising what was just loaded cannot fail (plain strings and numbers).
+        let _ = self.stamp();
     }
 
     /// All versions of one measure, oldest first.
@@ -529,9 +699,10 @@ impl Engine {
         };
         let mut d = Draft::default();
         d.start(s)?;
+        self.check_end_use(s)?;
         let item = ItemEval::resolve(self, s.product.as_deref(), &s.params)?;
         self.fill(s, &item, &hits, &mut d);
-        Ok(d.to_determination(s, &item, hits))
+        Ok(d.to_determination(self, s, &item, hits))
     }
 
     /// Evaluate every measure for a shipment whose countries `d.start` has normalised: the
@@ -606,14 +777,23 @@ impl Engine {
             .map(|(ji, j)| (j.as_str(), Some(ji)))
             .collect();
         jurisdictions.push((cx.from, number(cx.from)));
-        jurisdictions.extend(cx.origin.map(|o| (o, number(o))));
+        // The origin's own verdict only where chipwatch encodes its measures: few countries
+        // control re-exports of their goods, and those that do are encoded (see `not_reached`
+        // below for the others).
+        jurisdictions.extend(
+            cx.origin
+                .filter(|&o| o != cx.from)
+                .and_then(|o| number(o).map(|n| (o, Some(n)))),
+        );
         jurisdictions.sort_unstable_by(|a, b| a.0.cmp(b.0));
         jurisdictions.dedup_by(|a, b| a.0 == b.0);
 
         for &(j, ji) in &jurisdictions {
             let jurisdiction = push_span(&mut out.text, j);
             let first_line = out.lines.len();
+            let first_missing = out.missing.len();
             let mut best: Option<(u8, usize, Applied<'e>)> = None;
+            let mut unencoded = false;
             if let Some(ji) = ji.filter(|&ji| out.jur_reached[ji]) {
                 for k in 0..out.reached.len() {
                     let (bi, ci, ref why) = out.reached[k];
@@ -621,7 +801,13 @@ impl Engine {
                         continue;
                     }
                     let why = &out.scratch[why.clone()];
-                    if let Some(a) = cx.evaluate(bi, why, &mut out.text, &mut out.lines) {
+                    if let Some(a) = cx.evaluate(
+                        bi,
+                        why,
+                        &mut out.text,
+                        &mut out.lines,
+                        &mut out.missing,
+                    ) {
                         let rank = strictness(a.0, a.1);
                         if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
                             // `measures[ci]` is the version in force on the date (or the first
@@ -640,22 +826,62 @@ impl Engine {
                         out.text.push_str(&out.scratch[w]);
                         out.text.push(')');
                     }
-                    None => out.text.push_str(
-                        ": no measure of this jurisdiction is encoded in the data; no licence \
-                         requirement is known to chipwatch",
-                    ),
+                    None => {
+                        unencoded = true;
+                        out.text.push_str(
+                            ": no measure of this jurisdiction is encoded in chipwatch's data, \
+                             so its requirements are not assessed: undetermined (check its \
+                             national control list; see docs/controls.md, what chipwatch does \
+                             not model)",
+                        )
+                    }
                 }
                 out.lines.push(start..out.text.len());
             }
             let lines = first_line..out.lines.len();
+            let undetermined = unencoded
+                || best
+                    .as_ref()
+                    .is_some_and(|b| b.2 .0 == OutcomeKind::Undetermined);
+            if !undetermined {
+                out.missing.truncate(first_missing);
+            } else {
+                out.missing[first_missing..].sort();
+                let mut seen = BTreeSet::new();
+                let mut keep = first_missing;
+                for i in first_missing..out.missing.len() {
+                    if seen.insert(out.missing[i].clone()) {
+                        out.missing.swap(keep, i);
+                        keep += 1;
+                    }
+                }
+                out.missing.truncate(keep);
+            }
+            let missing = first_missing..out.missing.len();
+            if unencoded {
+                out.verdicts.push(VerdictDraft {
+                    jurisdiction,
+                    outcome: OutcomeKind::Undetermined,
+                    review_policy: None,
+                    authorisation: None,
+                    measure: None,
+                    lines,
+                    missing,
+                });
+                continue;
+            }
             out.verdicts.push(match best {
                 Some((_, ci, (outcome, review_policy, authorisation))) => VerdictDraft {
                     jurisdiction,
                     outcome,
                     review_policy,
                     authorisation,
-                    measure: Some((&self.measures[ci], &self.prepared[ci].verdict_json)),
+                    // An undetermined verdict names no measure as deciding it; its
+                    // explanation names the measures waiting on values.
+                    measure: (outcome != OutcomeKind::Undetermined)
+                        .then(|| (&self.measures[ci], self.prepared[ci].verdict_json.as_slice())),
                     lines,
+                    missing,
                 },
                 None => VerdictDraft {
                     jurisdiction,
@@ -664,8 +890,18 @@ impl Engine {
                     authorisation: None,
                     measure: None,
                     lines,
+                    missing,
                 },
             });
+        }
+        if let Some(o) = cx.origin.filter(|&o| o != cx.from && number(o).is_none()) {
+            let start = out.text.len();
+            let _ = write!(
+                out.text,
+                "{o} (origin): no measure of this jurisdiction is encoded; whether it controls \
+                 re-exports of its goods is not assessed"
+            );
+            out.not_reached.push(start..out.text.len());
         }
         for (ji, j) in self.jurisdictions.iter().enumerate() {
             let Some(w) = out.unreached[ji].clone() else {
@@ -771,6 +1007,9 @@ pub(crate) struct ItemEval {
     pub values: BTreeMap<String, Value>,
     /// The catalogue's country of origin of the product.
     pub origin: Option<String>,
+    /// Whether the item gives a parameter that describes it (not only classification codes or
+    /// reach parameters): only then is a measure defined by other parameters "not applicable".
+    pub descriptive: bool,
     /// Per predicate slot (see [`Prepared`]): the verdict and its rendered leaves.
     conds: Vec<OnceCell<(Tri, String)>>,
     /// `report` as JSON, for batch output.
@@ -793,6 +1032,14 @@ impl ItemEval {
             porigin = p.origin.clone();
         }
         for (k, v) in overrides {
+            // A misspelt name would be ignored by every measure and could turn a licence
+            // requirement into "not required": refuse it.
+            if !engine.known_params.contains(k) {
+                return Err(ControlsError::UnknownParameter {
+                    name: k.clone(),
+                    suggestions: suggest(k, engine.known_params.iter()),
+                });
+            }
             params.insert(k.clone(), v.clone());
         }
         let mut values = params.clone();
@@ -811,6 +1058,9 @@ impl ItemEval {
             .filter(|k| !engine.known_params.contains(*k))
             .cloned()
             .collect();
+        let descriptive = values
+            .keys()
+            .any(|k| engine.known_params.contains(k) && !engine.non_descriptive.contains(k));
         Ok(ItemEval {
             report: ItemReport {
                 product: pname,
@@ -821,6 +1071,7 @@ impl ItemEval {
             },
             values,
             origin: porigin,
+            descriptive,
             conds: (0..engine.cond_slots).map(|_| OnceCell::new()).collect(),
             json: OnceCell::new(),
         })
@@ -849,6 +1100,9 @@ pub(crate) struct VerdictDraft<'e> {
     pub measure: Option<(&'e Measure, &'e [u8])>,
     /// Range of the draft's `lines`.
     pub lines: Range<usize>,
+    /// Range of the draft's `missing` (sorted, distinct): the values an undetermined verdict
+    /// waits on.
+    pub missing: Range<usize>,
 }
 
 /// A determination under construction; reused from shipment to shipment, so once its buffers
@@ -872,6 +1126,8 @@ pub(crate) struct DraftOut<'e> {
     pub verdicts: Vec<VerdictDraft<'e>>,
     /// `overall.not_reached` (spans of `text`).
     pub not_reached: Vec<Span>,
+    /// Missing parameter names of all verdicts (see [`VerdictDraft::missing`]).
+    pub missing: Vec<String>,
     /// Reasons a measure reaches, or its jurisdiction is not reached.
     scratch: String,
     /// (index of `by_id`, measure version, reason in `scratch`), in id order.
@@ -889,6 +1145,7 @@ impl DraftOut<'_> {
         self.lines.clear();
         self.verdicts.clear();
         self.not_reached.clear();
+        self.missing.clear();
         self.scratch.clear();
         self.reached.clear();
         self.jur_reached.clear();
@@ -907,6 +1164,21 @@ impl DraftOut<'_> {
             .unwrap_or(0)
     }
 
+    /// The verdicts that are undetermined.
+    pub(crate) fn undetermined(&self) -> impl Iterator<Item = &VerdictDraft<'_>> {
+        self.verdicts
+            .iter()
+            .filter(|v| v.outcome == OutcomeKind::Undetermined)
+    }
+
+    /// Every missing parameter, sorted, distinct.
+    pub(crate) fn all_missing(&self) -> Vec<String> {
+        let mut v = self.missing.clone();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     pub(crate) fn winners(&self) -> impl Iterator<Item = &VerdictDraft<'_>> {
         let top = self.top();
         self.verdicts
@@ -919,15 +1191,11 @@ impl<'e> Draft<'e> {
     /// Normalise from, to and origin (the checks that come before the item is resolved).
     pub(crate) fn start(&mut self, s: &Shipment) -> Result<(), ControlsError> {
         self.ids.clear();
-        self.from = push_country(&mut self.ids, &s.from)
-            .ok_or_else(|| ControlsError::Country(s.from.clone()))?;
-        self.to = push_country(&mut self.ids, &s.to)
-            .ok_or_else(|| ControlsError::Country(s.to.clone()))?;
+        self.from = push_country(&mut self.ids, "from", &s.from)?;
+        self.to = push_country(&mut self.ids, "to", &s.to)?;
         self.origin = match &s.origin {
             None => None,
-            Some(o) => Some(
-                push_country(&mut self.ids, o).ok_or_else(|| ControlsError::Country(o.clone()))?,
-            ),
+            Some(o) => Some(push_country(&mut self.ids, "origin", o)?),
         };
         Ok(())
     }
@@ -935,6 +1203,7 @@ impl<'e> Draft<'e> {
     /// The public form (owned strings).
     pub(crate) fn to_determination(
         &self,
+        engine: &Engine,
         s: &Shipment,
         item: &ItemEval,
         hits: Vec<Hit>,
@@ -953,6 +1222,7 @@ impl<'e> Draft<'e> {
                 instrument: v.measure.map(|(m, _)| m.instrument.clone()),
                 version: v.measure.map(|(m, _)| m.version.clone()),
                 citation: v.measure.map(|(m, _)| m.citation.clone()),
+                missing_parameters: o.missing[v.missing.clone()].to_vec(),
                 explanation: o.lines[v.lines.clone()].iter().map(t).collect(),
             })
             .collect();
@@ -966,6 +1236,8 @@ impl<'e> Draft<'e> {
                 .winners()
                 .filter_map(|v| v.measure.map(|(m, _)| m.id.clone()))
                 .collect(),
+            undetermined: o.undetermined().map(|v| t(&v.jurisdiction)).collect(),
+            missing_parameters: o.all_missing(),
             not_reached: o.not_reached.iter().map(t).collect(),
         };
         Determination {
@@ -979,6 +1251,7 @@ impl<'e> Draft<'e> {
             end_user_screening: hits,
             verdicts,
             overall,
+            ruleset: engine.ruleset().clone(),
         }
     }
 }
@@ -990,16 +1263,20 @@ fn push_span(out: &mut String, s: &str) -> Span {
     start..out.len()
 }
 
-/// Append a country code as [`crate::normalise_country`] normalises it (`None`, appending
-/// nothing, when it is not three ASCII letters).
-fn push_country(out: &mut String, s: &str) -> Option<Span> {
-    let t = s.trim();
-    if t.len() != 3 || !t.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return None;
+/// Append a country code as [`crate::normalise_country`] normalises it, or fail naming `field`
+/// (appending nothing) when it is not an ISO 3166-1 alpha-3 code.
+fn push_country(out: &mut String, field: &str, s: &str) -> Result<Span, ControlsError> {
+    if !crate::country::is_iso3(s) {
+        return Err(ControlsError::Country {
+            field: field.to_string(),
+            value: s.to_string(),
+            suggestions: crate::country::suggest(s),
+        });
     }
+    let t = s.trim();
     let start = out.len();
     out.extend(t.chars().map(|c| c.to_ascii_uppercase()));
-    Some(start..out.len())
+    Ok(start..out.len())
 }
 
 fn topo_sort(formulas: BTreeMap<String, Formula>) -> Result<Vec<Formula>, ControlsError> {
@@ -1160,6 +1437,7 @@ impl<'e> EvalCtx<'e, '_> {
         why: &str,
         text: &mut String,
         lines: &mut Vec<Span>,
+        missing: &mut Vec<String>,
     ) -> Option<Applied<'e>> {
         let engine = self.engine;
         let (id, range) = &engine.by_id[bi];
@@ -1221,6 +1499,9 @@ impl<'e> EvalCtx<'e, '_> {
             });
             return None;
         }
+        // The item predicate could not be decided: the rules still run, since a destination
+        // for which the measure requires nothing settles the verdict either way.
+        let mut item_unknown = None;
         match (&m.item, &p.item) {
             (Some(c), Some(info)) => {
                 let (verdict, leaves) = self.judged(p.item_slot, c, info);
@@ -1237,17 +1518,28 @@ impl<'e> EvalCtx<'e, '_> {
                         return None;
                     }
                     Tri::Unknown => {
+                        if let Some(code) = self
+                            .classified_by(c)
+                            .or_else(|| self.ear99(&m.jurisdiction))
+                        {
+                            // The item's own classification under this list decides.
+                            line(text, &|t| {
+                                let _ = write!(
+                                    t,
+                                    "  item not caught: classified as {code}, which this \
+                                     measure does not list ({leaves})"
+                                );
+                            });
+                            return None;
+                        }
                         line(text, &|t| {
                             t.push_str(
                                 "  cannot decide whether the item is caught (missing \
                                  parameters): ",
                             );
                             t.push_str(leaves);
-                            t.push_str(
-                                "; treated as not caught — give the missing values with --param",
-                            );
                         });
-                        return None;
+                        item_unknown = Some(c);
                     }
                 }
             }
@@ -1322,6 +1614,21 @@ impl<'e> EvalCtx<'e, '_> {
             }
             if let (Some(w), Some(info)) = (&r.when, &rt.when) {
                 let (verdict, leaves) = self.judged(rt.when_slot, w, info);
+                if *verdict == Tri::Unknown {
+                    // Whether this rule or a later one decides depends on a missing value.
+                    line(text, &|t| {
+                        t.push_str("  ");
+                        t.push_str(name);
+                        t.push_str(" may apply, undetermined: ");
+                        t.push_str(leaves);
+                    });
+                    if let Some(c) = item_unknown {
+                        self.missing_params(c, missing);
+                    }
+                    self.missing_params(w, missing);
+                    self.undetermined_line(id, missing, text, lines);
+                    return Some((OutcomeKind::Undetermined, None, None));
+                }
                 if *verdict != Tri::Yes {
                     line(text, &|t| {
                         t.push_str("  ");
@@ -1349,6 +1656,30 @@ impl<'e> EvalCtx<'e, '_> {
                     t.push(')');
                 });
                 continue;
+            }
+            if let Some(c) = item_unknown {
+                if r.outcome == OutcomeKind::NotRequired {
+                    line(text, &|t| {
+                        t.push_str("  ");
+                        t.push_str(name);
+                        t.push_str(" applies: destination ");
+                        t.push_str(self.to);
+                        t.push_str(" needs no licence under this measure, caught or not");
+                    });
+                    return Some((OutcomeKind::NotRequired, None, None));
+                }
+                line(text, &|t| {
+                    t.push_str("  ");
+                    t.push_str(name);
+                    t.push_str(" would apply to destination ");
+                    t.push_str(self.to);
+                    t.push_str(" -> ");
+                    t.push_str(r.outcome.as_str());
+                    t.push_str(" if the item is caught");
+                });
+                self.missing_params(c, missing);
+                self.undetermined_line(id, missing, text, lines);
+                return Some((OutcomeKind::Undetermined, None, None));
             }
             let policy = match r.review_policy {
                 Some(PolicySource::Fixed(p)) => Some(p),
@@ -1400,7 +1731,97 @@ impl<'e> EvalCtx<'e, '_> {
             t.push_str(self.to);
             t.push_str(" with this end user and end use: no requirement under this measure");
         });
-        Some((OutcomeKind::NotRequired, None, None))
+        // Nothing was decided by this measure: it is not named as the verdict's measure.
+        None
+    }
+
+    /// "ID: undetermined — give ..." (the missing parameters, sorted and deduplicated).
+    fn undetermined_line(
+        &self,
+        id: &str,
+        missing: &mut Vec<String>,
+        text: &mut String,
+        lines: &mut Vec<Span>,
+    ) {
+        missing.sort();
+        missing.dedup();
+        let start = text.len();
+        let _ = write!(
+            text,
+            "  {id}: undetermined — give {} with --param to decide",
+            missing.join(", ")
+        );
+        lines.push(start..text.len());
+    }
+
+    /// `eccn = "EAR99"` for a US measure: an item the user classified EAR99 is on no Commerce
+    /// Control List entry, so no US list-based measure catches it, whatever values are missing.
+    fn ear99(&self, jurisdiction: &str) -> Option<String> {
+        (jurisdiction == "USA"
+            && self
+                .value("eccn")
+                .and_then(Value::as_str)
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("EAR99")))
+        .then(|| "eccn = \"EAR99\"".to_string())
+    }
+
+    /// The classification code the item gives and predicate `c` reads (`eccn = EAR99`), if any.
+    fn classified_by(&self, c: &Cond) -> Option<String> {
+        match c {
+            Cond::All(v, _) | Cond::Any(v, _) => v.iter().find_map(|x| self.classified_by(x)),
+            Cond::Not(x, _) => self.classified_by(x),
+            Cond::Cmp { param, .. } => CLASSIFICATION_PARAMETERS
+                .contains(&param.as_str())
+                .then(|| self.value(param))
+                .flatten()
+                .map(|v| {
+                    let mut s = format!("{param} = ");
+                    push_value(&mut s, v);
+                    s
+                }),
+        }
+    }
+
+    /// The given-parameter names that would decide predicate `c`: each missing parameter it
+    /// reads, a derived one replaced by the missing inputs of its formula.
+    /// Sub-entries that are "not applicable" (see [`Self::cond_at`]) are skipped: a scanner
+    /// does not wait on the epitaxy entry's `equipment_type`.
+    fn missing_params(&self, c: &Cond, out: &mut Vec<String>) {
+        self.missing_params_at(c, out, true);
+    }
+
+    fn missing_params_at(&self, c: &Cond, out: &mut Vec<String>, top: bool) {
+        let labelled = match c {
+            Cond::All(_, l) | Cond::Any(_, l) | Cond::Not(_, l) => l.is_some(),
+            Cond::Cmp { label, .. } => label.is_some(),
+        };
+        if (top || labelled) && self.item.descriptive && !self.any_param_given(c) {
+            return;
+        }
+        match c {
+            Cond::All(v, _) | Cond::Any(v, _) => {
+                for x in v {
+                    self.missing_params_at(x, out, false);
+                }
+            }
+            Cond::Not(x, _) => self.missing_params_at(x, out, false),
+            Cond::Cmp { param, .. } => self.missing_param(param, out, 0),
+        }
+    }
+
+    fn missing_param(&self, param: &str, out: &mut Vec<String>, depth: usize) {
+        if self.item.values.contains_key(param) {
+            return;
+        }
+        match self.engine.formulas.iter().find(|f| f.name == param) {
+            // Formulas are acyclic (topologically sorted); the depth bound is a second guard.
+            Some(f) if depth < 16 => {
+                for v in f.expr.variables() {
+                    self.missing_param(&v, out, depth + 1);
+                }
+            }
+            _ => out.push(param.to_string()),
+        }
     }
 
     /// Whether the item gives any parameter the predicate reads (no allocation: hot path).
@@ -1415,7 +1836,8 @@ impl<'e> EvalCtx<'e, '_> {
     /// Evaluate a predicate and render its leaves into `out`. A labelled sub-entry (or the whole
     /// item predicate, `top`) none of whose parameters the item has is "not applicable" (false),
     /// not "unknown": a gallium shipment has no wavelength, so lithography entries simply do not
-    /// describe it.
+    /// describe it. That holds only for an item described by some parameter: an item given by
+    /// classification codes alone (`hs_code=8486.20`) might be a scanner, so there it is unknown.
     ///
     /// Rendering: leaves are separated by `sep` ("; " at the top); the leaves under a labelled
     /// node (a `not` is labelled "not") become one leaf "label [a, b]"; unlabelled nodes add
@@ -1438,6 +1860,14 @@ impl<'e> EvalCtx<'e, '_> {
             if let Some(l) = label {
                 out.push_str(l);
                 out.push_str(": ");
+            }
+            if !self.item.descriptive {
+                // Only classification codes (or nothing) describe the item: it is not known
+                // to lie outside this entry.
+                out.push_str("unknown (the item is not described by any of ");
+                out.push_str(&info.none_of);
+                out.push(')');
+                return Tri::Unknown;
             }
             out.push_str("not applicable (the item has none of ");
             out.push_str(&info.none_of);
@@ -1646,6 +2076,25 @@ fn push_suspension(t: &mut String, s: &crate::measure::Suspension) {
     t.push_str(&s.instrument);
 }
 
+/// Lowercase hexadecimal of a digest.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Up to five of `known` closest to `q` (Jaro-Winkler >= 0.8), best first.
+pub(crate) fn suggest<'a>(q: &str, known: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let q = q.trim().to_ascii_lowercase();
+    let mut v: Vec<(f64, &String)> = known
+        .map(|k| (strsim::jaro_winkler(&q, &k.to_ascii_lowercase()), k))
+        .filter(|(d, _)| *d >= 0.8)
+        .collect();
+    v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    v.into_iter().take(5).map(|(_, k)| k.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1668,3 +2117,4 @@ mod tests {
         }
     }
 }
+

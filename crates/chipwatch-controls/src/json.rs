@@ -85,6 +85,7 @@ pub(crate) fn write_determination(
     s: &Shipment,
     item_json: &[u8],
     hits_json: &[u8],
+    ruleset_json: &[u8],
 ) {
     let ids = &d.ids;
     let o = &d.out;
@@ -134,6 +135,14 @@ pub(crate) fn write_determination(
                 b",\"measure_id\":null,\"instrument\":null,\"version\":null,\"citation\":null",
             ),
         }
+        out.extend_from_slice(b",\"missing_parameters\":[");
+        for (k, m) in o.missing[v.missing.clone()].iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            push_str(out, m);
+        }
+        out.push(b']');
         out.extend_from_slice(b",\"explanation\":[");
         for (k, l) in o.lines[v.lines.clone()].iter().enumerate() {
             if k > 0 {
@@ -169,6 +178,22 @@ pub(crate) fn write_determination(
         }
         push_str(out, &m.id);
     }
+    out.extend_from_slice(b"],\"undetermined\":[");
+    for (k, v) in o.undetermined().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        push_text(out, text(&v.jurisdiction));
+    }
+    out.extend_from_slice(b"],\"missing_parameters\":[");
+    if !o.missing.is_empty() {
+        for (k, m) in o.all_missing().iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            push_str(out, m);
+        }
+    }
     out.extend_from_slice(b"],\"not_reached\":[");
     for (k, l) in o.not_reached.iter().enumerate() {
         if k > 0 {
@@ -176,7 +201,9 @@ pub(crate) fn write_determination(
         }
         push_text(out, text(l));
     }
-    out.extend_from_slice(b"]}}");
+    out.extend_from_slice(b"]},\"ruleset\":");
+    out.extend_from_slice(ruleset_json);
+    out.push(b'}');
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 
 pub mod batch;
 pub mod catalogue;
+pub mod country;
 pub mod csl;
 pub mod date;
 pub mod engine;
@@ -31,7 +32,7 @@ pub mod value;
 pub use batch::Batch;
 pub use catalogue::{Catalogue, Product};
 pub use date::Date;
-pub use engine::{Determination, Engine, Overall, Shipment, Verdict};
+pub use engine::{strictness, Determination, Engine, Overall, RuleSet, Shipment, Verdict};
 pub use measure::{Measure, OutcomeKind, ReviewPolicy};
 pub use screening::{Hit, ListEntry, Normaliser, RestrictedList, Screener};
 pub use value::Value;
@@ -57,13 +58,30 @@ pub enum ControlsError {
     MissingColumn { file: String, column: String },
     #[error("{0}")]
     Conflict(String),
-    #[error("unknown product `{query}`{}", if candidates.is_empty() { "; `chipwatch licence products` lists the catalogue".to_string() } else { format!("; did you mean one of: {}", candidates.join(", ")) })]
+    #[error("field `product`: unknown product `{query}` (names match exactly or by a listed alias){}", if candidates.is_empty() { "; `chipwatch licence products` lists the catalogue".to_string() } else { format!("; did you mean one of: {}", candidates.join(", ")) })]
     UnknownProduct {
         query: String,
         candidates: Vec<String>,
     },
-    #[error("`{0}` is not an ISO 3166-1 alpha-3 country code (e.g. NLD, CHN, USA)")]
-    Country(String),
+    #[error("field `{field}`: `{value}` is not an ISO 3166-1 alpha-3 country code{}", suggestions_text(suggestions, "e.g. NLD, CHN, USA"))]
+    Country {
+        field: String,
+        value: String,
+        suggestions: Vec<String>,
+    },
+    #[error("field `end_use`: unknown end use `{value}`{}", suggestions_text(suggestions, known))]
+    UnknownEndUse {
+        value: String,
+        suggestions: Vec<String>,
+        known: String,
+    },
+    #[error("field `param`: unknown parameter `{name}`{}", suggestions_text(suggestions, "`docs/controls.md` lists the parameters"))]
+    UnknownParameter {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    #[error("the item has no parameter a control measure reads (give --product or --param, e.g. eccn, wavelength_nm, tpp, material)")]
+    EmptyItem,
     #[error("unknown measure `{0}`; `chipwatch measure list` shows the measure ids")]
     UnknownMeasure(String),
     #[error("impact: {0}")]
@@ -72,10 +90,18 @@ pub enum ControlsError {
     Json(#[from] serde_json::Error),
 }
 
-/// Uppercase a three-letter country code; `None` when it is not three ASCII letters.
+/// Uppercase an ISO 3166-1 alpha-3 country code; `None` when it is not one (see [`country`]).
 pub fn normalise_country(s: &str) -> Option<String> {
-    let t = s.trim();
-    (t.len() == 3 && t.chars().all(|c| c.is_ascii_alphabetic())).then(|| t.to_ascii_uppercase())
+    country::is_iso3(s).then(|| s.trim().to_ascii_uppercase())
+}
+
+/// "; did you mean A, B" or "; " + `fallback` when there is nothing to suggest.
+fn suggestions_text(suggestions: &[String], fallback: &str) -> String {
+    if suggestions.is_empty() {
+        format!(" ({fallback})")
+    } else {
+        format!("; did you mean {}?", suggestions.join(", "))
+    }
 }
 
 /// `("data/<path>", contents)` of a file under the repository's `data/` directory.

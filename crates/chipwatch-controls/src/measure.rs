@@ -194,6 +194,9 @@ pub enum OutcomeKind {
     NotRequired,
     GeneralAuthorisation,
     ExceptionWithNotification,
+    /// The engine could not decide: a measure could catch the item but a value it needs is
+    /// missing, or the jurisdiction's measures are not encoded. Never a rule's outcome in data.
+    Undetermined,
     LicenceRequired,
     Prohibited,
 }
@@ -214,6 +217,7 @@ impl OutcomeKind {
             Self::NotRequired => "not_required",
             Self::GeneralAuthorisation => "general_authorisation",
             Self::ExceptionWithNotification => "exception_with_notification",
+            Self::Undetermined => "undetermined",
             Self::LicenceRequired => "licence_required",
             Self::Prohibited => "prohibited",
         }

@@ -43,6 +43,13 @@ impl Value {
         }
     }
 
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn as_num(&self) -> Option<f64> {
         match self {
             Value::Num(v) => Some(*v),

@@ -97,9 +97,14 @@ fn arf_immersion_mrf_reference_values() {
     // Not caught by 3B001.f.1.b (50 nm > 45 nm) ...
     assert!(explains(&d, "EU", "mrf_k035_nm = 50.037"));
     assert!(explains(&d, "EU", "item not caught"));
-    // ... and 3B501 needs the overlay, which was not given: undecided, not caught.
+    // ... and 3B501 needs the overlay, which was not given: the EU verdict is undetermined,
+    // naming the value that would decide (it used to read "not_required": fail closed).
     assert!(explains(&d, "EU", "cannot decide"));
-    assert_eq!(outcome(&d, "EU"), "not_required");
+    assert_eq!(outcome(&d, "EU"), "undetermined");
+    let eu = verdict(&d, "EU").unwrap();
+    assert_eq!(eu.missing_parameters, vec!["dedicated_chuck_overlay_nm"]);
+    assert_eq!(eu.measure_id, None);
+    assert!(d.overall.undetermined.contains(&"EU".to_string()));
 }
 
 #[test]
@@ -596,9 +601,11 @@ fn overall_is_the_strictest() {
         Some(ReviewPolicy::PresumptionOfDenial)
     );
     assert_eq!(d.overall.jurisdictions, vec!["USA"]);
-    // Exporting country without encoded measures still gets a verdict.
+    // Exporting country without encoded measures: its verdict is undetermined, never "not
+    // required" (chipwatch does not know Korean law).
     let d = q("KOR", "VNM", TODAY).ps("material", "wafer").run();
-    assert_eq!(outcome(&d, "KOR"), "not_required");
+    assert_eq!(outcome(&d, "KOR"), "undetermined");
+    assert_eq!(d.overall.outcome, OutcomeKind::Undetermined);
     assert!(explains(
         &d,
         "KOR",
@@ -607,13 +614,18 @@ fn overall_is_the_strictest() {
 }
 
 #[test]
-fn unknown_parameters_are_kept_and_reported() {
-    let d = q("NLD", "CHN", TODAY)
-        .product("NXT:2000i")
-        .p("throughput_wph", 295.0)
-        .run();
-    assert_eq!(d.item.unknown_parameters, vec!["throughput_wph"]);
-    assert_eq!(d.item.parameters["throughput_wph"], Value::Num(295.0));
+fn unknown_parameters_are_errors_with_suggestions() {
+    // A misspelt parameter would be ignored by every measure: refused, naming it.
+    let e = engine()
+        .determine(&q("NLD", "CHN", TODAY).product("NXT:2000i").p("throughput_wph", 295.0).s)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("throughput_wph"), "{e}");
+    let e = engine()
+        .determine(&q("NLD", "CHN", TODAY).p("wavelenght_nm", 13.5).s)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("did you mean") && e.contains("wavelength_nm"), "{e}");
 }
 
 #[test]

@@ -525,10 +525,7 @@ fn impact(cli: &Cli, e: &Engine, a: &ImpactArgs) -> Result<()> {
     let deny: Vec<String> = a
         .deny
         .iter()
-        .map(|c| {
-            chipwatch_controls::normalise_country(c)
-                .ok_or_else(|| chipwatch_controls::ControlsError::Country(c.clone()))
-        })
+        .map(|c| chipwatch_controls::country::check("deny", c))
         .collect::<Result<_, _>>()?;
     let r = chipwatch_controls::impact::measure_impact(e, &vc, &a.measure_id, date, &deny)?;
     if cli.json {
