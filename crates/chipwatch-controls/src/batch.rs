@@ -87,6 +87,15 @@ impl<'e> Batch<'e> {
         Ok(())
     }
 
+    /// The overall outcome of the shipment last determined (or written) by this batch.
+    pub fn last_outcome(&self) -> crate::OutcomeKind {
+        self.draft
+            .out
+            .winners()
+            .next()
+            .map_or(crate::OutcomeKind::NotRequired, |v| v.outcome)
+    }
+
     /// Draft the determination of `s`; returns the draft, its item and the screening.
     #[allow(clippy::type_complexity)]
     fn run(&mut self, s: &Shipment) -> Result<(&Draft<'e>, &ItemEval, &Screened), ControlsError> {
@@ -305,7 +314,6 @@ pub fn parse_batch_csv(
     }
     Ok(out)
 }
-
 
 /// Parse `KEY=VALUE` (the `--param` syntax).
 pub fn parse_param(s: &str) -> Result<(String, Value), String> {

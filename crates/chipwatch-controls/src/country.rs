@@ -101,7 +101,9 @@ mod tests {
             assert!(is_iso3(c.alpha3()), "{}", c.alpha3());
             assert!(is_iso3(&c.alpha3().to_ascii_lowercase()));
         }
-        for bad in ["NDL", "XXX", "ZZZ", "EU", "EUR", "", "NL", "NLDX", "N1D", "ÄÖÜ"] {
+        for bad in [
+            "NDL", "XXX", "ZZZ", "EU", "EUR", "", "NL", "NLDX", "N1D", "ÄÖÜ",
+        ] {
             assert!(!is_iso3(bad), "{bad}");
         }
         assert!(is_iso3(" twn "));

@@ -19,10 +19,10 @@ use crate::screening::{Hit, ListMeta, Screener};
 use crate::value::{fmt_num, push_num, push_value, Value};
 use crate::ControlsError;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use sha2::{Digest, Sha256};
 use std::ops::Range;
 
 /// Parameter names the issue defines (units in the name); measure files add their own.
@@ -582,7 +582,12 @@ impl Engine {
     /// Check what a shipment declares beyond its countries: the end use must be one the rules
     /// know (an unknown end use would silently match no end-use rule).
     pub(crate) fn check_end_use(&self, s: &Shipment) -> Result<(), ControlsError> {
-        let Some(u) = s.end_use.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+        let Some(u) = s
+            .end_use
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
             return Ok(());
         };
         if self.end_uses.contains(&u.to_ascii_lowercase()) {
@@ -591,12 +596,7 @@ impl Engine {
         Err(ControlsError::UnknownEndUse {
             value: u.to_string(),
             suggestions: suggest(u, self.end_uses.iter()),
-            known: self
-                .end_uses
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: self.end_uses.iter().cloned().collect::<Vec<_>>().join(", "),
         })
     }
 
@@ -756,7 +756,14 @@ impl Engine {
             if cx.reach(&self.measures[ci], p, &mut out.scratch) {
                 out.reached.push((bi, ci, start..out.scratch.len()));
                 out.jur_reached[p.jur] = true;
-            } else if out.unreached[p.jur].is_none() {
+                continue;
+            }
+            if cx.reach_undecided(&self.measures[ci], p) {
+                out.reach_unknown.push((bi, ci));
+                out.jur_reached[p.jur] = true;
+                continue;
+            }
+            if out.unreached[p.jur].is_none() {
                 // The first measure (by id) of a jurisdiction gives the reason it is not reached.
                 cx.why_not_reached(&self.measures[ci], p, &mut out.scratch);
                 out.unreached[p.jur] = Some(start..out.scratch.len());
@@ -801,19 +808,57 @@ impl Engine {
                         continue;
                     }
                     let why = &out.scratch[why.clone()];
-                    if let Some(a) = cx.evaluate(
-                        bi,
-                        why,
-                        &mut out.text,
-                        &mut out.lines,
-                        &mut out.missing,
-                    ) {
+                    if let Some(a) =
+                        cx.evaluate(bi, why, &mut out.text, &mut out.lines, &mut out.missing)
+                    {
                         let rank = strictness(a.0, a.1);
                         if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
                             // `measures[ci]` is the version in force on the date (or the first
                             // one, which then applies nothing).
                             best = Some((rank, ci, a));
                         }
+                    }
+                }
+                for k in 0..out.reach_unknown.len() {
+                    let (bi, ci) = out.reach_unknown[k];
+                    if self.prepared[ci].jur != ji {
+                        continue;
+                    }
+                    // Evaluated as if reached: only a requirement it would impose makes the
+                    // verdict undetermined; "nothing required even if reached" settles it.
+                    let m = &self.measures[ci];
+                    let why = format!(
+                        "possibly — {} (content subject to this jurisdiction; de minimis level \
+                         {}%) is not given",
+                        m.reach.de_minimis_param,
+                        fmt_num(m.reach.de_minimis_pct.unwrap_or(0.0)),
+                    );
+                    let first_missing = out.missing.len();
+                    let Some(a) =
+                        cx.evaluate(bi, &why, &mut out.text, &mut out.lines, &mut out.missing)
+                    else {
+                        continue;
+                    };
+                    if a.0 == OutcomeKind::NotRequired {
+                        continue;
+                    }
+                    out.missing.truncate(first_missing);
+                    out.missing.push(m.reach.de_minimis_param.clone());
+                    let line = out.text.len();
+                    let _ = write!(
+                        out.text,
+                        "  {}: undetermined — it would require {} if it reaches the shipment; \
+                         give {} (and {} = true/false) with --param to decide",
+                        m.id,
+                        a.0.as_str(),
+                        m.reach.de_minimis_param,
+                        m.reach.fdp_param.as_deref().unwrap_or("us_direct_product")
+                    );
+                    out.lines.push(line..out.text.len());
+                    let a: Applied<'e> = (OutcomeKind::Undetermined, None, None);
+                    let rank = strictness(a.0, a.1);
+                    if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
+                        best = Some((rank, ci, a));
                     }
                 }
             } else {
@@ -878,8 +923,12 @@ impl Engine {
                     authorisation,
                     // An undetermined verdict names no measure as deciding it; its
                     // explanation names the measures waiting on values.
-                    measure: (outcome != OutcomeKind::Undetermined)
-                        .then(|| (&self.measures[ci], self.prepared[ci].verdict_json.as_slice())),
+                    measure: (outcome != OutcomeKind::Undetermined).then(|| {
+                        (
+                            &self.measures[ci],
+                            self.prepared[ci].verdict_json.as_slice(),
+                        )
+                    }),
                     lines,
                     missing,
                 },
@@ -1132,8 +1181,10 @@ pub(crate) struct DraftOut<'e> {
     scratch: String,
     /// (index of `by_id`, measure version, reason in `scratch`), in id order.
     reached: Vec<(usize, usize, Span)>,
-    /// Per jurisdiction number: whether a measure reaches the shipment.
+    /// Per jurisdiction number: whether a measure reaches (or may reach) the shipment.
     jur_reached: Vec<bool>,
+    /// Measure versions that may reach the shipment through content the user did not state.
+    reach_unknown: Vec<(usize, usize)>,
     /// Per jurisdiction number: why its first measure (by id) does not reach it (in `scratch`).
     unreached: Vec<Option<Span>>,
 }
@@ -1148,6 +1199,7 @@ impl DraftOut<'_> {
         self.missing.clear();
         self.scratch.clear();
         self.reached.clear();
+        self.reach_unknown.clear();
         self.jur_reached.clear();
         self.jur_reached.resize(jurisdictions, false);
         self.unreached.clear();
@@ -1369,6 +1421,32 @@ impl<'e> EvalCtx<'e, '_> {
             }
         }
         false
+    }
+
+    /// Whether the measure might reach the shipment through content subject to it that the
+    /// user did not state: a de minimis level, the content parameter missing, the version in
+    /// force on the date, and the item caught or undecided by its predicate. (A Dutch scanner
+    /// with US parts can be subject to US rules at 0% de minimis: silence is not "no".)
+    fn reach_undecided(&self, m: &Measure, p: &Prepared) -> bool {
+        if m.reach.de_minimis_pct.is_none()
+            || self.value(&m.reach.de_minimis_param).is_some()
+            || m.in_force_from > self.date
+            || m.in_force_until.is_some_and(|u| self.date > u)
+        {
+            return false;
+        }
+        if let Some(fdp) = &m.reach.fdp_param {
+            // Stated as a direct product or not: the user knows the item's US connection.
+            if self.value(fdp).is_some() {
+                return false;
+            }
+        }
+        match (&m.item, &p.item) {
+            (Some(c), Some(info)) => self.judged(p.item_slot, c, info).0 != Tri::No,
+            // A measure on every item (the Entity List) matters only with a listed party,
+            // which its rules check; it does not make the reach undecided by itself.
+            _ => false,
+        }
     }
 
     /// Why the measure does not reach the shipment (each way it could have, "; "-separated).
@@ -2117,4 +2195,3 @@ mod tests {
         }
     }
 }
-

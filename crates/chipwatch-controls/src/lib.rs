@@ -63,19 +63,28 @@ pub enum ControlsError {
         query: String,
         candidates: Vec<String>,
     },
-    #[error("field `{field}`: `{value}` is not an ISO 3166-1 alpha-3 country code{}", suggestions_text(suggestions, "e.g. NLD, CHN, USA"))]
+    #[error(
+        "field `{field}`: `{value}` is not an ISO 3166-1 alpha-3 country code{}",
+        suggestions_text(suggestions, "e.g. NLD, CHN, USA")
+    )]
     Country {
         field: String,
         value: String,
         suggestions: Vec<String>,
     },
-    #[error("field `end_use`: unknown end use `{value}`{}", suggestions_text(suggestions, known))]
+    #[error(
+        "field `end_use`: unknown end use `{value}`{}",
+        suggestions_text(suggestions, known)
+    )]
     UnknownEndUse {
         value: String,
         suggestions: Vec<String>,
         known: String,
     },
-    #[error("field `param`: unknown parameter `{name}`{}", suggestions_text(suggestions, "`docs/controls.md` lists the parameters"))]
+    #[error(
+        "field `param`: unknown parameter `{name}`{}",
+        suggestions_text(suggestions, "`docs/controls.md` lists the parameters")
+    )]
     UnknownParameter {
         name: String,
         suggestions: Vec<String>,

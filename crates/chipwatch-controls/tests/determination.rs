@@ -617,7 +617,12 @@ fn overall_is_the_strictest() {
 fn unknown_parameters_are_errors_with_suggestions() {
     // A misspelt parameter would be ignored by every measure: refused, naming it.
     let e = engine()
-        .determine(&q("NLD", "CHN", TODAY).product("NXT:2000i").p("throughput_wph", 295.0).s)
+        .determine(
+            &q("NLD", "CHN", TODAY)
+                .product("NXT:2000i")
+                .p("throughput_wph", 295.0)
+                .s,
+        )
         .unwrap_err()
         .to_string();
     assert!(e.contains("throughput_wph"), "{e}");
@@ -625,7 +630,10 @@ fn unknown_parameters_are_errors_with_suggestions() {
         .determine(&q("NLD", "CHN", TODAY).p("wavelenght_nm", 13.5).s)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("did you mean") && e.contains("wavelength_nm"), "{e}");
+    assert!(
+        e.contains("did you mean") && e.contains("wavelength_nm"),
+        "{e}"
+    );
 }
 
 #[test]

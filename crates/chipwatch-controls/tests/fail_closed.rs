@@ -61,7 +61,10 @@ fn country_codes_outside_iso_3166_are_errors_naming_the_field() {
         assert!(e.contains("ISO 3166-1 alpha-3"), "{e}");
     }
     let e = err(&product(shipment("NLD", "NDL"), "NXT:2000i"));
-    assert!(e.contains("did you mean") && e.contains("NLD (Netherlands"), "{e}");
+    assert!(
+        e.contains("did you mean") && e.contains("NLD (Netherlands"),
+        "{e}"
+    );
     let mut s = product(shipment("NLD", "CHN"), "NXT:2000i");
     s.origin = Some("USX".into());
     assert!(err(&s).contains("`origin`"));
@@ -75,7 +78,10 @@ fn country_codes_outside_iso_3166_are_errors_naming_the_field() {
 fn products_match_exactly_or_by_alias_never_loosely() {
     for (q, must_not) in [("A10", "A100"), ("H2", "H20"), ("2100i", "NXT:2100i")] {
         let e = err(&product(shipment("USA", "CHN"), q));
-        assert!(e.contains("unknown product") && e.contains("`product`"), "{q}: {e}");
+        assert!(
+            e.contains("unknown product") && e.contains("`product`"),
+            "{q}: {e}"
+        );
         // Suggested, never chosen.
         assert!(e.contains(must_not), "{q}: {e}");
     }
@@ -117,10 +123,13 @@ fn missing_overlay_makes_the_scanner_undetermined() {
     );
     let d = engine().determine(&s).unwrap();
     assert_eq!(d.overall.outcome, OutcomeKind::Undetermined);
+    // ... and so does the US: a scanner with US parts may be subject to the EAR at 0% de
+    // minimis, and its US content was not stated.
     assert_eq!(
         d.overall.missing_parameters,
-        vec!["dedicated_chuck_overlay_nm"]
+        vec!["dedicated_chuck_overlay_nm", "us_content_pct"]
     );
+    assert_eq!(outcome(&d, "USA"), "undetermined");
     for j in ["EU", "NLD"] {
         assert_eq!(outcome(&d, j), "undetermined", "{j}");
         assert!(d.overall.undetermined.contains(&j.to_string()));
@@ -131,6 +140,21 @@ fn missing_overlay_makes_the_scanner_undetermined() {
         .iter()
         .any(|l| l.contains("EU-3B501.f.1.b: undetermined")));
     // Given the overlay, it is decided.
+    let decided = with(
+        with(
+            with(s.clone(), "dedicated_chuck_overlay_nm", Value::Num(1.3)),
+            "us_content_pct",
+            Value::Num(0.0),
+        ),
+        "us_direct_product",
+        Value::Bool(false),
+    );
+    let d = engine().determine(&decided).unwrap();
+    assert_eq!(d.overall.outcome, OutcomeKind::LicenceRequired);
+    assert!(d.overall.undetermined.is_empty(), "{:?}", d.overall);
+    assert_eq!(outcome(&d, "USA"), "absent");
+    // With the overlay but not the US content: the Dutch and EU requirements decide the
+    // overall verdict, and the US question stays listed.
     let d = engine()
         .determine(&with(
             s.clone(),
@@ -139,7 +163,8 @@ fn missing_overlay_makes_the_scanner_undetermined() {
         ))
         .unwrap();
     assert_eq!(d.overall.outcome, OutcomeKind::LicenceRequired);
-    assert!(d.overall.undetermined.is_empty());
+    assert_eq!(d.overall.undetermined, vec!["USA"]);
+    assert_eq!(d.overall.missing_parameters, vec!["us_content_pct"]);
     // Inside the EU the measure requires nothing whether or not it catches the item.
     let mut intra = s.clone();
     intra.to = "BEL".into();
@@ -154,8 +179,10 @@ fn a_known_requirement_outranks_undetermined_which_outranks_freedom() {
             > strictness(OutcomeKind::ExceptionWithNotification, None)
     );
     assert!(
-        strictness(OutcomeKind::LicenceRequired, Some(ReviewPolicy::PresumptionOfApproval))
-            > strictness(OutcomeKind::Undetermined, None)
+        strictness(
+            OutcomeKind::LicenceRequired,
+            Some(ReviewPolicy::PresumptionOfApproval)
+        ) > strictness(OutcomeKind::Undetermined, None)
     );
     // An EUV scanner from Korea (no Korean measures encoded) to China: the EU is not reached,
     // Korea is undetermined; an EUV scanner of US origin would add US requirements.

@@ -1,6 +1,7 @@
 //! The `chipwatch` binary: a thin clap layer over the library crates. Each area of the product
 //! has one module under `cmd/`; this file only parses arguments, loads the model and maps errors
-//! to exit codes (0 ok, 2 bad input or failure; messages on stderr).
+//! to exit codes (0 ok, 2 bad input or failure, 3 a licence determination whose overall verdict
+//! is undetermined; messages on stderr).
 
 /// `println!` that returns an error instead of panicking when stdout is closed (`| head`);
 /// `main` ends quietly on a broken pipe, as other command-line tools do.
@@ -98,6 +99,10 @@ fn main() -> ExitCode {
             }) =>
         {
             ExitCode::SUCCESS
+        }
+        Err(e) if e.downcast_ref::<output::Undetermined>().is_some() => {
+            eprintln!("undetermined: {e:#}");
+            ExitCode::from(3)
         }
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -23,6 +23,19 @@ impl std::error::Error for StdoutError {
     }
 }
 
+/// The answer was printed in full, but its overall verdict is `undetermined`: `main` exits with
+/// code 3 so scripts cannot mistake it for a clear answer (0) or bad input (2).
+#[derive(Debug)]
+pub struct Undetermined(pub String);
+
+impl std::fmt::Display for Undetermined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Undetermined {}
+
 /// Print a value as pretty JSON on stdout. Buffered: stdout flushes at every newline, and
 /// pretty JSON has one per number (a 10^5-item scenario result spent 40 s in write calls).
 pub fn print_json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {

@@ -2,14 +2,14 @@
 //! `measure list|show|impact`. Files named by the user are read here and handed to
 //! `chipwatch-controls` as text with their name, so every error message names the file.
 
-use crate::output::{print_json, Table};
+use crate::output::{print_json, Table, Undetermined};
 use crate::Cli;
 use anyhow::{Context, Result};
 use chipwatch_controls::batch::{parse_batch_csv, parse_param};
 use chipwatch_controls::screening::DEFAULT_THRESHOLD;
 use chipwatch_controls::{
-    csl, default_engine, default_normaliser, Batch, Date, Determination, Engine, RestrictedList,
-    Screener, Shipment,
+    csl, default_engine, default_normaliser, Batch, Date, Determination, Engine, OutcomeKind,
+    RestrictedList, Screener, Shipment,
 };
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
@@ -185,8 +185,13 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
         // which goes out in blocks of about 1 MiB (memory stays flat on large files).
         let mut buf = Vec::with_capacity(1 << 20);
         let mut batch = Batch::new(&engine);
+        let mut undetermined = Vec::new();
         for (i, s) in rows.iter().enumerate() {
-            if let Err(e) = batch.write_json_line(s, &mut buf) {
+            let r = batch.write_json_line(s, &mut buf);
+            if r.is_ok() && batch.last_outcome() == OutcomeKind::Undetermined {
+                undetermined.push((i + 2).to_string());
+            }
+            if let Err(e) = r {
                 // The rows before the bad one are still written, as before.
                 out.write_all(&buf)?;
                 out.flush()?;
@@ -200,6 +205,16 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
         }
         out.write_all(&buf)?;
         out.flush()?;
+        if !undetermined.is_empty() {
+            return Err(Undetermined(format!(
+                "{}: {} of {} rows have an undetermined overall verdict (rows {})",
+                path.display(),
+                undetermined.len(),
+                rows.len(),
+                undetermined.join(", ")
+            ))
+            .into());
+        }
         return Ok(());
     }
     let mut params = BTreeMap::new();
@@ -219,9 +234,22 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
     };
     let d = engine.determine(&s)?;
     if cli.json {
-        return print_json(&d);
+        print_json(&d)?;
+    } else {
+        print_determination(&d)?;
     }
-    print_determination(&d)?;
+    if d.overall.outcome == OutcomeKind::Undetermined {
+        return Err(Undetermined(format!(
+            "the overall verdict is undetermined ({}); give {} with --param",
+            d.overall.undetermined.join(", "),
+            if d.overall.missing_parameters.is_empty() {
+                "the missing values".to_string()
+            } else {
+                d.overall.missing_parameters.join(", ")
+            }
+        ))
+        .into());
+    }
     Ok(())
 }
 
@@ -268,7 +296,7 @@ fn print_determination(d: &Determination) -> anyhow::Result<()> {
     }
     if !d.item.unknown_parameters.is_empty() {
         outln!(
-            "  unknown parameters (kept, used by no measure): {}",
+            "  catalogue values no measure reads: {}",
             d.item.unknown_parameters.join(", ")
         );
     }
@@ -314,6 +342,17 @@ fn print_determination(d: &Determination) -> anyhow::Result<()> {
             .map_or(String::new(), |a| format!(", under {a}")),
         d.overall.jurisdictions.join(", ")
     );
+    if !d.overall.undetermined.is_empty() {
+        outln!(
+            "Undetermined: {} — missing: {}",
+            d.overall.undetermined.join(", "),
+            if d.overall.missing_parameters.is_empty() {
+                "(measures not encoded)".to_string()
+            } else {
+                d.overall.missing_parameters.join(", ")
+            }
+        );
+    }
     for v in &d.verdicts {
         outln!("\n[{}]", v.jurisdiction);
         for l in &v.explanation {
@@ -325,6 +364,30 @@ fn print_determination(d: &Determination) -> anyhow::Result<()> {
         for l in &d.overall.not_reached {
             outln!("  {l}");
         }
+    }
+    print_ruleset(&d.ruleset)?;
+    Ok(())
+}
+
+/// The rule-set version and the provenance of each screening list, under every answer.
+fn print_ruleset(r: &chipwatch_controls::RuleSet) -> anyhow::Result<()> {
+    outln!(
+        "\nRule set {} ({} control files; controls {}, catalogue {}, lists {})",
+        &r.version[..16.min(r.version.len())],
+        r.measure_files,
+        &r.controls_digest[..12.min(r.controls_digest.len())],
+        &r.catalogue_digest[..12.min(r.catalogue_digest.len())],
+        &r.lists_digest[..12.min(r.lists_digest.len())],
+    );
+    for l in &r.lists {
+        outln!(
+            "  list: {} — {}{}",
+            l.name,
+            l.source,
+            l.compiled
+                .as_ref()
+                .map_or(String::new(), |c| format!(" (dated {c})"))
+        );
     }
     Ok(())
 }
