@@ -113,6 +113,50 @@ async fn scenarios_controls_and_monitor() {
     )
     .await;
     assert_eq!(error_code(st, &v), "validation_failed");
+    // Fail closed: a code outside ISO 3166-1 and a near-miss product name are errors naming the
+    // field; a scanner without its overlay is undetermined, naming the missing value.
+    for (body, needle) in [
+        (
+            json!({"product": "NXT:2000i", "from": "NLD", "to": "NDL"}),
+            "`to`",
+        ),
+        (
+            json!({"product": "A10", "from": "USA", "to": "CHN"}),
+            "A100",
+        ),
+        (
+            json!({"product": "H20", "from": "USA", "to": "CHN", "end_use": "militar"}),
+            "end_use",
+        ),
+    ] {
+        let (st, v) = call(
+            app,
+            "POST",
+            "/api/v1/controls/determine",
+            Some(&t.viewer),
+            Some(body),
+        )
+        .await;
+        assert_eq!(error_code(st, &v), "validation_failed", "{v}");
+        assert!(v.to_string().contains(needle), "{v}");
+    }
+    let (st, d) = call(
+        app,
+        "POST",
+        "/api/v1/controls/determine",
+        Some(&t.viewer),
+        Some(json!({
+            "params": {"wavelength_nm": 193, "numerical_aperture": 1.35},
+            "from": "NLD", "to": "CHN", "date": "2026-11-21"
+        })),
+    )
+    .await;
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["overall"]["outcome"], "undetermined", "{d}");
+    assert!(d["overall"]["missing_parameters"]
+        .to_string()
+        .contains("dedicated_chuck_overlay_nm"));
+    assert_eq!(d["ruleset"]["version"].as_str().unwrap().len(), 64);
     let (st, s) = call(app, "POST", "/api/v1/controls/screen", Some(&t.viewer), Some(json!({"names": ["Semiconductor Manufacturing International Corporation", "Bakery Smith"]}))).await;
     assert_eq!(st, 200, "{s}");
     assert!(

@@ -346,3 +346,91 @@ fn measure_list_show_and_impact() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in force on 2024-01-01"));
 }
+
+/// Fail closed through the binary: an undetermined overall verdict prints the whole answer and
+/// exits 3; bad codes, products and end uses exit 2 naming the field, never giving a verdict.
+#[test]
+fn fail_closed_exit_codes() {
+    let out = cw()
+        .args([
+            "licence",
+            "check",
+            "--param",
+            "wavelength_nm=193",
+            "--param",
+            "numerical_aperture=1.35",
+            "--from",
+            "NLD",
+            "--to",
+            "CHN",
+            "--date",
+            "2026-11-21",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["overall"]["outcome"], "undetermined");
+    assert!(v["overall"]["missing_parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "dedicated_chuck_overlay_nm"));
+    assert_eq!(v["ruleset"]["version"].as_str().unwrap().len(), 64);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("undetermined"), "{err}");
+
+    for (args, needle) in [
+        (
+            vec!["--product", "NXT:2000i", "--from", "NLD", "--to", "NDL"],
+            "`to`",
+        ),
+        (
+            vec!["--product", "NXT:2000i", "--from", "XXX", "--to", "CHN"],
+            "`from`",
+        ),
+        (
+            vec!["--product", "A10", "--from", "USA", "--to", "CHN"],
+            "A100",
+        ),
+        (
+            vec!["--product", "H2", "--from", "USA", "--to", "CHN"],
+            "unknown product",
+        ),
+        (
+            vec![
+                "--product",
+                "H20",
+                "--from",
+                "USA",
+                "--to",
+                "CHN",
+                "--end-use",
+                "militar",
+            ],
+            "`end_use`",
+        ),
+        (
+            vec![
+                "--param",
+                "wavelenght_nm=13.5",
+                "--from",
+                "NLD",
+                "--to",
+                "CHN",
+            ],
+            "wavelength_nm",
+        ),
+    ] {
+        let out = cw()
+            .args(["licence", "check"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: a verdict was printed");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}

@@ -46,9 +46,7 @@ pub struct DetermineBody {
 }
 
 fn country(field: &str, v: &str) -> ApiResult<String> {
-    chipwatch_controls::normalise_country(v).ok_or_else(|| {
-        ApiError::validation(format!("{field}: `{v}` is not an ISO 3166-1 alpha-3 code"))
-    })
+    chipwatch_controls::country::check(field, v).map_err(|e| ApiError::validation(e.to_string()))
 }
 
 /// Licence determination per jurisdiction, with the strictest overall verdict.

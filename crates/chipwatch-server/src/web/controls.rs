@@ -78,9 +78,9 @@ pub fn shipment(p: &Params) -> Result<Shipment, String> {
     let country = |name: &str| -> Result<Option<String>, String> {
         match p.get(name) {
             None => Ok(None),
-            Some(c) => chipwatch_controls::normalise_country(c)
+            Some(c) => chipwatch_controls::country::check(name, c)
                 .map(Some)
-                .ok_or_else(|| format!("{name}: `{c}` is not an ISO 3166-1 alpha-3 country code (e.g. NLD, CHN, USA)")),
+                .map_err(|e| e.to_string()),
         }
     };
     Ok(Shipment {
@@ -129,6 +129,22 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
             esc_list(&o.not_reached)
         }
     );
+    if !o.undetermined.is_empty() {
+        let _ = write!(
+            b,
+            r#"<div class="undetermined" role="status"><p><b>Undetermined for {}.</b> {}</p></div>"#,
+            esc_list(&o.undetermined),
+            if o.missing_parameters.is_empty() {
+                "chipwatch does not encode every measure that may apply (see the explanation)."
+                    .to_string()
+            } else {
+                format!(
+                    "Give these values under Parameters to decide: {}.",
+                    esc_list(&o.missing_parameters)
+                )
+            }
+        );
+    }
     b.push_str(r#"<table><caption>One verdict per jurisdiction</caption><thead><tr><th scope="col">Jurisdiction</th><th scope="col">Verdict</th><th scope="col">Measure and instrument</th><th scope="col">Explanation</th></tr></thead><tbody>"#);
     for v in &d.verdicts {
         let mut ex = String::from("<ul>");
@@ -164,7 +180,29 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
             ex
         );
     }
-    b.push_str("</tbody></table></section>");
+    b.push_str("</tbody></table>");
+    let r = &d.ruleset;
+    let _ = write!(
+        b,
+        r#"<p class="prov">Rule set <code>{}</code> ({} control files; controls <code>{}</code>, catalogue <code>{}</code>, lists <code>{}</code>). Lists: {}.</p></section>"#,
+        escape(&r.version[..16.min(r.version.len())]),
+        r.measure_files,
+        escape(&r.controls_digest[..12.min(r.controls_digest.len())]),
+        escape(&r.catalogue_digest[..12.min(r.catalogue_digest.len())]),
+        escape(&r.lists_digest[..12.min(r.lists_digest.len())]),
+        r.lists
+            .iter()
+            .map(|l| format!(
+                "{}{}",
+                escape(&l.name),
+                l.compiled
+                    .as_deref()
+                    .map(|c| format!(" (dated {})", escape(c)))
+                    .unwrap_or_default()
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
     // The item as determined.
     let it = &d.item;
     b.push_str("<h2>Item as determined</h2><dl class=\"kv\">");

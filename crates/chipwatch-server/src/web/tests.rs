@@ -320,6 +320,24 @@ async fn licence_screening_and_measure_pages() {
     let r = get(&e.app, "/licence?from=NLD&to=%3Cx%3E", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("`&lt;x&gt;` is not an ISO 3166-1 alpha-3"));
+    // Fail closed in the dashboard: a typo in a country code is an error naming the field with
+    // a suggestion; a missing overlay is an amber "undetermined" naming the value to give.
+    let r = get(&e.app, "/licence?product=NXT%3A2000i&from=NLD&to=NDL", None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("`to`") && r.body.contains("NLD (Netherlands"));
+    assert!(!r.body.contains("Verdict:"));
+    let r = get(
+        &e.app,
+        "/licence?from=NLD&to=CHN&date=2026-11-21&params=wavelength_nm%3D193%0Anumerical_aperture%3D1.35",
+        None,
+    )
+    .await;
+    page_ok(&r);
+    assert!(r.body.contains("badge v-undetermined"), "{}", r.body);
+    assert!(
+        r.body.contains("class=\"undetermined\"") && r.body.contains("dedicated_chuck_overlay_nm")
+    );
+    assert!(r.body.contains("Rule set <code>"));
 
     let r = get(
         &e.app,
