@@ -360,9 +360,10 @@ fn bench_screening(c: &mut Criterion) {
         meta: screening::ListMeta {
             name: "synthetic".into(),
             source: "benches/controls.rs".into(),
-            compiled: None,
-            note: None,
+            compiled: Some("2026-12-01".into()),
+            ..Default::default()
         },
+        file: "benches/controls.rs".into(),
         entries: entries
             .iter()
             .map(|(n, a)| ListEntry {
