@@ -225,7 +225,12 @@ pub fn import_csl(
             line,
             message: e.to_string(),
         })?;
-        if rec.iter().all(|f| f.trim().is_empty()) {
+        // Blank lines, and the end-of-file control character (SUB, 0x1A) some CSL downloads
+        // end with, are no records.
+        if rec.iter().all(|f| {
+            f.trim_matches(|c: char| c.is_whitespace() || c == '\u{1a}')
+                .is_empty()
+        }) {
             continue;
         }
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("").trim().to_string();

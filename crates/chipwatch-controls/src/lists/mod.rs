@@ -137,11 +137,18 @@ pub fn sniff(text: &str) -> Format {
     if t.starts_with('<') {
         return Format::EuFsfXml;
     }
+    // The project's TOML: its first line that is not a comment opens a table.
+    let first = t
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    if first.starts_with("[meta]") || first.starts_with("[[entry]]") {
+        return Format::Toml;
+    }
     let head: String = t.lines().take(12).collect::<Vec<_>>().join("\n");
     let lower = head.to_ascii_lowercase();
-    if lower.contains("[meta]") || lower.contains("[[entry]]") {
-        Format::Toml
-    } else if lower.starts_with("report date") || lower.contains("unique id") {
+    if lower.starts_with("report date") || lower.contains("unique id") {
         Format::UkSanctionsCsv
     } else if lower.contains("company or organization")
         || head.contains("企業名")
@@ -226,5 +233,11 @@ mod tests {
         );
         assert_eq!(sniff("_id,source,name\n"), Format::CslCsv);
         assert_eq!(sniff("[meta]\nname = \"x\""), Format::Toml);
+        // Comments that mention a source and a name do not make a TOML file a CSL CSV.
+        let commented = format!(
+            "{}[meta]\nname = \"x\"",
+            "# the source and name of...\n".repeat(20)
+        );
+        assert_eq!(sniff(&commented), Format::Toml);
     }
 }
