@@ -92,6 +92,7 @@ struct Record {
     url: String,
     addresses: String,
     programs: String,
+    ids: String,
 }
 
 /// The list entry of one record.
@@ -114,7 +115,11 @@ fn entry_of(r: Record) -> ListEntry {
         citation.push_str(&format!("; {}", r.url));
     }
     let mut remarks = Vec::new();
-    for (label, v) in [("addresses", &r.addresses), ("programs", &r.programs)] {
+    for (label, v) in [
+        ("addresses", &r.addresses),
+        ("programs", &r.programs),
+        ("ids", &r.ids),
+    ] {
         if !v.is_empty() {
             remarks.push(format!("{label}: {v}"));
         }
@@ -212,6 +217,7 @@ pub fn import_csl(
     let c_addr = col("addresses");
     let c_prog = col("programs");
     let c_url = col("source_list_url");
+    let c_ids = col("ids");
     let published = resolve_date(None, date, file, "publication date")?;
     let mut entries = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
@@ -253,6 +259,7 @@ pub fn import_csl(
             url: get(c_url),
             addresses: get(c_addr),
             programs: get(c_prog),
+            ids: get(c_ids),
             name,
         }));
     }
@@ -373,6 +380,7 @@ pub fn import_csl_json(
             url: get("source_list_url"),
             addresses: get("addresses"),
             programs: get("programs"),
+            ids: get("ids"),
         }));
     }
     let rows = results.len();

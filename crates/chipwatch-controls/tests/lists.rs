@@ -60,6 +60,11 @@ fn csl_json_published_layout() {
         .as_deref()
         .unwrap()
         .contains("Example City"));
+    assert!(l.entries[1]
+        .remarks
+        .as_deref()
+        .unwrap()
+        .contains("Registration Number"));
     assert!(l.entries[1].aliases.is_empty(), "null alt_names");
     assert_eq!(
         l.entries[2].aliases,
@@ -160,6 +165,18 @@ fn jp_eul_published_layout() {
     let l = jp_eul::import_jp_eul(&tsv, "eul.tsv", date("2026-09-29")).unwrap();
     assert_eq!(l.entries[0].aliases, vec!["EAIO"]);
     assert_eq!(l.meta.format.as_deref(), Some("JP EUL TSV"));
+}
+
+#[test]
+fn jp_eul_japanese_headers() {
+    let text = "エンド・ユーザー・リスト\n改正 2026/09/29\n\
+                No.,国名・地域名,企業名・組織名,別名,懸念区分\n\
+                1,サンプル国,サンプル航空宇宙工業機構,\"・サンプル航空\n・SAIO\",M\n";
+    assert_eq!(sniff(text), Format::JpEulCsv);
+    let l = jp_eul::import_jp_eul(text, "eul-ja.csv", None).unwrap();
+    assert_eq!(l.meta.published.as_deref(), Some("2026-09-29"));
+    assert_eq!(l.entries[0].name, "サンプル航空宇宙工業機構");
+    assert_eq!(l.entries[0].aliases, vec!["サンプル航空", "SAIO"]);
 }
 
 #[test]

@@ -4,12 +4,13 @@
 //! `Also Known As` and `Type of WMD` (the Japanese edition: `No.`, `国名・地域名`,
 //! `企業名・組織名`, `別名`, `懸念区分`); columns are found by name in either language, and the
 //! company column is required. Title lines above the header are skipped; a date in them
-//! (`Revised: 2025-09-29`, `September 29, 2025`, `2025/09/29`) is the list's publication date,
+//! (`Revised: 2025-09-29`, `September 29, 2025`, `2025/09/29`, `2025年9月29日`) is the list's
+//! publication date,
 //! else `--date` must give it. `Also Known As` holds several names, one per line in the cell
 //! (or separated by `;`), often with a leading `-` or `・`. `Type of WMD` codes: B biological,
 //! C chemical, M missile, N nuclear.
 
-use super::{parse_list_date, resolve_date, strip_bom};
+use super::{find_date, resolve_date, strip_bom};
 use crate::screening::{ListEntry, ListMeta, RestrictedList};
 use crate::{ControlsError, Date};
 
@@ -64,27 +65,8 @@ pub fn import_jp_eul(
             column: "Company or Organization".to_string(),
         });
     };
-    let mut title_date = None;
-    for l in text.lines().take(header_line) {
-        // A title line: the line, or a field of it, that reads as a date (after a
-        // "Revised:"-like label).
-        let whole = l.trim().trim_end_matches([',', '\t']).trim_matches('"');
-        let whole = whole.split_once(':').map_or(whole, |(_, v)| v).trim();
-        if let Some(d) = parse_list_date(whole) {
-            title_date = title_date.or(Some(d));
-            continue;
-        }
-        for piece in l.split(['\t', ',', '(', ')', '（', '）']) {
-            let p = piece
-                .split_once(':')
-                .map_or(piece, |(_, v)| v)
-                .trim()
-                .trim_matches('"');
-            if let Some(d) = parse_list_date(p) {
-                title_date = title_date.or(Some(d));
-            }
-        }
-    }
+    // The list's date: the first date written in the title lines.
+    let title_date = text.lines().take(header_line).find_map(find_date);
     let published = resolve_date(title_date, date, file, "title line (list date)")?;
     let header_start: usize = text
         .split_inclusive('\n')

@@ -113,6 +113,39 @@ pub fn parse_list_date(s: &str) -> Option<Date> {
     None
 }
 
+/// The first date written anywhere in a title line: a word (`2026/09/29`, `29/09/2026`), three
+/// words (`September 29, 2026`, `29 September 2026`), or `2026年9月29日`.
+pub fn find_date(line: &str) -> Option<Date> {
+    let words: Vec<&str> = line
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, '(' | ')' | '（' | '）' | '"' | '\t' | '：')
+        })
+        .map(|w| w.trim_matches(|c: char| matches!(c, ',' | ':' | '.' | ';')))
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        if let Some(d) = parse_list_date(w).or_else(|| kanji_date(w)) {
+            return Some(d);
+        }
+        if let Some(three) = words.get(i..i + 3) {
+            if let Some(d) = parse_list_date(&three.join(" ")) {
+                return Some(d);
+            }
+        }
+    }
+    None
+}
+
+/// `2026年9月29日` (possibly after other text in the same word).
+fn kanji_date(w: &str) -> Option<Date> {
+    let start = w.find(|c: char| c.is_ascii_digit())?;
+    let t = &w[start..];
+    let (y, rest) = t.split_once('年')?;
+    let (m, rest) = rest.split_once('月')?;
+    let d = rest.split_once('日').map_or(rest, |(d, _)| d);
+    Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
 /// Official formats [`import_any`] recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -197,6 +230,18 @@ mod tests {
         assert_eq!(d("13 February 2026").as_deref(), Some("2026-02-13"));
         assert_eq!(d("February 13, 2026").as_deref(), Some("2026-02-13"));
         assert_eq!(d("31/02/2026"), None);
+        let f = |s: &str| find_date(s).map(|d| d.to_string());
+        assert_eq!(f("改正 2026/09/29").as_deref(), Some("2026-09-29"));
+        assert_eq!(
+            f("Revised: September 29, 2026").as_deref(),
+            Some("2026-09-29")
+        );
+        assert_eq!(
+            f("(as of 29 September 2026)").as_deref(),
+            Some("2026-09-29")
+        );
+        assert_eq!(f("改正日：2026年9月29日").as_deref(), Some("2026-09-29"));
+        assert_eq!(f("End User List"), None);
         assert_eq!(d("13-Foo-2026"), None);
         assert_eq!(d("soon"), None);
         assert_eq!(d(""), None);
