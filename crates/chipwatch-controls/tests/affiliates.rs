@@ -115,6 +115,25 @@ fn most_restrictive_owner_decides() {
 }
 
 #[test]
+fn a_later_covered_owner_adds_to_an_earlier_coverage() {
+    // Row order puts the JV first: it is covered by the MEU owner alone (50%, case-by-case);
+    // Holding Beta becomes covered (by Huawei, presumption of denial) only after, and then adds
+    // its 30% and its stricter policy to the JV.
+    let csl = csl::import_csl(&fixture("csl.csv"), "csl.csv", Some(d("2026-11-30"))).unwrap();
+    let own = "owner,owned,percent,source,date\n\
+               Example Aero Institute,Late JV Ltd,50,t,2026-10-01\n\
+               Holding Beta Ltd,Late JV Ltd,30,t,2026-10-01\n\
+               Huawei Technologies,Holding Beta Ltd,70,t,2026-10-01\n";
+    let s = screener_with(vec![default_list().unwrap(), csl], own);
+    let h = affiliate(&s, "Late JV Ltd");
+    let a = h.affiliate_of.as_ref().unwrap();
+    assert_eq!(a.total_percent, 80.0);
+    assert_eq!(h.review_policy, Some(ReviewPolicy::PresumptionOfDenial));
+    assert_eq!(a.chain.len(), 2);
+    assert_eq!(a.chain[0].owner, "Huawei Technologies");
+}
+
+#[test]
 fn owners_on_other_lists_do_not_pass_the_rule_on() {
     // An SDN owner (the rule's 744.8 programmes are not encoded) covers nothing here.
     let csl = csl::import_csl(&fixture("csl.csv"), "csl.csv", Some(d("2026-11-30"))).unwrap();
@@ -143,6 +162,24 @@ fn cycles_terminate() {
             .len(),
         2
     );
+}
+
+#[test]
+fn deep_chains_in_any_order() {
+    // 1,500 levels, written bottom-up (the worst order for passes over the file).
+    let mut own = String::from("owner,owned,percent,source,date\n");
+    for i in (1..1500).rev() {
+        own.push_str(&format!(
+            "Chain Level {} Ltd,Chain Level {i} Ltd,100,t,2026-10-01\n",
+            i - 1
+        ));
+    }
+    own = own.replace("Chain Level 0 Ltd", "Huawei Technologies");
+    let t = std::time::Instant::now();
+    let s = screener_with(vec![default_list().unwrap()], &own);
+    let h = affiliate(&s, "Chain Level 1499 Ltd");
+    assert_eq!(h.affiliate_of.unwrap().chain.len(), 1499);
+    assert!(t.elapsed().as_secs() < 30, "{:?}", t.elapsed());
 }
 
 #[test]

@@ -263,7 +263,15 @@ impl Screener {
     /// screening their names at [`DEFAULT_THRESHOLD`] against the rule's owner lists.
     pub fn with_ownership(mut self, data: &OwnershipData, rule: &AffiliatesRule) -> Screener {
         let rule = Arc::new(rule.clone());
-        let key = |s: &str| self.normaliser().primary(s);
+        // Names normalised once (the passes below look them up many times).
+        let mut norm: HashMap<&str, String> = HashMap::new();
+        for l in &data.links {
+            for n in [l.owner.as_str(), l.owned.as_str()] {
+                norm.entry(n)
+                    .or_insert_with(|| self.normaliser().primary(n));
+            }
+        }
+        let key = |s: &str| norm.get(s).cloned().unwrap_or_default();
         // Owners on the rule's lists, resolved once per distinct name.
         let mut listed: HashMap<String, Option<Hit>> = HashMap::new();
         for l in &data.links {
@@ -284,52 +292,71 @@ impl Screener {
             });
             by_owned[i].1.push(l);
         }
-        // Fixed point: an entity covered in one pass can cover the entities it owns in the next.
+        // Fixed point over a work list: an entity is (re)computed when one of its owners became
+        // covered or stricter. Each entity's aggregate stake and its strictest owner only grow,
+        // so the list empties; a deep chain costs its depth, not passes over all the data.
+        let mut owns: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (_, stakes)) in by_owned.iter().enumerate() {
+            for l in stakes {
+                owns.entry(norm[l.owner.as_str()].as_str())
+                    .or_default()
+                    .push(i);
+            }
+        }
         let mut covered: HashMap<String, (Root, f64, Vec<OwnershipLink>)> = HashMap::new();
-        loop {
-            let mut changed = false;
-            for (k, stakes) in &by_owned {
-                if covered.contains_key(k) {
-                    continue;
-                }
-                let mut total = 0.0;
-                let mut counted = Vec::new();
-                let mut best: Option<Root> = None;
-                for l in stakes {
-                    let ok = key(&l.owner);
-                    let root = match (listed.get(&ok).and_then(Option::as_ref), covered.get(&ok)) {
-                        (Some(h), _) => Root {
-                            hit: h.clone(),
-                            chain: vec![(*l).clone()],
-                        },
-                        (None, Some((r, _, _))) => {
-                            let mut chain = r.chain.clone();
-                            chain.push((*l).clone());
-                            Root {
-                                hit: r.hit.clone(),
-                                chain,
-                            }
+        let mut queue: std::collections::VecDeque<usize> = (0..by_owned.len()).collect();
+        let mut queued = vec![true; by_owned.len()];
+        while let Some(i) = queue.pop_front() {
+            queued[i] = false;
+            let (k, stakes) = &by_owned[i];
+            let mut total = 0.0;
+            let mut counted = Vec::new();
+            let mut best: Option<Root> = None;
+            for l in stakes {
+                let ok = &norm[l.owner.as_str()];
+                let root = match (listed.get(ok).and_then(Option::as_ref), covered.get(ok)) {
+                    (Some(h), _) => Root {
+                        hit: h.clone(),
+                        chain: vec![(*l).clone()],
+                    },
+                    // An entity never passes restrictions to itself through a cycle.
+                    (None, Some((r, _, _)))
+                        if !r.chain.iter().any(|c| norm[c.owner.as_str()] == *k) =>
+                    {
+                        let mut chain = r.chain.clone();
+                        chain.push((*l).clone());
+                        Root {
+                            hit: r.hit.clone(),
+                            chain,
                         }
-                        (None, None) => continue,
-                    };
-                    total += l.percent;
-                    counted.push((*l).clone());
-                    let stricter = best.as_ref().is_none_or(|b| {
-                        strictness(root.hit.review_policy) > strictness(b.hit.review_policy)
-                    });
-                    if stricter {
-                        best = Some(root);
                     }
-                }
-                if let Some(root) = best {
-                    if total + 1e-9 >= rule.threshold_percent {
-                        covered.insert(k.clone(), (root, total, counted));
-                        changed = true;
-                    }
+                    _ => continue,
+                };
+                total += l.percent;
+                counted.push((*l).clone());
+                let stricter = best.as_ref().is_none_or(|b| {
+                    strictness(root.hit.review_policy) > strictness(b.hit.review_policy)
+                });
+                if stricter {
+                    best = Some(root);
                 }
             }
-            if !changed {
-                break;
+            let Some(root) = best else { continue };
+            if total + 1e-9 < rule.threshold_percent {
+                continue;
+            }
+            let grew = covered.get(k).is_none_or(|(old, old_total, _)| {
+                total > *old_total + 1e-9
+                    || strictness(root.hit.review_policy) > strictness(old.hit.review_policy)
+            });
+            if grew {
+                covered.insert(k.clone(), (root, total, counted));
+                for &j in owns.get(k.as_str()).into_iter().flatten() {
+                    if !queued[j] {
+                        queued[j] = true;
+                        queue.push_back(j);
+                    }
+                }
             }
         }
         let info = data.info(covered.len());
