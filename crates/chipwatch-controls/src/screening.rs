@@ -621,12 +621,16 @@ impl Screener {
         &self.lists[self.entry_list[entry] as usize]
     }
 
-    /// Index of a list this screener holds, by identity.
-    pub(crate) fn list_index_of(&self, info: &Arc<ListInfo>) -> u32 {
-        self.lists
-            .iter()
-            .position(|l| Arc::ptr_eq(l, info))
-            .unwrap_or(0) as u32
+    /// Index of a list, by identity; a list this screener does not hold yet is added (so a
+    /// hit never shows another list's provenance).
+    pub(crate) fn list_index_of(&mut self, info: &Arc<ListInfo>) -> u32 {
+        match self.lists.iter().position(|l| Arc::ptr_eq(l, info)) {
+            Some(i) => i as u32,
+            None => {
+                self.lists.push(info.clone());
+                (self.lists.len() - 1) as u32
+            }
+        }
     }
 
     /// Index one entry (call [`Screener::count_tokens`] after the last one).
