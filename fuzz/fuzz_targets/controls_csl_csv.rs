@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(list) = chipwatch_controls::csl::import_csl(text, "fuzz.csv") {
+        if let Ok(list) = chipwatch_controls::csl::import_csl(text, "fuzz.csv", chipwatch_controls::Date::parse("2026-01-01").ok()) {
             let toml = list.to_toml_string();
             let back = chipwatch_controls::RestrictedList::from_toml_str(&toml, "roundtrip");
             if let Ok(back) = back {

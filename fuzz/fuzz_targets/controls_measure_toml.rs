@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
                     end_user: Some("SMIC".into()),
                     end_use: None,
                     date: chipwatch_controls::Date::parse("2026-11-21").unwrap(),
+                    parties: Vec::new(),
                 };
                 let _ = e.determine(&s);
             }

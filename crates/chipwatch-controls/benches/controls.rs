@@ -76,6 +76,7 @@ fn shipments(n: usize) -> Vec<Shipment> {
                 end_user: users[next(users.len())].map(str::to_string),
                 end_use: None,
                 date: Date::parse(dates[next(dates.len())]).unwrap(),
+                parties: Vec::new(),
             }
         })
         .collect()
@@ -360,9 +361,10 @@ fn bench_screening(c: &mut Criterion) {
         meta: screening::ListMeta {
             name: "synthetic".into(),
             source: "benches/controls.rs".into(),
-            compiled: None,
-            note: None,
+            compiled: Some("2026-12-01".into()),
+            ..Default::default()
         },
+        file: "benches/controls.rs".into(),
         entries: entries
             .iter()
             .map(|(n, a)| ListEntry {

@@ -60,8 +60,9 @@ impl<'e> Batch<'e> {
     /// Determine one shipment.
     pub fn determine(&mut self, s: &Shipment) -> Result<Determination, ControlsError> {
         let engine = self.engine;
-        let (draft, item, screened) = self.run(s)?;
-        Ok(draft.to_determination(engine, s, item, screened.hits.clone()))
+        let parties = engine.screen_parties(s);
+        let (draft, item, screened) = self.run(s, &parties)?;
+        Ok(draft.to_determination(engine, s, item, screened.hits.clone(), parties))
     }
 
     /// Determine one shipment and append it to `out` as one JSON line (with its newline), the
@@ -73,7 +74,13 @@ impl<'e> Batch<'e> {
         out: &mut Vec<u8>,
     ) -> Result<(), ControlsError> {
         let engine = self.engine;
-        let (draft, item, screened) = self.run(s)?;
+        let parties = engine.screen_parties(s);
+        let parties_json = if parties.is_empty() {
+            b"[]".to_vec()
+        } else {
+            serde_json::to_vec(&parties)?
+        };
+        let (draft, item, screened) = self.run(s, &parties)?;
         let item_json = item.report_json()?;
         crate::json::write_determination(
             out,
@@ -81,6 +88,7 @@ impl<'e> Batch<'e> {
             s,
             item_json,
             &screened.json,
+            &parties_json,
             engine.ruleset_json(),
         );
         out.push(b'\n');
@@ -98,12 +106,17 @@ impl<'e> Batch<'e> {
 
     /// Draft the determination of `s`; returns the draft, its item and the screening.
     #[allow(clippy::type_complexity)]
-    fn run(&mut self, s: &Shipment) -> Result<(&Draft<'e>, &ItemEval, &Screened), ControlsError> {
+    fn run(
+        &mut self,
+        s: &Shipment,
+        parties: &[crate::PartyScreening],
+    ) -> Result<(&Draft<'e>, &ItemEval, &Screened), ControlsError> {
         self.draft.start(s)?;
         self.engine.check_end_use(s)?;
         let item = self.items.get(self.engine, s)?;
         let screened = self.screened.get(self.engine, s.end_user.as_deref())?;
-        self.engine.fill(s, item, &screened.hits, &mut self.draft);
+        self.engine
+            .fill(s, item, &screened.hits, parties, &mut self.draft);
         Ok((&self.draft, item, screened))
     }
 }
@@ -213,6 +226,18 @@ const FIXED: [&str; 7] = [
     "product", "from", "to", "origin", "end_user", "end_use", "date",
 ];
 
+/// Party columns: each names one party of the shipment in that role (see
+/// [`crate::PartyRole`]); `exporter_name` is the exporting firm.
+const PARTY_COLUMNS: [(&str, crate::PartyRole); 4] = [
+    ("purchaser", crate::PartyRole::Purchaser),
+    (
+        "intermediate_consignee",
+        crate::PartyRole::IntermediateConsignee,
+    ),
+    ("consignee", crate::PartyRole::Consignee),
+    ("exporter_name", crate::PartyRole::Exporter),
+];
+
 /// Parse a batch CSV; `default_date` applies to rows without a date.
 pub fn parse_batch_csv(
     text: &str,
@@ -245,10 +270,16 @@ pub fn parse_batch_csv(
     let params: Vec<(usize, String)> = headers
         .iter()
         .enumerate()
-        .filter(|(_, h)| !FIXED.contains(h) && !h.is_empty())
+        .filter(|(_, h)| {
+            !FIXED.contains(h) && !PARTY_COLUMNS.iter().any(|(c, _)| c == h) && !h.is_empty()
+        })
         .map(|(i, h)| (i, h.to_string()))
         .collect();
     let [c_product, c_from, c_to, c_origin, c_end_user, c_end_use, c_date] = FIXED.map(col);
+    let party_cols: Vec<(usize, crate::PartyRole)> = PARTY_COLUMNS
+        .iter()
+        .filter_map(|(n, r)| col(n).map(|c| (c, *r)))
+        .collect();
     // One shipment per line at most: reserving up front avoids regrowing a large vector.
     let mut out = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
     let mut rec = csv::StringRecord::new();
@@ -310,6 +341,15 @@ pub fn parse_batch_csv(
             end_user: owned(c_end_user),
             end_use: owned(c_end_use),
             date,
+            parties: party_cols
+                .iter()
+                .filter_map(|&(c, role)| {
+                    field(Some(c)).map(|n| crate::Party {
+                        role,
+                        name: n.to_string(),
+                    })
+                })
+                .collect(),
         });
     }
     Ok(out)

@@ -1,12 +1,28 @@
-//! Importer for the US Consolidated Screening List (trade.gov) CSV in its published column
-//! layout (`_id, source, entity_number, type, programs, name, title, addresses,
-//! federal_register_notice, start_date, end_date, standard_order, license_requirement,
-//! license_policy, ..., alt_names, ...`), producing the project's list format. Columns are
-//! found by header name, so column order may change; a missing required column is an error.
+//! Importer for the US Consolidated Screening List (trade.gov), producing the project's list
+//! format, from either published form:
+//!
+//! - CSV (`consolidated.csv`): `_id, source, entity_number, type, programs, name, title,
+//!   addresses, federal_register_notice, start_date, end_date, standard_order,
+//!   license_requirement, license_policy, call_sign, vessel_type, gross_tonnage,
+//!   gross_registered_tonnage, vessel_flag, vessel_owner, remarks, source_list_url, alt_names,
+//!   citizenships, dates_of_birth, nationalities, places_of_birth, source_information_url, ids`.
+//!   Columns are found by header name, so order may change; `source` and `name` are required.
+//!   Multi-valued cells (`alt_names`, `addresses`, `programs`) are `;`-separated. The CSV
+//!   carries no date: `--date` gives the publication date.
+//! - JSON (`consolidated.json`, or an API search answer): an object with a `results` array of
+//!   records (`name`, `alt_names`, `addresses` (objects), `source`, `start_date`, `programs`,
+//!   `federal_register_notice`, `license_requirement`, `license_policy`, `ids`, ...) and,
+//!   optionally, `sources_used` with each source's `source_last_updated`, whose latest date is
+//!   the publication date (else `--date`). A bare array of records is accepted too.
+//!
+//! `source` is kept as the list id ("Entity List (EL) - ..." -> `US-EL`), so Entity List
+//! entries stay distinguishable from SDN or DPL entries.
 
+use crate::lists::{parse_list_date, resolve_date, strip_bom};
 use crate::measure::ReviewPolicy;
 use crate::screening::{ListEntry, ListMeta, RestrictedList};
-use crate::ControlsError;
+use crate::{ControlsError, Date};
+use serde_json::Value;
 
 /// Columns the importer needs.
 const REQUIRED: &[&str] = &["source", "name"];
@@ -63,9 +79,114 @@ pub fn review_policy(text: &str) -> Option<ReviewPolicy> {
     }
 }
 
-/// Parse a CSL CSV text (`file` names it in errors).
-pub fn import_csl(text: &str, file: &str) -> Result<RestrictedList, ControlsError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+/// Fields of one CSL record, as both forms give them.
+#[derive(Debug, Default)]
+struct Record {
+    source: String,
+    name: String,
+    alt_names: Vec<String>,
+    licence_requirement: String,
+    licence_policy: String,
+    frn: String,
+    start: String,
+    url: String,
+    addresses: String,
+    programs: String,
+    ids: String,
+}
+
+/// The list entry of one record.
+fn entry_of(r: Record) -> ListEntry {
+    let aliases: Vec<String> = r
+        .alt_names
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty() && *a != r.name)
+        .map(str::to_string)
+        .collect();
+    let mut citation = r.source.clone();
+    if !r.frn.is_empty() {
+        citation.push_str(&format!("; {}", r.frn));
+    }
+    if !r.start.is_empty() {
+        citation.push_str(&format!(" ({})", r.start));
+    }
+    if !r.url.is_empty() {
+        citation.push_str(&format!("; {}", r.url));
+    }
+    let mut remarks = Vec::new();
+    for (label, v) in [
+        ("addresses", &r.addresses),
+        ("programs", &r.programs),
+        ("ids", &r.ids),
+    ] {
+        if !v.is_empty() {
+            remarks.push(format!("{label}: {v}"));
+        }
+    }
+    ListEntry {
+        list: list_id(&r.source),
+        review_policy: review_policy(&r.licence_policy),
+        licence_requirement: r.licence_requirement,
+        citation,
+        listed_on: if r.start.is_empty() {
+            None
+        } else {
+            Some(r.start)
+        },
+        remarks: if remarks.is_empty() {
+            None
+        } else {
+            Some(remarks.join("; "))
+        },
+        name: r.name,
+        aliases,
+        country: None,
+    }
+}
+
+fn meta(file: &str, published: Date, rows: usize, format: &str) -> ListMeta {
+    ListMeta {
+        name: "US Consolidated Screening List".to_string(),
+        source: "International Trade Administration, Consolidated Screening List \
+                 (https://www.trade.gov/consolidated-screening-list)"
+            .to_string(),
+        authority: Some(
+            "United States (Departments of Commerce, State and the Treasury; compiled by ITA)"
+                .to_string(),
+        ),
+        published: Some(published.to_string()),
+        compiled: None,
+        partial: false,
+        rows: Some(rows),
+        format: Some(format.to_string()),
+        imported_from: Some(file.to_string()),
+        note: Some("imported by `chipwatch import csl`".to_string()),
+    }
+}
+
+/// A `start_date` as the list gives it, checked: an unreadable date is an error, not a blank.
+fn checked_start(v: &str, file: &str, field: impl Fn() -> String) -> Result<String, ControlsError> {
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    parse_list_date(v)
+        .map(|d| d.to_string())
+        .ok_or_else(|| ControlsError::Field {
+            file: file.to_string(),
+            field: field(),
+            message: format!("`{v}` is not a date"),
+        })
+}
+
+/// Parse a CSL CSV text (`file` names it in errors); `date` is its publication date (the CSV
+/// carries none, so it is required).
+pub fn import_csl(
+    text: &str,
+    file: &str,
+    date: Option<Date>,
+) -> Result<RestrictedList, ControlsError> {
+    let text = strip_bom(text);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -96,6 +217,8 @@ pub fn import_csl(text: &str, file: &str) -> Result<RestrictedList, ControlsErro
     let c_addr = col("addresses");
     let c_prog = col("programs");
     let c_url = col("source_list_url");
+    let c_ids = col("ids");
+    let published = resolve_date(None, date, file, "publication date")?;
     let mut entries = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = rec
@@ -108,6 +231,14 @@ pub fn import_csl(text: &str, file: &str) -> Result<RestrictedList, ControlsErro
             line,
             message: e.to_string(),
         })?;
+        // Blank lines, and the end-of-file control character (SUB, 0x1A) some CSL downloads
+        // end with, are no records.
+        if rec.iter().all(|f| {
+            f.trim_matches(|c: char| c.is_whitespace() || c == '\u{1a}')
+                .is_empty()
+        }) {
+            continue;
+        }
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("").trim().to_string();
         let name = get(c_name);
         if name.is_empty() {
@@ -117,59 +248,146 @@ pub fn import_csl(text: &str, file: &str) -> Result<RestrictedList, ControlsErro
                 message: "empty name".to_string(),
             });
         }
-        let source = get(c_source);
-        let aliases: Vec<String> = get(c_alt)
-            .split(';')
-            .map(str::trim)
-            .filter(|a| !a.is_empty() && *a != name)
-            .map(str::to_string)
-            .collect();
-        let frn = get(c_frn);
-        let start = get(c_start);
-        let mut citation = source.clone();
-        if !frn.is_empty() {
-            citation.push_str(&format!("; {frn}"));
-        }
-        if !start.is_empty() {
-            citation.push_str(&format!(" ({start})"));
-        }
-        let url = get(c_url);
-        if !url.is_empty() {
-            citation.push_str(&format!("; {url}"));
-        }
-        let mut remarks = Vec::new();
-        for (label, c) in [("addresses", c_addr), ("programs", c_prog)] {
-            let v = get(c);
-            if !v.is_empty() {
-                remarks.push(format!("{label}: {v}"));
-            }
-        }
-        entries.push(ListEntry {
-            list: list_id(&source),
-            name,
-            aliases,
-            country: None,
+        let start = checked_start(&get(c_start), file, || format!("line {line}: start_date"))?;
+        entries.push(entry_of(Record {
+            source: get(c_source),
+            alt_names: get(c_alt).split(';').map(str::to_string).collect(),
             licence_requirement: get(c_req),
-            review_policy: review_policy(&get(c_pol)),
-            citation,
-            listed_on: if start.is_empty() { None } else { Some(start) },
-            remarks: if remarks.is_empty() {
-                None
-            } else {
-                Some(remarks.join("; "))
-            },
-        });
+            licence_policy: get(c_pol),
+            frn: get(c_frn),
+            start,
+            url: get(c_url),
+            addresses: get(c_addr),
+            programs: get(c_prog),
+            ids: get(c_ids),
+            name,
+        }));
     }
+    let rows = entries.len();
     Ok(RestrictedList {
-        meta: ListMeta {
-            name: format!("US Consolidated Screening List ({file})"),
-            source: "International Trade Administration, Consolidated Screening List \
-                     (https://www.trade.gov/consolidated-screening-list)"
-                .to_string(),
-            compiled: None,
-            note: Some("imported by `chipwatch import csl`".to_string()),
-        },
+        meta: meta(file, published, rows, "US CSL CSV"),
         entries,
+        file: file.to_string(),
+    })
+}
+
+/// A JSON value as text: strings as they are, arrays joined with "; ", objects by their values.
+fn text_of(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| text_of(Some(x)))
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
+        Some(Value::Object(o)) => o
+            .values()
+            .map(|x| text_of(Some(x)))
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Parse a CSL JSON text (`file` names it in errors); `date` is used when the file has no
+/// `sources_used[].source_last_updated`.
+pub fn import_csl_json(
+    text: &str,
+    file: &str,
+    date: Option<Date>,
+) -> Result<RestrictedList, ControlsError> {
+    let text = strip_bom(text);
+    let doc: Value = serde_json::from_str(text).map_err(|e| ControlsError::Csv {
+        file: file.to_string(),
+        line: e.line() as u64,
+        message: format!("not valid JSON: {e}"),
+    })?;
+    let field_err = |field: String, message: &str| ControlsError::Field {
+        file: file.to_string(),
+        field,
+        message: message.to_string(),
+    };
+    let (results, sources) = match &doc {
+        Value::Array(a) => (a, None),
+        Value::Object(o) => match o.get("results") {
+            Some(Value::Array(a)) => (a, o.get("sources_used")),
+            Some(_) => return Err(field_err("results".into(), "must be an array of records")),
+            None => {
+                return Err(field_err(
+                    "results".into(),
+                    "missing: no records in the file",
+                ))
+            }
+        },
+        _ => {
+            return Err(field_err(
+                "(root)".into(),
+                "expected an object with `results`",
+            ))
+        }
+    };
+    // The file's date: the latest update of the sources it consolidates.
+    let mut in_file: Option<Date> = None;
+    if let Some(Value::Array(src)) = sources {
+        for (i, s) in src.iter().enumerate() {
+            let v = text_of(s.get("source_last_updated"));
+            if v.is_empty() {
+                continue;
+            }
+            let d = parse_list_date(&v).ok_or_else(|| {
+                field_err(
+                    format!("sources_used[{i}].source_last_updated"),
+                    &format!("`{v}` is not a date"),
+                )
+            })?;
+            in_file = in_file.max(Some(d));
+        }
+    }
+    let published = resolve_date(in_file, date, file, "sources_used[].source_last_updated")?;
+    let mut entries = Vec::with_capacity(results.len());
+    for (i, r) in results.iter().enumerate() {
+        if !r.is_object() {
+            return Err(field_err(format!("results[{i}]"), "must be an object"));
+        }
+        let get = |k: &str| text_of(r.get(k));
+        let name = get("name");
+        if name.is_empty() {
+            return Err(field_err(format!("results[{i}].name"), "empty name"));
+        }
+        let source = get("source");
+        if source.is_empty() {
+            return Err(field_err(format!("results[{i}].source"), "empty source"));
+        }
+        let alt_names = match r.get("alt_names") {
+            Some(Value::Array(a)) => a.iter().map(|x| text_of(Some(x))).collect(),
+            Some(v) => text_of(Some(v)).split(';').map(str::to_string).collect(),
+            None => Vec::new(),
+        };
+        let start = checked_start(&get("start_date"), file, || {
+            format!("results[{i}].start_date")
+        })?;
+        entries.push(entry_of(Record {
+            source,
+            name,
+            alt_names,
+            licence_requirement: get("license_requirement"),
+            licence_policy: get("license_policy"),
+            frn: get("federal_register_notice"),
+            start,
+            url: get("source_list_url"),
+            addresses: get("addresses"),
+            programs: get("programs"),
+            ids: get("ids"),
+        }));
+    }
+    let rows = results.len();
+    Ok(RestrictedList {
+        meta: meta(file, published, rows, "US CSL JSON"),
+        entries,
+        file: file.to_string(),
     })
 }
 
@@ -184,7 +402,7 @@ mod tests {
         let csv = format!(
             "{HEADER}\nabc,Entity List (EL) - Bureau of Industry and Security,,,,\"Semiconductor Manufacturing International Corporation\",,\"18 Zhangjiang Road, Shanghai, CN\",85 FR 83416,2020-12-22,,,For all items subject to the EAR.,Presumption of denial for items uniquely required to produce at 10nm or below; case-by-case otherwise,,,,,,,,https://example.gov/el,SMIC; 中芯国际,,,,,,\n"
         );
-        let l = import_csl(&csv, "csl.csv").unwrap();
+        let l = import_csl(&csv, "csl.csv", Date::parse("2026-12-01").ok()).unwrap();
         assert_eq!(l.entries.len(), 1);
         let e = &l.entries[0];
         assert_eq!(e.list, "US-EL");
@@ -195,14 +413,16 @@ mod tests {
 
     #[test]
     fn missing_column_is_named() {
-        let err = import_csl("_id,source\n1,x\n", "bad.csv").unwrap_err();
+        let err = import_csl("_id,source\n1,x\n", "bad.csv", None).unwrap_err();
         assert_eq!(err.to_string(), "bad.csv: missing column `name`");
     }
 
     #[test]
     fn empty_name_names_line() {
         let csv = format!("{HEADER}\nabc,Entity List (EL) - BIS,,,,,\n");
-        let err = import_csl(&csv, "x.csv").unwrap_err().to_string();
+        let err = import_csl(&csv, "x.csv", Date::parse("2026-12-01").ok())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x.csv") && err.contains("line 2"), "{err}");
     }
 

@@ -12,10 +12,11 @@
 
 use crate::catalogue::Catalogue;
 use crate::date::Date;
+use crate::lists::parties::{Party, PartyRole, PartyScreening};
 use crate::measure::{
     compile, CmpOp, Cond, Dest, Formula, Group, Measure, OutcomeKind, PolicySource, ReviewPolicy,
 };
-use crate::screening::{Hit, ListMeta, Screener};
+use crate::screening::{Hit, ListInfo, Screener};
 use crate::value::{fmt_num, push_num, push_value, Value};
 use crate::ControlsError;
 use serde::Serialize;
@@ -78,6 +79,10 @@ pub struct Shipment {
     pub end_user: Option<String>,
     pub end_use: Option<String>,
     pub date: Date,
+    /// The other parties (purchaser, intermediate consignees, consignee, exporter): each is
+    /// screened, and a listed party other than the exporter triggers a list-based rule as a
+    /// listed end user does (the Entity List applies when a listed entity is a party).
+    pub parties: Vec<Party>,
 }
 
 /// The item as determined: catalogue values with overrides, derived values, unknown names.
@@ -135,8 +140,9 @@ pub struct RuleSet {
     pub catalogue_digest: String,
     /// SHA-256 of the screening lists as loaded.
     pub lists_digest: String,
-    /// Provenance of each screening list (name, source, date).
-    pub lists: Vec<ListMeta>,
+    /// Provenance of each screening list: name, source, publication date, whether it is a
+    /// partial extract, rows and entries.
+    pub lists: Vec<ListInfo>,
     /// Entries over all lists.
     pub list_entries: usize,
 }
@@ -152,6 +158,8 @@ pub struct Determination {
     pub end_use: Option<String>,
     pub item: ItemReport,
     pub end_user_screening: Vec<Hit>,
+    /// Screening of [`Shipment::parties`], party by party with its role.
+    pub party_screening: Vec<PartyScreening>,
     pub verdicts: Vec<Verdict>,
     pub overall: Overall,
     pub ruleset: RuleSet,
@@ -558,7 +566,12 @@ impl Engine {
             measure_files: self.controls_digest.1,
             catalogue_digest,
             lists_digest,
-            lists: self.screener.metas().to_vec(),
+            lists: self
+                .screener
+                .lists()
+                .iter()
+                .map(|l| (**l).clone())
+                .collect(),
             list_entries: self.screener.entries().len(),
         };
         self.ruleset_json = serde_json::to_vec(&self.ruleset)?;
@@ -572,6 +585,15 @@ impl Engine {
 
     pub(crate) fn ruleset_json(&self) -> &[u8] {
         &self.ruleset_json
+    }
+
+    /// Screen the shipment's other parties (see [`Shipment::parties`]).
+    pub(crate) fn screen_parties(&self, s: &Shipment) -> Vec<PartyScreening> {
+        if s.parties.is_empty() {
+            return Vec::new();
+        }
+        self.screener
+            .screen_parties(&s.parties, END_USER_THRESHOLD, Some(s.date))
     }
 
     /// End uses a shipment may declare.
@@ -701,8 +723,9 @@ impl Engine {
         d.start(s)?;
         self.check_end_use(s)?;
         let item = ItemEval::resolve(self, s.product.as_deref(), &s.params)?;
-        self.fill(s, &item, &hits, &mut d);
-        Ok(d.to_determination(self, s, &item, hits))
+        let parties = self.screen_parties(s);
+        self.fill(s, &item, &hits, &parties, &mut d);
+        Ok(d.to_determination(self, s, &item, hits, parties))
     }
 
     /// Evaluate every measure for a shipment whose countries `d.start` has normalised: the
@@ -712,6 +735,7 @@ impl Engine {
         s: &Shipment,
         item: &ItemEval,
         hits: &[Hit],
+        parties: &[PartyScreening],
         d: &mut Draft<'e>,
     ) {
         // The catalogue's origin counts when the user gave none.
@@ -739,6 +763,7 @@ impl Engine {
             end_use: s.end_use.as_deref(),
             item,
             hits,
+            parties,
         };
         out.clear(self.jurisdictions.len());
 
@@ -1259,6 +1284,7 @@ impl<'e> Draft<'e> {
         s: &Shipment,
         item: &ItemEval,
         hits: Vec<Hit>,
+        parties: Vec<PartyScreening>,
     ) -> Determination {
         let o = &self.out;
         let t = |r: &Span| o.text[r.clone()].to_string();
@@ -1301,6 +1327,7 @@ impl<'e> Draft<'e> {
             end_use: s.end_use.clone(),
             item: item.report.clone(),
             end_user_screening: hits,
+            party_screening: parties,
             verdicts,
             overall,
             ruleset: engine.ruleset().clone(),
@@ -1368,6 +1395,7 @@ struct EvalCtx<'e, 'a> {
     end_use: Option<&'a str>,
     item: &'a ItemEval,
     hits: &'a [Hit],
+    parties: &'a [PartyScreening],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -1634,30 +1662,76 @@ impl<'e> EvalCtx<'e, '_> {
             if !r.end_user_lists.is_empty() {
                 let on_list = |h: &&Hit| r.end_user_lists.contains(&h.list);
                 // An entity listed after the shipment date does not trigger the requirement.
-                let listed_by_date = |h: &&Hit| {
-                    h.listed_on
-                        .as_deref()
-                        .and_then(|d| Date::parse(d).ok())
-                        .is_none_or(|d| d <= self.date)
-                };
+                // Listed by the date, and for an affiliate the affiliates rule in force then.
+                let listed_by_date = |h: &&Hit| h.applies_on(self.date);
                 let hit = self.hits.iter().filter(on_list).find(listed_by_date);
-                if hit.is_none() {
+                // Any other party but the exporter, when the end user is not listed.
+                let party_hit = if hit.is_none() {
+                    self.parties
+                        .iter()
+                        .filter(|p| p.role != PartyRole::Exporter)
+                        .find_map(|p| {
+                            p.hits
+                                .iter()
+                                .filter(on_list)
+                                .find(listed_by_date)
+                                .map(|h| (p, h))
+                        })
+                } else {
+                    None
+                };
+                if let Some((p, h)) = party_hit {
+                    line(text, &|t| {
+                        let _ = write!(
+                            t,
+                            "  {name}: {} `{}` matches `{}` on {} (score {:.2}; {}{})",
+                            p.role.as_str().replace('_', " "),
+                            p.name,
+                            h.entry_name,
+                            h.list,
+                            h.score,
+                            h.citation,
+                            h.affiliate_of.as_ref().map_or(String::new(), |a| format!(
+                                "; {:.0}% owned by `{}` under {}",
+                                a.total_percent, a.owner_entry, a.rule.id
+                            ))
+                        );
+                    });
+                    policy_from_list = h.review_policy;
+                } else if hit.is_none() {
                     if let Some(h) = self.hits.iter().find(on_list) {
-                        line(text, &|t| {
-                            let _ = write!(
-                                t,
-                                "  {name}: end user matches `{}` on {} but it is listed only \
-                                 from {} (after {})",
-                                h.entry_name,
-                                h.list,
-                                h.listed_on.as_deref().unwrap_or("?"),
-                                self.date
-                            );
+                        line(text, &|t| match &h.affiliate_of {
+                            Some(a) => {
+                                let _ = write!(
+                                    t,
+                                    "  {name}: end user `{}` is {:.0}% owned by `{}` ({}), but \
+                                     {} ({}) does not apply on {}",
+                                    h.entry_name,
+                                    a.total_percent,
+                                    a.owner_entry,
+                                    a.owner_list,
+                                    a.rule.id,
+                                    a.rule.citation,
+                                    self.date
+                                );
+                            }
+                            None => {
+                                let _ = write!(
+                                    t,
+                                    "  {name}: end user matches `{}` on {} but it is listed \
+                                     only from {} (after {})",
+                                    h.entry_name,
+                                    h.list,
+                                    h.listed_on.as_deref().unwrap_or("?"),
+                                    self.date
+                                );
+                            }
                         });
                         continue;
                     }
                 }
                 match (self.end_user, hit) {
+                    _ if party_hit.is_some() => {}
                     (None, _) => continue,
                     (Some(eu), None) => {
                         line(text, &|t| {

@@ -85,6 +85,7 @@ pub(crate) fn write_determination(
     s: &Shipment,
     item_json: &[u8],
     hits_json: &[u8],
+    parties_json: &[u8],
     ruleset_json: &[u8],
 ) {
     let ids = &d.ids;
@@ -115,6 +116,8 @@ pub(crate) fn write_determination(
     out.extend_from_slice(item_json);
     out.extend_from_slice(b",\"end_user_screening\":");
     out.extend_from_slice(hits_json);
+    out.extend_from_slice(b",\"party_screening\":");
+    out.extend_from_slice(parties_json);
     out.extend_from_slice(b",\"verdicts\":[");
     for (i, v) in o.verdicts.iter().enumerate() {
         if i > 0 {

@@ -8,8 +8,11 @@
 //! - [`engine`]: licence determination per jurisdiction with an explanation, plus the strictest
 //!   overall verdict.
 //! - [`screening`]: restricted-party screening with normalisation, aliases, Chinese script and
-//!   romanisation variants, typos and word order; [`csl`] imports the US Consolidated Screening
-//!   List. [`catalogue`]: named products with public specification values.
+//!   romanisation variants, typos and word order; every list and every hit carries its
+//!   provenance ([`ListInfo`]). [`csl`] imports the US Consolidated Screening List (CSV, JSON);
+//!   [`lists`] the EU FSF XML, the UK Sanctions List and Japan's End User List, ownership data
+//!   for the BIS affiliates rule, and screens every party of a shipment.
+//!   [`catalogue`]: named products with public specification values.
 //! - [`impact`]: turns a measure into export blocks on the value-chain model and runs the
 //!   scenario engine.
 //!
@@ -25,6 +28,7 @@ pub mod engine;
 pub mod expr;
 pub mod impact;
 mod json;
+pub mod lists;
 pub mod measure;
 pub mod screening;
 pub mod value;
@@ -33,8 +37,10 @@ pub use batch::Batch;
 pub use catalogue::{Catalogue, Product};
 pub use date::Date;
 pub use engine::{strictness, Determination, Engine, Overall, RuleSet, Shipment, Verdict};
+pub use lists::ownership::{AffiliatesRule, Affiliation, OwnershipData};
+pub use lists::parties::{Party, PartyRole, PartyScreening};
 pub use measure::{Measure, OutcomeKind, ReviewPolicy};
-pub use screening::{Hit, ListEntry, Normaliser, RestrictedList, Screener};
+pub use screening::{Hit, ListEntry, ListInfo, Normaliser, RestrictedList, Screener};
 pub use value::Value;
 
 /// Errors of the rules engine; every one names the file and field (or line) at fault.
@@ -52,6 +58,14 @@ pub enum ControlsError {
     Csv {
         file: String,
         line: u64,
+        message: String,
+    },
+    #[error("{file}:{line}: {path}: {message}")]
+    Xml {
+        file: String,
+        line: u64,
+        /// Element path, e.g. `export/sanctionEntity[3]/regulation`.
+        path: String,
         message: String,
     },
     #[error("{file}: missing column `{column}`")]
@@ -157,6 +171,8 @@ pub const EMBEDDED_PRODUCTS: &[(&str, &str)] = &[
 
 /// Embedded default restricted-party list.
 pub const EMBEDDED_LIST: (&str, &str) = embed!("screening/default-list.toml");
+/// The BIS affiliates rule (50% ownership), with its dates.
+pub const EMBEDDED_AFFILIATES_RULE: (&str, &str) = embed!("screening/us-affiliates-rule.toml");
 /// Traditional -> simplified character table.
 pub const EMBEDDED_T2S: &str = include_str!("../../../data/screening/zh-t2s.txt");
 /// Character -> pinyin table.
@@ -170,6 +186,11 @@ pub fn default_normaliser() -> Normaliser {
 /// The default restricted-party list.
 pub fn default_list() -> Result<RestrictedList, ControlsError> {
     RestrictedList::from_toml_str(EMBEDDED_LIST.1, EMBEDDED_LIST.0)
+}
+
+/// The BIS affiliates rule shipped with chipwatch.
+pub fn default_affiliates_rule() -> Result<AffiliatesRule, ControlsError> {
+    AffiliatesRule::from_toml_str(EMBEDDED_AFFILIATES_RULE.1, EMBEDDED_AFFILIATES_RULE.0)
 }
 
 /// The default product catalogue.

@@ -2,13 +2,21 @@
 //! legal-form words such as "Co., Ltd." / 有限公司 / 株式会社, traditional -> simplified Chinese),
 //! add a romanised (pinyin) variant of Chinese names, index every name and alias by character
 //! trigrams (blocking), and score the few candidates with edit distances that tolerate typos and
-//! word order. A list file is TOML (`data/screening/*.toml`); `csl` converts the US Consolidated
-//! Screening List into it.
+//! word order. A list file is TOML (`data/screening/*.toml`); `csl` and the importers in `lists`
+//! convert the official list formats into it.
+//!
+//! Every list carries its provenance ([`ListInfo`]: authority, publication date, row count,
+//! whether it is a partial extract, the file it came from), and every [`Hit`] carries the
+//! provenance of the list it came from, so an answer never loses which list, of which date, said
+//! so. Ownership data (`lists::ownership`) adds hits for affiliates of listed entities.
 
+use crate::lists::ownership::Affiliation;
 use crate::measure::ReviewPolicy;
-use crate::ControlsError;
-use serde::{Deserialize, Serialize};
+use crate::{ControlsError, Date};
+use serde::{Deserialize, Serialize, Serializer};
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
 use unicode_normalization::UnicodeNormalization;
 
 /// Default score from which a name counts as a match.
@@ -39,14 +47,35 @@ pub struct ListEntry {
     pub remarks: Option<String>,
 }
 
-/// Provenance of a list file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Provenance of a list file (the `[meta]` table of the project's list TOML).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListMeta {
     pub name: String,
     pub source: String,
+    /// The authority that publishes the list, e.g. "US Department of Commerce, BIS".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    /// Publication date of the source list (YYYY-MM-DD): the file's own date, or the date the
+    /// importer was told with `--date`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// When chipwatch compiled the list (YYYY-MM-DD); stands in for `published` for lists
+    /// compiled by hand, such as the built-in one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compiled: Option<String>,
+    /// True when the list is an extract, not the whole official list.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// Records in the source file (rows or elements) the entries were built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    /// Source format, e.g. "US CSL CSV", "EU FSF XML".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The official file the list was imported from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -58,15 +87,97 @@ pub struct RestrictedList {
     pub meta: ListMeta,
     #[serde(default, rename = "entry")]
     pub entries: Vec<ListEntry>,
+    /// The file this list was read from (not part of the TOML; set by the parser or importer).
+    #[serde(skip)]
+    pub file: String,
+}
+
+/// Provenance of one list a [`Screener`] holds, shown with every answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListInfo {
+    pub name: String,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    /// Publication date of the list (for a compiled list, its compilation date); `None` only
+    /// for lists built in code without one, shown as "date unknown".
+    pub published: Option<Date>,
+    /// True when the date is the compilation date of a hand-compiled list.
+    pub compiled: bool,
+    /// True when the list is a partial extract of the official list.
+    pub partial: bool,
+    /// Records in the source file, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    /// Entries the screener indexed from this list.
+    pub entries: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The file the screener loaded (project TOML or official file).
+    pub file: String,
+    /// The official file a project TOML was imported from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<String>,
+}
+
+impl ListInfo {
+    /// Provenance of `list` as loaded from its file.
+    pub fn of(list: &RestrictedList) -> ListInfo {
+        let m = &list.meta;
+        let published = m.published.as_deref().and_then(|d| Date::parse(d).ok());
+        let compiled = m.compiled.as_deref().and_then(|d| Date::parse(d).ok());
+        ListInfo {
+            name: m.name.clone(),
+            source: m.source.clone(),
+            authority: m.authority.clone(),
+            published: published.or(compiled),
+            compiled: published.is_none() && compiled.is_some(),
+            partial: m.partial,
+            rows: m.rows,
+            entries: list.entries.len(),
+            format: m.format.clone(),
+            file: list.file.clone(),
+            imported_from: m.imported_from.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ListInfo {
+    /// One line: "NAME (AUTHORITY): partial extract, compiled 2026-11-21; 19 entries; FILE".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name)?;
+        if let Some(a) = &self.authority {
+            write!(f, " ({a})")?;
+        }
+        write!(f, ": ")?;
+        if self.partial {
+            write!(f, "partial extract, ")?;
+        }
+        match (self.published, self.compiled) {
+            (Some(d), true) => write!(f, "compiled {d}")?,
+            (Some(d), false) => write!(f, "published {d}")?,
+            (None, _) => write!(f, "publication date unknown")?,
+        }
+        match self.rows {
+            Some(r) => write!(f, "; {r} rows, {} entries", self.entries)?,
+            None => write!(f, "; {} entries", self.entries)?,
+        }
+        write!(f, "; {}", self.file)?;
+        if let Some(src) = &self.imported_from {
+            write!(f, " (imported from {src})")?;
+        }
+        Ok(())
+    }
 }
 
 impl RestrictedList {
     /// Parse a list file in the project's TOML format.
     pub fn from_toml_str(text: &str, file: &str) -> Result<RestrictedList, ControlsError> {
-        let l: RestrictedList = toml::from_str(text).map_err(|e| ControlsError::Toml {
+        let mut l: RestrictedList = toml::from_str(text).map_err(|e| ControlsError::Toml {
             file: file.to_string(),
             message: e.to_string(),
         })?;
+        l.file = file.to_string();
         for (i, e) in l.entries.iter().enumerate() {
             let err = |f: &str, m: &str| ControlsError::Field {
                 file: file.to_string(),
@@ -82,6 +193,28 @@ impl RestrictedList {
             if e.citation.trim().is_empty() {
                 return Err(err("citation", "every entry needs its citation"));
             }
+        }
+        let meta_err = |f: &str, m: String| ControlsError::Field {
+            file: file.to_string(),
+            field: format!("meta.{f}"),
+            message: m,
+        };
+        for (f, v) in [
+            ("published", &l.meta.published),
+            ("compiled", &l.meta.compiled),
+        ] {
+            if let Some(d) = v {
+                Date::parse(d).map_err(|m| meta_err(f, m))?;
+            }
+        }
+        if l.meta.published.is_none() && l.meta.compiled.is_none() {
+            // An answer must say of which date the list is: a list without one is refused.
+            return Err(meta_err(
+                "published",
+                "every list needs its publication date (or `compiled` for a hand-compiled \
+                 list); re-import the official file with `--date YYYY-MM-DD` if it has none"
+                    .to_string(),
+            ));
         }
         Ok(l)
     }
@@ -105,6 +238,43 @@ pub struct Hit {
     pub review_policy: Option<ReviewPolicy>,
     pub citation: String,
     pub listed_on: Option<String>,
+    /// Provenance of the list the entry came from (for an affiliate: the owner's list).
+    #[serde(serialize_with = "ser_arc")]
+    pub list_info: Arc<ListInfo>,
+    /// Set when the entry is not listed itself but owned 50% or more by listed entities
+    /// (affiliates rule): the ownership chain, the owner's entry and the rule's dates.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_arc"
+    )]
+    pub affiliate_of: Option<Arc<Affiliation>>,
+}
+
+/// Serialise what an `Arc` points to (serde's `rc` feature is not enabled in the workspace).
+pub(crate) fn ser_arc<T: Serialize, S: Serializer>(v: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
+    v.as_ref().serialize(s)
+}
+
+fn ser_opt_arc<T: Serialize, S: Serializer>(v: &Option<Arc<T>>, s: S) -> Result<S::Ok, S::Error> {
+    v.as_deref().serialize(s)
+}
+
+impl Hit {
+    /// Does this hit apply on `date`? The entry must be listed by then (an unparseable or
+    /// missing listing date counts as listed: fail closed), and an affiliate hit needs the
+    /// affiliates rule in force on that date (it was suspended for a year).
+    pub fn applies_on(&self, date: Date) -> bool {
+        let listed = self
+            .listed_on
+            .as_deref()
+            .and_then(|d| Date::parse(d).ok())
+            .is_none_or(|d| d <= date);
+        listed
+            && self
+                .affiliate_of
+                .as_ref()
+                .is_none_or(|a| a.rule.in_force_on(date))
+    }
 }
 
 /// Name normalisation tables (data: `data/screening/zh-t2s.txt`, `data/screening/pinyin.txt`).
@@ -410,7 +580,11 @@ fn jaro_winkler(a: &[char], b: &[char]) -> f64 {
 pub struct Screener {
     norm: Normaliser,
     entries: Vec<ListEntry>,
+    /// Per entry: its list (index into `lists`) and, for an affiliate, the affiliation.
+    entry_list: Vec<u32>,
+    entry_affiliation: Vec<Option<Arc<Affiliation>>>,
     metas: Vec<ListMeta>,
+    lists: Vec<Arc<ListInfo>>,
     names: Vec<NameKey>,
     index: HashMap<u64, Vec<u32>>,
     token_df: HashMap<String, u32>,
@@ -423,43 +597,88 @@ impl Screener {
             norm,
             ..Screener::default()
         };
-        let mut tri = Vec::new();
         for l in lists {
+            let info = Arc::new(ListInfo::of(&l));
+            let li = s.lists.len() as u32;
+            s.lists.push(info);
             s.metas.push(l.meta);
             for e in l.entries {
-                let ei = s.entries.len() as u32;
-                for n in std::iter::once(&e.name).chain(&e.aliases) {
-                    for v in s.norm.variants(n) {
-                        let (compact, sorted, tokens) = keys_of(&v);
-                        if compact.is_empty() {
-                            continue;
-                        }
-                        trigrams(&compact, &mut tri);
-                        let ni = s.names.len() as u32;
-                        for t in &tri {
-                            s.index.entry(*t).or_default().push(ni);
-                        }
-                        s.names.push(NameKey {
-                            entry: ei,
-                            original: n.clone(),
-                            compact,
-                            sorted,
-                            tokens,
-                        });
-                    }
-                }
-                s.entries.push(e);
+                s.add_entry(e, li, None);
             }
         }
-        for n in &s.names {
+        s.count_tokens();
+        s
+    }
+
+    /// Register one more list's provenance (e.g. ownership data) without entries; returns its
+    /// index for [`Screener::add_entry`].
+    pub(crate) fn push_list_info(&mut self, info: ListInfo) -> u32 {
+        self.lists.push(Arc::new(info));
+        (self.lists.len() - 1) as u32
+    }
+
+    pub(crate) fn list_info(&self, entry: usize) -> &Arc<ListInfo> {
+        &self.lists[self.entry_list[entry] as usize]
+    }
+
+    /// Index of a list, by identity; a list this screener does not hold yet is added (so a
+    /// hit never shows another list's provenance).
+    pub(crate) fn list_index_of(&mut self, info: &Arc<ListInfo>) -> u32 {
+        match self.lists.iter().position(|l| Arc::ptr_eq(l, info)) {
+            Some(i) => i as u32,
+            None => {
+                self.lists.push(info.clone());
+                (self.lists.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Index one entry (call [`Screener::count_tokens`] after the last one).
+    pub(crate) fn add_entry(&mut self, e: ListEntry, list: u32, aff: Option<Arc<Affiliation>>) {
+        let mut tri = Vec::new();
+        let ei = self.entries.len() as u32;
+        for n in std::iter::once(&e.name).chain(&e.aliases) {
+            for v in self.norm.variants(n) {
+                let (compact, sorted, tokens) = keys_of(&v);
+                if compact.is_empty() {
+                    continue;
+                }
+                trigrams(&compact, &mut tri);
+                let ni = self.names.len() as u32;
+                for t in &tri {
+                    self.index.entry(*t).or_default().push(ni);
+                }
+                self.names.push(NameKey {
+                    entry: ei,
+                    original: n.clone(),
+                    compact,
+                    sorted,
+                    tokens,
+                });
+            }
+        }
+        self.entries.push(e);
+        self.entry_list.push(list);
+        self.entry_affiliation.push(aff);
+    }
+
+    /// Document frequency of every token over all indexed names (the subset score uses it).
+    pub(crate) fn count_tokens(&mut self) {
+        self.token_df.clear();
+        for n in &self.names {
             let mut toks: Vec<&String> = n.tokens.iter().collect();
             toks.sort();
             toks.dedup();
             for t in toks {
-                *s.token_df.entry(t.clone()).or_default() += 1;
+                *self.token_df.entry(t.clone()).or_default() += 1;
             }
         }
-        s
+    }
+
+    /// Provenance of every list the screener holds, in load order (ownership data included
+    /// when loaded): what every answer must show, and what a rule-set digest must cover.
+    pub fn lists(&self) -> &[Arc<ListInfo>] {
+        &self.lists
     }
 
     pub fn entries(&self) -> &[ListEntry] {
@@ -480,6 +699,18 @@ impl Screener {
     pub fn screen(&self, query: &str, threshold: f64) -> Vec<Hit> {
         let mut scratch = Scratch::default();
         self.screen_with(query, threshold, &mut scratch)
+    }
+
+    /// Matches of `query` that apply on `date`: affiliate hits only while the affiliates rule
+    /// is in force (hits on entries listed after `date` are kept, so the caller can say so).
+    pub fn screen_on(&self, query: &str, threshold: f64, date: Date) -> Vec<Hit> {
+        let mut hits = self.screen(query, threshold);
+        hits.retain(|h| {
+            h.affiliate_of
+                .as_ref()
+                .is_none_or(|a| a.rule.in_force_on(date))
+        });
+        hits
     }
 
     /// Screen many names, reusing buffers (batch mode).
@@ -573,6 +804,8 @@ impl Screener {
                     review_policy: en.review_policy,
                     citation: en.citation.clone(),
                     listed_on: en.listed_on.clone(),
+                    list_info: self.list_info(e as usize).clone(),
+                    affiliate_of: self.entry_affiliation[e as usize].clone(),
                 }
             })
             .collect()

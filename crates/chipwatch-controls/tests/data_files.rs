@@ -151,6 +151,7 @@ fn shipments() -> Vec<Shipment> {
         end_user: eu.map(str::to_string),
         end_use: None,
         date: d(date),
+        parties: Vec::new(),
     };
     vec![
         mk("NXT:2000i", "NLD", "CHN", "2026-11-21", None),

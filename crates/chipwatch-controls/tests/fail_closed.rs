@@ -21,6 +21,7 @@ fn shipment(from: &str, to: &str) -> Shipment {
         end_user: None,
         end_use: None,
         date: Date::parse("2026-11-21").unwrap(),
+        parties: Vec::new(),
     }
 }
 
@@ -265,4 +266,42 @@ fn the_deciding_measure_is_named_and_no_other() {
     if us.outcome == OutcomeKind::NotRequired {
         assert_eq!(us.measure_id, None, "{:?}", us.explanation);
     }
+}
+
+#[test]
+fn a_listed_consignee_triggers_the_list_rule_like_a_listed_end_user() {
+    // An EAR99 item from the US to China: no licence for an unlisted end user ...
+    let base = with(shipment("USA", "CHN"), "eccn", Value::Str("EAR99".into()));
+    let mut s = base.clone();
+    s.end_user = Some("Bakery Smith Ltd".into());
+    let d = engine().determine(&s).unwrap();
+    assert_eq!(outcome(&d, "USA"), "not_required");
+    // ... but the Entity List applies when a listed entity is any party of the transaction.
+    s.parties = vec![Party {
+        role: PartyRole::Consignee,
+        name: "Huawei Technologies Co., Ltd.".into(),
+    }];
+    let d = engine().determine(&s).unwrap();
+    assert_eq!(outcome(&d, "USA"), "licence_required", "{:?}", d.verdicts);
+    assert_eq!(d.party_screening.len(), 1);
+    assert!(!d.party_screening[0].hits.is_empty());
+    let us = d.verdicts.iter().find(|v| v.jurisdiction == "USA").unwrap();
+    assert!(us
+        .explanation
+        .iter()
+        .any(|l| l.contains("consignee `Huawei Technologies Co., Ltd.` matches")));
+    // A listed exporter is not a listed party of this rule.
+    s.parties[0].role = PartyRole::Exporter;
+    let d = engine().determine(&s).unwrap();
+    assert_eq!(outcome(&d, "USA"), "not_required");
+    // The batch path gives the same bytes as serde on the determination.
+    s.parties[0].role = PartyRole::IntermediateConsignee;
+    let mut b = Batch::new(engine());
+    let mut line = Vec::new();
+    b.write_json_line(&s, &mut line).unwrap();
+    let want = serde_json::to_vec(&engine().determine(&s).unwrap()).unwrap();
+    assert_eq!(
+        String::from_utf8(line).unwrap().trim_end(),
+        String::from_utf8(want).unwrap()
+    );
 }

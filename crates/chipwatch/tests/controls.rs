@@ -260,7 +260,7 @@ fn import_csl_then_screen_with_it() {
     std::fs::write(&csv, CSL).unwrap();
     let out_toml = dir.path().join("list.toml");
     let out = cw()
-        .args(["import", "csl"])
+        .args(["import", "csl", "--date", "2026-11-30"])
         .arg(&csv)
         .arg("--out")
         .arg(&out_toml)
@@ -274,7 +274,14 @@ fn import_csl_then_screen_with_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("imported 2 entries"));
     for list in [&out_toml, &csv] {
         let out = cw()
-            .args(["screen", "示例微電子", "--json", "--list"])
+            .args([
+                "screen",
+                "示例微電子",
+                "--json",
+                "--list-date",
+                "2026-11-30",
+                "--list",
+            ])
             .arg(list)
             .output()
             .unwrap();

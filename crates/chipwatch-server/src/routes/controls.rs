@@ -41,6 +41,11 @@ pub struct DetermineBody {
     pub origin: Option<String>,
     pub end_user: Option<String>,
     pub end_use: Option<String>,
+    /// Other parties, each screened: `[{"role": "consignee", "name": "..."}]` with role one of
+    /// purchaser, intermediate_consignee, consignee, exporter, end_user.
+    #[schema(value_type = Vec<Object>)]
+    #[serde(default)]
+    pub parties: Vec<chipwatch_controls::Party>,
     /// Date of the shipment, YYYY-MM-DD (default: today): the measures in force on that date.
     pub date: Option<String>,
 }
@@ -75,6 +80,7 @@ pub async fn determine(
         end_user: b.end_user,
         end_use: b.end_use,
         date,
+        parties: b.parties,
     };
     let d = tokio::task::spawn_blocking(move || engine.determine(&shipment))
         .await

@@ -92,6 +92,28 @@ pub fn shipment(p: &Params) -> Result<Shipment, String> {
         end_user: p.get("end_user").map(str::to_string),
         end_use: p.get("end_use").map(str::to_string),
         date: date_param(p)?,
+        parties: p
+            .get("parties")
+            .unwrap_or("")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (r, n) = l
+                    .split_once('=')
+                    .ok_or_else(|| format!("parties: `{l}`: expected role=name"))?;
+                let role = chipwatch_controls::PartyRole::parse(r).ok_or_else(|| {
+                    format!(
+                        "parties: `{r}`: unknown role (purchaser, intermediate_consignee, \
+                         consignee, exporter)"
+                    )
+                })?;
+                Ok(chipwatch_controls::Party {
+                    role,
+                    name: n.trim().to_string(),
+                })
+            })
+            .collect::<Result<_, String>>()?,
     })
 }
 
@@ -193,12 +215,13 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
         r.lists
             .iter()
             .map(|l| format!(
-                "{}{}",
+                "{} ({} {}, {} entries{})",
                 escape(&l.name),
-                l.compiled
-                    .as_deref()
-                    .map(|c| format!(" (dated {})", escape(c)))
-                    .unwrap_or_default()
+                if l.compiled { "compiled" } else { "published" },
+                l.published
+                    .map_or("date unknown".to_string(), |d| d.to_string()),
+                l.entries,
+                if l.partial { ", partial extract" } else { "" }
             ))
             .collect::<Vec<_>>()
             .join("; ")
@@ -254,6 +277,19 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
     if !d.end_user_screening.is_empty() {
         b.push_str("<h2>End-user screening</h2>");
         b.push_str(&hits_table(&d.end_user_screening));
+    }
+    for ps in &d.party_screening {
+        let _ = write!(
+            b,
+            "<h2>Screening: {} {}</h2>",
+            escape(&ps.role.as_str().replace('_', " ")),
+            escape(&ps.name)
+        );
+        if ps.hits.is_empty() {
+            b.push_str("<p class=\"ok\">No match on the restricted-party lists.</p>");
+        } else {
+            b.push_str(&hits_table(&ps.hits));
+        }
     }
     b
 }
@@ -319,6 +355,7 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
 <div><label for="end_use">End use</label><input type="text" id="end_use" name="end_use" size="18" value="{euse}"></div>
 <div><label for="date">Date</label><input type="date" id="date" name="date" value="{date}"></div>
 </div><div class="fields"><div><label for="params">Parameters <span class="hint">(one name=value per line; override the catalogue)</span></label><textarea id="params" name="params" rows="3" cols="50">{params}</textarea></div>
+<div><label for="parties">Other parties <span class="hint">(one role=name per line: purchaser, intermediate_consignee, consignee, exporter)</span></label><textarea id="parties" name="parties" rows="3" cols="40">{parties}</textarea></div>
 <div><button type="submit">Check licence</button></div></div></form>"#,
         prods = options(&products, &p.all("product")),
         from = v("from"),
@@ -331,6 +368,7 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
                 .map_or_else(|| today().to_string(), str::to_string)
         ),
         params = v("params"),
+        parties = v("parties"),
     );
     let mut status = StatusCode::OK;
     if p.has("from") || p.has("to") {

@@ -1,15 +1,16 @@
-//! Export-control commands: `licence check`, `licence products`, `screen`, `import csl`,
-//! `measure list|show|impact`. Files named by the user are read here and handed to
+//! Export-control commands: `licence check`, `licence products`, `screen`, `import csl|eu-fsf|
+//! uk-sanctions|jp-eul`, `measure list|show|impact`. Files named by the user are read here and handed to
 //! `chipwatch-controls` as text with their name, so every error message names the file.
 
 use crate::output::{print_json, Table, Undetermined};
 use crate::Cli;
 use anyhow::{Context, Result};
 use chipwatch_controls::batch::{parse_batch_csv, parse_param};
+use chipwatch_controls::lists::{eu_fsf, import_any, jp_eul, uk};
 use chipwatch_controls::screening::DEFAULT_THRESHOLD;
 use chipwatch_controls::{
-    csl, default_engine, default_normaliser, Batch, Date, Determination, Engine, OutcomeKind,
-    RestrictedList, Screener, Shipment,
+    csl, default_affiliates_rule, default_engine, default_normaliser, Batch, Date, Determination,
+    Engine, OutcomeKind, OwnershipData, RestrictedList, Screener, Shipment,
 };
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
@@ -49,6 +50,10 @@ pub struct CheckArgs {
     /// End use, e.g. military, advanced_node_ic_production, supercomputer.
     #[arg(long)]
     pub end_use: Option<String>,
+    /// Another party of the shipment, screened like the end user: ROLE=NAME with ROLE one of
+    /// purchaser, intermediate_consignee, consignee, exporter (repeatable).
+    #[arg(long = "party", value_name = "ROLE=NAME")]
+    pub parties: Vec<String>,
     /// Date of the shipment (YYYY-MM-DD; default today, UTC).
     #[arg(long)]
     pub date: Option<String>,
@@ -66,21 +71,47 @@ pub struct ScreenArgs {
     /// Names to screen.
     #[arg(required = true)]
     pub names: Vec<String>,
-    /// Restricted-party list (project TOML, or a CSL CSV); default: the embedded list.
+    /// Restricted-party list (repeatable): project TOML, or an official file (CSL CSV/JSON, EU
+    /// FSF XML, UK Sanctions List CSV, Japan End User List CSV/TSV); default: the embedded list.
     #[arg(long, value_name = "FILE")]
-    pub list: Option<PathBuf>,
+    pub list: Vec<PathBuf>,
+    /// Publication date of the --list files that carry none (e.g. the CSL CSV).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub list_date: Option<String>,
+    /// Ownership data (CSV: owner,owned,percent,source,date) for the affiliates rule.
+    #[arg(long, value_name = "FILE.csv")]
+    pub ownership: Option<PathBuf>,
+    /// Screening date: affiliate hits only while the affiliates rule is in force (default
+    /// today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
     /// Minimum score of a match (0..1).
     #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
 }
 
+/// Arguments of `import csl|eu-fsf|uk-sanctions|jp-eul`.
 #[derive(Debug, Args)]
-pub struct ImportCslArgs {
-    /// The Consolidated Screening List CSV (trade.gov published layout).
+pub struct ImportListArgs {
+    /// The official list file in its published layout.
     pub file: PathBuf,
+    /// Publication date of the list, when the file carries none (a date in the file wins;
+    /// both present and different is an error).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
     /// Write the list (project TOML) here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// The official list formats `chipwatch import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    /// US Consolidated Screening List, CSV or JSON (recognised by content).
+    Csl,
+    EuFsf,
+    UkSanctions,
+    JpEul,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,18 +159,21 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// Load a restricted-party list file: CSL CSV by extension, else the project's TOML.
+/// Load a restricted-party list file: the project's TOML or an official format, recognised by
+/// its content.
 fn load_list(path: &Path) -> Result<RestrictedList> {
+    load_list_dated(path, None)
+}
+
+/// [`load_list`], with the publication date for official files that carry none.
+fn load_list_dated(path: &Path, date: Option<Date>) -> Result<RestrictedList> {
     let text = read(path)?;
-    let name = path.display().to_string();
-    let is_csv = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    Ok(if is_csv {
-        csl::import_csl(&text, &name)?
-    } else {
-        RestrictedList::from_toml_str(&text, &name)?
-    })
+    Ok(import_any(&text, &path.display().to_string(), date)?)
+}
+
+fn parse_opt_date(s: Option<&str>, flag: &str) -> Result<Option<Date>> {
+    s.map(|s| Date::parse(s).map_err(|m| anyhow::anyhow!("{flag}: {m}")))
+        .transpose()
 }
 
 fn engine_with_list(list: Option<&Path>) -> Result<Engine> {
@@ -231,6 +265,11 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
         end_user: a.end_user.clone(),
         end_use: a.end_use.clone(),
         date,
+        parties: a
+            .parties
+            .iter()
+            .map(|p| parse_party(p).map_err(|m| anyhow::anyhow!("--party: {m}")))
+            .collect::<Result<_>>()?,
     };
     let d = engine.determine(&s)?;
     if cli.json {
@@ -251,6 +290,26 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// Parse `ROLE=NAME` (the `--party` syntax).
+fn parse_party(s: &str) -> Result<chipwatch_controls::Party, String> {
+    let (r, n) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected ROLE=NAME"))?;
+    let role = chipwatch_controls::PartyRole::parse(r).ok_or_else(|| {
+        format!(
+            "`{r}`: unknown role (one of purchaser, intermediate_consignee, consignee, exporter; \
+             the end user has --end-user)"
+        )
+    })?;
+    if n.trim().is_empty() {
+        return Err(format!("`{s}`: the name is empty"));
+    }
+    Ok(chipwatch_controls::Party {
+        role,
+        name: n.trim().to_string(),
+    })
 }
 
 fn print_determination(d: &Determination) -> anyhow::Result<()> {
@@ -309,6 +368,23 @@ fn print_determination(d: &Determination) -> anyhow::Result<()> {
                 h.score
             ),
             None => outln!("  end user `{eu}`: no match on the restricted-party list"),
+        }
+    }
+    for p in &d.party_screening {
+        match p.hits.first() {
+            Some(h) => outln!(
+                "  {} `{}` matches `{}` on {} (score {:.2})",
+                p.role.as_str().replace('_', " "),
+                p.name,
+                h.entry_name,
+                h.list,
+                h.score
+            ),
+            None => outln!(
+                "  {} `{}`: no match on the restricted-party lists",
+                p.role.as_str().replace('_', " "),
+                p.name
+            ),
         }
     }
     outln!();
@@ -381,12 +457,18 @@ fn print_ruleset(r: &chipwatch_controls::RuleSet) -> anyhow::Result<()> {
     );
     for l in &r.lists {
         outln!(
-            "  list: {} — {}{}",
+            "  list: {} — {}; {} {}; {} entries{}",
             l.name,
             l.source,
-            l.compiled
-                .as_ref()
-                .map_or(String::new(), |c| format!(" (dated {c})"))
+            if l.compiled { "compiled" } else { "published" },
+            l.published
+                .map_or("(date unknown)".to_string(), |d| d.to_string()),
+            l.entries,
+            if l.partial {
+                " (partial extract: screen against the official list too)"
+            } else {
+                ""
+            }
         );
     }
     Ok(())
@@ -398,23 +480,47 @@ pub fn screen(cli: &Cli, a: &ScreenArgs) -> Result<()> {
         "--threshold must be between 0 and 1, got {}",
         a.threshold
     );
-    let list = match &a.list {
-        Some(p) => load_list(p)?,
-        None => chipwatch_controls::default_list()?,
+    let list_date = parse_opt_date(a.list_date.as_deref(), "--list-date")?;
+    let date = parse_date(a.date.as_deref())?;
+    let lists = if a.list.is_empty() {
+        vec![chipwatch_controls::default_list()?]
+    } else {
+        // --list-date stands in only for files without a date of their own.
+        a.list
+            .iter()
+            .map(|p| {
+                load_list(p).or_else(|e| list_date.map_or(Err(e), |d| load_list_dated(p, Some(d))))
+            })
+            .collect::<Result<Vec<_>>>()?
     };
-    let s = Screener::new(default_normaliser(), vec![list]);
-    let results = s.screen_many(a.names.iter().map(String::as_str), a.threshold);
+    let mut s = Screener::new(default_normaliser(), lists);
+    if let Some(p) = &a.ownership {
+        let data = OwnershipData::from_csv_str(&read(p)?, &p.display().to_string())?;
+        s = s.with_ownership(&data, &default_affiliates_rule()?);
+    }
+    let results: Vec<Vec<chipwatch_controls::Hit>> = a
+        .names
+        .iter()
+        .map(|q| s.screen_on(q, a.threshold, date))
+        .collect();
     if cli.json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
             query: &'a str,
+            date: Date,
             hits: &'a [chipwatch_controls::Hit],
+            lists: Vec<&'a chipwatch_controls::ListInfo>,
         }
         let v: Vec<Out> = a
             .names
             .iter()
             .zip(&results)
-            .map(|(q, h)| Out { query: q, hits: h })
+            .map(|(q, h)| Out {
+                query: q,
+                date,
+                hits: h,
+                lists: s.lists().iter().map(|l| l.as_ref()).collect(),
+            })
             .collect();
         return print_json(&v);
     }
@@ -442,7 +548,11 @@ pub fn screen(cli: &Cli, a: &ScreenArgs) -> Result<()> {
         for h in hits {
             t.row([
                 q.clone(),
-                h.entry_name.clone(),
+                if h.affiliate_of.is_some() {
+                    format!("{} (affiliate)", h.entry_name)
+                } else {
+                    h.entry_name.clone()
+                },
                 h.matched_name.clone(),
                 format!("{:.3}", h.score),
                 h.list.clone(),
@@ -453,12 +563,54 @@ pub fn screen(cli: &Cli, a: &ScreenArgs) -> Result<()> {
         }
     }
     t.print()?;
+    let mut affiliates = results
+        .iter()
+        .flatten()
+        .filter_map(|h| h.affiliate_of.as_ref().map(|a| (h, a)))
+        .peekable();
+    if affiliates.peek().is_some() {
+        outln!("\nAffiliates (as of {date}):");
+    }
+    for (h, af) in affiliates {
+        let chain: Vec<String> = af
+            .chain
+            .iter()
+            .map(|l| format!("{} -{}%-> {}", l.owner, l.percent, l.owned))
+            .collect();
+        outln!(
+            "  {}: owned {}% by listed or covered owners; restrictions of `{}` ({}); chain: {}; \
+             {} ({}); ownership data: {}",
+            h.entry_name,
+            af.total_percent,
+            af.owner_entry,
+            af.owner_list,
+            chain.join(", "),
+            af.rule.title,
+            af.rule.citation,
+            af.ownership_file
+        );
+    }
+    outln!("\nScreened as of {date} against:");
+    for l in s.lists() {
+        outln!("  {l}");
+    }
     Ok(())
 }
 
-pub fn import_csl(cli: &Cli, a: &ImportCslArgs) -> Result<()> {
+/// `chipwatch import csl|eu-fsf|uk-sanctions|jp-eul FILE [--date D] [--out list.toml]`.
+pub fn import_list(cli: &Cli, format: ListFormat, a: &ImportListArgs) -> Result<()> {
     let text = read(&a.file)?;
-    let list = csl::import_csl(&text, &a.file.display().to_string())?;
+    let name = a.file.display().to_string();
+    let date = parse_opt_date(a.date.as_deref(), "--date")?;
+    let list = match format {
+        ListFormat::Csl => match chipwatch_controls::lists::sniff(&text) {
+            chipwatch_controls::lists::Format::CslJson => csl::import_csl_json(&text, &name, date)?,
+            _ => csl::import_csl(&text, &name, date)?,
+        },
+        ListFormat::EuFsf => eu_fsf::import_eu_fsf(&text, &name, date)?,
+        ListFormat::UkSanctions => uk::import_uk_sanctions(&text, &name, date)?,
+        ListFormat::JpEul => jp_eul::import_jp_eul(&text, &name, date)?,
+    };
     let toml = list.to_toml_string();
     match &a.out {
         Some(out) => {
@@ -470,13 +622,19 @@ pub fn import_csl(cli: &Cli, a: &ImportCslArgs) -> Result<()> {
     for e in &list.entries {
         *by_list.entry(e.list.as_str()).or_default() += 1;
     }
+    let published = list.meta.published.as_deref().unwrap_or("?");
+    let rows = list.meta.rows.unwrap_or(list.entries.len());
     if cli.json && a.out.is_some() {
-        print_json(&serde_json::json!({ "entries": list.entries.len(), "by_list": by_list }))?;
+        print_json(&serde_json::json!({
+            "entries": list.entries.len(), "rows": rows, "published": published,
+            "by_list": by_list,
+        }))?;
     } else {
         eprintln!(
-            "imported {} entries from {} ({})",
+            "imported {} entries from {} ({} rows, published {published}; {})",
             list.entries.len(),
             a.file.display(),
+            rows,
             by_list
                 .iter()
                 .map(|(k, v)| format!("{k}: {v}"))

@@ -8,14 +8,22 @@ pub mod scenario;
 pub mod server;
 
 use crate::{Cli, Command};
+use controls::ListFormat;
 
 /// `import` subcommands: model datasets (cmd::model) and screening lists (cmd::controls).
 #[derive(Debug, clap::Subcommand)]
 pub enum ImportCmd {
     #[command(flatten)]
     Model(model::ImportCmd),
-    /// Convert the US Consolidated Screening List CSV into chipwatch's list format.
-    Csl(controls::ImportCslArgs),
+    /// Convert the US Consolidated Screening List (CSV or JSON) into chipwatch's list format.
+    Csl(controls::ImportListArgs),
+    /// Convert the EU consolidated financial sanctions list (FSF XML) into chipwatch's list format.
+    EuFsf(controls::ImportListArgs),
+    /// Convert the UK Sanctions List (FCDO CSV) into chipwatch's list format.
+    UkSanctions(controls::ImportListArgs),
+    /// Convert Japan's End User List (METI; CSV/TSV saved from the Excel file) into chipwatch's
+    /// list format.
+    JpEul(controls::ImportListArgs),
 }
 use anyhow::Result;
 use chipwatch_model::ValueChain;
@@ -43,7 +51,12 @@ pub fn load_model(cli: &Cli) -> Result<ValueChain> {
 pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Import(ImportCmd::Model(c)) => model::import(cli, c),
-        Command::Import(ImportCmd::Csl(a)) => controls::import_csl(cli, a),
+        Command::Import(ImportCmd::Csl(a)) => controls::import_list(cli, ListFormat::Csl, a),
+        Command::Import(ImportCmd::EuFsf(a)) => controls::import_list(cli, ListFormat::EuFsf, a),
+        Command::Import(ImportCmd::UkSanctions(a)) => {
+            controls::import_list(cli, ListFormat::UkSanctions, a)
+        }
+        Command::Import(ImportCmd::JpEul(a)) => controls::import_list(cli, ListFormat::JpEul, a),
         Command::Licence(c) => controls::licence(cli, c),
         Command::Screen(a) => controls::screen(cli, a),
         Command::Measure(c) => controls::measure(cli, c),
