@@ -1255,6 +1255,13 @@ impl<'e> EvalCtx<'e, '_> {
                 t.push_str("  applies to every item the jurisdiction reaches")
             }),
         }
+        // The measure reaches the item: say where chipwatch's model of it stops.
+        for g in &m.gaps {
+            line(text, &|t| {
+                t.push_str("  not modelled (gap): ");
+                t.push_str(g);
+            });
+        }
         for (r, rt) in m.rules.iter().zip(&p.rules) {
             let name = rt.name.as_str();
             if !engine.in_dest_ix(&rt.dest_ix, self.to_code, self.date) {

@@ -54,6 +54,8 @@ pub(crate) struct RawMeasure {
     pub notes: Vec<String>,
     #[serde(default)]
     pub approximations: Vec<String>,
+    #[serde(default)]
+    pub gaps: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -443,6 +445,10 @@ pub struct Measure {
     pub grandfathering: Option<String>,
     pub notes: Vec<String>,
     pub approximations: Vec<String>,
+    /// Parts of the instrument chipwatch does not model (machine-readable, one per entry): a
+    /// verdict under this measure says so in its explanation, so a reader knows where the
+    /// answer stops being the instrument's.
+    pub gaps: Vec<String>,
     pub reach: Reach,
     pub item: Option<Cond>,
     pub rules: Vec<Rule>,
@@ -589,6 +595,9 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ControlsError> {
     ] {
         cx.non_empty(f, v)?;
     }
+    for (i, g) in m.gaps.iter().enumerate() {
+        cx.non_empty(&format!("measure.gaps[{i}]"), g)?;
+    }
     let in_force_from = cx.date("measure.in_force_from", &m.in_force_from)?;
     let in_force_until = m
         .in_force_until
@@ -693,6 +702,7 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ControlsError> {
         grandfathering: m.grandfathering,
         notes: m.notes,
         approximations: m.approximations,
+        gaps: m.gaps,
         reach,
         item,
         rules,
