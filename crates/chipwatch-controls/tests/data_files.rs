@@ -45,12 +45,16 @@ fn every_data_file_is_embedded_and_loads() {
         "CN-2023-39-graphite",
         "CN-2024-33-antimony",
         "CN-2024-46",
+        "US-CCL-NS1",
+        "US-CCL-NS2",
+        "US-CCL-AT1",
+        "US-746.8",
     ] {
         let vs = e.versions(id).unwrap_or_else(|| panic!("missing {id}"));
         assert!(vs.iter().all(|m| !m.citation.is_empty()));
     }
     assert_eq!(e.versions("NL-semiconductor-equipment").unwrap().len(), 3);
-    assert_eq!(e.versions("US-3A090").unwrap().len(), 3);
+    assert_eq!(e.versions("US-3A090").unwrap().len(), 4);
     assert!(e
         .catalogue()
         .products()

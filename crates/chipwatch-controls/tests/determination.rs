@@ -357,11 +357,18 @@ fn us_3a090_tpp_and_density_thresholds() {
 
 #[test]
 fn us_3a090_destinations_and_nac() {
-    // RTX 4090: non-datacenter, TPP about 5285.
+    // RTX 4090: non-datacenter, TPP about 5285. 740.8 excludes only datacenter items meeting
+    // 3A090.a, so NAC (with notification) covers it to China and ACA (since 4 Apr 2024, no
+    // notification) to D:1/D:4 destinations such as Vietnam.
     let d = q("USA", "CHN", TODAY).product("RTX 4090").run();
-    assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfDenial));
-    let d = q("USA", "VNM", TODAY).product("RTX 4090").run();
     assert_eq!(outcome(&d, "USA"), "exception_with_notification");
+    assert_eq!(verdict(&d, "USA").unwrap().authorisation.as_deref(), Some("NAC"));
+    let d = q("USA", "VNM", TODAY).product("RTX 4090").run();
+    assert_eq!(outcome(&d, "USA"), "general_authorisation");
+    assert_eq!(verdict(&d, "USA").unwrap().authorisation.as_deref(), Some("ACA"));
+    // A datacenter 3A090.a item to China: no exception, presumption of denial.
+    let d = q("USA", "CHN", TODAY).product("H100").run();
+    assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfDenial));
     let d = q("USA", "VNM", TODAY).product("H100").run();
     assert_eq!(outcome(&d, "USA"), "licence_required");
     assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfApproval));
