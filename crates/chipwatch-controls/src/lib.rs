@@ -91,9 +91,14 @@ macro_rules! embed {
 /// Embedded measure and country-group files (file name as shown in messages, text).
 pub const EMBEDDED_MEASURES: &[(&str, &str)] = &[
     embed!("controls/country-groups.toml"),
+    embed!("controls/eu-2000-1334-3b001f1.toml"),
     embed!("controls/eu-2009-428-3b001f1.toml"),
     embed!("controls/eu-2021-821-3b001f1.toml"),
     embed!("controls/eu-2025-3b501.toml"),
+    embed!("controls/eu-2000-1334-annex-i.toml"),
+    embed!("controls/eu-2009-428-annex-i.toml"),
+    embed!("controls/eu-2021-821-annex-i.toml"),
+    embed!("controls/eu-2025-2003-annex-i-5xx.toml"),
     embed!("controls/nl-2023-18212.toml"),
     embed!("controls/nl-2024-amendment.toml"),
     embed!("controls/nl-2025-amendment.toml"),

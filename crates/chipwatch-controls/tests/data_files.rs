@@ -49,6 +49,8 @@ fn every_data_file_is_embedded_and_loads() {
         "US-CCL-NS2",
         "US-CCL-AT1",
         "US-746.8",
+        "EU-Annex-I",
+        "EU-Annex-I-5xx",
     ] {
         let vs = e.versions(id).unwrap_or_else(|| panic!("missing {id}"));
         assert!(vs.iter().all(|m| !m.citation.is_empty()));
