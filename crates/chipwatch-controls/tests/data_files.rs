@@ -39,7 +39,7 @@ fn every_data_file_is_embedded_and_loads() {
         "US-SME",
         "US-744.23",
         "US-EL",
-        "JP-2019-KOR-materials",
+        "JP-FEFTA-materials",
         "JP-2023-SME",
         "CN-2023-23-gallium-germanium",
         "CN-2023-39-graphite",

@@ -488,22 +488,34 @@ fn listed_vs_unlisted_end_users() {
 
 #[test]
 fn japan_2019_korea_materials_dates() {
+    // The three materials were always list-controlled; only the bulk-licence route to Korea
+    // changed (the shipped test read "before 4 July 2019" as "no licence", which the list
+    // control contradicts).
     let at = |date: &str| {
         q("JPN", "KOR", date)
             .ps("material", "hydrogen_fluoride")
             .run()
     };
-    assert_eq!(outcome(&at("2019-07-03"), "JPN"), "not_required");
+    let d = at("2019-07-03");
+    assert_eq!(outcome(&d, "JPN"), "general_authorisation");
+    assert_eq!(
+        verdict(&d, "JPN").unwrap().authorisation.as_deref(),
+        Some("general bulk export licence (一般包括許可)")
+    );
     assert_eq!(outcome(&at("2019-07-04"), "JPN"), "licence_required");
+    assert!(explains(&at("2019-07-04"), "JPN", "no bulk licence"));
     assert_eq!(outcome(&at("2023-03-22"), "JPN"), "licence_required");
+    // Lifted on 23 March 2023, but Korea was outside Group A until 20 July 2023.
     let d = at("2023-03-23");
-    assert_eq!(outcome(&d, "JPN"), "not_required");
-    assert!(explains(&d, "JPN", "no longer in force on 2023-03-23"));
-    // Other destinations were never covered.
+    assert_eq!(outcome(&d, "JPN"), "licence_required");
+    assert!(explains(&d, "JPN", "special general bulk licence"));
+    assert_eq!(outcome(&at("2023-07-20"), "JPN"), "licence_required");
+    assert_eq!(outcome(&at("2023-07-21"), "JPN"), "general_authorisation");
+    // Other destinations outside Group A always needed a licence for list items.
     let d = q("JPN", "TWN", "2020-01-01")
         .product("EUV photoresist")
         .run();
-    assert_eq!(outcome(&d, "JPN"), "not_required");
+    assert_eq!(outcome(&d, "JPN"), "licence_required");
 }
 
 #[test]
@@ -522,15 +534,16 @@ fn japan_2023_sme_group_a() {
         outcome(&scanner("CHN", "2023-07-23"), "JPN"),
         "licence_required"
     );
-    assert_eq!(
-        outcome(&scanner("USA", "2023-07-23"), "JPN"),
-        "not_required"
-    );
-    // Korea back in Group A from 21 July 2023.
-    assert_eq!(
-        outcome(&scanner("KOR", "2023-07-23"), "JPN"),
-        "not_required"
-    );
+    // Licence for every destination; the general bulk licence covers the 42 countries and
+    // regions (Korea and Taiwan among them).
+    for c in ["USA", "KOR", "TWN"] {
+        let d = scanner(c, "2023-07-23");
+        assert_eq!(outcome(&d, "JPN"), "general_authorisation", "{c}");
+        assert_eq!(
+            verdict(&d, "JPN").unwrap().authorisation.as_deref(),
+            Some("general bulk export licence (一般包括許可)")
+        );
+    }
 }
 
 // ---- China -----------------------------------------------------------------------------------
