@@ -123,6 +123,9 @@ pub const EMBEDDED_MEASURES: &[(&str, &str)] = &[
     embed!("controls/cn-2023-39-graphite.toml"),
     embed!("controls/cn-2024-33-antimony.toml"),
     embed!("controls/cn-2024-46-usa.toml"),
+    embed!("controls/cn-2024-51-list-gallium-germanium.toml"),
+    embed!("controls/cn-2024-51-list-graphite.toml"),
+    embed!("controls/cn-2024-51-list-antimony.toml"),
 ];
 
 /// Embedded product catalogue files.

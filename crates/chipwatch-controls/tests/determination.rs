@@ -587,10 +587,14 @@ fn china_gallium_and_announcement_46_suspension() {
 
 #[test]
 fn china_graphite_and_antimony() {
+    // Clause 2 of Ann. 46 states a stricter end-user and end-use review for graphite, not a
+    // presumption of denial (the shipped test asserted one).
     let d = q("CHN", "USA", "2025-06-01").product("graphite").run();
-    assert_eq!(policy(&d, "CHN"), Some(ReviewPolicy::PresumptionOfDenial));
+    assert_eq!(policy(&d, "CHN"), Some(ReviewPolicy::PerApplication));
+    assert!(explains(&d, "CHN", "stricter end-user and end-use review"));
     let d = q("CHN", "USA", TODAY).product("graphite").run();
     assert_eq!(policy(&d, "CHN"), Some(ReviewPolicy::PerApplication));
+    assert!(explains(&d, "CHN", "is suspended from 2025-11-09"));
     let d = q("CHN", "DEU", "2023-11-30").product("graphite").run();
     assert_eq!(outcome(&d, "CHN"), "not_required");
     let d = q("CHN", "DEU", "2023-12-01").product("graphite").run();
