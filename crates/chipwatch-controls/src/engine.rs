@@ -1269,7 +1269,10 @@ impl<'e> EvalCtx<'e, '_> {
             }
             let mut policy_from_list = None;
             if !r.end_user_lists.is_empty() {
-                let on_list = |h: &&Hit| r.end_user_lists.contains(&h.list);
+                let on_list = |h: &&Hit| {
+                    r.end_user_lists.contains(&h.list)
+                        && (r.end_user_entries.is_empty() || r.end_user_entries.contains(&h.entry_name))
+                };
                 // An entity listed after the shipment date does not trigger the requirement.
                 let listed_by_date = |h: &&Hit| {
                     h.listed_on
@@ -1296,6 +1299,8 @@ impl<'e> EvalCtx<'e, '_> {
                 }
                 match (self.end_user, hit) {
                     (None, _) => continue,
+                    // A rule limited to named entries is silent for other end users.
+                    (Some(_), None) if !r.end_user_entries.is_empty() => continue,
                     (Some(eu), None) => {
                         line(text, &|t| {
                             let _ = write!(

@@ -140,6 +140,8 @@ pub(crate) struct RawRule {
     #[serde(default)]
     pub end_user_lists: Vec<String>,
     #[serde(default)]
+    pub end_user_entries: Vec<String>,
+    #[serde(default)]
     pub end_uses: Vec<String>,
     #[serde(default)]
     pub when: Option<RawCond>,
@@ -407,6 +409,9 @@ pub struct Rule {
     pub label: Option<String>,
     pub destinations: Dest,
     pub end_user_lists: Vec<String>,
+    /// Entry names (as in the list) the rule is limited to; empty = any entry of the lists.
+    /// For entries whose listing states item-specific review policies (SMIC: 10 nm and below).
+    pub end_user_entries: Vec<String>,
     pub end_uses: Vec<String>,
     pub when: Option<Cond>,
     pub outcome: OutcomeKind,
@@ -851,6 +856,15 @@ fn compile_rule(cx: &Ctx, i: usize, r: RawRule) -> Result<Rule, ControlsError> {
         }
         _ => {}
     }
+    if !r.end_user_entries.is_empty() && r.end_user_lists.is_empty() {
+        return Err(cx.err(
+            format!("{field}.end_user_entries"),
+            "end_user_entries needs end_user_lists (the lists the entries are on)",
+        ));
+    }
+    for (j, e) in r.end_user_entries.iter().enumerate() {
+        cx.non_empty(&format!("{field}.end_user_entries[{j}]"), e)?;
+    }
     if review_policy == Some(PolicySource::FromList) && r.end_user_lists.is_empty() {
         return Err(cx.err(
             format!("{field}.review_policy"),
@@ -868,6 +882,7 @@ fn compile_rule(cx: &Ctx, i: usize, r: RawRule) -> Result<Rule, ControlsError> {
         label: r.label,
         destinations,
         end_user_lists: r.end_user_lists,
+        end_user_entries: r.end_user_entries,
         end_uses: r.end_uses,
         when: r
             .when
