@@ -318,10 +318,18 @@ fn us_3a090_versions_by_date() {
         let d = q("USA", "CHN", "2023-11-17").product(p).run();
         assert_eq!(outcome(&d, "USA"), "licence_required", "{p}");
     }
-    // H20: TPP 2368, density 2.9: below 3A090.a and 3A090.b.
-    let d = q("USA", "CHN", TODAY).product("H20").run();
+    // H20: TPP 2368, density 2.9: below 3A090.a and 3A090.b ...
+    let d = q("USA", "CHN", "2025-04-08").product("H20").run();
     assert_eq!(outcome(&d, "USA"), "not_required");
     assert!((d.item.derived["performance_density"] - 2368.0 / 814.0).abs() < 1e-9);
+    // ... but caught from 9 April 2025 by the "is informed" letter (a dated measure of its
+    // own, so TODAY's H20 verdict is no longer not_required).
+    let d = q("USA", "CHN", "2025-04-09").product("H20").run();
+    assert_eq!(outcome(&d, "USA"), "licence_required");
+    assert_eq!(
+        verdict(&d, "USA").unwrap().measure_id.as_deref(),
+        Some("US-is-informed-H20")
+    );
 }
 
 #[test]
@@ -460,7 +468,8 @@ fn listed_vs_unlisted_end_users() {
     );
     assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfDenial));
     assert!(!d.end_user_screening.is_empty());
-    let d = q("USA", "CHN", TODAY)
+    // (before the April 2025 H20 letter, so the chip itself needs no licence)
+    let d = q("USA", "CHN", "2025-03-01")
         .product("H20")
         .end_user("Acme Trading Ltd")
         .run();
@@ -480,7 +489,10 @@ fn listed_vs_unlisted_end_users() {
     assert_eq!(outcome(&d, "USA"), "not_required");
     assert!(explains(&d, "USA", "listed only from 2020-12-18"));
     // A 1260H listing carries no EAR licence requirement.
-    let d = q("USA", "CHN", TODAY).product("H20").end_user("CXMT").run();
+    let d = q("USA", "CHN", "2025-03-01")
+        .product("H20")
+        .end_user("CXMT")
+        .run();
     assert_eq!(outcome(&d, "USA"), "not_required");
 }
 
