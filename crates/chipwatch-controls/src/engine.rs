@@ -1271,7 +1271,8 @@ impl<'e> EvalCtx<'e, '_> {
             if !r.end_user_lists.is_empty() {
                 let on_list = |h: &&Hit| {
                     r.end_user_lists.contains(&h.list)
-                        && (r.end_user_entries.is_empty() || r.end_user_entries.contains(&h.entry_name))
+                        && (r.end_user_entries.is_empty()
+                            || r.end_user_entries.contains(&h.entry_name))
                 };
                 // An entity listed after the shipment date does not trigger the requirement.
                 let listed_by_date = |h: &&Hit| {

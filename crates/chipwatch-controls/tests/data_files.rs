@@ -116,6 +116,10 @@ fn malformed_files_name_file_and_field() {
         (GOOD.replace("exporters = { groups = [\"EU\"] }", "exporters = { countries = [\"Netherlands\"] }"), "field `reach.exporters.countries[0]`"),
         (format!("{GOOD}\n[[coverage]]\nitem = \"N20\"\nfraction = 1.5\nassumption = \"x\"\n"), "field `coverage[0].fraction`"),
         ("this is not toml".to_string(), "data/controls/test-bad.toml"),
+        (GOOD.replace("title = \"t\"", "title = \"t\"\ngaps = [\"ok\", \" \"]"), "field `measure.gaps[1]`: must not be empty"),
+        (GOOD.replace("title = \"t\"", "title = \"t\"\ngaps = \"not a list\""), "line 10, column 8"),
+        (GOOD.replace("outcome = \"licence_required\"", "end_user_entries = [\"SMIC\"]\noutcome = \"licence_required\""), "field `rule[0].end_user_entries`: end_user_entries needs end_user_lists"),
+        (GOOD.replace("outcome = \"licence_required\"", "end_user_lists = [\"US-EL\"]\nend_user_entries = [\"\"]\noutcome = \"licence_required\""), "field `rule[0].end_user_entries[0]`: must not be empty"),
         (GOOD.replace("id = \"T-1\"", "id = \"EU-3B001.f.1\"").replace("v1", "Reg. 428/2009 Annex I"), "clash"),
     ];
     for (text, want) in cases {

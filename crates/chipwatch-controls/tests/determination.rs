@@ -370,10 +370,16 @@ fn us_3a090_destinations_and_nac() {
     // notification) to D:1/D:4 destinations such as Vietnam.
     let d = q("USA", "CHN", TODAY).product("RTX 4090").run();
     assert_eq!(outcome(&d, "USA"), "exception_with_notification");
-    assert_eq!(verdict(&d, "USA").unwrap().authorisation.as_deref(), Some("NAC"));
+    assert_eq!(
+        verdict(&d, "USA").unwrap().authorisation.as_deref(),
+        Some("NAC")
+    );
     let d = q("USA", "VNM", TODAY).product("RTX 4090").run();
     assert_eq!(outcome(&d, "USA"), "general_authorisation");
-    assert_eq!(verdict(&d, "USA").unwrap().authorisation.as_deref(), Some("ACA"));
+    assert_eq!(
+        verdict(&d, "USA").unwrap().authorisation.as_deref(),
+        Some("ACA")
+    );
     // A datacenter 3A090.a item to China: no exception, presumption of denial.
     let d = q("USA", "CHN", TODAY).product("H100").run();
     assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfDenial));
