@@ -115,6 +115,7 @@ pub const EMBEDDED_MEASURES: &[(&str, &str)] = &[
     embed!("controls/us-ccl-ns2.toml"),
     embed!("controls/us-ccl-at1.toml"),
     embed!("controls/us-746-8-russia-belarus.toml"),
+    embed!("controls/us-746-8-2022-04.toml"),
     embed!("controls/us-744-21-meu.toml"),
     embed!("controls/us-is-informed-2025-h20.toml"),
     embed!("controls/jp-2004-materials.toml"),

@@ -198,9 +198,17 @@ fn russia_and_belarus_746_8_dates() {
     );
     assert_eq!(v(&at("BLR", "2022-03-01"), "USA").2, Some("case_by_case"));
     assert_eq!(v(&at("BLR", "2022-03-02"), "USA").1, "US-746.8");
-    // Every CCL entry, even AT-only ones, needs the licence.
+    // Categories 3-9 from 24 Feb 2022 (87 FR 12226); every CCL category from 8 Apr 2022
+    // (87 FR 22130), so a Category 1 item changes on that date.
     let d = q("USA", "RUS", "2023-01-01").ps("eccn", "5A992.c").run();
     assert_eq!(v(&d, "USA").1, "US-746.8");
+    let cat1 = |date: &str| q("USA", "RUS", date).ps("eccn", "1C350.d").run();
+    assert_eq!(outcome(&cat1("2022-04-07"), "USA"), "not_required");
+    assert_eq!(v(&cat1("2022-04-08"), "USA").1, "US-746.8");
+    assert_eq!(
+        version_on("US-746.8", "2022-04-08"),
+        "2022-04 (87 FR 22130): every CCL category"
+    );
 }
 
 // ---- US: Hong Kong as China, Macau by date ---------------------------------------------------
