@@ -1653,6 +1653,13 @@ impl<'e> EvalCtx<'e, '_> {
                 t.push_str("  applies to every item the jurisdiction reaches")
             }),
         }
+        // The measure reaches the item: say where chipwatch's model of it stops.
+        for g in &m.gaps {
+            line(text, &|t| {
+                t.push_str("  not modelled (gap): ");
+                t.push_str(g);
+            });
+        }
         for (r, rt) in m.rules.iter().zip(&p.rules) {
             let name = rt.name.as_str();
             if !engine.in_dest_ix(&rt.dest_ix, self.to_code, self.date) {
@@ -1660,7 +1667,11 @@ impl<'e> EvalCtx<'e, '_> {
             }
             let mut policy_from_list = None;
             if !r.end_user_lists.is_empty() {
-                let on_list = |h: &&Hit| r.end_user_lists.contains(&h.list);
+                let on_list = |h: &&Hit| {
+                    r.end_user_lists.contains(&h.list)
+                        && (r.end_user_entries.is_empty()
+                            || r.end_user_entries.contains(&h.entry_name))
+                };
                 // An entity listed after the shipment date does not trigger the requirement.
                 // Listed by the date, and for an affiliate the affiliates rule in force then.
                 let listed_by_date = |h: &&Hit| h.applies_on(self.date);
@@ -1733,6 +1744,8 @@ impl<'e> EvalCtx<'e, '_> {
                 match (self.end_user, hit) {
                     _ if party_hit.is_some() => {}
                     (None, _) => continue,
+                    // A rule limited to named entries is silent for other end users.
+                    (Some(_), None) if !r.end_user_entries.is_empty() => continue,
                     (Some(eu), None) => {
                         line(text, &|t| {
                             let _ = write!(

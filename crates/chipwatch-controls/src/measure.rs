@@ -54,6 +54,8 @@ pub(crate) struct RawMeasure {
     pub notes: Vec<String>,
     #[serde(default)]
     pub approximations: Vec<String>,
+    #[serde(default)]
+    pub gaps: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +139,8 @@ pub(crate) struct RawRule {
     pub destinations: Option<RawDest>,
     #[serde(default)]
     pub end_user_lists: Vec<String>,
+    #[serde(default)]
+    pub end_user_entries: Vec<String>,
     #[serde(default)]
     pub end_uses: Vec<String>,
     #[serde(default)]
@@ -409,6 +413,9 @@ pub struct Rule {
     pub label: Option<String>,
     pub destinations: Dest,
     pub end_user_lists: Vec<String>,
+    /// Entry names (as in the list) the rule is limited to; empty = any entry of the lists.
+    /// For entries whose listing states item-specific review policies (SMIC: 10 nm and below).
+    pub end_user_entries: Vec<String>,
     pub end_uses: Vec<String>,
     pub when: Option<Cond>,
     pub outcome: OutcomeKind,
@@ -447,6 +454,10 @@ pub struct Measure {
     pub grandfathering: Option<String>,
     pub notes: Vec<String>,
     pub approximations: Vec<String>,
+    /// Parts of the instrument chipwatch does not model (machine-readable, one per entry): a
+    /// verdict under this measure says so in its explanation, so a reader knows where the
+    /// answer stops being the instrument's.
+    pub gaps: Vec<String>,
     pub reach: Reach,
     pub item: Option<Cond>,
     pub rules: Vec<Rule>,
@@ -593,6 +604,9 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ControlsError> {
     ] {
         cx.non_empty(f, v)?;
     }
+    for (i, g) in m.gaps.iter().enumerate() {
+        cx.non_empty(&format!("measure.gaps[{i}]"), g)?;
+    }
     let in_force_from = cx.date("measure.in_force_from", &m.in_force_from)?;
     let in_force_until = m
         .in_force_until
@@ -697,6 +711,7 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ControlsError> {
         grandfathering: m.grandfathering,
         notes: m.notes,
         approximations: m.approximations,
+        gaps: m.gaps,
         reach,
         item,
         rules,
@@ -845,6 +860,15 @@ fn compile_rule(cx: &Ctx, i: usize, r: RawRule) -> Result<Rule, ControlsError> {
         }
         _ => {}
     }
+    if !r.end_user_entries.is_empty() && r.end_user_lists.is_empty() {
+        return Err(cx.err(
+            format!("{field}.end_user_entries"),
+            "end_user_entries needs end_user_lists (the lists the entries are on)",
+        ));
+    }
+    for (j, e) in r.end_user_entries.iter().enumerate() {
+        cx.non_empty(&format!("{field}.end_user_entries[{j}]"), e)?;
+    }
     if review_policy == Some(PolicySource::FromList) && r.end_user_lists.is_empty() {
         return Err(cx.err(
             format!("{field}.review_policy"),
@@ -862,6 +886,7 @@ fn compile_rule(cx: &Ctx, i: usize, r: RawRule) -> Result<Rule, ControlsError> {
         label: r.label,
         destinations,
         end_user_lists: r.end_user_lists,
+        end_user_entries: r.end_user_entries,
         end_uses: r.end_uses,
         when: r
             .when

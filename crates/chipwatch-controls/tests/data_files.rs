@@ -39,18 +39,24 @@ fn every_data_file_is_embedded_and_loads() {
         "US-SME",
         "US-744.23",
         "US-EL",
-        "JP-2019-KOR-materials",
+        "JP-FEFTA-materials",
         "JP-2023-SME",
         "CN-2023-23-gallium-germanium",
         "CN-2023-39-graphite",
         "CN-2024-33-antimony",
         "CN-2024-46",
+        "US-CCL-NS1",
+        "US-CCL-NS2",
+        "US-CCL-AT1",
+        "US-746.8",
+        "EU-Annex-I",
+        "EU-Annex-I-5xx",
     ] {
         let vs = e.versions(id).unwrap_or_else(|| panic!("missing {id}"));
         assert!(vs.iter().all(|m| !m.citation.is_empty()));
     }
     assert_eq!(e.versions("NL-semiconductor-equipment").unwrap().len(), 3);
-    assert_eq!(e.versions("US-3A090").unwrap().len(), 3);
+    assert_eq!(e.versions("US-3A090").unwrap().len(), 4);
     assert!(e
         .catalogue()
         .products()
@@ -110,6 +116,10 @@ fn malformed_files_name_file_and_field() {
         (GOOD.replace("exporters = { groups = [\"EU\"] }", "exporters = { countries = [\"Netherlands\"] }"), "field `reach.exporters.countries[0]`"),
         (format!("{GOOD}\n[[coverage]]\nitem = \"N20\"\nfraction = 1.5\nassumption = \"x\"\n"), "field `coverage[0].fraction`"),
         ("this is not toml".to_string(), "data/controls/test-bad.toml"),
+        (GOOD.replace("title = \"t\"", "title = \"t\"\ngaps = [\"ok\", \" \"]"), "field `measure.gaps[1]`: must not be empty"),
+        (GOOD.replace("title = \"t\"", "title = \"t\"\ngaps = \"not a list\""), "line 10, column 8"),
+        (GOOD.replace("outcome = \"licence_required\"", "end_user_entries = [\"SMIC\"]\noutcome = \"licence_required\""), "field `rule[0].end_user_entries`: end_user_entries needs end_user_lists"),
+        (GOOD.replace("outcome = \"licence_required\"", "end_user_lists = [\"US-EL\"]\nend_user_entries = [\"\"]\noutcome = \"licence_required\""), "field `rule[0].end_user_entries[0]`: must not be empty"),
         (GOOD.replace("id = \"T-1\"", "id = \"EU-3B001.f.1\"").replace("v1", "Reg. 428/2009 Annex I"), "clash"),
     ];
     for (text, want) in cases {

@@ -324,10 +324,18 @@ fn us_3a090_versions_by_date() {
         let d = q("USA", "CHN", "2023-11-17").product(p).run();
         assert_eq!(outcome(&d, "USA"), "licence_required", "{p}");
     }
-    // H20: TPP 2368, density 2.9: below 3A090.a and 3A090.b.
-    let d = q("USA", "CHN", TODAY).product("H20").run();
+    // H20: TPP 2368, density 2.9: below 3A090.a and 3A090.b ...
+    let d = q("USA", "CHN", "2025-04-08").product("H20").run();
     assert_eq!(outcome(&d, "USA"), "not_required");
     assert!((d.item.derived["performance_density"] - 2368.0 / 814.0).abs() < 1e-9);
+    // ... but caught from 9 April 2025 by the "is informed" letter (a dated measure of its
+    // own, so TODAY's H20 verdict is no longer not_required).
+    let d = q("USA", "CHN", "2025-04-09").product("H20").run();
+    assert_eq!(outcome(&d, "USA"), "licence_required");
+    assert_eq!(
+        verdict(&d, "USA").unwrap().measure_id.as_deref(),
+        Some("US-is-informed-H20")
+    );
 }
 
 #[test]
@@ -363,11 +371,24 @@ fn us_3a090_tpp_and_density_thresholds() {
 
 #[test]
 fn us_3a090_destinations_and_nac() {
-    // RTX 4090: non-datacenter, TPP about 5285.
+    // RTX 4090: non-datacenter, TPP about 5285. 740.8 excludes only datacenter items meeting
+    // 3A090.a, so NAC (with notification) covers it to China and ACA (since 4 Apr 2024, no
+    // notification) to D:1/D:4 destinations such as Vietnam.
     let d = q("USA", "CHN", TODAY).product("RTX 4090").run();
-    assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfDenial));
-    let d = q("USA", "VNM", TODAY).product("RTX 4090").run();
     assert_eq!(outcome(&d, "USA"), "exception_with_notification");
+    assert_eq!(
+        verdict(&d, "USA").unwrap().authorisation.as_deref(),
+        Some("NAC")
+    );
+    let d = q("USA", "VNM", TODAY).product("RTX 4090").run();
+    assert_eq!(outcome(&d, "USA"), "general_authorisation");
+    assert_eq!(
+        verdict(&d, "USA").unwrap().authorisation.as_deref(),
+        Some("ACA")
+    );
+    // A datacenter 3A090.a item to China: no exception, presumption of denial.
+    let d = q("USA", "CHN", TODAY).product("H100").run();
+    assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfDenial));
     let d = q("USA", "VNM", TODAY).product("H100").run();
     assert_eq!(outcome(&d, "USA"), "licence_required");
     assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfApproval));
@@ -459,7 +480,8 @@ fn listed_vs_unlisted_end_users() {
     );
     assert_eq!(policy(&d, "USA"), Some(ReviewPolicy::PresumptionOfDenial));
     assert!(!d.end_user_screening.is_empty());
-    let d = q("USA", "CHN", TODAY)
+    // (before the April 2025 H20 letter, so the chip itself needs no licence)
+    let d = q("USA", "CHN", "2025-03-01")
         .product("H20")
         .end_user("Acme Trading Ltd")
         .run();
@@ -479,7 +501,10 @@ fn listed_vs_unlisted_end_users() {
     assert_eq!(outcome(&d, "USA"), "not_required");
     assert!(explains(&d, "USA", "listed only from 2020-12-18"));
     // A 1260H listing carries no EAR licence requirement.
-    let d = q("USA", "CHN", TODAY).product("H20").end_user("CXMT").run();
+    let d = q("USA", "CHN", "2025-03-01")
+        .product("H20")
+        .end_user("CXMT")
+        .run();
     assert_eq!(outcome(&d, "USA"), "not_required");
 }
 
@@ -487,22 +512,34 @@ fn listed_vs_unlisted_end_users() {
 
 #[test]
 fn japan_2019_korea_materials_dates() {
+    // The three materials were always list-controlled; only the bulk-licence route to Korea
+    // changed (the shipped test read "before 4 July 2019" as "no licence", which the list
+    // control contradicts).
     let at = |date: &str| {
         q("JPN", "KOR", date)
             .ps("material", "hydrogen_fluoride")
             .run()
     };
-    assert_eq!(outcome(&at("2019-07-03"), "JPN"), "not_required");
+    let d = at("2019-07-03");
+    assert_eq!(outcome(&d, "JPN"), "general_authorisation");
+    assert_eq!(
+        verdict(&d, "JPN").unwrap().authorisation.as_deref(),
+        Some("general bulk export licence (一般包括許可)")
+    );
     assert_eq!(outcome(&at("2019-07-04"), "JPN"), "licence_required");
+    assert!(explains(&at("2019-07-04"), "JPN", "no bulk licence"));
     assert_eq!(outcome(&at("2023-03-22"), "JPN"), "licence_required");
+    // Lifted on 23 March 2023, but Korea was outside Group A until 20 July 2023.
     let d = at("2023-03-23");
-    assert_eq!(outcome(&d, "JPN"), "not_required");
-    assert!(explains(&d, "JPN", "no longer in force on 2023-03-23"));
-    // Other destinations were never covered.
+    assert_eq!(outcome(&d, "JPN"), "licence_required");
+    assert!(explains(&d, "JPN", "special general bulk licence"));
+    assert_eq!(outcome(&at("2023-07-20"), "JPN"), "licence_required");
+    assert_eq!(outcome(&at("2023-07-21"), "JPN"), "general_authorisation");
+    // Other destinations outside Group A always needed a licence for list items.
     let d = q("JPN", "TWN", "2020-01-01")
         .product("EUV photoresist")
         .run();
-    assert_eq!(outcome(&d, "JPN"), "not_required");
+    assert_eq!(outcome(&d, "JPN"), "licence_required");
 }
 
 #[test]
@@ -521,15 +558,16 @@ fn japan_2023_sme_group_a() {
         outcome(&scanner("CHN", "2023-07-23"), "JPN"),
         "licence_required"
     );
-    assert_eq!(
-        outcome(&scanner("USA", "2023-07-23"), "JPN"),
-        "not_required"
-    );
-    // Korea back in Group A from 21 July 2023.
-    assert_eq!(
-        outcome(&scanner("KOR", "2023-07-23"), "JPN"),
-        "not_required"
-    );
+    // Licence for every destination; the general bulk licence covers the 42 countries and
+    // regions (Korea and Taiwan among them).
+    for c in ["USA", "KOR", "TWN"] {
+        let d = scanner(c, "2023-07-23");
+        assert_eq!(outcome(&d, "JPN"), "general_authorisation", "{c}");
+        assert_eq!(
+            verdict(&d, "JPN").unwrap().authorisation.as_deref(),
+            Some("general bulk export licence (一般包括許可)")
+        );
+    }
 }
 
 // ---- China -----------------------------------------------------------------------------------
@@ -573,10 +611,14 @@ fn china_gallium_and_announcement_46_suspension() {
 
 #[test]
 fn china_graphite_and_antimony() {
+    // Clause 2 of Ann. 46 states a stricter end-user and end-use review for graphite, not a
+    // presumption of denial (the shipped test asserted one).
     let d = q("CHN", "USA", "2025-06-01").product("graphite").run();
-    assert_eq!(policy(&d, "CHN"), Some(ReviewPolicy::PresumptionOfDenial));
+    assert_eq!(policy(&d, "CHN"), Some(ReviewPolicy::PerApplication));
+    assert!(explains(&d, "CHN", "stricter end-user and end-use review"));
     let d = q("CHN", "USA", TODAY).product("graphite").run();
     assert_eq!(policy(&d, "CHN"), Some(ReviewPolicy::PerApplication));
+    assert!(explains(&d, "CHN", "is suspended from 2025-11-09"));
     let d = q("CHN", "DEU", "2023-11-30").product("graphite").run();
     assert_eq!(outcome(&d, "CHN"), "not_required");
     let d = q("CHN", "DEU", "2023-12-01").product("graphite").run();

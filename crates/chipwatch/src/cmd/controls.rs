@@ -732,6 +732,9 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
                 for a in &m.approximations {
                     outln!("  approximation: {a}");
                 }
+                for g in &m.gaps {
+                    outln!("  not modelled (gap): {g}");
+                }
                 outln!();
             }
             Ok(())
