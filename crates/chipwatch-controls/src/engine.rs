@@ -61,6 +61,11 @@ pub const NON_DESCRIPTIVE_PARAMETERS: &[&str] = &[
 /// classified `EAR99` is not a 3A090 item, whatever technical values are missing).
 pub const CLASSIFICATION_PARAMETERS: &[&str] = &["eccn", "eu_entry", "hs_code"];
 
+/// Parameters that describe a party, not the item: like an end use, a fact about the end user
+/// that the user did not declare is taken as absent (a rule on end users headquartered in D:5
+/// does not apply unless `end_user_hq` is given), and the explanation says so.
+pub const PARTY_PARAMETERS: &[&str] = &["end_user_hq"];
+
 /// End uses a user may declare besides those the measures name: `civil` states that no
 /// restricted end use applies (it matches no end-use rule).
 pub const STANDARD_END_USES: &[&str] = &["civil"];
@@ -1779,6 +1784,20 @@ impl<'e> EvalCtx<'e, '_> {
             }
             if let (Some(w), Some(info)) = (&r.when, &rt.when) {
                 let (verdict, leaves) = self.judged(rt.when_slot, w, info);
+                if *verdict == Tri::Unknown && self.reads_only_party_facts(w) {
+                    // Facts about the end user that were not declared are treated like an
+                    // undeclared end use: the rule does not apply, and the line says so.
+                    line(text, &|t| {
+                        t.push_str("  ");
+                        t.push_str(name);
+                        t.push_str(
+                            " does not apply (end-user facts not declared are taken as \
+                                    absent; declare them with --param to check): ",
+                        );
+                        t.push_str(leaves);
+                    });
+                    continue;
+                }
                 if *verdict == Tri::Unknown {
                     // Whether this rule or a later one decides depends on a missing value.
                     line(text, &|t| {
@@ -1917,6 +1936,17 @@ impl<'e> EvalCtx<'e, '_> {
             missing.join(", ")
         );
         lines.push(start..text.len());
+    }
+
+    /// Whether every parameter `c` is missing is a fact about a party (see
+    /// [`PARTY_PARAMETERS`]), not about the item.
+    fn reads_only_party_facts(&self, c: &Cond) -> bool {
+        let mut missing = Vec::new();
+        self.missing_params(c, &mut missing);
+        !missing.is_empty()
+            && missing
+                .iter()
+                .all(|m| PARTY_PARAMETERS.contains(&m.as_str()))
     }
 
     /// `eccn = "EAR99"` for a US measure: an item the user classified EAR99 is on no Commerce

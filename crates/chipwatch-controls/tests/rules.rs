@@ -26,6 +26,7 @@ fn q(from: &str, to: &str, date: &str) -> Q {
             end_user: None,
             end_use: None,
             date: Date::parse(date).unwrap(),
+            parties: Vec::new(),
         },
     }
 }
