@@ -1665,6 +1665,10 @@ impl<'e> EvalCtx<'e, '_> {
                 t.push_str(g);
             });
         }
+        // A stricter rule whose condition could not be decided: (outcome, review policy, where
+        // its missing parameters start in `missing`). The next rule that applies settles it if
+        // it imposes the same kind of outcome; otherwise the measure is undetermined.
+        let mut pending: Option<(OutcomeKind, Option<ReviewPolicy>, usize)> = None;
         for (r, rt) in m.rules.iter().zip(&p.rules) {
             let name = rt.name.as_str();
             if !engine.in_dest_ix(&rt.dest_ix, self.to_code, self.date) {
@@ -1799,19 +1803,55 @@ impl<'e> EvalCtx<'e, '_> {
                     continue;
                 }
                 if *verdict == Tri::Unknown {
+                    if matches!(
+                        r.outcome,
+                        OutcomeKind::NotRequired
+                            | OutcomeKind::GeneralAuthorisation
+                            | OutcomeKind::ExceptionWithNotification
+                    ) {
+                        // A permission is claimed only when its conditions are shown.
+                        line(text, &|t| {
+                            t.push_str("  ");
+                            t.push_str(name);
+                            t.push_str(" cannot be claimed: its conditions are not established (");
+                            t.push_str(leaves);
+                            t.push(')');
+                        });
+                        continue;
+                    }
                     // Whether this rule or a later one decides depends on a missing value.
                     line(text, &|t| {
                         t.push_str("  ");
                         t.push_str(name);
-                        t.push_str(" may apply, undetermined: ");
+                        t.push_str(" may apply (");
+                        t.push_str(r.outcome.as_str());
+                        t.push_str("), depending on: ");
                         t.push_str(leaves);
                     });
-                    if let Some(c) = item_unknown {
-                        self.missing_params(c, missing);
+                    let rp = rule_policy(r, policy_from_list);
+                    match pending {
+                        // Another undecided rule of the same kind: keep the stricter policy.
+                        Some((po, pp, mark)) if po == r.outcome => {
+                            self.missing_params(w, missing);
+                            let keep = if strictness(po, pp) >= strictness(po, rp) {
+                                pp
+                            } else {
+                                rp
+                            };
+                            pending = Some((po, keep, mark));
+                        }
+                        Some(_) => {
+                            self.missing_params(w, missing);
+                            self.undetermined_line(id, missing, text, lines);
+                            return Some((OutcomeKind::Undetermined, None, None));
+                        }
+                        None => {
+                            let mark = missing.len();
+                            self.missing_params(w, missing);
+                            pending = Some((r.outcome, rp, mark));
+                        }
                     }
-                    self.missing_params(w, missing);
-                    self.undetermined_line(id, missing, text, lines);
-                    return Some((OutcomeKind::Undetermined, None, None));
+                    continue;
                 }
                 if *verdict != Tri::Yes {
                     line(text, &|t| {
@@ -1842,7 +1882,7 @@ impl<'e> EvalCtx<'e, '_> {
                 continue;
             }
             if let Some(c) = item_unknown {
-                if r.outcome == OutcomeKind::NotRequired {
+                if r.outcome == OutcomeKind::NotRequired && pending.is_none() {
                     line(text, &|t| {
                         t.push_str("  ");
                         t.push_str(name);
@@ -1865,13 +1905,39 @@ impl<'e> EvalCtx<'e, '_> {
                 self.undetermined_line(id, missing, text, lines);
                 return Some((OutcomeKind::Undetermined, None, None));
             }
-            let policy = match r.review_policy {
-                Some(PolicySource::Fixed(p)) => Some(p),
-                Some(PolicySource::FromList) => {
-                    Some(policy_from_list.unwrap_or(ReviewPolicy::PerApplication))
+            let policy = rule_policy(r, policy_from_list);
+            if let Some((po, pp, mark)) = pending {
+                if po != r.outcome {
+                    line(text, &|t| {
+                        t.push_str("  otherwise ");
+                        t.push_str(name);
+                        t.push_str(" applies -> ");
+                        t.push_str(r.outcome.as_str());
+                    });
+                    self.undetermined_line(id, missing, text, lines);
+                    return Some((OutcomeKind::Undetermined, None, None));
                 }
-                None => None,
-            };
+                // Either way the same requirement: assume the stricter review policy until
+                // the missing value is given.
+                let stricter = if strictness(po, pp) >= strictness(r.outcome, policy) {
+                    pp
+                } else {
+                    policy
+                };
+                missing.sort();
+                let names = missing[mark..].join(", ");
+                missing.truncate(mark);
+                line(text, &|t| {
+                    let _ = write!(
+                        t,
+                        "  {name} applies otherwise: {} either way; review policy {} assumed \
+                         (the stricter) until {names} is given",
+                        r.outcome.as_str(),
+                        stricter.map_or("-", |p| p.as_str()),
+                    );
+                });
+                return Some((r.outcome, stricter, r.authorisation.as_deref()));
+            }
             line(text, &|t| {
                 t.push_str("  ");
                 t.push_str(name);
@@ -1907,6 +1973,16 @@ impl<'e> EvalCtx<'e, '_> {
                 }
             }
             return Some((r.outcome, policy, r.authorisation.as_deref()));
+        }
+        if pending.is_some() {
+            line(text, &|t| {
+                t.push_str("  otherwise no rule of ");
+                t.push_str(id);
+                t.push_str(" covers destination ");
+                t.push_str(self.to);
+            });
+            self.undetermined_line(id, missing, text, lines);
+            return Some((OutcomeKind::Undetermined, None, None));
         }
         line(text, &|t| {
             t.push_str("  no rule of ");
@@ -2269,6 +2345,15 @@ fn push_suspension(t: &mut String, s: &crate::measure::Suspension) {
     s.until.push_to(t);
     t.push_str(" by ");
     t.push_str(&s.instrument);
+}
+
+/// The review policy a rule applies (a list entry's own when the rule takes it from the list).
+fn rule_policy(r: &crate::measure::Rule, from_list: Option<ReviewPolicy>) -> Option<ReviewPolicy> {
+    match r.review_policy {
+        Some(PolicySource::Fixed(p)) => Some(p),
+        Some(PolicySource::FromList) => Some(from_list.unwrap_or(ReviewPolicy::PerApplication)),
+        None => None,
+    }
 }
 
 /// Lowercase hexadecimal of a digest.

@@ -359,25 +359,15 @@ fn us_3a090_tpp_and_density_thresholds() {
         verdict(&d, "USA").unwrap().authorisation.as_deref(),
         Some("NAC")
     );
-    // TPP from MacTOPS and bit length: 2 x 300 x 8 = 4800. Whether NAC or a licence applies
-    // to China depends on whether it is a datacenter item: undetermined until that is given.
+    // TPP from MacTOPS and bit length: 2 x 300 x 8 = 4800. NAC is claimed only when its
+    // condition (not a datacenter item) is shown: without `datacenter` the licence stands.
     let d = q("USA", "CHN", TODAY)
         .p("mac_tops", 300.0)
         .p("bit_length", 8.0)
         .p("die_area_mm2", 800.0)
         .run();
     assert_eq!(d.item.derived["tpp"], 4800.0);
-    assert_eq!(outcome(&d, "USA"), "undetermined");
-    assert_eq!(
-        verdict(&d, "USA").unwrap().missing_parameters,
-        vec!["datacenter"]
-    );
-    let d = q("USA", "CHN", TODAY)
-        .p("mac_tops", 300.0)
-        .p("bit_length", 8.0)
-        .p("die_area_mm2", 800.0)
-        .pb("datacenter", true)
-        .run();
+    assert!(explains(&d, "USA", "cannot be claimed"));
     assert_eq!(outcome(&d, "USA"), "licence_required");
 }
 
