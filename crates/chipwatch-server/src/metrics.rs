@@ -1,6 +1,7 @@
 //! Prometheus metrics (text exposition format 0.0.4) and the per-request middleware that counts
 //! requests, measures latency, logs one structured line per request (method, route template,
-//! status, duration; never headers, so never a token) and enforces the time limit.
+//! status, duration; never headers, so never a token) and enforces the time limit. It also
+//! records the request's source address ([`crate::security::client_addr`]).
 
 use crate::error::ApiError;
 use axum::extract::{MatchedPath, Request, State};
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// Latency histogram bucket bounds, seconds.
 const BUCKETS: &[f64] = &[
@@ -101,7 +103,19 @@ pub async fn track(State(state): State<crate::AppState>, req: Request, next: Nex
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let resp = match tokio::time::timeout(state.limits.timeout, next.run(req)).await {
+    // The caller's address, for the failed-authentication limits and for every log line of
+    // this request (authentication and authorisation failures name it).
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let source = crate::security::source_of(peer, req.headers(), &state.security.trusted_proxies);
+    let span = tracing::info_span!(
+        "request",
+        source = %source.map_or_else(|| "unknown".to_string(), |a| a.to_string())
+    );
+    let run = crate::security::with_client(source, next.run(req).instrument(span));
+    let resp = match tokio::time::timeout(state.limits.timeout, run).await {
         Ok(r) => r,
         Err(_) => ApiError::new("timeout", "request exceeded the time limit").into_response(),
     };

@@ -123,6 +123,7 @@ pub async fn create_token(
     a: Auth,
     Json(b): Json<NewTokenBody>,
 ) -> ApiResult<(StatusCode, JsonOut)> {
+    a.require_api_token()?;
     let p = a.require(Role::Admin)?;
     match s.store.user(b.user_id).await? {
         Some(u) if u.org_id == p.org.id => {}
