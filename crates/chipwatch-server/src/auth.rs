@@ -101,7 +101,16 @@ pub async fn authenticate(
         return Err(ApiError::rate_limited(wait));
     }
     let fail = |reason: &'static str| {
-        s.auth_failures.record_failure(source, secret);
+        // A browser keeps sending a cookie after its session ended: a known but dead session
+        // in the cookie is normal, not guessing, and must not lock its user out of signing in
+        // again. Everything else counts: unknown or malformed secrets anywhere, and any dead
+        // credential presented as a bearer token or on the sign-in form.
+        let stale_cookie = transport == Transport::Cookie
+            && reason != "unknown_token"
+            && reason != "malformed_token";
+        if !stale_cookie {
+            s.auth_failures.record_failure(source, secret);
+        }
         tracing::warn!(reason, source = %client_label(), "authentication failed");
         unauthenticated()
     };
@@ -126,14 +135,19 @@ pub async fn authenticate(
     }
 }
 
-/// Log an authorisation failure (with the source address) and build its 403.
-pub fn deny(p: &Principal, reason: &'static str, why: &str) -> ApiError {
+/// Log an authorisation failure with the actor, a reason and the source address.
+pub fn log_denied(p: Option<&Principal>, reason: &'static str) {
     tracing::warn!(
-        actor = %p.actor(),
+        actor = %p.map_or_else(|| "anonymous".to_string(), Principal::actor),
         reason,
         source = %client_label(),
         "authorisation failed"
     );
+}
+
+/// Log an authorisation failure (see [`log_denied`]) and build its 403.
+pub fn deny(p: &Principal, reason: &'static str, why: &str) -> ApiError {
+    log_denied(Some(p), reason);
     ApiError::forbidden(why)
 }
 

@@ -197,3 +197,54 @@ async fn serve_binds_the_metrics_listener_apart() {
     assert_eq!(r.status(), 429);
     assert!(r.headers().get("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn a_stale_session_cookie_does_not_lock_its_user_out() {
+    let env = envs().await.remove(0);
+    let a = tenant(&env.store, "A").await;
+    let cookie = dashboard_login(&env.app, &a.viewer).await.unwrap();
+    let req = |path: &str| {
+        from_source(
+            Request::builder()
+                .uri(path)
+                .header("cookie", format!("chipwatch_session={cookie}"))
+                .body(Body::empty())
+                .unwrap(),
+            "10.4.0.1:1",
+        )
+    };
+    let (st, _) = send(&env.app, req("/api/v1/me")).await;
+    assert_eq!(st, 200);
+    // The session ends (sign-out elsewhere, expiry); the browser keeps sending its cookie.
+    let (_, me) = call_with_cookie(&env.app, "GET", "/api/v1/me", &cookie).await;
+    let sid = me["token_id"].as_i64().unwrap();
+    set_token_column(&env.store, sid, "revoked_at", chipwatch_store::time::now()).await;
+    let limit = env
+        .state
+        .security
+        .failures_per_source
+        .max(env.state.security.failures_per_token);
+    for _ in 0..limit * 2 {
+        let (st, _) = send(&env.app, req("/api/v1/me")).await;
+        assert_eq!(st, 401, "a stale cookie is refused, not rate limited");
+        send(&env.app, req("/")).await;
+    }
+    // Signing in again from that browser still works.
+    let (st, _) = send(&env.app, bearer("/api/v1/me", &a.viewer, "10.4.0.1:2")).await;
+    assert_eq!(st, 200);
+    // A forged cookie (never issued) does count.
+    for _ in 0..env.state.security.failures_per_source {
+        let forged = random_token();
+        let r = from_source(
+            Request::builder()
+                .uri("/api/v1/me")
+                .header("cookie", format!("chipwatch_session={forged}"))
+                .body(Body::empty())
+                .unwrap(),
+            "10.4.0.9:1",
+        );
+        send(&env.app, r).await;
+    }
+    let (st, v) = send(&env.app, bearer("/api/v1/me", &a.viewer, "10.4.0.9:2")).await;
+    assert_eq!(error_code(st, &v), "rate_limited");
+}

@@ -34,7 +34,7 @@ pub async fn viewer_of(state: &AppState, org: &Org) -> ApiResult<Viewer> {
 pub async fn me(a: Auth) -> JsonOut {
     let p = a.0;
     axum::Json(
-        json!({"user": {"id": p.user_id, "name": p.user_name, "role": p.role}, "org": p.org, "token_id": p.token_id}),
+        json!({"user": {"id": p.user_id, "name": p.user_name, "role": p.role}, "org": p.org, "token_id": p.token_id, "credential": p.credential}),
     )
 }
 
