@@ -1450,7 +1450,16 @@ impl Store {
                      rest); run `chipwatch admin peer seal-tokens` with the peer key to encrypt it"
                 )));
             }
-            let remote_token = self.peer_key()?.open(&peer_token_context(&name), &stored)?;
+            // A configuration problem the admin must see (not an internal error): say so.
+            let remote_token = self
+                .peer_key()?
+                .open(&peer_token_context(&name), &stored)
+                .map_err(|_| {
+                    StoreError::Invalid(format!(
+                        "peer `{name}`: its stored token does not open with the configured peer \
+                         key (another key, or the row was altered)"
+                    ))
+                })?;
             Ok(Peer {
                 id: col(&r, "id")?,
                 name,
