@@ -13,9 +13,11 @@
 //! is bound to that API token: revoking or expiring the token ends it on the next request. It
 //! has an absolute lifetime and an idle timeout ([`crate::Security`]), and a session secret
 //! posted to the sign-in form starts nothing (a session never mints a session). Federation
-//! peers cannot sign in. Signing out revokes the session. Model pages are public reference data; pages with
-//! partner data need a session and show only what the API would show the same user (they call
-//! the same handlers), with the same audit entries.
+//! peers cannot sign in. Signing out revokes the session.
+//!
+//! Model pages are public reference data; pages with partner data need a session and show only
+//! what the API would show the same user (they call the same handlers), with the same audit
+//! entries.
 
 mod controls;
 mod model;
@@ -277,14 +279,14 @@ async fn login(State(s): State<AppState>, headers: HeaderMap, body: String) -> R
         }
     };
     if p.org.kind != OrgKind::Local {
-        auth::deny(&p, "peer_dashboard_sign_in", "peers have no dashboard");
+        auth::log_denied(Some(&p), "peer_dashboard_sign_in");
         return refused(
             StatusCode::FORBIDDEN,
             "Federation peer tokens cannot sign in to the dashboard.",
         );
     }
     if p.credential != Credential::Api {
-        auth::deny(&p, "session_minting_session", "a session cannot sign in");
+        auth::log_denied(Some(&p), "session_minting_session");
         return refused(
             StatusCode::FORBIDDEN,
             "A dashboard session cannot start another session; sign in with an API token.",
@@ -302,6 +304,13 @@ async fn login(State(s): State<AppState>, headers: HeaderMap, body: String) -> R
         .await
     {
         Ok(t) => t,
+        // The token was revoked or expired between the check and the insert.
+        Err(chipwatch_store::StoreError::NotFound(_)) => {
+            return refused(
+                StatusCode::UNAUTHORIZED,
+                "Unknown, revoked or expired token.",
+            )
+        }
         Err(e) => {
             tracing::error!(error = %e, "cannot create a dashboard session");
             return error_page(
