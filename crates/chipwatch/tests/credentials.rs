@@ -235,3 +235,78 @@ fn serve_checks_its_settings_and_serves_metrics_apart() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn serve_seals_plaintext_peer_tokens_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let key = dir.path().join("peer.key").display().to_string();
+    ok(&["admin", "peer", "keygen", &key], &[]);
+    ok(
+        &[
+            "admin", "org", "create", "KR-Seoul", "--kind", "peer", "--db", &db,
+        ],
+        &[],
+    );
+    let tok = dir.path().join("t");
+    std::fs::write(&tok, "cw_from_seoul_00112233445566778899aabbccddeeff").unwrap();
+    ok(
+        &[
+            "admin",
+            "peer",
+            "add",
+            "--name",
+            "seoul",
+            "--url",
+            "http://127.0.0.1:9",
+            "--token-file",
+            &tok.display().to_string(),
+            "--org",
+            "KR-Seoul",
+            "--db",
+            &db,
+            "--peer-key-file",
+            &key,
+        ],
+        &[],
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = chipwatch_store::Store::open(&db).await.unwrap();
+        chipwatch_store::sqlx::query("UPDATE peers SET remote_token = 'cw_from_seoul_plain'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+    });
+    let mut child = Command::new(cargo_bin("chipwatch"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--db", &db])
+        .env("CHIPWATCH_PEER_KEY_FILE", &key)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "server exited: {log}"
+        );
+        log.push_str(&line);
+        if line.contains("chipwatch listening on") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(log.contains("encrypted 1 plaintext peer token"), "{log}");
+    let raw = stored_token(&db);
+    assert!(
+        raw.starts_with("sealed:v1:") && !raw.contains("plain"),
+        "{raw}"
+    );
+}
