@@ -110,10 +110,8 @@ pub async fn track(State(state): State<crate::AppState>, req: Request, next: Nex
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0);
     let source = crate::security::source_of(peer, req.headers(), &state.security.trusted_proxies);
-    let span = tracing::info_span!(
-        "request",
-        source = %source.map_or_else(|| "unknown".to_string(), |a| a.to_string())
-    );
+    let source_label = source.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+    let span = tracing::info_span!("request", source = %source_label);
     let run = crate::security::with_client(source, next.run(req).instrument(span));
     let resp = match tokio::time::timeout(state.limits.timeout, run).await {
         Ok(r) => r,
@@ -122,10 +120,12 @@ pub async fn track(State(state): State<crate::AppState>, req: Request, next: Nex
     let secs = start.elapsed().as_secs_f64();
     let status = resp.status().as_u16();
     state.metrics.observe(&method, &route, status, secs);
+    // The source is on the access line too, so object-level refusals (404 for another
+    // organisation's object) are in the log with the address that asked.
     if status >= 500 {
-        tracing::error!(%method, %route, status, ms = secs * 1e3, "request");
+        tracing::error!(%method, %route, status, ms = secs * 1e3, source = %source_label, "request");
     } else {
-        tracing::info!(%method, %route, status, ms = secs * 1e3, "request");
+        tracing::info!(%method, %route, status, ms = secs * 1e3, source = %source_label, "request");
     }
     resp
 }

@@ -92,7 +92,17 @@ async fn tokens_never_reach_the_log() {
         let (st, _) = send(&env.app, from(path, token)).await;
         assert!(st == 401 || st == 403, "{path}: {st}");
     }
+    // An object-level refusal (404, like a missing object) is on the access line with its source.
+    let other_org = format!("/api/v1/orgs/{}/users", a.org.id);
+    let (st, _) = send(&env.app, from(&other_org, &b.admin)).await;
+    assert_eq!(st, 404);
     let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("\"status\":404")
+            && l.contains("/api/v1/orgs/{id}/users")
+            && l.contains("\"source\":\"192.0.2.77\"")),
+        "the cross-tenant 404 is logged with its source"
+    );
     let failures: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("authentication failed") || l.contains("authorisation failed"))
