@@ -178,3 +178,23 @@ async fn logout_ends_the_session_but_not_its_parent() {
         assert_eq!(st, 200);
     }
 }
+
+#[tokio::test]
+async fn signing_in_again_replaces_the_current_session() {
+    let env = envs().await.remove(0);
+    let a = tenant(&env.store, "A").await;
+    let first = dashboard_login(&env.app, &a.viewer).await.unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header("host", "127.0.0.1:8080")
+        .header("origin", "http://127.0.0.1:8080")
+        .header("cookie", format!("chipwatch_session={first}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("token={}&next=%2F", a.analyst)))
+        .unwrap();
+    let (st, _) = send(&env.app, req).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (st, _) = call_with_cookie(&env.app, "GET", "/api/v1/me", &first).await;
+    assert_eq!(st, 401, "the replaced session still works");
+}

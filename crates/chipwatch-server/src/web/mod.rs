@@ -292,6 +292,12 @@ async fn login(State(s): State<AppState>, headers: HeaderMap, body: String) -> R
             "A dashboard session cannot start another session; sign in with an API token.",
         );
     }
+    // Signing in again replaces the browser's current session rather than leaving it alive.
+    if let Some(old) = session(&s, &headers).await {
+        if let Err(e) = s.store.end_session(&old).await {
+            tracing::error!(error = %e, "cannot end the replaced dashboard session");
+        }
+    }
     let secret = auth::new_token_secret();
     let t = match s
         .store
