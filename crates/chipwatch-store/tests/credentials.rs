@@ -227,3 +227,108 @@ async fn migration_ends_sessions_minted_before_binding() {
         );
     }
 }
+
+/// A database at schema version 2 (as an older chipwatch left it) with a live dashboard session
+/// and an API token: opening it with this version runs 0003, which ends the parentless session
+/// and keeps the API token.
+#[tokio::test]
+async fn migration_0003_ends_old_sessions_and_keeps_api_tokens() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![(
+        "sqlite",
+        dir.path().join("old.db").display().to_string(),
+        [
+            include_str!("../migrations/sqlite/0001_core.sql"),
+            include_str!("../migrations/sqlite/0002_watchlists.sql"),
+        ],
+    )];
+    if let Ok(base) = std::env::var("CHIPWATCH_TEST_PG_URL") {
+        if !base.is_empty() {
+            urls.push((
+                "postgres",
+                chipwatch_store::create_scratch_database(&base)
+                    .await
+                    .unwrap(),
+                [
+                    include_str!("../migrations/postgres/0001_core.sql"),
+                    include_str!("../migrations/postgres/0002_watchlists.sql"),
+                ],
+            ));
+        }
+    }
+    for (name, url, sqls) in urls {
+        chipwatch_store::sqlx::any::install_default_drivers();
+        let (sqlx_url, _) = chipwatch_store::normalise_url(&url).unwrap();
+        let pool = chipwatch_store::sqlx::AnyPool::connect(&sqlx_url)
+            .await
+            .unwrap();
+        chipwatch_store::sqlx::raw_sql(
+            "CREATE TABLE _chipwatch_migrations (version BIGINT PRIMARY KEY, \
+             description TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        for (i, (sql, desc)) in sqls.iter().zip(["core", "watchlists"]).enumerate() {
+            chipwatch_store::sqlx::raw_sql(sql)
+                .execute(&pool)
+                .await
+                .unwrap();
+            chipwatch_store::sqlx::query(
+                "INSERT INTO _chipwatch_migrations VALUES ($1, $2, $3, $4)",
+            )
+            .bind(i as i64 + 1)
+            .bind(desc)
+            .bind(hex::encode(Sha256::digest(sql.as_bytes())))
+            .bind(0i64)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let future = chipwatch_store::time::now() + 3600;
+        chipwatch_store::sqlx::raw_sql(&format!(
+            "INSERT INTO orgs (uid, name, kind, created_at) VALUES ('u1', 'MOTIE', 'local', 0);
+             INSERT INTO users (org_id, name, role, created_at) VALUES (1, 'kim', 'admin', 0);
+             INSERT INTO tokens (user_id, secret_hash, label, created_at, expires_at)
+               VALUES (1, '{}', 'cli', 0, {future});
+             INSERT INTO tokens (user_id, secret_hash, label, created_at, expires_at)
+               VALUES (1, '{}', 'dashboard session', 0, {future});",
+            hash_secret("cw_old_api_token_000000000000000000000000000000"),
+            hash_secret("cw_old_session_00000000000000000000000000000000"),
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = Store::open(&url).await.unwrap();
+        assert!(store
+            .migrations()
+            .await
+            .unwrap()
+            .iter()
+            .any(|m| m.version == 3));
+        let api = store
+            .principal_for_secret("cw_old_api_token_000000000000000000000000000000")
+            .await
+            .unwrap();
+        assert_eq!(api.map(|p| p.credential), Some(Credential::Api), "{name}");
+        assert_eq!(
+            store
+                .authenticate("cw_old_session_00000000000000000000000000000000")
+                .await
+                .unwrap(),
+            Authn::Rejected("revoked_token"),
+            "{name}: an old session survived the migration"
+        );
+        let toks = store.tokens_of_org(1).await.unwrap();
+        assert_eq!(
+            toks.iter()
+                .map(|t| (t.kind, t.revoked_at.is_some()))
+                .collect::<Vec<_>>(),
+            vec![(Credential::Api, false), (Credential::Session, true)],
+            "{name}"
+        );
+    }
+}
