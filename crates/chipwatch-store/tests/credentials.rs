@@ -184,9 +184,9 @@ async fn peer_tokens_are_sealed_at_rest() {
 }
 
 #[tokio::test]
-async fn migration_ends_sessions_minted_before_binding() {
-    // Build a database at version 2 by hand is not possible through the API (migrations run at
-    // open), so check the effect on a row shaped like an old session: label only, no kind.
+async fn labels_are_not_kinds_and_parentless_sessions_are_refused() {
+    // The kind column decides, not the label; and a session row without a parent (as sessions
+    // before 0003 were) is refused even if something revived it.
     let dir = tempfile::tempdir().unwrap();
     for (name, store) in test_stores(dir.path()).await {
         let m = store.migrations().await.unwrap();
