@@ -71,6 +71,7 @@ fn unauthenticated() -> ApiError {
 pub async fn resolve_principal(s: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
     let Some((secret, transport)) = credential(headers) else {
         // Not counted by the limiter: presenting nothing guesses nothing.
+        s.metrics.auth_failure("no_credential");
         tracing::warn!(
             reason = "no_credential",
             source = %client_label(),
@@ -92,6 +93,7 @@ pub async fn authenticate(
 ) -> ApiResult<Principal> {
     let source = client_addr();
     if let Err((which, wait)) = s.auth_failures.check(source, secret) {
+        s.metrics.auth_failure("rate_limited");
         tracing::warn!(
             reason = "rate_limited",
             limit = which.as_str(),
@@ -111,6 +113,7 @@ pub async fn authenticate(
         if !stale_cookie {
             s.auth_failures.record_failure(source, secret);
         }
+        s.metrics.auth_failure(reason);
         tracing::warn!(reason, source = %client_label(), "authentication failed");
         unauthenticated()
     };

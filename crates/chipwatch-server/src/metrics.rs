@@ -30,6 +30,8 @@ struct Series {
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Series>>,
+    /// Failed authentications by reason (a fixed set of static strings: bounded labels).
+    auth_failures: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -47,6 +49,13 @@ impl Metrics {
                     s.buckets[i] += 1;
                 }
             }
+        }
+    }
+
+    /// Count a failed authentication (`rate_limited` included) by its log reason.
+    pub fn auth_failure(&self, reason: &'static str) {
+        if let Ok(mut m) = self.auth_failures.lock() {
+            *m.entry(reason).or_default() += 1;
         }
     }
 
@@ -79,6 +88,17 @@ impl Metrics {
                     out,
                     "chipwatch_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
                     s.count
+                );
+            }
+        }
+        out.push_str("# HELP chipwatch_auth_failures_total Failed authentications by reason.\n");
+        out.push_str("# TYPE chipwatch_auth_failures_total counter\n");
+        if let Ok(m) = self.auth_failures.lock() {
+            for (reason, n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "chipwatch_auth_failures_total{{reason=\"{}\"}} {n}",
+                    esc(reason)
                 );
             }
         }

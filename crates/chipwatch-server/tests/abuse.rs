@@ -139,10 +139,13 @@ async fn metrics_need_an_admin_token_or_their_own_listener() {
     assert_eq!(error_code(st, &v), "forbidden");
     let (st, v) = call(&env.app, "GET", "/metrics", Some(&a.admin), None).await;
     assert_eq!(st, 200);
-    assert!(v
-        .as_str()
-        .unwrap()
-        .contains("chipwatch_http_requests_total"));
+    let text = v.as_str().unwrap();
+    assert!(text.contains("chipwatch_http_requests_total"));
+    // Failed authentications are counted by reason (the refusal without a token above).
+    assert!(
+        text.contains("chipwatch_auth_failures_total{reason=\"no_credential\"} 1"),
+        "{text}"
+    );
     // The metrics-only router (for `serve --metrics-addr`) serves nothing else.
     let m = chipwatch_server::metrics_app(env.state.clone());
     let (st, v) = call(&m, "GET", "/metrics", None, None).await;
