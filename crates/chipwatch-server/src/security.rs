@@ -165,7 +165,16 @@ impl FailureLimiter {
 
     /// `Err((which, wait))` when the source or the token prefix is at its limit.
     pub fn check(&self, source: Option<IpAddr>, secret: &str) -> Result<(), (Limited, Duration)> {
-        let now = Instant::now();
+        self.check_at(source, secret, Instant::now())
+    }
+
+    /// [`FailureLimiter::check`] at a given instant (tests drive the clock).
+    pub fn check_at(
+        &self,
+        source: Option<IpAddr>,
+        secret: &str,
+        now: Instant,
+    ) -> Result<(), (Limited, Duration)> {
         let s = &self.settings;
         // A poisoned lock means a panic elsewhere mid-update; the counters are still usable.
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -189,7 +198,11 @@ impl FailureLimiter {
 
     /// Count one failed authentication.
     pub fn record_failure(&self, source: Option<IpAddr>, secret: &str) {
-        let now = Instant::now();
+        self.record_failure_at(source, secret, Instant::now())
+    }
+
+    /// [`FailureLimiter::record_failure`] at a given instant (tests drive the clock).
+    pub fn record_failure_at(&self, source: Option<IpAddr>, secret: &str, now: Instant) {
         let s = &self.settings;
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(ip) = source.map(source_key) {
@@ -402,6 +415,59 @@ mod tests {
         h.insert("x-forwarded-for", "not-an-ip".parse().unwrap());
         assert_eq!(source_of(Some(proxy), &h, &trusted), Some(proxy.ip()));
         assert_eq!(source_of(None, &h, &trusted), None);
+    }
+
+    /// Reference: a key is blocked while at least `limit` of its failures are younger than
+    /// the window, until the `limit`-th newest of them ages out.
+    fn reference_wait(
+        failures: &[Duration],
+        limit: u32,
+        window: Duration,
+        now: Duration,
+    ) -> Option<Duration> {
+        let mut live: Vec<Duration> = failures
+            .iter()
+            .copied()
+            .filter(|t| now.saturating_sub(*t) < window)
+            .collect();
+        live.sort_unstable_by(|a, b| b.cmp(a));
+        let kth = *live.get(limit as usize - 1)?;
+        Some(window - (now - kth))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_the_reference_sliding_window(
+            ops in proptest::collection::vec((0u64..400, 0u8..3, 0u8..3, proptest::bool::ANY), 1..200),
+            src_limit in 1u32..5,
+            tok_limit in 1u32..5,
+        ) {
+            let window = Duration::from_millis(1000);
+            let l = FailureLimiter::new(&settings(src_limit, tok_limit, 1000, 1_000));
+            let base = Instant::now();
+            let mut at = Duration::ZERO;
+            let mut src_fail: HashMap<u8, Vec<Duration>> = HashMap::new();
+            let mut tok_fail: HashMap<u8, Vec<Duration>> = HashMap::new();
+            for (step, src, tok, fail) in ops {
+                at += Duration::from_millis(step);
+                let ip = IpAddr::from([10, 0, 0, src]);
+                let secret = format!("cw_{tok:08}_rest");
+                let got = l.check_at(Some(ip), &secret, base + at);
+                let s_wait = reference_wait(src_fail.get(&src).map_or(&[][..], |v| v), src_limit, window, at);
+                let t_wait = reference_wait(tok_fail.get(&tok).map_or(&[][..], |v| v), tok_limit, window, at);
+                let want = match (s_wait, t_wait) {
+                    (Some(w), _) => Err((Limited::Source, w)),
+                    (None, Some(w)) => Err((Limited::Token, w)),
+                    (None, None) => Ok(()),
+                };
+                proptest::prop_assert_eq!(got, want);
+                if fail {
+                    l.record_failure_at(Some(ip), &secret, base + at);
+                    src_fail.entry(src).or_default().push(at);
+                    tok_fail.entry(tok).or_default().push(at);
+                }
+            }
+        }
     }
 
     #[test]
