@@ -1,7 +1,8 @@
 //! Partner exchange data (BRIEF 3.7): organisations (tenants), users with roles, API tokens
-//! (only a SHA-256 of the secret is stored), critical-item records with TLP marking and MISP
-//! distribution level, sharing groups, sharing agreements, information requests (EU Chips Act
-//! Art. 25), federation peers and saved scenarios.
+//! and dashboard sessions (only a SHA-256 of the secret is stored; see [`credentials`]),
+//! critical-item records with TLP marking and MISP distribution level, sharing groups, sharing
+//! agreements, information requests (EU Chips Act Art. 25), federation peers (their tokens
+//! sealed at rest) and saved scenarios.
 //!
 //! The access policy itself is in [`policy`]: pure functions, so the server, the federation code
 //! and the tests all decide the same way. Functions here that return partner data to someone
@@ -280,7 +281,8 @@ pub struct Peer {
     pub id: i64,
     pub name: String,
     pub base_url: String,
-    /// Token issued BY the peer instance to us (a credential: never logged or returned).
+    /// Token issued BY the peer instance to us (a credential: never logged or returned). Held
+    /// opened in memory only; the database keeps it sealed with the peer key (`crate::secret`).
     pub remote_token: String,
     /// Local org standing for the peer: what agreements let it see is what we push; what we
     /// pull is stored as its records.
