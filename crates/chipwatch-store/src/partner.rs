@@ -1,5 +1,5 @@
 //! Partner exchange data (BRIEF 3.7): organisations (tenants), users with roles, API tokens
-//! and dashboard sessions (only a SHA-256 of the secret is stored; see [`credentials`]),
+//! and dashboard sessions (only a SHA-256 of the secret is stored; see `partner::credentials`),
 //! critical-item records with TLP marking and MISP distribution level, sharing groups, sharing
 //! agreements, information requests (EU Chips Act Art. 25), federation peers (their tokens
 //! sealed at rest) and saved scenarios.
