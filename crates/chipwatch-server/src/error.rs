@@ -100,6 +100,11 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         status: 503,
         description: "The request took longer than the server's time limit (30 s).",
     },
+    ErrorCode {
+        code: "rate_limited",
+        status: 429,
+        description: "Too many failed authentications from this address or with this token; retry after the `Retry-After` seconds.",
+    },
 ];
 
 /// An error on its way to the client.
@@ -107,6 +112,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
 pub struct ApiError {
     pub code: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header (`rate_limited`).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -129,12 +136,14 @@ impl ApiError {
             ApiError {
                 code,
                 message: message.into(),
+                retry_after: None,
             }
         } else {
             tracing::error!(code, "error code missing from ERROR_CODES");
             ApiError {
                 code: "internal",
                 message: "internal error".into(),
+                retry_after: None,
             }
         }
     }
@@ -148,6 +157,17 @@ impl ApiError {
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new("not_found", format!("{what} not found"))
     }
+    /// `rate_limited`, telling the client when to come back (whole seconds, at least 1).
+    pub fn rate_limited(wait: std::time::Duration) -> ApiError {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError {
+            retry_after: Some(secs.max(1)),
+            ..ApiError::new(
+                "rate_limited",
+                "too many failed authentications; retry later",
+            )
+        }
+    }
     pub fn forbidden(why: &str) -> ApiError {
         ApiError::new("forbidden", why)
     }
@@ -160,6 +180,7 @@ impl ApiError {
         ApiError {
             code: "internal",
             message: "internal error".into(),
+            retry_after: None,
         }
     }
 }
@@ -173,7 +194,14 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        resp
     }
 }
 

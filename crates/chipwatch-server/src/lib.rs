@@ -7,14 +7,19 @@
 //! `/api/v1/openapi.json` besides. Errors are JSON with a stable code from [`error::ERROR_CODES`].
 //!
 //! Authentication is by bearer token (or the dashboard's session cookie): see
-//! [`auth::resolve_principal`], the one function that turns a request into a principal.
+//! [`auth::resolve_principal`], the one function that turns a request into a principal, and
+//! [`security`] for the failed-authentication limits and session policy. `/metrics` needs an
+//! admin token on the main listener; [`serve_with`] can serve it, alone, on a second address.
 
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod routes;
+pub mod security;
 pub mod web;
+
+pub use security::Security;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
@@ -65,6 +70,10 @@ pub struct AppState {
     pub cache: Arc<Cache>,
     /// Name of this instance in federation (`origin` of the records it sends).
     pub instance: String,
+    /// Session policy and abuse limits.
+    pub security: Security,
+    /// Failed-authentication counters (shared by all requests).
+    pub auth_failures: Arc<security::FailureLimiter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -93,7 +102,16 @@ impl AppState {
             limits: Limits::default(),
             cache: Arc::new(cache),
             instance: instance.into(),
+            auth_failures: Arc::new(security::FailureLimiter::new(&Security::default())),
+            security: Security::default(),
         }
+    }
+
+    /// The same state with other security settings (and fresh failure counters).
+    pub fn with_security(mut self, security: Security) -> AppState {
+        self.auth_failures = Arc::new(security::FailureLimiter::new(&security));
+        self.security = security;
+        self
     }
 }
 
@@ -146,7 +164,7 @@ pub fn route_table() -> Vec<RouteDef> {
     let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
     vec![
         r(get.clone(), "/healthz", false, None, system::healthz),
-        r(get.clone(), "/metrics", false, None, system::metrics),
+        r(get.clone(), "/metrics", true, None, system::metrics),
         r(
             get.clone(),
             "/api/v1/openapi.json",
@@ -587,6 +605,15 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The router of the metrics-only listener (`serve --metrics-addr`): `/metrics` without a
+/// token, nothing else. Bind it to an address only the monitoring system reaches.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(routes::system::metrics_open))
+        .fallback(not_found)
+        .with_state(state)
+}
+
 /// Errors starting the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -602,18 +629,76 @@ pub enum ServeError {
 /// Bind and serve until Ctrl-C / SIGTERM. Prints the bound address on stderr (useful with
 /// port 0).
 pub async fn serve(addr: &str, state: AppState) -> Result<(), ServeError> {
-    let listener = tokio::net::TcpListener::bind(addr)
+    serve_with(addr, None, state).await
+}
+
+async fn bind(addr: &str) -> Result<tokio::net::TcpListener, ServeError> {
+    tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind {
             addr: addr.to_string(),
             source,
-        })?;
+        })
+}
+
+/// Like [`serve`], plus, with `metrics_addr`, a second listener that serves `/metrics` alone
+/// without a token ([`metrics_app`]).
+pub async fn serve_with(
+    addr: &str,
+    metrics_addr: Option<&str>,
+    state: AppState,
+) -> Result<(), ServeError> {
+    let listener = bind(addr).await?;
+    let metrics = match metrics_addr {
+        Some(a) => Some(bind(a).await?),
+        None => None,
+    };
     let local = listener.local_addr()?;
     eprintln!("chipwatch listening on http://{local}");
     tracing::info!(%local, "listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    if let Some(m) = &metrics {
+        let m = m.local_addr()?;
+        eprintln!("chipwatch metrics on http://{m}/metrics");
+        tracing::info!(%m, "metrics listening");
+    }
+    serve_listeners(listener, metrics, state, shutdown_signal()).await
+}
+
+/// Serve on bound listeners until `shutdown` completes. The main listener records each
+/// connection's address, which the failed-authentication limit and the logs use.
+pub async fn serve_listeners<F>(
+    main: tokio::net::TcpListener,
+    metrics: Option<tokio::net::TcpListener>,
+    state: AppState,
+    shutdown: F,
+) -> Result<(), ServeError>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let main_server = axum::serve(
+        main,
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopped(rx.clone()));
+    match metrics {
+        Some(m) => {
+            let metrics_server =
+                axum::serve(m, metrics_app(state)).with_graceful_shutdown(stopped(rx));
+            tokio::try_join!(
+                std::future::IntoFuture::into_future(main_server),
+                std::future::IntoFuture::into_future(metrics_server)
+            )?;
+        }
+        None => main_server.await?,
+    }
     Ok(())
 }
 

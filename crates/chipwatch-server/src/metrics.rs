@@ -1,6 +1,7 @@
 //! Prometheus metrics (text exposition format 0.0.4) and the per-request middleware that counts
 //! requests, measures latency, logs one structured line per request (method, route template,
-//! status, duration; never headers, so never a token) and enforces the time limit.
+//! status, duration; never headers, so never a token) and enforces the time limit. It also
+//! records the request's source address ([`crate::security::client_addr`]).
 
 use crate::error::ApiError;
 use axum::extract::{MatchedPath, Request, State};
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// Latency histogram bucket bounds, seconds.
 const BUCKETS: &[f64] = &[
@@ -28,6 +30,8 @@ struct Series {
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Series>>,
+    /// Failed authentications by reason (a fixed set of static strings: bounded labels).
+    auth_failures: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -45,6 +49,13 @@ impl Metrics {
                     s.buckets[i] += 1;
                 }
             }
+        }
+    }
+
+    /// Count a failed authentication (`rate_limited` included) by its log reason.
+    pub fn auth_failure(&self, reason: &'static str) {
+        if let Ok(mut m) = self.auth_failures.lock() {
+            *m.entry(reason).or_default() += 1;
         }
     }
 
@@ -80,6 +91,17 @@ impl Metrics {
                 );
             }
         }
+        out.push_str("# HELP chipwatch_auth_failures_total Failed authentications by reason.\n");
+        out.push_str("# TYPE chipwatch_auth_failures_total counter\n");
+        if let Ok(m) = self.auth_failures.lock() {
+            for (reason, n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "chipwatch_auth_failures_total{{reason=\"{}\"}} {n}",
+                    esc(reason)
+                );
+            }
+        }
         out
     }
 }
@@ -101,17 +123,29 @@ pub async fn track(State(state): State<crate::AppState>, req: Request, next: Nex
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let resp = match tokio::time::timeout(state.limits.timeout, next.run(req)).await {
+    // The caller's address, for the failed-authentication limits and for every log line of
+    // this request (authentication and authorisation failures name it).
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let source = crate::security::source_of(peer, req.headers(), &state.security.trusted_proxies);
+    let source_label = source.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+    let span = tracing::info_span!("request", source = %source_label);
+    let run = crate::security::with_client(source, next.run(req).instrument(span));
+    let resp = match tokio::time::timeout(state.limits.timeout, run).await {
         Ok(r) => r,
         Err(_) => ApiError::new("timeout", "request exceeded the time limit").into_response(),
     };
     let secs = start.elapsed().as_secs_f64();
     let status = resp.status().as_u16();
     state.metrics.observe(&method, &route, status, secs);
+    // The source is on the access line too, so object-level refusals (404 for another
+    // organisation's object) are in the log with the address that asked.
     if status >= 500 {
-        tracing::error!(%method, %route, status, ms = secs * 1e3, "request");
+        tracing::error!(%method, %route, status, ms = secs * 1e3, source = %source_label, "request");
     } else {
-        tracing::info!(%method, %route, status, ms = secs * 1e3, "request");
+        tracing::info!(%method, %route, status, ms = secs * 1e3, source = %source_label, "request");
     }
     resp
 }

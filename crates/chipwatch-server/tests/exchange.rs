@@ -406,7 +406,10 @@ async fn sharing_groups_and_model_endpoints() {
         assert_eq!(error_code(st, &v), "unauthenticated");
         let (st, v) = call(app, "GET", "/healthz", None, None).await;
         assert_eq!((st.as_u16(), v["status"].as_str()), (200, Some("ok")));
+        // Metrics are for admins (or the metrics-only listener, see tests/abuse.rs).
         let (st, v) = call(app, "GET", "/metrics", None, None).await;
+        assert_eq!(error_code(st, &v), "unauthenticated");
+        let (st, v) = call(app, "GET", "/metrics", Some(&x.admin), None).await;
         assert_eq!(st, 200);
         assert!(v.as_str().unwrap().contains("chipwatch_http_requests_total{method=\"GET\",route=\"/api/v1/items/{id}\",status=\"200\"}"), "{v}");
     }

@@ -1,4 +1,5 @@
-//! Tokens never reach the log; failed authentications and denied functions do. In a test binary
+//! Tokens (and session secrets) never reach the log; failed authentications and denied functions
+//! do, each with the caller's source address. In a test binary
 //! of its own: tracing caches per-callsite interest process-wide, so a scoped subscriber only
 //! sees everything when no other test thread runs at the same time.
 
@@ -64,7 +65,71 @@ async fn tokens_never_reach_the_log() {
     )
     .await;
     secrets.push(tok["token"].as_str().unwrap().to_string());
+
+    // Every authentication and authorisation failure names the source address.
+    let from = |path: &str, token: &str| {
+        from_source(
+            axum::http::Request::builder()
+                .uri(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+            "192.0.2.77:5555",
+        )
+    };
+    let peer = tenant_kind(&env.store, "Peer", chipwatch_store::partner::OrgKind::Peer).await;
+    let session = dashboard_login(&env.app, &a.viewer).await.unwrap();
+    secrets.push(session.clone());
+    secrets.push(peer.admin.clone());
+    let probes = [
+        ("/api/v1/me", bogus.to_string()),              // unknown token
+        ("/api/v1/audit", b.viewer.clone()),            // role too low
+        ("/api/v1/items", peer.admin.clone()),          // peer outside federation
+        ("/api/v1/federation/outbox", a.admin.clone()), // tenant on a peer route
+        ("/api/v1/me", session.clone()),                // session as bearer token
+    ];
+    for (path, token) in &probes {
+        let (st, _) = send(&env.app, from(path, token)).await;
+        assert!(st == 401 || st == 403, "{path}: {st}");
+    }
+    // An object-level refusal (404, like a missing object) is on the access line with its source.
+    let other_org = format!("/api/v1/orgs/{}/users", a.org.id);
+    let (st, _) = send(&env.app, from(&other_org, &b.admin)).await;
+    assert_eq!(st, 404);
     let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("\"status\":404")
+            && l.contains("/api/v1/orgs/{id}/users")
+            && l.contains("\"source\":\"192.0.2.77\"")),
+        "the cross-tenant 404 is logged with its source"
+    );
+    let failures: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("authentication failed") || l.contains("authorisation failed"))
+        .collect();
+    let from_probe: Vec<&&str> = failures
+        .iter()
+        .filter(|l| l.contains("\"source\":\"192.0.2.77\""))
+        .collect();
+    assert!(
+        from_probe.len() >= probes.len(),
+        "each probe's failure is logged with its source address: {failures:#?}"
+    );
+    for reason in [
+        "unknown_token",
+        "peer_outside_federation",
+        "tenant_on_federation_endpoint",
+        "session_as_bearer_token",
+    ] {
+        assert!(
+            from_probe.iter().any(|l| l.contains(reason)),
+            "no {reason} failure from the probe address: {failures:#?}"
+        );
+    }
+    assert!(
+        failures.iter().all(|l| l.contains("\"source\":")),
+        "a failure without a source field: {failures:#?}"
+    );
     assert!(
         log.contains("authentication failed"),
         "failed logins must be logged"

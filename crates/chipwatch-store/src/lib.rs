@@ -10,8 +10,9 @@
 //! - Files live in `migrations/sqlite/` and `migrations/postgres/` (the dialects differ: SQLite
 //!   `INTEGER PRIMARY KEY AUTOINCREMENT`/`REAL`, PostgreSQL `BIGSERIAL`/`BIGINT`/`DOUBLE
 //!   PRECISION`). Every migration exists in BOTH directories with the same version and name.
-//! - Name: `NNNN_description.sql`; `NNNN` is the version (integer). `build.rs` embeds the files,
-//!   so adding one needs no code change.
+//! - Name: `NNNN_description.sql`; `NNNN` is the version (integer). `src/migrate.rs` lists the
+//!   files (`embed![]`; a test checks the list against both directories): adding one is one
+//!   line there.
 //! - Version ranges: 1..=99 partner exchange, audit, scenarios (this crate's core, owned by the
 //!   server work); 100..=199 the monitor (`monitor.rs`: articles, events, alerts, watchlists);
 //!   200+ free for later areas. Never edit an applied migration: the runner stores a SHA-256 of
@@ -32,6 +33,7 @@ pub mod dashboard;
 mod migrate;
 pub mod monitor;
 pub mod partner;
+pub mod secret;
 pub mod time;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -90,6 +92,9 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Seals the tokens federation peers issued to us (see [`secret`]); kept outside the
+    /// database, so `None` until the binary loads it.
+    peer_key: Option<Arc<secret::PeerKey>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -189,9 +194,28 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            peer_key: None,
         };
         migrate::run(&store).await?;
         Ok(store)
+    }
+
+    /// The same store, sealing and opening peer tokens with `key` (see [`secret`]).
+    pub fn with_peer_key(mut self, key: secret::PeerKey) -> Store {
+        self.peer_key = Some(Arc::new(key));
+        self
+    }
+
+    /// The peer key, or an error saying how to configure one.
+    pub(crate) fn peer_key(&self) -> Result<&secret::PeerKey, StoreError> {
+        self.peer_key.as_deref().ok_or_else(|| {
+            StoreError::Invalid(
+                "no peer key configured: federation peer tokens are encrypted at rest; set \
+                 CHIPWATCH_PEER_KEY_FILE (or --peer-key-file) to a file holding 64 hex digits \
+                 (`chipwatch admin peer keygen`)"
+                    .into(),
+            )
+        })
     }
 
     pub fn backend(&self) -> Backend {

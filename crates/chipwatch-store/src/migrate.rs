@@ -1,4 +1,4 @@
-//! Versioned migrations, embedded at build time (see `build.rs` and the convention in `lib.rs`).
+//! Versioned migrations, embedded at compile time (the list below; the convention is in `lib.rs`).
 //! Each applied migration is recorded with a SHA-256 of its text; a changed or unknown one stops
 //! the start-up instead of silently running on a schema the code does not expect.
 
@@ -22,10 +22,36 @@ pub struct MigrationInfo {
     pub applied_at: i64,
 }
 
-mod embedded {
-    use super::Migration;
-    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+/// Every migration, listed here (and checked against the directories by a test) rather than
+/// collected by a build script: `include_str!` with a path relative to this file always embeds
+/// the files of the tree being compiled, and cargo tracks them for rebuilds. (A build script's
+/// absolute paths go stale when several checkouts share one target directory.)
+macro_rules! embed {
+    ($(($stem:literal, $version:literal, $desc:literal)),* $(,)?) => {
+        mod embedded {
+            use super::Migration;
+            pub static SQLITE: &[Migration] = &[$(Migration {
+                version: $version,
+                description: $desc,
+                sql: include_str!(concat!("../migrations/sqlite/", $stem, ".sql")),
+            }),*];
+            pub static POSTGRES: &[Migration] = &[$(Migration {
+                version: $version,
+                description: $desc,
+                sql: include_str!(concat!("../migrations/postgres/", $stem, ".sql")),
+            }),*];
+            #[cfg(test)]
+            pub static STEMS: &[&str] = &[$($stem),*];
+        }
+    };
 }
+
+embed![
+    ("0001_core", 1, "core"),
+    ("0002_watchlists", 2, "watchlists"),
+    ("0003_auth_hardening", 3, "auth_hardening"),
+    ("0100_monitor", 100, "monitor"),
+];
 
 /// The migrations of a backend, ordered by version.
 pub fn embedded(backend: Backend) -> &'static [Migration] {
@@ -117,4 +143,44 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list above names exactly the files of both directories, in version order, and each
+    /// entry's version and description are those of its file name.
+    #[test]
+    fn list_matches_the_migration_directories() {
+        for dir in ["sqlite", "postgres"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dir);
+            let mut files: Vec<String> = std::fs::read_dir(&path)
+                .unwrap()
+                .filter_map(|e| {
+                    let name = e.unwrap().file_name().into_string().unwrap();
+                    name.strip_suffix(".sql").map(str::to_string)
+                })
+                .collect();
+            files.sort();
+            assert_eq!(
+                files,
+                embedded::STEMS,
+                "migrations/{dir} and the list in migrate.rs differ: add the new file to embed![]"
+            );
+        }
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let ms = embedded(backend);
+            assert!(ms.windows(2).all(|w| w[0].version < w[1].version));
+            for (m, stem) in ms.iter().zip(embedded::STEMS) {
+                let (num, desc) = stem.split_once('_').unwrap();
+                assert_eq!(
+                    (num.parse::<i64>().unwrap(), desc),
+                    (m.version, m.description)
+                );
+            }
+        }
+    }
 }

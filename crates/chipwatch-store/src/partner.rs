@@ -1,12 +1,14 @@
 //! Partner exchange data (BRIEF 3.7): organisations (tenants), users with roles, API tokens
-//! (only a SHA-256 of the secret is stored), critical-item records with TLP marking and MISP
-//! distribution level, sharing groups, sharing agreements, information requests (EU Chips Act
-//! Art. 25), federation peers and saved scenarios.
+//! and dashboard sessions (only a SHA-256 of the secret is stored; see `partner::credentials`),
+//! critical-item records with TLP marking and MISP distribution level, sharing groups, sharing
+//! agreements, information requests (EU Chips Act Art. 25), federation peers (their tokens
+//! sealed at rest) and saved scenarios.
 //!
 //! The access policy itself is in [`policy`]: pure functions, so the server, the federation code
 //! and the tests all decide the same way. Functions here that return partner data to someone
 //! other than its owner take the viewer's org and apply the policy before anything leaves.
 
+mod credentials;
 pub mod policy;
 
 use crate::{audit, col, Store, StoreError, WriteTx};
@@ -14,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 
+pub use credentials::{Authn, Credential, TokenInfo, SESSION_LABEL, TOUCH_INTERVAL};
 pub use policy::{Distribution, Granularity, Tlp, SHAREABLE_FIELDS};
 
 /// Role of a user inside its organisation.
@@ -87,7 +90,7 @@ pub struct User {
     pub created_at: i64,
 }
 
-/// Who is calling: resolved from a token (or, later, a dashboard session).
+/// Who is calling: resolved from an API token or a dashboard session.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Principal {
     pub user_id: i64,
@@ -95,6 +98,8 @@ pub struct Principal {
     pub role: Role,
     pub org: Org,
     pub token_id: i64,
+    /// Which kind of credential authenticated the call: a session may not mint credentials.
+    pub credential: Credential,
 }
 
 impl Principal {
@@ -102,17 +107,6 @@ impl Principal {
     pub fn actor(&self) -> String {
         format!("org:{}/user:{}", self.org.id, self.user_id)
     }
-}
-
-/// A token as listed (the secret is never stored, so never listed).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TokenInfo {
-    pub id: i64,
-    pub user_id: i64,
-    pub label: String,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub revoked_at: Option<i64>,
 }
 
 /// A critical-item data record as stored.
@@ -281,18 +275,30 @@ pub struct NewInfoRequest {
     pub confidentiality: Confidentiality,
 }
 
-/// A federation peer: another chipwatch instance.
-#[derive(Debug, Clone, PartialEq)]
+/// A federation peer: another chipwatch instance. (`Debug` leaves the token out.)
+#[derive(Clone, PartialEq)]
 pub struct Peer {
     pub id: i64,
     pub name: String,
     pub base_url: String,
-    /// Token issued BY the peer instance to us (a credential: never logged or returned).
+    /// Token issued BY the peer instance to us (a credential: never logged or returned). Held
+    /// opened in memory only; the database keeps it sealed with the peer key (`crate::secret`).
     pub remote_token: String,
     /// Local org standing for the peer: what agreements let it see is what we push; what we
     /// pull is stored as its records.
     pub local_org_id: i64,
     pub created_at: i64,
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peer")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .field("local_org_id", &self.local_org_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A saved scenario of an organisation.
@@ -548,149 +554,6 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(user_from_row).collect()
-    }
-
-    /// Store a token for `user_id` whose secret the caller generated (with a CSPRNG) and will
-    /// show once; only its SHA-256 is kept.
-    pub async fn create_token(
-        &self,
-        user_id: i64,
-        secret: &str,
-        label: &str,
-        expires_at: Option<i64>,
-        actor: &str,
-    ) -> Result<TokenInfo, StoreError> {
-        if secret.len() < 32 {
-            return Err(StoreError::Invalid(
-                "token secret shorter than 32 bytes".into(),
-            ));
-        }
-        if self.user(user_id).await?.is_none() {
-            return Err(StoreError::NotFound(format!("user {user_id}")));
-        }
-        let mut tx = self.begin_write().await?;
-        let now = crate::time::now();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tokens (user_id, secret_hash, label, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(hash_secret(secret))
-        .bind(label)
-        .bind(now)
-        .bind(expires_at)
-        .fetch_one(tx.conn())
-        .await?;
-        audit::append(
-            &mut tx,
-            actor,
-            "token.create",
-            &format!("token:{id}"),
-            &serde_json::json!({"user": user_id, "label": label, "expires_at": expires_at}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(TokenInfo {
-            id,
-            user_id,
-            label: label.to_string(),
-            created_at: now,
-            expires_at,
-            revoked_at: None,
-        })
-    }
-
-    pub async fn tokens_of_org(&self, org_id: i64) -> Result<Vec<TokenInfo>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT t.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE u.org_id = $1 ORDER BY t.id",
-        )
-        .bind(org_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TokenInfo {
-                    id: col(r, "id")?,
-                    user_id: col(r, "user_id")?,
-                    label: col(r, "label")?,
-                    created_at: col(r, "created_at")?,
-                    expires_at: col(r, "expires_at")?,
-                    revoked_at: col(r, "revoked_at")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Revoke a token of `org_id` (effective for the next request). Not found if the token
-    /// belongs to another organisation.
-    pub async fn revoke_token(
-        &self,
-        org_id: i64,
-        token_id: i64,
-        actor: &str,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
-             AND user_id IN (SELECT id FROM users WHERE org_id = $3)",
-        )
-        .bind(crate::time::now())
-        .bind(token_id)
-        .bind(org_id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("token {token_id}")));
-        }
-        audit::append(
-            &mut tx,
-            actor,
-            "token.revoke",
-            &format!("token:{token_id}"),
-            &serde_json::json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Resolve a presented token secret to its principal; `None` when unknown, revoked or
-    /// expired (the caller answers 401 without saying which).
-    pub async fn principal_for_secret(
-        &self,
-        secret: &str,
-    ) -> Result<Option<Principal>, StoreError> {
-        let row = sqlx::query(
-            "SELECT t.id AS token_id, t.expires_at, t.revoked_at, u.id AS user_id, u.name AS user_name, \
-                    u.role, o.id AS org_id, o.uid, o.name AS org_name, o.kind, o.created_at \
-             FROM tokens t JOIN users u ON u.id = t.user_id JOIN orgs o ON o.id = u.org_id \
-             WHERE t.secret_hash = $1",
-        )
-        .bind(hash_secret(secret))
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let revoked: Option<i64> = col(&r, "revoked_at")?;
-        let expires: Option<i64> = col(&r, "expires_at")?;
-        if revoked.is_some() || expires.is_some_and(|e| e <= crate::time::now()) {
-            return Ok(None);
-        }
-        let role: String = col(&r, "role")?;
-        let kind: String = col(&r, "kind")?;
-        Ok(Some(Principal {
-            user_id: col(&r, "user_id")?,
-            user_name: col(&r, "user_name")?,
-            role: Role::parse(&role).ok_or_else(|| bad("role", &role))?,
-            token_id: col(&r, "token_id")?,
-            org: Org {
-                id: col(&r, "org_id")?,
-                uid: col(&r, "uid")?,
-                name: col(&r, "org_name")?,
-                kind: OrgKind::parse(&kind).ok_or_else(|| bad("org kind", &kind))?,
-                created_at: col(&r, "created_at")?,
-            },
-        }))
     }
 }
 
@@ -1493,6 +1356,27 @@ impl Store {
 // ---------------------------------------------------------------------------------------------
 // Federation peers
 
+/// Associated data of a sealed peer token: the peer's name, so a sealed value moved to another
+/// peer's row does not open.
+fn peer_token_context(name: &str) -> String {
+    format!("chipwatch peer token|{name}")
+}
+
+/// A token another instance issued to us goes into an HTTP header: printable ASCII only.
+fn valid_remote_token(t: &str) -> Result<(), StoreError> {
+    if t.is_empty() || t.len() > 200 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(StoreError::Invalid(
+            "remote token: 1 to 200 printable ASCII characters without spaces".into(),
+        ));
+    }
+    if crate::secret::is_sealed(t) {
+        return Err(StoreError::Invalid(
+            "remote token: looks sealed already".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Store {
     pub async fn add_peer(
         &self,
@@ -1517,6 +1401,11 @@ impl Store {
             }
             None => return Err(StoreError::NotFound(format!("org {local_org_id}"))),
         }
+        valid_remote_token(remote_token)?;
+        // Sealed before the transaction: no key, no row.
+        let sealed = self
+            .peer_key()?
+            .seal(&peer_token_context(name), remote_token)?;
         let mut tx = self.begin_write().await?;
         let now = crate::time::now();
         let id: i64 = sqlx::query_scalar(
@@ -1524,7 +1413,7 @@ impl Store {
         )
         .bind(name)
         .bind(base_url.trim_end_matches('/'))
-        .bind(remote_token)
+        .bind(&sealed)
         .bind(local_org_id)
         .bind(now)
         .fetch_one(tx.conn())
@@ -1555,16 +1444,70 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.map(|r| {
+            let name: String = col(&r, "name")?;
+            let stored: String = col(&r, "remote_token")?;
+            if !crate::secret::is_sealed(&stored) {
+                return Err(StoreError::Invalid(format!(
+                    "peer `{name}`: its token is stored in plaintext (added before encryption at \
+                     rest); run `chipwatch admin peer seal-tokens` with the peer key to encrypt it"
+                )));
+            }
+            // A configuration problem the admin must see (not an internal error): say so.
+            let remote_token = self
+                .peer_key()?
+                .open(&peer_token_context(&name), &stored)
+                .map_err(|_| {
+                    StoreError::Invalid(format!(
+                        "peer `{name}`: its stored token does not open with the configured peer \
+                         key (another key, or the row was altered)"
+                    ))
+                })?;
             Ok(Peer {
                 id: col(&r, "id")?,
-                name: col(&r, "name")?,
+                name,
                 base_url: col(&r, "base_url")?,
-                remote_token: col(&r, "remote_token")?,
+                remote_token,
                 local_org_id: col(&r, "local_org_id")?,
                 created_at: col(&r, "created_at")?,
             })
         })
         .transpose()
+    }
+
+    /// Encrypt the peer tokens still stored in plaintext (rows from before encryption at rest)
+    /// with the configured peer key; returns how many were sealed. Idempotent.
+    pub async fn seal_plaintext_peer_tokens(&self, actor: &str) -> Result<usize, StoreError> {
+        let key = self.peer_key()?.clone();
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query("SELECT id, name, remote_token FROM peers ORDER BY id")
+            .fetch_all(tx.conn())
+            .await?;
+        let mut sealed = 0;
+        for r in rows {
+            let stored: String = col(&r, "remote_token")?;
+            if crate::secret::is_sealed(&stored) {
+                continue;
+            }
+            let id: i64 = col(&r, "id")?;
+            let name: String = col(&r, "name")?;
+            let value = key.seal(&peer_token_context(&name), &stored)?;
+            sqlx::query("UPDATE peers SET remote_token = $1 WHERE id = $2")
+                .bind(value)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            audit::append(
+                &mut tx,
+                actor,
+                "peer.seal_token",
+                &format!("peer:{id}"),
+                &serde_json::json!({}),
+            )
+            .await?;
+            sealed += 1;
+        }
+        tx.commit().await?;
+        Ok(sealed)
     }
 
     pub async fn peer_names(&self) -> Result<Vec<String>, StoreError> {

@@ -34,7 +34,7 @@ pub async fn viewer_of(state: &AppState, org: &Org) -> ApiResult<Viewer> {
 pub async fn me(a: Auth) -> JsonOut {
     let p = a.0;
     axum::Json(
-        json!({"user": {"id": p.user_id, "name": p.user_name, "role": p.role}, "org": p.org, "token_id": p.token_id}),
+        json!({"user": {"id": p.user_id, "name": p.user_name, "role": p.role}, "org": p.org, "token_id": p.token_id, "credential": p.credential}),
     )
 }
 
@@ -123,6 +123,7 @@ pub async fn create_token(
     a: Auth,
     Json(b): Json<NewTokenBody>,
 ) -> ApiResult<(StatusCode, JsonOut)> {
+    a.require_api_token()?;
     let p = a.require(Role::Admin)?;
     match s.store.user(b.user_id).await? {
         Some(u) if u.org_id == p.org.id => {}

@@ -12,7 +12,7 @@
 //! `/federation/inbox`. Pull: `POST /federation/peers/{name}/pull` fetches the peer's
 //! `/federation/outbox` (as our stand-in organisation on that instance) and ingests it.
 
-use crate::auth::Auth;
+use crate::auth::{Auth, PeerAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
 use crate::routes::exchange::visible_records;
@@ -132,21 +132,11 @@ async fn ingest(s: &AppState, org: &Org, actor: &str, batch: Batch) -> ApiResult
     )
 }
 
-fn require_peer(a: &Auth) -> ApiResult<&Principal> {
-    if a.0.org.kind == OrgKind::Peer {
-        Ok(&a.0)
-    } else {
-        Err(ApiError::forbidden(
-            "only federation peer organisations use this endpoint",
-        ))
-    }
-}
-
 /// Records this instance releases to the calling peer (peer organisations only).
 #[utoipa::path(get, path = "/api/v1/federation/outbox", tag = "federation",
     responses((status = 200, description = "A batch of records", body = Batch)), security(("bearer" = [])))]
-pub async fn outbox(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Batch>> {
-    let p = require_peer(&a)?;
+pub async fn outbox(State(s): State<AppState>, a: PeerAuth) -> ApiResult<axum::Json<Batch>> {
+    let p = &a.0;
     Ok(axum::Json(outbox_for(&s, &p.org, &p.actor()).await?))
 }
 
@@ -155,10 +145,9 @@ pub async fn outbox(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<
     responses((status = 200, description = "Counts", body = Object)), security(("bearer" = [])))]
 pub async fn inbox(
     State(s): State<AppState>,
-    a: Auth,
+    a: PeerAuth,
     Json(b): Json<Batch>,
 ) -> ApiResult<axum::Json<Value>> {
-    require_peer(&a)?;
     let p = a.require(Role::Analyst)?;
     Ok(axum::Json(ingest(&s, &p.org, &p.actor(), b).await?))
 }

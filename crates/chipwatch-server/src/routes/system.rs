@@ -1,10 +1,14 @@
-//! Unauthenticated operational endpoints: liveness, Prometheus metrics, the OpenAPI document.
+//! Operational endpoints: liveness and the OpenAPI document (no token), Prometheus metrics
+//! (an admin token, or the metrics-only listener of `serve --metrics-addr`).
 
+use crate::auth::Auth;
+use crate::error::ApiResult;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use chipwatch_store::partner::Role;
 use serde_json::json;
 
 /// Liveness and database reachability.
@@ -27,10 +31,22 @@ async fn sqlx_ping(s: &AppState) -> bool {
         .is_ok()
 }
 
-/// Prometheus metrics (text format).
+/// Prometheus metrics (text format); an admin token of a tenant organisation. Request counts
+/// and latencies per route tell an outsider what the instance is used for, so they are not
+/// public; `serve --metrics-addr` serves them without a token on an address of the admin's
+/// choosing instead.
 #[utoipa::path(get, path = "/metrics", tag = "system",
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
-pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
+              (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+              (status = 403, description = "Not an admin", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn metrics(State(s): State<AppState>, a: Auth) -> ApiResult<impl IntoResponse> {
+    a.require(Role::Admin)?;
+    Ok(metrics_open(State(s)).await)
+}
+
+/// `/metrics` on the metrics-only listener.
+pub async fn metrics_open(State(s): State<AppState>) -> impl IntoResponse {
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),

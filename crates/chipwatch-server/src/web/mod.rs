@@ -6,12 +6,18 @@
 //! so the dashboard works without external network.
 //!
 //! Sessions: signing in takes an API token (issued by `chipwatch admin token create` or
-//! `POST /api/v1/tokens`), checks it through [`auth::resolve_principal`] and mints a separate
-//! short-lived session token for the same user, stored in the [`auth::SESSION_COOKIE`]
-//! (HttpOnly, SameSite=Strict); the API token itself never goes into the browser's cookie jar.
-//! Signing out revokes the session token. Model pages are public reference data; pages with
-//! partner data need a session and show only what the API would show the same user (they call
-//! the same handlers), with the same audit entries.
+//! `POST /api/v1/tokens`), checks it through [`auth::authenticate`] (with the same
+//! failed-authentication limits as the API) and mints a separate session for the same user
+//! (`Store::create_session`), stored in the [`auth::SESSION_COOKIE`] (HttpOnly,
+//! SameSite=Strict); the API token itself never goes into the browser's cookie jar. The session
+//! is bound to that API token: revoking or expiring the token ends it on the next request. It
+//! has an absolute lifetime and an idle timeout ([`crate::Security`]), and a session secret
+//! posted to the sign-in form starts nothing (a session never mints a session). Federation
+//! peers cannot sign in. Signing out revokes the session.
+//!
+//! Model pages are public reference data; pages with partner data need a session and show only
+//! what the API would show the same user (they call the same handlers), with the same audit
+//! entries.
 
 mod controls;
 mod model;
@@ -24,21 +30,19 @@ mod tests;
 use crate::auth;
 use crate::AppState;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION, ORIGIN, SET_COOKIE};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION, ORIGIN, RETRY_AFTER, SET_COOKIE,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chipwatch_report::svg::escape;
-use chipwatch_store::partner::{OrgKind, Principal};
+use chipwatch_store::partner::{Credential, OrgKind, Principal};
 use std::fmt::Write;
 
 const CSS: &str = include_str!("../../assets/dashboard.css");
 const FAVICON: &str = include_str!("../../assets/favicon.svg");
-/// Lifetime of a dashboard session (a working day).
-pub const SESSION_SECONDS: i64 = 8 * 3600;
-/// Label of the tokens minted for dashboard sessions.
-pub const SESSION_LABEL: &str = "dashboard session";
 
 /// The dashboard's routes, merged into [`crate::app`].
 pub fn router() -> Router<AppState> {
@@ -147,7 +151,7 @@ pub async fn session(s: &AppState, headers: &HeaderMap) -> Option<Principal> {
     // No credential at all is the common case for public pages: answer without a lookup (and
     // without logging an authentication failure for every anonymous page view).
     auth::credential(headers)?;
-    auth::resolve_principal(&s.store, headers)
+    auth::resolve_principal(s, headers)
         .await
         .ok()
         .filter(|p| p.org.kind == OrgKind::Local)
@@ -159,10 +163,16 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let Some(host) = headers.get(HOST).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    origin == format!("http://{host}") || origin == format!("https://{host}")
+    let same = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|host| {
+            origin == format!("http://{host}") || origin == format!("https://{host}")
+        });
+    if !same {
+        auth::log_denied(None, "cross_site_form");
+    }
+    same
 }
 
 /// Only local paths are accepted as a post-login target (no open redirect).
@@ -184,6 +194,7 @@ async fn login_form(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) 
     let p = Params::from_query(&q);
     let who = session(&s, &headers).await;
     login_page(
+        &s,
         who.as_ref(),
         &safe_next(p.get("next")),
         None,
@@ -192,6 +203,7 @@ async fn login_form(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) 
 }
 
 fn login_page(
+    s: &AppState,
     who: Option<&Principal>,
     next: &str,
     error: Option<&str>,
@@ -218,11 +230,13 @@ fn login_page(
         r#"<form class="panel narrow" method="post" action="/login">
 <p>Sign in with an API token of your user. An administrator issues one with
 <code>chipwatch admin token create --org ORG --user NAME</code> (or <code>POST /api/v1/tokens</code>).
-The dashboard keeps its own session token, valid for 8 hours; your API token is not stored in the browser.</p>
+The dashboard keeps its own session, valid for at most {hours} hours, {idle} minutes without use, and no longer than your API token; your API token is not stored in the browser.</p>
 <div class="fields"><div><label for="token">API token</label>
 <input type="password" id="token" name="token" autocomplete="current-password" required size="48" spellcheck="false"{inv}></div>
 <input type="hidden" name="next" value="{next}"><div><button type="submit">Sign in</button></div></div></form>"#,
         next = escape(next),
+        hours = s.security.session_lifetime.as_secs().div_ceil(3600),
+        idle = s.security.session_idle.as_secs().div_ceil(60),
         inv = if error.is_some() {
             r#" aria-invalid="true" aria-describedby="login-error""#
         } else {
@@ -230,14 +244,6 @@ The dashboard keeps its own session token, valid for 8 hours; your API token is 
         }
     );
     page_response(status, "Sign in", Nav::Login, who, &b)
-}
-
-/// Token secrets are `cw_` plus hex; anything else never reaches a header.
-fn cookie_safe(secret: &str) -> bool {
-    !secret.is_empty()
-        && secret
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 async fn login(State(s): State<AppState>, headers: HeaderMap, body: String) -> Response {
@@ -252,40 +258,81 @@ async fn login(State(s): State<AppState>, headers: HeaderMap, body: String) -> R
     let f = Params::parse(&body);
     let next = safe_next(f.get("next"));
     let token = f.get("token").unwrap_or("");
-    let mut h = HeaderMap::new();
-    let principal = match HeaderValue::from_str(&format!("Bearer {token}")) {
-        Ok(v) if cookie_safe(token) => {
-            h.insert(axum::http::header::AUTHORIZATION, v);
-            auth::resolve_principal(&s.store, &h).await.ok()
+    let refused = |status: StatusCode, msg: &str| login_page(&s, None, &next, Some(msg), status);
+    let p = match auth::authenticate(&s, token, auth::Transport::LoginForm).await {
+        Ok(p) => p,
+        Err(e) if e.code == "rate_limited" => {
+            let mut r = refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed sign-ins from here; wait a few minutes and try again.",
+            );
+            if let Some(secs) = e.retry_after {
+                r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+            }
+            return r;
         }
-        _ => None,
+        Err(_) => {
+            return refused(
+                StatusCode::UNAUTHORIZED,
+                "Unknown, revoked or expired token.",
+            )
+        }
     };
-    let Some(p) = principal.filter(|p| p.org.kind == OrgKind::Local) else {
-        return login_page(
-            None,
-            &next,
-            Some("Unknown, revoked or expired token."),
-            StatusCode::UNAUTHORIZED,
-        );
-    };
-    let secret = auth::new_token_secret();
-    let expires = chipwatch_store::time::now() + SESSION_SECONDS;
-    if let Err(e) = s
-        .store
-        .create_token(p.user_id, &secret, SESSION_LABEL, Some(expires), &p.actor())
-        .await
-    {
-        tracing::error!(error = %e, "cannot create a dashboard session");
-        return error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Cannot sign in",
-            "The session could not be stored; see the server log.",
-            None,
+    if p.org.kind != OrgKind::Local {
+        auth::log_denied(Some(&p), "peer_dashboard_sign_in");
+        return refused(
+            StatusCode::FORBIDDEN,
+            "Federation peer tokens cannot sign in to the dashboard.",
         );
     }
-    tracing::info!(actor = %p.actor(), "dashboard sign-in");
+    if p.credential != Credential::Api {
+        auth::log_denied(Some(&p), "session_minting_session");
+        return refused(
+            StatusCode::FORBIDDEN,
+            "A dashboard session cannot start another session; sign in with an API token.",
+        );
+    }
+    // Signing in again replaces the browser's current session rather than leaving it alive.
+    if let Some(old) = session(&s, &headers).await {
+        if let Err(e) = s.store.end_session(&old).await {
+            tracing::error!(error = %e, "cannot end the replaced dashboard session");
+        }
+    }
+    let secret = auth::new_token_secret();
+    let t = match s
+        .store
+        .create_session(
+            &p,
+            &secret,
+            s.security.session_lifetime.as_secs() as i64,
+            s.security.session_idle.as_secs() as i64,
+        )
+        .await
+    {
+        Ok(t) => t,
+        // The token was revoked or expired between the check and the insert.
+        Err(chipwatch_store::StoreError::NotFound(_)) => {
+            return refused(
+                StatusCode::UNAUTHORIZED,
+                "Unknown, revoked or expired token.",
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create a dashboard session");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Cannot sign in",
+                "The session could not be stored; see the server log.",
+                None,
+            );
+        }
+    };
+    tracing::info!(actor = %p.actor(), session = t.id, "dashboard sign-in");
+    let max_age = t
+        .expires_at
+        .map_or(0, |e| (e - chipwatch_store::time::now()).max(0));
     let cookie = format!(
-        "{}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}",
+        "{}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}",
         auth::SESSION_COOKIE
     );
     redirect_with_cookie(&next, &cookie)
@@ -301,21 +348,9 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
         );
     }
     if let Some(p) = session(&s, &headers).await {
-        // Revoke only tokens minted for the dashboard: a user who put an API token into the
-        // cookie by hand keeps it.
-        let is_session = s
-            .store
-            .tokens_of_org(p.org.id)
-            .await
-            .map(|ts| {
-                ts.iter()
-                    .any(|t| t.id == p.token_id && t.label == SESSION_LABEL)
-            })
-            .unwrap_or(false);
-        if is_session {
-            if let Err(e) = s.store.revoke_token(p.org.id, p.token_id, &p.actor()).await {
-                tracing::error!(error = %e, "cannot revoke a dashboard session");
-            }
+        // Ends only a session: a user who put an API token into the cookie by hand keeps it.
+        if let Err(e) = s.store.end_session(&p).await {
+            tracing::error!(error = %e, "cannot revoke a dashboard session");
         }
     }
     let cookie = format!(

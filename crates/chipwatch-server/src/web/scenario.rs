@@ -696,6 +696,7 @@ pub async fn save(State(s): State<AppState>, headers: HeaderMap, body: String) -
         );
     }
     if who.role < Role::Analyst {
+        crate::auth::log_denied(Some(&who), "needs_analyst_role");
         return super::error_page(
             StatusCode::FORBIDDEN,
             "Not allowed",

@@ -31,6 +31,8 @@ pub async fn envs() -> Vec<Env> {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let mut out = Vec::new();
     for (backend, store) in chipwatch_store::test_stores(dir.path()).await {
+        // As a deployment does: a peer key from outside the database seals peer tokens.
+        let store = store.with_peer_key(chipwatch_store::secret::PeerKey::generate());
         let state = AppState::new(store.clone(), model(), format!("test-{backend}"));
         out.push(Env {
             backend,
@@ -140,4 +142,78 @@ pub fn record_body(item: &str, provider: &str, value: f64, distribution: &str) -
         "metric": "capacity", "value": value, "unit": "wafers/month", "period": "2024-Q1",
         "provenance": "company survey", "distribution": distribution
     })
+}
+
+/// A request as a browser at `source` sends it (the address a real listener would record).
+pub fn from_source(mut req: Request<Body>, source: &str) -> Request<Body> {
+    let addr: std::net::SocketAddr = source.parse().expect("socket address");
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+/// Sign in on the dashboard with `token`; the session cookie's value, or the status and page
+/// when the sign-in was refused.
+pub async fn dashboard_login(app: &Router, token: &str) -> Result<String, (StatusCode, String)> {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header("host", "127.0.0.1:8080")
+        .header("origin", "http://127.0.0.1:8080")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("token={token}&next=%2F")))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    match cookie {
+        Some(c) if status == StatusCode::SEE_OTHER => {
+            let v = c
+                .split(';')
+                .next()
+                .and_then(|kv| kv.split_once('='))
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default();
+            Ok(v)
+        }
+        _ => Err((status, String::from_utf8_lossy(&body).into_owned())),
+    }
+}
+
+/// A JSON request carrying the dashboard session cookie instead of a bearer token.
+pub async fn call_with_cookie(
+    app: &Router,
+    method: &str,
+    path: &str,
+    cookie: &str,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("cookie", format!("chipwatch_session={cookie}"))
+        .body(Body::empty())
+        .unwrap();
+    send(app, req).await
+}
+
+/// Set a column of a token row directly, to put it in the past or revoke it behind the API.
+pub async fn set_token_column(store: &Store, token_id: i64, column: &str, value: i64) {
+    chipwatch_store::sqlx::query(&format!("UPDATE tokens SET {column} = $1 WHERE id = $2"))
+        .bind(value)
+        .bind(token_id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+/// The token id behind a secret (through `/api/v1/me`).
+pub async fn token_id_of(app: &Router, token: &str) -> i64 {
+    let (st, me) = call(app, "GET", "/api/v1/me", Some(token), None).await;
+    assert_eq!(st, StatusCode::OK, "{me}");
+    me["token_id"].as_i64().unwrap()
 }

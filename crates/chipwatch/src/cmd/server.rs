@@ -1,13 +1,16 @@
 //! `chipwatch serve`, `chipwatch audit verify` and the `chipwatch admin ...` commands that
-//! bootstrap a server: organisations, users, tokens (shown once) and federation peers.
+//! bootstrap a server: organisations, users, tokens (shown once) and federation peers (whose
+//! tokens are encrypted with the peer key, `--peer-key-file`).
 //! Each command opens the store named by `--db` (default `chipwatch.db`, or `CHIPWATCH_DB`).
 
 use crate::Cli;
 use anyhow::{bail, Context, Result};
-use chipwatch_server::AppState;
+use chipwatch_server::{AppState, Security};
 use chipwatch_store::partner::{OrgKind, Role};
+use chipwatch_store::secret::PeerKey;
 use chipwatch_store::Store;
 use clap::{Args, Subcommand};
+use std::time::Duration;
 
 /// Actor recorded in the audit log for commands run on the server's machine.
 const CLI_ACTOR: &str = "cli";
@@ -37,6 +40,65 @@ pub struct ServeArgs {
     /// Log format: json (structured, default) or text.
     #[arg(long, default_value = "json", value_parser = ["json", "text"])]
     pub log_format: String,
+    /// Serve `/metrics` without a token on this address only (e.g. 127.0.0.1:9090); on the main
+    /// address `/metrics` needs an admin token either way.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Absolute lifetime of a dashboard session, hours (never beyond its API token's expiry).
+    #[arg(long, default_value_t = 8, value_name = "HOURS")]
+    pub session_hours: u64,
+    /// A dashboard session unused for this long ends, minutes.
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    pub session_idle_minutes: u64,
+    /// Failed authentications per source address within the window before 429.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub auth_failures_per_source: u32,
+    /// Failed authentications per token prefix within the window before 429.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub auth_failures_per_token: u32,
+    /// Sliding window of the failed-authentication limits, seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub auth_failure_window: u64,
+    /// A reverse proxy whose X-Forwarded-For is believed (repeat for several). Without one,
+    /// the source address is the connecting peer's.
+    #[arg(long, value_name = "IP")]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+    #[command(flatten)]
+    pub peer_key: PeerKeyArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PeerKeyArg {
+    /// File with the key (64 hex digits, mode 600) that encrypts the tokens federation peers
+    /// issued to this instance. Alternatively CHIPWATCH_PEER_KEY holds the hex key itself.
+    #[arg(long, env = "CHIPWATCH_PEER_KEY_FILE", value_name = "FILE")]
+    pub peer_key_file: Option<std::path::PathBuf>,
+}
+
+impl PeerKeyArg {
+    /// The configured key, if any (the file wins over CHIPWATCH_PEER_KEY).
+    fn load(&self) -> Result<Option<PeerKey>> {
+        if let Some(path) = &self.peer_key_file {
+            return Ok(Some(PeerKey::from_file(path)?));
+        }
+        match std::env::var("CHIPWATCH_PEER_KEY") {
+            Ok(hex) if !hex.trim().is_empty() => {
+                Ok(Some(PeerKey::from_hex(&hex).context("CHIPWATCH_PEER_KEY")?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The store with the key, or an error explaining how to configure one.
+    async fn apply(&self, store: Store) -> Result<Store> {
+        match self.load()? {
+            Some(k) => Ok(store.with_peer_key(k)),
+            None => bail!(
+                "no peer key: federation peer tokens are encrypted at rest; pass --peer-key-file \
+                 (or set CHIPWATCH_PEER_KEY_FILE); create one with `chipwatch admin peer keygen FILE`"
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,18 +198,36 @@ pub enum PeerCmd {
         org: String,
         #[command(flatten)]
         db: DbArg,
+        #[command(flatten)]
+        key: PeerKeyArg,
     },
     /// Push our records for a peer to it now.
     Push {
         name: String,
         #[command(flatten)]
         db: DbArg,
+        #[command(flatten)]
+        key: PeerKeyArg,
     },
     /// Pull the peer's records for us now.
     Pull {
         name: String,
         #[command(flatten)]
         db: DbArg,
+        #[command(flatten)]
+        key: PeerKeyArg,
+    },
+    /// Write a new random peer key to FILE (mode 600; an existing file is never overwritten).
+    Keygen {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Encrypt peer tokens still stored in plaintext (from before encryption at rest).
+    SealTokens {
+        #[command(flatten)]
+        db: DbArg,
+        #[command(flatten)]
+        key: PeerKeyArg,
     },
 }
 
@@ -196,11 +276,39 @@ pub fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
     } else {
         builder.init();
     }
+    let security = Security {
+        session_lifetime: Duration::from_secs(a.session_hours.saturating_mul(3600)),
+        session_idle: Duration::from_secs(a.session_idle_minutes.saturating_mul(60)),
+        failures_per_source: a.auth_failures_per_source,
+        failures_per_token: a.auth_failures_per_token,
+        failure_window: Duration::from_secs(a.auth_failure_window),
+        trusted_proxies: a.trusted_proxy.clone(),
+        ..Security::default()
+    };
+    security
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid setting: {e}"))?;
+    let key = a.peer_key.load()?;
     let model = super::load_model(cli)?;
     runtime()?.block_on(async {
-        let store = open(&a.db).await?;
-        let state = AppState::new(store, model, a.instance.clone());
-        chipwatch_server::serve(&a.addr, state).await?;
+        let mut store = open(&a.db).await?;
+        match key {
+            Some(k) => {
+                store = store.with_peer_key(k);
+                // Rows from before encryption at rest are sealed now that the key is known.
+                let n = store.seal_plaintext_peer_tokens(CLI_ACTOR).await?;
+                if n > 0 {
+                    eprintln!("encrypted {n} plaintext peer token(s) with the peer key");
+                }
+            }
+            None if !store.peer_names().await?.is_empty() => eprintln!(
+                "warning: no peer key configured (--peer-key-file): federation push and pull \
+                 will fail"
+            ),
+            None => {}
+        }
+        let state = AppState::new(store, model, a.instance.clone()).with_security(security);
+        chipwatch_server::serve_with(&a.addr, a.metrics_addr.as_deref(), state).await?;
         Ok(())
     })
 }
@@ -325,6 +433,7 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             token_file,
             org,
             db,
+            key,
         }) => {
             let token = if token_file == "-" {
                 let mut s = String::new();
@@ -338,7 +447,7 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             if token.is_empty() {
                 bail!("{token_file}: empty token");
             }
-            let store = open(db).await?;
+            let store = key.apply(open(db).await?).await?;
             let o = org_named(&store, org).await?;
             let p = store.add_peer(name, url, token, o.id, CLI_ACTOR).await?;
             outln!(
@@ -349,8 +458,9 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
                 o.name
             );
         }
-        AdminCmd::Peer(PeerCmd::Push { name, db }) | AdminCmd::Peer(PeerCmd::Pull { name, db }) => {
-            let store = open(db).await?;
+        AdminCmd::Peer(PeerCmd::Push { name, db, key })
+        | AdminCmd::Peer(PeerCmd::Pull { name, db, key }) => {
+            let store = key.apply(open(db).await?).await?;
             let state = AppState::new(store, super::load_model(cli)?, "chipwatch");
             let out = if matches!(c, AdminCmd::Peer(PeerCmd::Push { .. })) {
                 chipwatch_server::routes::federation::push(&state, name, CLI_ACTOR).await
@@ -360,7 +470,39 @@ async fn admin_async(cli: &Cli, c: &AdminCmd) -> Result<()> {
             let v = out.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
             outln!("{}", serde_json::to_string_pretty(&v)?);
         }
+        AdminCmd::Peer(PeerCmd::Keygen { file }) => {
+            write_new_key(file)?;
+            outln!("wrote a new peer key to {}", file.display());
+        }
+        AdminCmd::Peer(PeerCmd::SealTokens { db, key }) => {
+            let store = key.apply(open(db).await?).await?;
+            let n = store.seal_plaintext_peer_tokens(CLI_ACTOR).await?;
+            outln!("encrypted {n} plaintext peer token(s)");
+        }
     }
+    Ok(())
+}
+
+/// Create `file` with a new key, readable by its owner only; never overwrite.
+fn write_new_key(file: &std::path::Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(file).with_context(|| {
+        format!(
+            "cannot create {} (an existing key is never overwritten)",
+            file.display()
+        )
+    })?;
+    std::io::Write::write_all(
+        &mut f,
+        format!("{}\n", PeerKey::generate().to_hex()).as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", file.display()))?;
     Ok(())
 }
 
