@@ -38,7 +38,13 @@ fn collect(dir: &Path) -> Vec<(i64, String, String)> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    // Read the manifest dir when the script *runs*, not when it is compiled: several worktrees
+    // share one target directory and cargo hashes path packages relative to the workspace, so a
+    // script compiled in one worktree is reused in another and would embed that worktree's files.
+    // For the same reason, rerun whenever cargo is started from another directory.
+    println!("cargo:rerun-if-env-changed=PWD");
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("migrations");
     let mut code = String::new();
     for (name, dir) in [("SQLITE", "sqlite"), ("POSTGRES", "postgres")] {
         let d = root.join(dir);
