@@ -65,6 +65,11 @@ pub struct AppState {
     pub cache: Arc<Cache>,
     /// Name of this instance in federation (`origin` of the records it sends).
     pub instance: String,
+    /// Name of the operator organisation whose admins are instance admins (audit
+    /// verification); `None`: the first local organisation created.
+    pub operator_org: Option<String>,
+    /// The one audit verification job (`/api/v1/audit/verify`, the dashboard).
+    pub audit_job: Arc<routes::audit::VerifyJob>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -93,7 +98,15 @@ impl AppState {
             limits: Limits::default(),
             cache: Arc::new(cache),
             instance: instance.into(),
+            operator_org: None,
+            audit_job: Arc::new(routes::audit::VerifyJob::default()),
         }
+    }
+
+    /// Name the operator organisation whose admins are instance admins.
+    pub fn with_operator_org(mut self, name: impl Into<String>) -> AppState {
+        self.operator_org = Some(name.into());
+        self
     }
 }
 
@@ -497,6 +510,13 @@ pub fn route_table() -> Vec<RouteDef> {
         // audit
         r(get.clone(), "/api/v1/audit", true, None, audit::list),
         r(get, "/api/v1/audit/verify", true, None, audit::verify),
+        r(
+            post,
+            "/api/v1/audit/verify",
+            true,
+            None,
+            audit::start_verify,
+        ),
     ]
 }
 
@@ -539,7 +559,7 @@ impl utoipa::Modify for BearerAuth {
         routes::requests::request_records,
         routes::federation::outbox, routes::federation::inbox, routes::federation::push_route,
         routes::federation::pull_route,
-        routes::audit::list, routes::audit::verify,
+        routes::audit::list, routes::audit::verify, routes::audit::start_verify,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail))
 )]

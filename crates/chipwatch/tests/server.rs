@@ -204,6 +204,15 @@ fn audit_verify_names_tampered_entries() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = chipwatch_store::Store::open(&db).await.unwrap();
+        // The triggers refuse; an attacker with write access to the file drops them first.
+        assert!(
+            chipwatch_store::sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+                .execute(store.pool())
+                .await
+                .is_err()
+        );
+        sqlx_exec(&store, "DROP TRIGGER audit_log_no_update").await;
+        sqlx_exec(&store, "DROP TRIGGER audit_log_no_delete").await;
         sqlx_exec(
             &store,
             "UPDATE audit_log SET detail = '{\"name\":\"Z\"}' WHERE seq = 2",
@@ -220,6 +229,52 @@ fn audit_verify_names_tampered_entries() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("entry 2 was altered"), "{stdout}");
     assert!(stdout.contains("entry 3 was removed"), "{stdout}");
+}
+
+#[test]
+fn audit_verify_detects_a_dropped_tail_and_survives_key_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    for name in ["A", "B", "C"] {
+        chipwatch(&["admin", "org", "create", name, "--db", &db]);
+    }
+    let key_id = chipwatch(&["audit", "rotate-key", "--db", &db]);
+    chipwatch(&["admin", "org", "create", "D", "--db", &db]);
+    let out = chipwatch(&["audit", "verify", "--db", &db]);
+    // 3 orgs, the rotation entry, the rotate request, 1 org.
+    assert!(out.contains("6 entries"), "{out}");
+    assert!(out.contains("checkpoint of entry 6"), "{out}");
+    let key = std::fs::read_to_string(format!("{db}.audit-key")).unwrap();
+    let last_key_line = key.lines().last().unwrap();
+    assert!(last_key_line.starts_with(key_id.trim()), "{key}");
+
+    // Verification never creates a key: with another key file it fails instead.
+    let other = dir.path().join("other.key").display().to_string();
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db, "--audit-key-file", &other])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!std::path::Path::new(&other).exists());
+
+    // Drop the newest entry, as someone with access to the database file would.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = chipwatch_store::Store::open(&db).await.unwrap();
+        sqlx_exec(&store, "DROP TRIGGER audit_log_no_delete").await;
+        sqlx_exec(&store, "DELETE FROM audit_log WHERE seq = 6").await;
+        store.close().await;
+    });
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("truncated: the head is entry 5, but a signed checkpoint covers entry 6"),
+        "{stdout}"
+    );
 }
 
 async fn sqlx_exec(store: &chipwatch_store::Store, sql: &str) {

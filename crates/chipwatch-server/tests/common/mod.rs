@@ -141,3 +141,20 @@ pub fn record_body(item: &str, provider: &str, value: f64, distribution: &str) -
         "provenance": "company survey", "distribution": distribution
     })
 }
+
+/// Start an audit verification as `admin_token` (an instance admin) and wait for its report.
+pub async fn verify_via_api(app: &Router, admin_token: &str) -> Value {
+    let (st, v) = call(app, "POST", "/api/v1/audit/verify", Some(admin_token), None).await;
+    assert_eq!(st, 202, "{v}");
+    let run = v["run"].as_u64().unwrap();
+    for _ in 0..500 {
+        let (st, v) = call(app, "GET", "/api/v1/audit/verify", Some(admin_token), None).await;
+        assert_eq!(st, 200, "{v}");
+        if v["run"].as_u64() == Some(run) && v["state"] != "running" {
+            assert_eq!(v["state"], "done", "{v}");
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("audit verification did not finish in 5 s");
+}
