@@ -9,6 +9,7 @@
 //! Authentication is by bearer token (or the dashboard's session cookie): see
 //! [`auth::resolve_principal`], the one function that turns a request into a principal.
 
+pub mod access_log;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub operator_org: Option<String>,
     /// The one audit verification job (`/api/v1/audit/verify`, the dashboard).
     pub audit_job: Arc<routes::audit::VerifyJob>,
+    /// Open summary windows of audited reads ([`access_log`]).
+    pub access: Arc<access_log::AccessLog>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -100,6 +103,7 @@ impl AppState {
             instance: instance.into(),
             operator_org: None,
             audit_job: Arc::new(routes::audit::VerifyJob::default()),
+            access: Arc::new(access_log::AccessLog::default()),
         }
     }
 
@@ -631,9 +635,27 @@ pub async fn serve(addr: &str, state: AppState) -> Result<(), ServeError> {
     let local = listener.local_addr()?;
     eprintln!("chipwatch listening on http://{local}");
     tracing::info!(%local, "listening");
-    axum::serve(listener, app(state))
+    // Summaries of audited reads are written when their window ends (bounded by the server's
+    // life: the task ends with the runtime).
+    let sweeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = access_log::flush(&state, false).await {
+                    tracing::error!(error = %e.message, "could not write access summaries");
+                }
+            }
+        })
+    };
+    axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    sweeper.abort();
+    if let Err(e) = access_log::flush(&state, true).await {
+        tracing::error!(error = %e.message, "could not write access summaries at shutdown");
+    }
     Ok(())
 }
 

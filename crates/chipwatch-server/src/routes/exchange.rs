@@ -257,6 +257,36 @@ pub async fn visible_records(
     own: bool,
     shared: bool,
 ) -> ApiResult<Vec<policy::RecordView>> {
+    let rows = visible_records_unlogged(s, org, item, metric, own, shared).await?;
+    let released: Vec<i64> = rows
+        .iter()
+        .filter(|(_, foreign, _)| *foreign)
+        .map(|(id, _, _)| *id)
+        .collect();
+    if !released.is_empty() {
+        crate::access_log::record_access(
+            s,
+            actor,
+            "records.read",
+            "records",
+            json!({"records": released}),
+        )
+        .await?;
+    }
+    Ok(rows.into_iter().map(|(_, _, v)| v).collect())
+}
+
+/// What [`visible_records`] decides, without logging: `(record id, owned by another
+/// organisation, view)`. Callers that release only part of it (the federation outbox) log what
+/// they actually release.
+pub async fn visible_records_unlogged(
+    s: &AppState,
+    org: &Org,
+    item: Option<&str>,
+    metric: Option<&str>,
+    own: bool,
+    shared: bool,
+) -> ApiResult<Vec<(i64, bool, policy::RecordView)>> {
     let viewer = viewer_of(s, org).await?;
     let agreements = s.store.agreements_granted_to(org.id).await?;
     let now = chipwatch_store::time::now();
@@ -285,24 +315,10 @@ pub async fn visible_records(
         );
     }
     let mut out = Vec::new();
-    let mut released = Vec::new();
     for r in &records {
         if let Some(v) = policy::view(r, &policy::record_access(r, &viewer, &agreements, now)) {
-            if r.org_id != org.id {
-                released.push(r.id);
-            }
-            out.push(v);
+            out.push((r.id, r.org_id != org.id, v));
         }
-    }
-    if !released.is_empty() {
-        s.store
-            .audit(
-                actor,
-                "records.read",
-                "records",
-                json!({"records": released}),
-            )
-            .await?;
     }
     Ok(out)
 }
@@ -428,7 +444,7 @@ pub async fn aggregates(
         .await?;
     let out = policy::aggregates(&records, &viewer, &agreements, now);
     if !out.is_empty() {
-        s.store.audit(&p.actor(), "aggregates.read", "aggregates", json!({"groups": out.len(), "agreements": agreements.iter().map(|a| a.id).collect::<Vec<_>>()})).await?;
+        crate::access_log::record_access(&s, &p.actor(), "aggregates.read", "aggregates", json!({"groups": out.len(), "agreements": agreements.iter().map(|a| a.id).collect::<Vec<_>>()})).await?;
     }
     Ok(axum::Json(json!({"aggregates": out})))
 }
