@@ -87,6 +87,7 @@ async fn migrations_tokens_records_agreements_and_audit() {
                     fields: vec!["value".into(), "unit".into()],
                     granularity: Granularity::Firm,
                     min_firms: 1,
+                    max_firm_share: 0.6,
                     valid_from: 0,
                     valid_until: None,
                 },

@@ -442,7 +442,10 @@ pub async fn aggregates(
         .store
         .records_of_orgs(&grantors, q.item.as_deref(), q.metric.as_deref())
         .await?;
-    let out = policy::aggregates(&records, &viewer, &agreements, now);
+    let out = s
+        .store
+        .release_aggregates(&records, &viewer, &agreements, now, &p.actor())
+        .await?;
     if !out.is_empty() {
         crate::access_log::record_access(&s, &p.actor(), "aggregates.read", "aggregates", json!({"groups": out.len(), "agreements": agreements.iter().map(|a| a.id).collect::<Vec<_>>()})).await?;
     }
@@ -497,8 +500,12 @@ pub struct NewAgreementBody {
     /// firm (default) or country.
     #[schema(value_type = Option<String>)]
     pub granularity: Option<Granularity>,
-    /// Country granularity: minimum distinct firms per released figure (default 3).
+    /// Country granularity: minimum distinct firms (by normalised name) per released figure
+    /// (default 3); a new figure also needs this many firms changed since every earlier one.
     pub min_firms: Option<i64>,
+    /// Country granularity: dominance rule, no firm above this share of a figure's total
+    /// (0 < x <= 1, default 0.6).
+    pub max_firm_share: Option<f64>,
     /// ISO date; default now.
     pub valid_from: Option<String>,
     /// ISO date; default open-ended.
@@ -553,6 +560,9 @@ pub async fn create_agreement(
                     } else {
                         1
                     }),
+                max_firm_share: b
+                    .max_firm_share
+                    .unwrap_or(chipwatch_store::partner::aggregates::DEFAULT_MAX_FIRM_SHARE),
                 valid_from: parse_date("valid_from", &b.valid_from)?
                     .unwrap_or_else(chipwatch_store::time::now),
                 valid_until: parse_date("valid_until", &b.valid_until)?,

@@ -532,6 +532,7 @@ async fn partner_page_needs_a_session_and_shows_only_own_and_agreed_data() {
                 fields: vec!["value".into(), "unit".into(), "period".into()],
                 granularity: Granularity::Firm,
                 min_firms: 1,
+                max_firm_share: 0.6,
                 valid_from: chipwatch_store::time::now() - 10,
                 valid_until: None,
             },
