@@ -141,7 +141,13 @@ impl AuditConfig {
             p.push(".checkpoints");
             PathBuf::from(p)
         });
-        let checkpoints = CheckpointFile::open(&cp_path)?;
+        // Writers need an appendable file (checked now, not at the first write); a verifier
+        // only reads and creates nothing.
+        let checkpoints = if opts.create_key {
+            CheckpointFile::open(&cp_path)?
+        } else {
+            CheckpointFile::at(&cp_path)
+        };
         let scan = keys::scan_checkpoints(&cp_path, &keys)?;
         Ok(Some(AuditConfig {
             keys,

@@ -283,3 +283,65 @@ async fn sqlx_exec(store: &chipwatch_store::Store, sql: &str) {
         .await
         .unwrap();
 }
+
+#[test]
+fn a_peers_copy_of_the_checkpoints_detects_truncation_after_the_local_file_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_a = dir.path().join("a.db").display().to_string();
+    let db_b = dir.path().join("b.db").display().to_string();
+    for name in ["A1", "A2", "A3"] {
+        chipwatch(&["admin", "org", "create", name, "--db", &db_a]);
+    }
+    chipwatch(&[
+        "admin", "org", "create", "A-peer", "--kind", "peer", "--db", &db_b,
+    ]);
+    // What a federation push carries: A's newest checkpoint, kept by B.
+    let cp_file = format!("{db_a}.audit-key.checkpoints");
+    let text = std::fs::read_to_string(&cp_file).unwrap();
+    let cp: chipwatch_store::audit::Checkpoint =
+        serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(cp.seq, 3);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let b = chipwatch_store::Store::open(&db_b).await.unwrap();
+        let org = b.org_by_name("A-peer").await.unwrap().unwrap();
+        assert!(b.store_peer_checkpoint(org.id, &cp).await.unwrap());
+        b.close().await;
+    });
+    let exported = chipwatch(&["audit", "checkpoints", "--org", "A-peer", "--db", &db_b]);
+    let peer_copy = dir.path().join("from-peer.jsonl");
+    std::fs::write(&peer_copy, &exported).unwrap();
+
+    // An attacker with access to A's files drops the newest entry and the checkpoint file.
+    rt.block_on(async {
+        let store = chipwatch_store::Store::open(&db_a).await.unwrap();
+        sqlx_exec(&store, "DROP TRIGGER audit_log_no_delete").await;
+        sqlx_exec(&store, "DELETE FROM audit_log WHERE seq = 3").await;
+        store.close().await;
+    });
+    std::fs::remove_file(&cp_file).unwrap();
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db_a])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "without an anchor the shorter chain looks intact"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no signed checkpoint"));
+    assert!(
+        !std::path::Path::new(&cp_file).exists(),
+        "verify creates nothing"
+    );
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db_a, "--audit-checkpoint-file"])
+        .arg(&peer_copy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("the head is entry 2, but a signed checkpoint covers entry 3"),
+        "{stdout}"
+    );
+}

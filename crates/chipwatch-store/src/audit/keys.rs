@@ -303,6 +303,13 @@ impl CheckpointFile {
         })
     }
 
+    /// The file at `path` for reading only (verification): nothing is created.
+    pub fn at(path: &Path) -> CheckpointFile {
+        CheckpointFile {
+            path: path.to_path_buf(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -17,6 +17,19 @@ pub enum AuditCmd {
     /// Add a fresh key to the key file; the chain is handed over to it at once by an entry
     /// MACed with the old key. Retired keys stay in the file (verification needs them).
     RotateKey(DbArg),
+    /// Print the audit checkpoints a federation peer sent us, one JSON line each (the
+    /// checkpoint-file format). Hand them to that peer's operator, who checks their log against
+    /// them with `audit verify --audit-checkpoint-file FILE`.
+    Checkpoints(CheckpointsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointsArgs {
+    /// The peer's local stand-in organisation.
+    #[arg(long)]
+    pub org: String,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +53,7 @@ pub fn run(_cli: &Cli, c: &AuditCmd) -> Result<()> {
         match c {
             AuditCmd::Verify(a) => verify(a).await,
             AuditCmd::RotateKey(db) => rotate(db).await,
+            AuditCmd::Checkpoints(a) => checkpoints(a).await,
         }
     })
 }
@@ -101,5 +115,19 @@ async fn rotate(db: &DbArg) -> Result<()> {
     store.close().await;
     eprintln!("audit key rotated; new entries are MACed with key `{id}`");
     outln!("{id}");
+    Ok(())
+}
+
+async fn checkpoints(a: &CheckpointsArgs) -> Result<()> {
+    let store = open_existing_key(&a.db).await?;
+    let org = store
+        .org_by_name(&a.org)
+        .await?
+        .with_context(|| format!("no organisation named `{}`", a.org))?;
+    let kept = store.peer_checkpoints(org.id).await?;
+    for pc in &kept {
+        outln!("{}", serde_json::to_string(&pc.checkpoint)?);
+    }
+    eprintln!("{} checkpoint(s) received from `{}`", kept.len(), a.org);
     Ok(())
 }
