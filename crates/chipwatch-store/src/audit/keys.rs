@@ -29,6 +29,10 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct AuditKey {
     pub id: String,
     secret: [u8; 32],
+    /// Derived once: signing a checkpoint per commit and checking a long checkpoint file must
+    /// not re-derive it every time.
+    signing: SigningKey,
+    public_hex: String,
 }
 
 impl std::fmt::Debug for AuditKey {
@@ -44,16 +48,28 @@ impl AuditKey {
         let mut secret = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let id = format!("k{}", &hex::encode(Sha256::digest(secret))[..12]);
-        AuditKey { id, secret }
+        AuditKey::build(id, secret)
+    }
+
+    fn build(id: String, secret: [u8; 32]) -> AuditKey {
+        let mut m =
+            <HmacSha256 as Mac>::new_from_slice(&secret).expect("HMAC takes any key length");
+        m.update(b"chipwatch audit checkpoint signing key v1");
+        let seed: [u8; 32] = m.finalize().into_bytes().into();
+        let signing = SigningKey::from_bytes(&seed);
+        let public_hex = hex::encode(signing.verifying_key().to_bytes());
+        AuditKey {
+            id,
+            secret,
+            signing,
+            public_hex,
+        }
     }
 
     /// A key from its id and secret bytes (tests and tools).
     pub fn from_parts(id: &str, secret: [u8; 32]) -> Result<AuditKey, StoreError> {
         check_key_id(id)?;
-        Ok(AuditKey {
-            id: id.to_string(),
-            secret,
-        })
+        Ok(AuditKey::build(id.to_string(), secret))
     }
 
     /// A fresh HMAC-SHA256 instance keyed with this key.
@@ -62,16 +78,9 @@ impl AuditKey {
         <HmacSha256 as Mac>::new_from_slice(&self.secret).expect("HMAC takes any key length")
     }
 
-    fn signing_key(&self) -> SigningKey {
-        let mut m = self.mac();
-        m.update(b"chipwatch audit checkpoint signing key v1");
-        let seed: [u8; 32] = m.finalize().into_bytes().into();
-        SigningKey::from_bytes(&seed)
-    }
-
     /// The Ed25519 public key that checks this key's checkpoints (hex).
-    pub fn public_key_hex(&self) -> String {
-        hex::encode(self.signing_key().verifying_key().to_bytes())
+    pub fn public_key_hex(&self) -> &str {
+        &self.public_hex
     }
 
     fn line(&self) -> String {
@@ -154,10 +163,7 @@ impl KeyRing {
             let secret: [u8; 32] = bytes
                 .try_into()
                 .map_err(|_| bad("secret must be 32 bytes (64 hex digits)"))?;
-            keys.push(AuditKey {
-                id: id.to_string(),
-                secret,
-            });
+            keys.push(AuditKey::build(id.to_string(), secret));
         }
         KeyRing::new(keys)
             .map_err(|e| StoreError::Invalid(format!("audit key file {}: {e}", path.display())))
@@ -235,14 +241,15 @@ impl Checkpoint {
 
     /// Sign the head `(seq, hash)` with `key`.
     pub fn sign(key: &AuditKey, seq: i64, hash: &str, ts: i64) -> Checkpoint {
-        let sk = key.signing_key();
-        let sig = sk.sign(&Checkpoint::message(seq, hash, &key.id, ts));
+        let sig = key
+            .signing
+            .sign(&Checkpoint::message(seq, hash, &key.id, ts));
         Checkpoint {
             seq,
             hash: hash.to_string(),
             key_id: key.id.clone(),
             ts,
-            public_key: hex::encode(sk.verifying_key().to_bytes()),
+            public_key: key.public_hex.clone(),
             signature: hex::encode(sig.to_bytes()),
         }
     }
@@ -321,7 +328,10 @@ impl CheckpointFile {
         let mut line = serde_json::to_string(cp)
             .map_err(|e| StoreError::Invalid(format!("checkpoint: {e}")))?;
         line.push('\n');
+        // `create`: an operator may move a long file aside (archive it); the next line starts a
+        // new one.
         let mut f = std::fs::OpenOptions::new()
+            .create(true)
             .append(true)
             .open(&self.path)
             .map_err(|e| {
