@@ -345,3 +345,22 @@ fn a_peers_copy_of_the_checkpoints_detects_truncation_after_the_local_file_is_go
         "{stdout}"
     );
 }
+
+#[test]
+fn serve_on_postgres_without_an_audit_key_refuses_to_start() {
+    // Checked before connecting: the URL need not even answer.
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            "postgres://nobody@127.0.0.1:1/none",
+        ])
+        .env_remove("CHIPWATCH_AUDIT_KEY_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--audit-key-file"), "{err}");
+}

@@ -210,6 +210,15 @@ pub fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
     }
     let model = super::load_model(cli)?;
     runtime()?.block_on(async {
+        // Fail closed at start, before touching the database, not at the first write: every
+        // write needs the audit key, and PostgreSQL has no default key file.
+        let (_, backend) = chipwatch_store::normalise_url(&a.db.db)?;
+        if backend == chipwatch_store::Backend::Postgres && a.db.audit_key_file.is_none() {
+            bail!(
+                "no audit key file: PostgreSQL needs --audit-key-file (or \
+                 CHIPWATCH_AUDIT_KEY_FILE); see docs/partner-exchange.md, \"Audit\""
+            );
+        }
         let store = open(&a.db).await?;
         let state = AppState::new(store, model, a.instance.clone());
         chipwatch_server::serve(&a.addr, state).await?;
