@@ -141,6 +141,16 @@ impl KeyRing {
     pub fn load(path: &Path) -> Result<KeyRing, StoreError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| StoreError::Invalid(format!("audit key file {}: {e}", path.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(m) = std::fs::metadata(path) {
+                if m.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(file = %path.display(),
+                        "audit key file is readable by other users; chmod 600 it");
+                }
+            }
+        }
         let mut keys = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
