@@ -9,6 +9,8 @@
 # Usage: bash bench/soak.sh [sqlite|postgres] [rounds] [writers] [max-seconds-per-round]
 #   postgres needs CHIPWATCH_SOAK_PG_URL (a server URL, e.g. postgres://postgres@127.0.0.1:5432/test);
 #   a fresh database soak_<pid> is created on it and dropped at the end.
+# SOAK_SELFTEST=1 deletes one acknowledged record before the last count: the run must then
+# report 1 lost and exit 1 (a check that the counter can fail).
 # Bounded: rounds x (up to max-seconds + restart); every loop ends with its round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -125,6 +127,11 @@ for round in $(seq "$rounds"); do
   verify "after kill $round" || verify_failures=$((verify_failures + 1))
   start_server
   verify "after restart $round" || verify_failures=$((verify_failures + 1))
+  if [ "${SOAK_SELFTEST:-0}" = 1 ] && [ "$round" = "$rounds" ]; then
+    # Prove the counter can fail: remove one acknowledged record behind the clients' back.
+    first="$(cat "$tmp"/acked-by-writer.* | head -1 | cut -d' ' -f1)"
+    curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $token" "http://$addr/api/v1/records/$first"
+  fi
   lost="$(count_lost)"
   lost_total=$lost # acked.all is cumulative: the latest count covers every earlier round
   acked="$(wc -l <"$tmp/acked.all")"
