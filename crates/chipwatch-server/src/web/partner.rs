@@ -175,7 +175,7 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
         .and_then(Value::as_array)
         .filter(|r| !r.is_empty())
     {
-        b.push_str(r#"<table><caption>Country aggregates released to you (country-level agreements; groups below the minimum number of firms are suppressed)</caption><thead><tr><th scope="col">From</th><th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Country</th><th scope="col" class="n">Sum</th><th scope="col">Unit</th><th scope="col">Period</th></tr></thead><tbody>"#);
+        b.push_str(r#"<table><caption>Country aggregates released to you (country-level agreements; groups with too few distinct firms or one dominant firm are suppressed; a figure is renewed only when enough firms changed)</caption><thead><tr><th scope="col">From</th><th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Country</th><th scope="col" class="n">Sum</th><th scope="col">Unit</th><th scope="col">Period</th><th scope="col">As of (UTC)</th></tr></thead><tbody>"#);
         for r in rows {
             let g = |k: &str| {
                 r.get(k)
@@ -185,7 +185,7 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
             };
             let _ = write!(
                 b,
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td></tr>"#,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>"#,
                 org_name(r.get("grantor_org_id").and_then(Value::as_i64).unwrap_or(0)),
                 g("item"),
                 g("metric"),
@@ -194,7 +194,15 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
                     .and_then(Value::as_f64)
                     .map_or(String::new(), |v| v.to_string()),
                 g("unit"),
-                g("period")
+                g("period"),
+                escape(&time::format(
+                    r.get("as_of").and_then(Value::as_i64).unwrap_or(0)
+                )),
+                if r.get("current").and_then(Value::as_bool) == Some(false) {
+                    " (newer data held back)"
+                } else {
+                    ""
+                }
             );
         }
         b.push_str("</tbody></table>");
