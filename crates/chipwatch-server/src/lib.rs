@@ -11,6 +11,7 @@
 //! [`security`] for the failed-authentication limits and session policy. `/metrics` needs an
 //! admin token on the main listener; [`serve_with`] can serve it, alone, on a second address.
 
+pub mod access_log;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -74,6 +75,13 @@ pub struct AppState {
     pub security: Security,
     /// Failed-authentication counters (shared by all requests).
     pub auth_failures: Arc<security::FailureLimiter>,
+    /// Name of the operator organisation whose admins are instance admins (audit
+    /// verification); `None`: the first local organisation created.
+    pub operator_org: Option<String>,
+    /// The one audit verification job (`/api/v1/audit/verify`, the dashboard).
+    pub audit_job: Arc<routes::audit::VerifyJob>,
+    /// Open summary windows of audited reads ([`access_log`]).
+    pub access: Arc<access_log::AccessLog>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -104,6 +112,9 @@ impl AppState {
             instance: instance.into(),
             auth_failures: Arc::new(security::FailureLimiter::new(&Security::default())),
             security: Security::default(),
+            operator_org: None,
+            audit_job: Arc::new(routes::audit::VerifyJob::default()),
+            access: Arc::new(access_log::AccessLog::default()),
         }
     }
 
@@ -111,6 +122,12 @@ impl AppState {
     pub fn with_security(mut self, security: Security) -> AppState {
         self.auth_failures = Arc::new(security::FailureLimiter::new(&security));
         self.security = security;
+        self
+    }
+
+    /// Name the operator organisation whose admins are instance admins.
+    pub fn with_operator_org(mut self, name: impl Into<String>) -> AppState {
+        self.operator_org = Some(name.into());
         self
     }
 }
@@ -515,6 +532,13 @@ pub fn route_table() -> Vec<RouteDef> {
         // audit
         r(get.clone(), "/api/v1/audit", true, None, audit::list),
         r(get, "/api/v1/audit/verify", true, None, audit::verify),
+        r(
+            post,
+            "/api/v1/audit/verify",
+            true,
+            None,
+            audit::start_verify,
+        ),
     ]
 }
 
@@ -557,7 +581,7 @@ impl utoipa::Modify for BearerAuth {
         routes::requests::request_records,
         routes::federation::outbox, routes::federation::inbox, routes::federation::push_route,
         routes::federation::pull_route,
-        routes::audit::list, routes::audit::verify,
+        routes::audit::list, routes::audit::verify, routes::audit::start_verify,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail))
 )]
@@ -675,6 +699,20 @@ pub async fn serve_listeners<F>(
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
+    // Summaries of audited reads are written when their window ends (bounded by the server's
+    // life: the task is aborted when the servers stop).
+    let sweeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = access_log::flush(&state, false).await {
+                    tracing::error!(error = %e.message, "could not write access summaries");
+                }
+            }
+        })
+    };
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -691,13 +729,17 @@ where
     match metrics {
         Some(m) => {
             let metrics_server =
-                axum::serve(m, metrics_app(state)).with_graceful_shutdown(stopped(rx));
+                axum::serve(m, metrics_app(state.clone())).with_graceful_shutdown(stopped(rx));
             tokio::try_join!(
                 std::future::IntoFuture::into_future(main_server),
                 std::future::IntoFuture::into_future(metrics_server)
             )?;
         }
         None => main_server.await?,
+    }
+    sweeper.abort();
+    if let Err(e) = access_log::flush(&state, true).await {
+        tracing::error!(error = %e.message, "could not write access summaries at shutdown");
     }
     Ok(())
 }

@@ -315,11 +315,16 @@ async fn records_agreements_aggregates_requests_and_audit() {
         ] {
             assert!(actions.contains(&a), "{b}: {a} missing from {actions:?}");
         }
-        let (st, v) = call(app, "GET", "/api/v1/audit/verify", Some(&nl.admin), None).await;
-        assert_eq!(st, 200);
-        assert_eq!(v["ok"], true, "{b}: {v}");
-        let (st, _) = call(app, "GET", "/api/v1/audit/verify", Some(&nl.viewer), None).await;
+        // Verification is for instance admins (MOTIE was created first: the operator).
+        let (st, _) = call(app, "POST", "/api/v1/audit/verify", Some(&nl.admin), None).await;
+        assert_eq!(
+            st, 403,
+            "{b}: an admin of another organisation is not an instance admin"
+        );
+        let (st, _) = call(app, "GET", "/api/v1/audit/verify", Some(&kr.viewer), None).await;
         assert_eq!(st, 403);
+        let v = common::verify_via_api(app, &kr.admin).await;
+        assert_eq!(v["ok"], true, "{b}: {v}");
     }
 }
 

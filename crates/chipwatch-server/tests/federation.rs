@@ -306,5 +306,23 @@ async fn push_and_pull_between_two_instances() {
             .unwrap();
         assert!(all.iter().any(|e| e.action.starts_with("federation.")));
     }
+    // The Hague kept Seoul's signed audit checkpoints, from the pushes and from the pull (Seoul's
+    // head moved in between: each push was logged), and they are Seoul's own.
+    let kept = hague.store.peer_checkpoints(kr_on_hague.id).await.unwrap();
+    assert!(
+        kept.len() >= 2,
+        "checkpoints travel with federation batches: {kept:?}"
+    );
+    assert!(kept
+        .windows(2)
+        .all(|w| w[0].checkpoint.seq < w[1].checkpoint.seq));
+    let seoul_keys = &seoul.store.audit_config().unwrap().keys;
+    assert!(kept.iter().all(|k| k.checkpoint.verify_with(seoul_keys)));
+    assert!(seoul
+        .store
+        .peer_checkpoints(nl_on_seoul.id)
+        .await
+        .unwrap()
+        .is_empty());
     let _ = AppState::clone(&seoul.state);
 }

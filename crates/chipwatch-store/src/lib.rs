@@ -95,6 +95,8 @@ pub struct Store {
     /// Seals the tokens federation peers issued to us (see [`secret`]); kept outside the
     /// database, so `None` until the binary loads it.
     peer_key: Option<Arc<secret::PeerKey>>,
+    /// Audit key and checkpoint file; `None` makes every audited write fail (closed).
+    audit: Option<Arc<audit::AuditConfig>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -108,6 +110,9 @@ impl std::fmt::Debug for Store {
 /// A write transaction holding the writer lock; commit or drop (rolls back).
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
+    audit: Option<Arc<audit::AuditConfig>>,
+    /// `(seq, hash, key_id)` of the newest audit entry this transaction appended.
+    audit_head: Option<(i64, String, String)>,
     _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
@@ -116,8 +121,13 @@ impl WriteTx {
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
+    /// Commit; when the transaction appended audit entries, then write a signed checkpoint of
+    /// the new head (still under the writer lock, so checkpoint lines are in chain order).
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        if let (Some(cfg), Some((seq, hash, key_id))) = (&self.audit, &self.audit_head) {
+            cfg.checkpoint(*seq, hash, key_id);
+        }
         Ok(())
     }
 }
@@ -151,11 +161,25 @@ impl Store {
 
     /// Like [`Store::open`] with an explicit pool size.
     pub async fn open_with(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Self::open_opts(url, max_connections, &audit::AuditOptions::creating()).await
+    }
+
+    /// Open with explicit audit options (key file, checkpoint file; see [`audit::AuditOptions`]).
+    /// Without a key file option, a SQLite store uses `<file>.audit-key` next to the database
+    /// (created when `create_key`); a PostgreSQL store has no audit key and refuses audited
+    /// writes.
+    pub async fn open_opts(
+        url: &str,
+        max_connections: u32,
+        audit_opts: &audit::AuditOptions,
+    ) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalise_url(url)?;
+        let mut default_key_file = None;
         if backend == Backend::Sqlite {
             let file = url.trim_start_matches("sqlite://");
             let file = file.split('?').next().unwrap_or(file);
+            default_key_file = Some(std::path::PathBuf::from(format!("{file}.audit-key")));
             if let Some(parent) = Path::new(file).parent() {
                 if !parent.as_os_str().is_empty() && !parent.exists() {
                     return Err(StoreError::BadUrl(format!(
@@ -190,11 +214,13 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
+        let audit = audit::AuditConfig::load(audit_opts, default_key_file)?.map(Arc::new);
         let store = Store {
             pool,
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             peer_key: None,
+            audit,
         };
         migrate::run(&store).await?;
         Ok(store)
@@ -241,7 +267,12 @@ impl Store {
                 tx
             }
         };
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            audit: self.audit.clone(),
+            audit_head: None,
+            _guard: guard,
+        })
     }
 
     /// Applied migrations, oldest first.
@@ -340,9 +371,17 @@ pub async fn test_stores(dir: &Path) -> Vec<(String, Store)> {
             let url = create_scratch_database(&base)
                 .await
                 .expect("create scratch PostgreSQL database");
+            // PostgreSQL has no default key file: give each test store its own.
+            let opts = audit::AuditOptions {
+                key_file: Some(dir.join(format!("pg{n}.audit-key"))),
+                checkpoint_file: None,
+                create_key: true,
+            };
             out.push((
                 "postgres".to_string(),
-                Store::open(&url).await.expect("open postgres store"),
+                Store::open_opts(&url, 8, &opts)
+                    .await
+                    .expect("open postgres store"),
             ));
         }
         _ => eprintln!("note: CHIPWATCH_TEST_PG_URL unset; PostgreSQL backend skipped"),

@@ -50,6 +50,8 @@ embed![
     ("0001_core", 1, "core"),
     ("0002_watchlists", 2, "watchlists"),
     ("0003_auth_hardening", 3, "auth_hardening"),
+    ("0004_audit_keyed", 4, "audit_keyed"),
+    ("0005_aggregate_releases", 5, "aggregate_releases"),
     ("0100_monitor", 100, "monitor"),
 ];
 

@@ -9,6 +9,7 @@
 //! other than its owner take the viewer's org and apply the policy before anything leaves.
 
 mod credentials;
+pub mod aggregates;
 pub mod policy;
 
 use crate::{audit, col, Store, StoreError, WriteTx};
@@ -165,6 +166,9 @@ pub struct Agreement {
     pub granularity: Granularity,
     /// For country granularity: a group is shown only with at least this many distinct firms.
     pub min_firms: i64,
+    /// For country granularity: no firm may contribute more than this share of a group's total
+    /// (dominance rule; [`aggregates`]).
+    pub max_firm_share: f64,
     pub valid_from: i64,
     pub valid_until: Option<i64>,
     pub revoked_at: Option<i64>,
@@ -179,6 +183,8 @@ pub struct NewAgreement {
     pub fields: Vec<String>,
     pub granularity: Granularity,
     pub min_firms: i64,
+    /// Dominance threshold in (0, 1]; [`aggregates::DEFAULT_MAX_FIRM_SHARE`] by default.
+    pub max_firm_share: f64,
     pub valid_from: i64,
     pub valid_until: Option<i64>,
 }
@@ -396,6 +402,7 @@ fn agreement_from_row(r: &AnyRow) -> Result<Agreement, StoreError> {
         fields: parse_list(r, "fields")?,
         granularity: Granularity::parse(&g).ok_or_else(|| bad("granularity", &g))?,
         min_firms: col(r, "min_firms")?,
+        max_firm_share: col(r, "max_firm_share")?,
         valid_from: col(r, "valid_from")?,
         valid_until: col(r, "valid_until")?,
         revoked_at: col(r, "revoked_at")?,
@@ -1009,6 +1016,11 @@ impl Store {
                 "min_firms must be at least 2 for country granularity".into(),
             ));
         }
+        if !(a.max_firm_share > 0.0 && a.max_firm_share <= 1.0) {
+            return Err(StoreError::Invalid(
+                "max_firm_share must be above 0 and at most 1".into(),
+            ));
+        }
         if a.valid_until.is_some_and(|u| u <= a.valid_from) {
             return Err(StoreError::Invalid(
                 "valid_until must be after valid_from".into(),
@@ -1018,7 +1030,8 @@ impl Store {
         let now = crate::time::now();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO agreements (grantor_org_id, grantee_org_id, items, metrics, fields, granularity, \
-             min_firms, valid_from, valid_until, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
+             min_firms, max_firm_share, valid_from, valid_until, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
         )
         .bind(grantor.org.id)
         .bind(a.grantee_org_id)
@@ -1027,6 +1040,7 @@ impl Store {
         .bind(json_list(&a.fields))
         .bind(a.granularity.as_str())
         .bind(a.min_firms)
+        .bind(a.max_firm_share)
         .bind(a.valid_from)
         .bind(a.valid_until)
         .bind(now)
@@ -1043,6 +1057,7 @@ impl Store {
             fields: a.fields,
             granularity: a.granularity,
             min_firms: a.min_firms,
+            max_firm_share: a.max_firm_share,
             valid_from: a.valid_from,
             valid_until: a.valid_until,
             revoked_at: None,

@@ -87,6 +87,7 @@ async fn migrations_tokens_records_agreements_and_audit() {
                     fields: vec!["value".into(), "unit".into()],
                     granularity: Granularity::Firm,
                     min_firms: 1,
+                    max_firm_share: 0.6,
                     valid_from: 0,
                     valid_until: None,
                 },
@@ -115,7 +116,13 @@ async fn migrations_tokens_records_agreements_and_audit() {
         assert!(report.ok(), "{name}: {:?}", report.problems);
         assert!(report.entries >= 8, "{name}");
 
-        // Tamper with entry 3 behind the application's back: verify names it.
+        // The database itself refuses to rewrite the log.
+        assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 5")
+            .execute(store.pool())
+            .await
+            .is_err());
+        // Tamper with entry 3 behind the application's back, around the triggers: verify names it.
+        drop_audit_triggers(&store).await;
         sqlx::query("UPDATE audit_log SET detail = '{\"x\":1}' WHERE seq = 3")
             .execute(store.pool())
             .await
@@ -135,6 +142,17 @@ async fn migrations_tokens_records_agreements_and_audit() {
         );
         store.close().await;
     }
+}
+
+/// What an attacker with database write access does first.
+async fn drop_audit_triggers(store: &Store) {
+    let sql = match store.backend() {
+        chipwatch_store::Backend::Sqlite => {
+            "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+        }
+        chipwatch_store::Backend::Postgres => "DROP TRIGGER audit_log_append_only ON audit_log;",
+    };
+    sqlx::raw_sql(sql).execute(store.pool()).await.unwrap();
 }
 
 #[tokio::test]

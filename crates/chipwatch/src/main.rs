@@ -81,7 +81,7 @@ pub enum Command {
     Serve(cmd::server::ServeArgs),
     /// Audit log tools.
     #[command(subcommand)]
-    Audit(cmd::server::AuditCmd),
+    Audit(cmd::audit::AuditCmd),
     /// Bootstrap a server: organisations, users, tokens, federation peers.
     #[command(subcommand)]
     Admin(cmd::server::AdminCmd),

@@ -204,6 +204,15 @@ fn audit_verify_names_tampered_entries() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = chipwatch_store::Store::open(&db).await.unwrap();
+        // The triggers refuse; an attacker with write access to the file drops them first.
+        assert!(
+            chipwatch_store::sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+                .execute(store.pool())
+                .await
+                .is_err()
+        );
+        sqlx_exec(&store, "DROP TRIGGER audit_log_no_update").await;
+        sqlx_exec(&store, "DROP TRIGGER audit_log_no_delete").await;
         sqlx_exec(
             &store,
             "UPDATE audit_log SET detail = '{\"name\":\"Z\"}' WHERE seq = 2",
@@ -222,9 +231,136 @@ fn audit_verify_names_tampered_entries() {
     assert!(stdout.contains("entry 3 was removed"), "{stdout}");
 }
 
+#[test]
+fn audit_verify_detects_a_dropped_tail_and_survives_key_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    for name in ["A", "B", "C"] {
+        chipwatch(&["admin", "org", "create", name, "--db", &db]);
+    }
+    let key_id = chipwatch(&["audit", "rotate-key", "--db", &db]);
+    chipwatch(&["admin", "org", "create", "D", "--db", &db]);
+    let out = chipwatch(&["audit", "verify", "--db", &db]);
+    // 3 orgs, the rotation entry, the rotate request, 1 org.
+    assert!(out.contains("6 entries"), "{out}");
+    assert!(out.contains("checkpoint of entry 6"), "{out}");
+    let key = std::fs::read_to_string(format!("{db}.audit-key")).unwrap();
+    let last_key_line = key.lines().last().unwrap();
+    assert!(last_key_line.starts_with(key_id.trim()), "{key}");
+
+    // Verification never creates a key: with another key file it fails instead.
+    let other = dir.path().join("other.key").display().to_string();
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db, "--audit-key-file", &other])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!std::path::Path::new(&other).exists());
+
+    // Drop the newest entry, as someone with access to the database file would.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = chipwatch_store::Store::open(&db).await.unwrap();
+        sqlx_exec(&store, "DROP TRIGGER audit_log_no_delete").await;
+        sqlx_exec(&store, "DELETE FROM audit_log WHERE seq = 6").await;
+        store.close().await;
+    });
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("truncated: the head is entry 5, but a signed checkpoint covers entry 6"),
+        "{stdout}"
+    );
+}
+
 async fn sqlx_exec(store: &chipwatch_store::Store, sql: &str) {
     chipwatch_store::sqlx::query(sql)
         .execute(store.pool())
         .await
         .unwrap();
+}
+
+#[test]
+fn a_peers_copy_of_the_checkpoints_detects_truncation_after_the_local_file_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_a = dir.path().join("a.db").display().to_string();
+    let db_b = dir.path().join("b.db").display().to_string();
+    for name in ["A1", "A2", "A3"] {
+        chipwatch(&["admin", "org", "create", name, "--db", &db_a]);
+    }
+    chipwatch(&[
+        "admin", "org", "create", "A-peer", "--kind", "peer", "--db", &db_b,
+    ]);
+    // What a federation push carries: A's newest checkpoint, kept by B.
+    let cp_file = format!("{db_a}.audit-key.checkpoints");
+    let text = std::fs::read_to_string(&cp_file).unwrap();
+    let cp: chipwatch_store::audit::Checkpoint =
+        serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(cp.seq, 3);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let b = chipwatch_store::Store::open(&db_b).await.unwrap();
+        let org = b.org_by_name("A-peer").await.unwrap().unwrap();
+        assert!(b.store_peer_checkpoint(org.id, &cp).await.unwrap());
+        b.close().await;
+    });
+    let exported = chipwatch(&["audit", "checkpoints", "--org", "A-peer", "--db", &db_b]);
+    let peer_copy = dir.path().join("from-peer.jsonl");
+    std::fs::write(&peer_copy, &exported).unwrap();
+
+    // An attacker with access to A's files drops the newest entry and the checkpoint file.
+    rt.block_on(async {
+        let store = chipwatch_store::Store::open(&db_a).await.unwrap();
+        sqlx_exec(&store, "DROP TRIGGER audit_log_no_delete").await;
+        sqlx_exec(&store, "DELETE FROM audit_log WHERE seq = 3").await;
+        store.close().await;
+    });
+    std::fs::remove_file(&cp_file).unwrap();
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db_a])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "without an anchor the shorter chain looks intact"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no signed checkpoint"));
+    assert!(
+        !std::path::Path::new(&cp_file).exists(),
+        "verify creates nothing"
+    );
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args(["audit", "verify", "--db", &db_a, "--audit-checkpoint-file"])
+        .arg(&peer_copy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("the head is entry 2, but a signed checkpoint covers entry 3"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn serve_on_postgres_without_an_audit_key_refuses_to_start() {
+    // Checked before connecting: the URL need not even answer.
+    let out = Command::new(cargo_bin("chipwatch"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            "postgres://nobody@127.0.0.1:1/none",
+        ])
+        .env_remove("CHIPWATCH_AUDIT_KEY_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--audit-key-file"), "{err}");
 }

@@ -258,6 +258,36 @@ pub async fn visible_records(
     own: bool,
     shared: bool,
 ) -> ApiResult<Vec<policy::RecordView>> {
+    let rows = visible_records_unlogged(s, org, item, metric, own, shared).await?;
+    let released: Vec<i64> = rows
+        .iter()
+        .filter(|(_, foreign, _)| *foreign)
+        .map(|(id, _, _)| *id)
+        .collect();
+    if !released.is_empty() {
+        crate::access_log::record_access(
+            s,
+            actor,
+            "records.read",
+            "records",
+            json!({"records": released}),
+        )
+        .await?;
+    }
+    Ok(rows.into_iter().map(|(_, _, v)| v).collect())
+}
+
+/// What [`visible_records`] decides, without logging: `(record id, owned by another
+/// organisation, view)`. Callers that release only part of it (the federation outbox) log what
+/// they actually release.
+pub async fn visible_records_unlogged(
+    s: &AppState,
+    org: &Org,
+    item: Option<&str>,
+    metric: Option<&str>,
+    own: bool,
+    shared: bool,
+) -> ApiResult<Vec<(i64, bool, policy::RecordView)>> {
     let viewer = viewer_of(s, org).await?;
     let agreements = s.store.agreements_granted_to(org.id).await?;
     let now = chipwatch_store::time::now();
@@ -286,24 +316,10 @@ pub async fn visible_records(
         );
     }
     let mut out = Vec::new();
-    let mut released = Vec::new();
     for r in &records {
         if let Some(v) = policy::view(r, &policy::record_access(r, &viewer, &agreements, now)) {
-            if r.org_id != org.id {
-                released.push(r.id);
-            }
-            out.push(v);
+            out.push((r.id, r.org_id != org.id, v));
         }
-    }
-    if !released.is_empty() {
-        s.store
-            .audit(
-                actor,
-                "records.read",
-                "records",
-                json!({"records": released}),
-            )
-            .await?;
     }
     Ok(out)
 }
@@ -427,9 +443,12 @@ pub async fn aggregates(
         .store
         .records_of_orgs(&grantors, q.item.as_deref(), q.metric.as_deref())
         .await?;
-    let out = policy::aggregates(&records, &viewer, &agreements, now);
+    let out = s
+        .store
+        .release_aggregates(&records, &viewer, &agreements, now, &p.actor())
+        .await?;
     if !out.is_empty() {
-        s.store.audit(&p.actor(), "aggregates.read", "aggregates", json!({"groups": out.len(), "agreements": agreements.iter().map(|a| a.id).collect::<Vec<_>>()})).await?;
+        crate::access_log::record_access(&s, &p.actor(), "aggregates.read", "aggregates", json!({"groups": out.len(), "agreements": agreements.iter().map(|a| a.id).collect::<Vec<_>>()})).await?;
     }
     Ok(axum::Json(json!({"aggregates": out})))
 }
@@ -482,8 +501,12 @@ pub struct NewAgreementBody {
     /// firm (default) or country.
     #[schema(value_type = Option<String>)]
     pub granularity: Option<Granularity>,
-    /// Country granularity: minimum distinct firms per released figure (default 3).
+    /// Country granularity: minimum distinct firms (by normalised name) per released figure
+    /// (default 3); a new figure also needs this many firms changed since every earlier one.
     pub min_firms: Option<i64>,
+    /// Country granularity: dominance rule, no firm above this share of a figure's total
+    /// (0 < x <= 1, default 0.6).
+    pub max_firm_share: Option<f64>,
     /// ISO date; default now.
     pub valid_from: Option<String>,
     /// ISO date; default open-ended.
@@ -538,6 +561,9 @@ pub async fn create_agreement(
                     } else {
                         1
                     }),
+                max_firm_share: b
+                    .max_firm_share
+                    .unwrap_or(chipwatch_store::partner::aggregates::DEFAULT_MAX_FIRM_SHARE),
                 valid_from: parse_date("valid_from", &b.valid_from)?
                     .unwrap_or_else(chipwatch_store::time::now),
                 valid_until: parse_date("valid_until", &b.valid_until)?,

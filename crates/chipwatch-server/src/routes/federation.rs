@@ -15,9 +15,10 @@
 use crate::auth::{Auth, PeerAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
-use crate::routes::exchange::visible_records;
+use crate::routes::exchange::visible_records_unlogged;
 use crate::AppState;
 use axum::extract::State;
+use chipwatch_store::audit::Checkpoint;
 use chipwatch_store::partner::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -49,16 +50,25 @@ pub struct FederatedRecord {
 pub struct Batch {
     pub instance: String,
     pub records: Vec<FederatedRecord>,
+    /// The sender's newest signed audit checkpoint (docs/partner-exchange.md, "Audit"); the
+    /// receiver checks and keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub checkpoint: Option<Checkpoint>,
 }
 
-/// What `org` (a peer stand-in) may receive, narrowed for the trip.
-pub async fn outbox_for(s: &AppState, org: &Org, actor: &str) -> ApiResult<Batch> {
-    let views = visible_records(s, org, actor, None, None, false, true).await?;
-    let records = views
+/// What `org` (a peer stand-in) may receive, narrowed for the trip, with the ids of the records
+/// in it. Nothing is logged here: the caller logs what it actually sent (a push only once the
+/// peer accepted it).
+pub async fn outbox_for(s: &AppState, org: &Org) -> ApiResult<(Batch, Vec<i64>)> {
+    let rows = visible_records_unlogged(s, org, None, None, false, true).await?;
+    let mut ids = Vec::new();
+    let records = rows
         .into_iter()
-        .filter(|v| v.tlp != Tlp::Red)
-        .filter_map(|v| {
+        .filter(|(_, _, v)| v.tlp != Tlp::Red)
+        .filter_map(|(id, _, v)| {
             let d = v.distribution.narrowed_for_federation()?;
+            ids.push(id);
             Some(FederatedRecord {
                 origin: format!("{}/{}", s.instance, v.uid),
                 uid: v.uid,
@@ -76,10 +86,15 @@ pub async fn outbox_for(s: &AppState, org: &Org, actor: &str) -> ApiResult<Batch
             })
         })
         .collect();
-    Ok(Batch {
-        instance: s.instance.clone(),
-        records,
-    })
+    let checkpoint = s.store.audit_config().and_then(|c| c.last_checkpoint());
+    Ok((
+        Batch {
+            instance: s.instance.clone(),
+            records,
+            checkpoint,
+        },
+        ids,
+    ))
 }
 
 /// Receiver-side check: the level a copy gets here, or a validation error.
@@ -126,6 +141,17 @@ async fn ingest(s: &AppState, org: &Org, actor: &str, batch: Batch) -> ApiResult
             origin: Some(r.origin),
         });
     }
+    // Keep the sender's audit checkpoint; a bad signature or a changed key means the sender is
+    // broken or not who it was: refuse the whole batch (fail closed).
+    if let Some(cp) = &batch.checkpoint {
+        s.store
+            .store_peer_checkpoint(org.id, cp)
+            .await
+            .map_err(|e| match e {
+                chipwatch_store::StoreError::Invalid(m) => ApiError::validation(m),
+                e => e.into(),
+            })?;
+    }
     let (inserted, updated, skipped) = s.store.ingest_federated(org, actor, recs).await?;
     Ok(
         json!({"from": batch.instance, "inserted": inserted, "updated": updated, "skipped": skipped}),
@@ -137,7 +163,19 @@ async fn ingest(s: &AppState, org: &Org, actor: &str, batch: Batch) -> ApiResult
     responses((status = 200, description = "A batch of records", body = Batch)), security(("bearer" = [])))]
 pub async fn outbox(State(s): State<AppState>, a: PeerAuth) -> ApiResult<axum::Json<Batch>> {
     let p = &a.0;
-    Ok(axum::Json(outbox_for(&s, &p.org, &p.actor()).await?))
+    let (batch, ids) = outbox_for(&s, &p.org).await?;
+    if !ids.is_empty() {
+        // Logged as released: exactly the records in the answer.
+        s.store
+            .audit(
+                &p.actor(),
+                "federation.outbox",
+                &format!("org:{}", p.org.id),
+                json!({"records": ids}),
+            )
+            .await?;
+    }
+    Ok(axum::Json(batch))
 }
 
 /// Receive records pushed by a peer (peer organisations with the analyst role).
@@ -171,32 +209,55 @@ fn upstream(e: impl std::fmt::Display) -> ApiError {
     ApiError::new("upstream_failed", "the peer did not accept the request")
 }
 
-/// Push our outbox for a peer to it; returns the peer's counts.
+/// Push our outbox for a peer to it; returns the peer's counts. The push is logged once its
+/// fate is known: `federation.push` with the records the peer accepted, or
+/// `federation.push_failed` with the records that were not delivered and why.
 pub async fn push(s: &AppState, name: &str, actor: &str) -> ApiResult<Value> {
     let (peer, org) = peer(s, name).await?;
-    let batch = outbox_for(s, &org, actor).await?;
+    let (batch, ids) = outbox_for(s, &org).await?;
     let n = batch.records.len();
-    let resp = s
-        .http
-        .post(format!("{}/api/v1/federation/inbox", peer.base_url))
-        .bearer_auth(&peer.remote_token)
-        .json(&batch)
-        .send()
-        .await
-        .map_err(upstream)?;
-    if !resp.status().is_success() {
-        return Err(upstream(format!("peer {name} answered {}", resp.status())));
+    let object = format!("peer:{}", peer.id);
+    let outcome: Result<Value, String> = async {
+        let resp = s
+            .http
+            .post(format!("{}/api/v1/federation/inbox", peer.base_url))
+            .bearer_auth(&peer.remote_token)
+            .json(&batch)
+            .send()
+            .await
+            .map_err(|e| format!("no answer: {}", e.without_url()))?;
+        if !resp.status().is_success() {
+            return Err(format!("answered {}", resp.status().as_u16()));
+        }
+        resp.json::<Value>()
+            .await
+            .map_err(|_| "answered with an unreadable body".to_string())
     }
-    let counts: Value = resp.json().await.map_err(upstream)?;
-    s.store
-        .audit(
-            actor,
-            "federation.push",
-            &format!("peer:{}", peer.id),
-            json!({"sent": n}),
-        )
-        .await?;
-    Ok(json!({"peer": name, "sent": n, "peer_counts": counts}))
+    .await;
+    match outcome {
+        Ok(counts) => {
+            s.store
+                .audit(
+                    actor,
+                    "federation.push",
+                    &object,
+                    json!({"sent": n, "records": ids}),
+                )
+                .await?;
+            Ok(json!({"peer": name, "sent": n, "peer_counts": counts}))
+        }
+        Err(why) => {
+            s.store
+                .audit(
+                    actor,
+                    "federation.push_failed",
+                    &object,
+                    json!({"not_delivered": ids, "error": why}),
+                )
+                .await?;
+            Err(upstream(format!("peer {name}: {why}")))
+        }
+    }
 }
 
 /// Pull the peer's outbox for us and store it as records of the peer's stand-in org.

@@ -175,7 +175,7 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
         .and_then(Value::as_array)
         .filter(|r| !r.is_empty())
     {
-        b.push_str(r#"<table><caption>Country aggregates released to you (country-level agreements; groups below the minimum number of firms are suppressed)</caption><thead><tr><th scope="col">From</th><th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Country</th><th scope="col" class="n">Sum</th><th scope="col">Unit</th><th scope="col">Period</th></tr></thead><tbody>"#);
+        b.push_str(r#"<table><caption>Country aggregates released to you (country-level agreements; groups with too few distinct firms or one dominant firm are suppressed; a figure is renewed only when enough firms changed)</caption><thead><tr><th scope="col">From</th><th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Country</th><th scope="col" class="n">Sum</th><th scope="col">Unit</th><th scope="col">Period</th><th scope="col">As of (UTC)</th></tr></thead><tbody>"#);
         for r in rows {
             let g = |k: &str| {
                 r.get(k)
@@ -185,7 +185,7 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
             };
             let _ = write!(
                 b,
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td></tr>"#,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>"#,
                 org_name(r.get("grantor_org_id").and_then(Value::as_i64).unwrap_or(0)),
                 g("item"),
                 g("metric"),
@@ -194,7 +194,15 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
                     .and_then(Value::as_f64)
                     .map_or(String::new(), |v| v.to_string()),
                 g("unit"),
-                g("period")
+                g("period"),
+                escape(&time::format(
+                    r.get("as_of").and_then(Value::as_i64).unwrap_or(0)
+                )),
+                if r.get("current").and_then(Value::as_bool) == Some(false) {
+                    " (newer data held back)"
+                } else {
+                    ""
+                }
             );
         }
         b.push_str("</tbody></table>");
@@ -333,35 +341,61 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
     } else {
         let prefix = format!("org:{}/", p.org.id);
         let newest = audit::newest_entries(&s.store, Some(&prefix), AUDIT_SHOWN as i64).await?;
-        // Verifying reads the whole log, so it runs when asked for, not on every view.
-        if verify {
-            let v = audit::verify(&s.store).await?;
-            let _ = write!(
-                b,
-                "<p>Hash chain: {} ({} entries in the whole log{}).</p>",
-                if v.ok() {
-                    "<span class=\"ok\">intact</span>"
-                } else {
-                    "<span class=\"bad\">BROKEN</span>"
-                },
-                v.entries,
-                if v.ok() {
-                    String::new()
-                } else {
-                    format!(
-                        "; {}",
-                        escape(
-                            &v.problems
-                                .iter()
-                                .map(|x| x.to_string())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        )
-                    )
-                }
-            );
+        // Verifying reads the whole log: it runs as the server's one background job, started
+        // only by instance admins (routes::audit), never on the page request itself.
+        use crate::routes::audit::{is_instance_admin, start_verification, JobState};
+        if !is_instance_admin(s, p).await? {
+            b.push_str("<p class=\"muted\">The integrity of the whole log is verified by the instance administrators.</p>");
         } else {
-            b.push_str(r#"<p><a href="/partner?verify=1#audit">Verify the hash chain of the whole audit log</a> (reads every entry).</p>"#);
+            if verify {
+                match start_verification(s, p).await {
+                    Ok(_) => {}
+                    // Already running: show that run's status.
+                    Err(e) if e.code == "conflict" => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let st = s.audit_job.status();
+            let rerun = r#"<a href="/partner?verify=1#audit">Verify the whole audit log</a> (runs in the background; reload to see the result)"#;
+            match st.state {
+                JobState::Idle => {
+                    let _ = write!(b, "<p>Not verified since the server started. {rerun}.</p>");
+                }
+                JobState::Running => {
+                    let _ = write!(
+                        b,
+                        "<p>Verification run {} is running. <a href=\"/partner#audit\">Reload</a>.</p>",
+                        st.run
+                    );
+                }
+                JobState::Failed => {
+                    let _ = write!(
+                        b,
+                        "<p><span class=\"bad\">Verification run {} failed</span>: {}. {rerun}.</p>",
+                        st.run,
+                        escape(st.error.as_deref().unwrap_or("unknown error"))
+                    );
+                }
+                JobState::Done => {
+                    let ok = st.ok == Some(true);
+                    let _ = write!(
+                        b,
+                        "<p>Keyed chain (run {}): {} ({} entries in the whole log{}). {rerun}.</p>",
+                        st.run,
+                        if ok {
+                            "<span class=\"ok\">intact</span>"
+                        } else {
+                            "<span class=\"bad\">BROKEN</span>"
+                        },
+                        st.entries.unwrap_or(0),
+                        if ok {
+                            String::new()
+                        } else {
+                            format!("; {}", escape(&st.problems.join("; ")))
+                        }
+                    );
+                }
+            }
         }
         b.push_str(r#"<table><caption>Newest entries caused by your organisation's users</caption><thead><tr><th scope="col" class="n">Seq</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Detail</th><th scope="col">Hash</th></tr></thead><tbody>"#);
         for e in &newest {

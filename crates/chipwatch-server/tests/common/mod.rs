@@ -217,3 +217,20 @@ pub async fn token_id_of(app: &Router, token: &str) -> i64 {
     assert_eq!(st, StatusCode::OK, "{me}");
     me["token_id"].as_i64().unwrap()
 }
+
+/// Start an audit verification as `admin_token` (an instance admin) and wait for its report.
+pub async fn verify_via_api(app: &Router, admin_token: &str) -> Value {
+    let (st, v) = call(app, "POST", "/api/v1/audit/verify", Some(admin_token), None).await;
+    assert_eq!(st, 202, "{v}");
+    let run = v["run"].as_u64().unwrap();
+    for _ in 0..500 {
+        let (st, v) = call(app, "GET", "/api/v1/audit/verify", Some(admin_token), None).await;
+        assert_eq!(st, 200, "{v}");
+        if v["run"].as_u64() == Some(run) && v["state"] != "running" {
+            assert_eq!(v["state"], "done", "{v}");
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("audit verification did not finish in 5 s");
+}

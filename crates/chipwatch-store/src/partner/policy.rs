@@ -6,8 +6,8 @@
 //! distribution level admits the viewer's organisation AND at least one active firm-level
 //! agreement from the owner to the viewer covers the record's item and metric; the viewer then
 //! sees the union of the fields those agreements list. Country-level agreements never release a
-//! single record: they release sums per (item, metric, unit, period, country) only when at least
-//! `min_firms` distinct firms contribute ([`aggregates`]). Revoked, not yet valid and expired
+//! single record: they release sums per (item, metric, unit, period, country) under the rules of
+//! [`super::aggregates`] (distinct normalised firms, dominance, no differencing over time). Revoked, not yet valid and expired
 //! agreements count for nothing, so revocation takes effect with the next request.
 //!
 //! Federated copies (records with an `origin`, received from a peer instance) are the exception:
@@ -16,7 +16,7 @@
 
 use super::{Agreement, OrgKind, Record};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Optional record fields an agreement can release. `item`, `metric`, `tlp` and `distribution`
 /// are always shown: without them a shared figure cannot be read or handled correctly.
@@ -289,69 +289,4 @@ pub fn view(rec: &Record, access: &Access) -> Option<RecordView> {
     })
 }
 
-/// A country-level figure released under a country-granularity agreement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Aggregate {
-    pub agreement_id: i64,
-    pub grantor_org_id: i64,
-    pub item: String,
-    pub metric: String,
-    pub country: String,
-    pub unit: Option<String>,
-    pub period: Option<String>,
-    pub value_sum: f64,
-    /// Distinct firms (providers) contributing; always >= the agreement's `min_firms`.
-    pub firms: usize,
-}
-
-/// Country aggregates a viewer may see. Records without a provider or value cannot be counted
-/// as a distinct firm's figure and are left out; groups below `min_firms` are suppressed.
-pub fn aggregates(
-    records: &[Record],
-    viewer: &Viewer,
-    agreements: &[Agreement],
-    now: i64,
-) -> Vec<Aggregate> {
-    type Key = (String, String, String, Option<String>, Option<String>);
-    let mut out = Vec::new();
-    for a in agreements {
-        if a.grantee_org_id != viewer.org_id || a.granularity != Granularity::Country {
-            continue;
-        }
-        let mut groups: BTreeMap<Key, (f64, BTreeSet<&str>)> = BTreeMap::new();
-        for r in records {
-            let (Some(provider), Some(value)) = (r.provider.as_deref(), r.value) else {
-                continue;
-            };
-            if !agreement_covers(a, r, now) || !distribution_allows(r, viewer) {
-                continue;
-            }
-            let key = (
-                r.item.clone(),
-                r.metric.clone(),
-                r.country.clone().unwrap_or_else(|| "unspecified".into()),
-                r.unit.clone(),
-                r.period.clone(),
-            );
-            let g = groups.entry(key).or_insert((0.0, BTreeSet::new()));
-            g.0 += value;
-            g.1.insert(provider);
-        }
-        for ((item, metric, country, unit, period), (sum, firms)) in groups {
-            if (firms.len() as i64) >= a.min_firms {
-                out.push(Aggregate {
-                    agreement_id: a.id,
-                    grantor_org_id: a.grantor_org_id,
-                    item,
-                    metric,
-                    country,
-                    unit,
-                    period,
-                    value_sum: sum,
-                    firms: firms.len(),
-                });
-            }
-        }
-    }
-    out
-}
+pub use super::aggregates::Aggregate;

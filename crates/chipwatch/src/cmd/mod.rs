@@ -1,6 +1,7 @@
 //! Command implementations, one module per area of the product.
 
 pub mod analytics;
+pub mod audit;
 pub mod controls;
 pub mod model;
 pub mod monitor;
@@ -72,7 +73,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Gen(a) => scenario::gen(cli, a),
         Command::Monitor(c) => monitor::run(cli, c),
         Command::Serve(a) => server::serve(cli, a),
-        Command::Audit(c) => server::audit(cli, c),
+        Command::Audit(c) => audit::run(cli, c),
         Command::Admin(c) => server::admin(cli, c),
     }
 }

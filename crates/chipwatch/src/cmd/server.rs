@@ -1,6 +1,6 @@
-//! `chipwatch serve`, `chipwatch audit verify` and the `chipwatch admin ...` commands that
-//! bootstrap a server: organisations, users, tokens (shown once) and federation peers (whose
-//! tokens are encrypted with the peer key, `--peer-key-file`).
+//! `chipwatch serve` and the `chipwatch admin ...` commands that bootstrap a server:
+//! organisations, users, tokens (shown once) and federation peers (whose tokens are encrypted
+//! with the peer key, `--peer-key-file`).
 //! Each command opens the store named by `--db` (default `chipwatch.db`, or `CHIPWATCH_DB`).
 
 use crate::Cli;
@@ -25,6 +25,24 @@ pub struct DbArg {
         value_name = "URL"
     )]
     pub db: String,
+    /// Audit key file (HMAC keys of the audit chain; keep it away from the database). Default
+    /// for SQLite: `<db>.audit-key`, created on first use. PostgreSQL needs it.
+    #[arg(long, env = "CHIPWATCH_AUDIT_KEY_FILE", value_name = "FILE")]
+    pub audit_key_file: Option<std::path::PathBuf>,
+    /// Append-only file of signed audit checkpoints. Default: the key file's path + `.checkpoints`.
+    #[arg(long, env = "CHIPWATCH_AUDIT_CHECKPOINT_FILE", value_name = "FILE")]
+    pub audit_checkpoint_file: Option<std::path::PathBuf>,
+}
+
+impl DbArg {
+    /// The store's audit options; `create_key` for commands that write.
+    pub fn audit_options(&self, create_key: bool) -> chipwatch_store::audit::AuditOptions {
+        chipwatch_store::audit::AuditOptions {
+            key_file: self.audit_key_file.clone(),
+            checkpoint_file: self.audit_checkpoint_file.clone(),
+            create_key,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -99,12 +117,6 @@ impl PeerKeyArg {
             ),
         }
     }
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AuditCmd {
-    /// Recompute the audit hash chain; name every altered, removed or reordered entry.
-    Verify(DbArg),
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,21 +243,21 @@ pub enum PeerCmd {
     },
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
 
-async fn open(db: &DbArg) -> Result<Store> {
-    Store::open(&db.db)
+pub(crate) async fn open(db: &DbArg) -> Result<Store> {
+    Store::open_opts(&db.db, 8, &db.audit_options(true))
         .await
         .with_context(|| format!("cannot open database `{}`", redact(&db.db)))
 }
 
 /// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];
@@ -291,6 +303,15 @@ pub fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
     let key = a.peer_key.load()?;
     let model = super::load_model(cli)?;
     runtime()?.block_on(async {
+        // Fail closed at start, before touching the database, not at the first write: every
+        // write needs the audit key, and PostgreSQL has no default key file.
+        let (_, backend) = chipwatch_store::normalise_url(&a.db.db)?;
+        if backend == chipwatch_store::Backend::Postgres && a.db.audit_key_file.is_none() {
+            bail!(
+                "no audit key file: PostgreSQL needs --audit-key-file (or \
+                 CHIPWATCH_AUDIT_KEY_FILE); see docs/partner-exchange.md, \"Audit\""
+            );
+        }
         let mut store = open(&a.db).await?;
         match key {
             Some(k) => {
@@ -310,32 +331,6 @@ pub fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
         let state = AppState::new(store, model, a.instance.clone()).with_security(security);
         chipwatch_server::serve_with(&a.addr, a.metrics_addr.as_deref(), state).await?;
         Ok(())
-    })
-}
-
-pub fn audit(_cli: &Cli, c: &AuditCmd) -> Result<()> {
-    let AuditCmd::Verify(db) = c;
-    runtime()?.block_on(async {
-        let store = open(db).await?;
-        let r = chipwatch_store::audit::verify(&store).await?;
-        if r.ok() {
-            match &r.head {
-                Some((seq, hash)) => {
-                    outln!("audit log intact: {} entries, head {seq} {hash}", r.entries)
-                }
-                None => outln!("audit log intact: empty"),
-            }
-            Ok(())
-        } else {
-            for p in &r.problems {
-                outln!("{p}");
-            }
-            bail!(
-                "audit log verification failed: {} problem(s) in {} entries",
-                r.problems.len(),
-                r.entries
-            )
-        }
     })
 }
 
