@@ -41,32 +41,37 @@ async fn only_instance_admins_verify_one_run_at_a_time() {
             "{b}: {v}"
         );
 
-        // Two starts at once: exactly one runs, the other is told one is running.
+        // Two starts at once: exactly one runs, the other is told one is running. Called
+        // directly and polled in order, so the second start always finds the first running (over
+        // HTTP the first run can finish before the second request is authenticated).
+        let admin = chipwatch_server::auth::authenticate(
+            &env.state,
+            &operator.admin,
+            chipwatch_server::auth::Transport::Bearer,
+        )
+        .await
+        .unwrap();
         let (r1, r2) = tokio::join!(
-            call(
-                app,
-                "POST",
-                "/api/v1/audit/verify",
-                Some(&operator.admin),
-                None
-            ),
-            call(
-                app,
-                "POST",
-                "/api/v1/audit/verify",
-                Some(&operator.admin),
-                None
-            )
+            chipwatch_server::routes::audit::start_verification(&env.state, &admin),
+            chipwatch_server::routes::audit::start_verification(&env.state, &admin),
         );
-        let mut codes = [r1.0.as_u16(), r2.0.as_u16()];
-        codes.sort();
-        assert_eq!(codes, [202, 409], "{b}: {r1:?} {r2:?}");
-        let conflict = if r1.0 == 409 { &r1.1 } else { &r2.1 };
-        assert_eq!(
-            error_code(axum::http::StatusCode::CONFLICT, conflict),
-            "conflict"
-        );
-
+        assert!(r1.is_ok(), "{b}: {:?}", r1.err().map(|e| e.message));
+        let e = r2.expect_err("the second start must be refused while one runs");
+        assert_eq!(e.code, "conflict", "{b}: {}", e.message);
+        // Over HTTP: 202 when idle, 409 `conflict` while a run is going.
+        let (st, v) = call(
+            app,
+            "POST",
+            "/api/v1/audit/verify",
+            Some(&operator.admin),
+            None,
+        )
+        .await;
+        match st.as_u16() {
+            202 => assert_eq!(v["state"], "running", "{b}: {v}"),
+            409 => assert_eq!(error_code(st, &v), "conflict"),
+            _ => panic!("{b}: {st} {v}"),
+        }
         // Wait for it; then a new run may start and reports an intact chain.
         for _ in 0..500 {
             let (_, v) = call(
