@@ -240,12 +240,21 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
         out.write_all(&buf)?;
         out.flush()?;
         if !undetermined.is_empty() {
+            // The rows are in the output (`overall.outcome`); the message names the first few.
+            const SHOWN: usize = 20;
+            let more = undetermined.len().saturating_sub(SHOWN);
+            undetermined.truncate(SHOWN);
             return Err(Undetermined(format!(
-                "{}: {} of {} rows have an undetermined overall verdict (rows {})",
+                "{}: {} of {} rows have an undetermined overall verdict (rows {}{})",
                 path.display(),
-                undetermined.len(),
+                undetermined.len() + more,
                 rows.len(),
-                undetermined.join(", ")
+                undetermined.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             ))
             .into());
         }
