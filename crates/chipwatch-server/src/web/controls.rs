@@ -140,7 +140,9 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
             .as_deref()
             .map(|a| format!(" under {}", escape(a)))
             .unwrap_or_default(),
-        if o.measure_ids.is_empty() {
+        if o.outcome == chipwatch_controls::OutcomeKind::Undetermined {
+            "not decided: values are missing or measures are not encoded (below)".to_string()
+        } else if o.measure_ids.is_empty() {
             "no measure".to_string()
         } else {
             esc_list(&o.measure_ids)
