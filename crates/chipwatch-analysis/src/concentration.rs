@@ -431,6 +431,34 @@ pub fn dependence(
     Ok(out)
 }
 
+/// Market value of the items of a [`dependence`] answer without double counting: each item once
+/// (an item can have an HQ-based and a location-based row), and an item none of whose taxonomy
+/// ancestors is also listed (the parent's market size already contains its variants', so a
+/// parent and its variants are never added). Returns the value, the items counted and the ids left
+/// out as variants of a listed parent. Items without a market size add nothing and are counted in
+/// `unknown` by the caller.
+pub fn dependence_value(vc: &ValueChain, rows: &[Dependence]) -> (f64, Vec<String>, Vec<String>) {
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.item_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let idx: Vec<ItemIdx> = ids.iter().filter_map(|id| vc.find_item(id).ok()).collect();
+    let mut total = 0.0;
+    let mut counted = Vec::new();
+    let mut variants = Vec::new();
+    for &i in &idx {
+        let it = vc.item(i);
+        if vc.ancestors(i).iter().any(|a| idx.contains(a)) {
+            variants.push(it.id.clone());
+            continue;
+        }
+        if let Some(m) = &it.market_size {
+            total += m.usd;
+        }
+        counted.push(it.id.clone());
+    }
+    (total, counted, variants)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -198,6 +198,17 @@ fn dependence_kor_nld() {
         .all(|r| r["supplier_share"].as_f64().unwrap() >= 10.0));
     let e = run_err(&["dependence", "--consumer", "XXX", "--supplier", "NLD"]);
     assert!(e.contains("XXX"), "{e}");
+    // Lithography tools are not added to their own variants (was $63.6B).
+    let text = run_ok(&["dependence", "--consumer", "KOR", "--supplier", "NLD"]);
+    assert!(text.contains("$36.7B of market value"), "{text}");
+    assert!(
+        text.contains("not added again: N105, N20, N21, N22"),
+        "{text}"
+    );
+    for bad in ["--min-share=150", "--min-share=-1"] {
+        let e = run_err(&["dependence", "--consumer", "KOR", "--supplier", "NLD", bad]);
+        assert!(e.contains("--min-share"), "{e}");
+    }
 }
 
 #[test]

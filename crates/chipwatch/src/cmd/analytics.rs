@@ -200,6 +200,12 @@ pub struct DependenceArgs {
 }
 
 pub fn dependence(cli: &Cli, a: &DependenceArgs) -> Result<()> {
+    if !(0.0..=100.0).contains(&a.min_share) {
+        anyhow::bail!(
+            "--min-share: {} is not a percentage between 0 and 100",
+            a.min_share
+        );
+    }
     let vc = super::load_model(cli)?;
     let rows = concentration::dependence(&vc, &a.consumer, &a.supplier, a.min_share)?;
     if cli.json {
@@ -228,13 +234,36 @@ pub fn dependence(cli: &Cli, a: &DependenceArgs) -> Result<()> {
         ]);
     }
     t.print()?;
-    let total: f64 = rows.iter().filter_map(|r| r.market_size_usd).sum();
+    let (total, counted, variants) = concentration::dependence_value(&vc, &rows);
+    let no_size = rows
+        .iter()
+        .filter(|r| r.market_size_usd.is_none() && counted.contains(&r.item_id))
+        .map(|r| r.item_id.as_str())
+        .collect::<std::collections::BTreeSet<_>>();
     outln!(
-        "{} item(s) where {sup} holds >= {}% of the global market ({} of market value).\n\
+        "{} row(s) where {sup} holds >= {}% of the global market; {} of market value over {} \
+         item(s) counted once{}{}.\n\
          assumption: {con} uses its own production first and buys the rest at global shares.\n{}",
         rows.len(),
         a.min_share,
         usd(Some(total)),
+        counted.len(),
+        if variants.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (variants of a listed parent not added again: {})",
+                variants.join(", ")
+            )
+        },
+        if no_size.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; market size unknown for {}",
+                no_size.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        },
         provenance(&vc)
     );
     Ok(())
