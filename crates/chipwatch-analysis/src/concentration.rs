@@ -87,6 +87,34 @@ pub struct Chokepoint {
     pub sources: Vec<String>,
 }
 
+impl Chokepoint {
+    /// Single point of failure as the data allow: `yes` when a country's known share is above
+    /// the threshold; `unknown` when countries listed without a number could together hold more
+    /// than the threshold (one of them might); `no` otherwise. Missing data is never "no".
+    pub fn spof_status(&self, threshold: f64) -> &'static str {
+        if self.single_point_of_failure {
+            return "yes";
+        }
+        let known: f64 = self.countries.iter().map(|c| c.1).sum::<f64>() + self.bucket_share;
+        if !self.listed_without_number.is_empty() && 100.0 - known > threshold {
+            "unknown"
+        } else {
+            "no"
+        }
+    }
+}
+
+impl Coverage {
+    /// Words for users.
+    pub fn label(self) -> &'static str {
+        match self {
+            Coverage::Numeric => "every listed country has a share",
+            Coverage::Partial => "some countries listed without a share",
+            Coverage::ListedWithoutNumbers => "countries listed without shares (unknown)",
+        }
+    }
+}
+
 /// Options of [`chokepoints`].
 #[derive(Debug, Clone, Copy)]
 pub struct ChokepointOptions {
@@ -480,6 +508,39 @@ mod tests {
         assert_eq!(m.countries_to_75, None);
         let m = metrics(&[]);
         assert_eq!((m.hhi, m.effective_providers, m.cr1), (0.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn missing_shares_make_a_single_point_of_failure_unknown_not_no() {
+        let mut r = Chokepoint {
+            item_id: "N1".into(),
+            name: "x".into(),
+            hhi: None,
+            effective_providers: None,
+            cr1: None,
+            cr3: None,
+            top_country: None,
+            countries_to_75: None,
+            single_point_of_failure: false,
+            coverage: Coverage::ListedWithoutNumbers,
+            basis: Basis::Hq,
+            countries: vec![],
+            listed_without_number: vec!["JPN".into(), "USA".into()],
+            bucket_share: 0.0,
+            year: None,
+            sources: vec![],
+        };
+        assert_eq!(r.spof_status(65.0), "unknown");
+        // 40% known: the listed countries share 60%, so none can be above 65%.
+        r.countries = vec![("KOR".into(), 40.0)];
+        r.coverage = Coverage::Partial;
+        assert_eq!(r.spof_status(65.0), "no");
+        r.countries = vec![("KOR".into(), 30.0)];
+        assert_eq!(r.spof_status(65.0), "unknown");
+        r.listed_without_number.clear();
+        assert_eq!(r.spof_status(65.0), "no");
+        r.single_point_of_failure = true;
+        assert_eq!(r.spof_status(65.0), "yes");
     }
 
     #[test]

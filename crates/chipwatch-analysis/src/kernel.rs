@@ -42,6 +42,16 @@ pub enum TaxonomyRule {
     Min,
 }
 
+impl TaxonomyRule {
+    /// Words for users (reports, the CLI, the dashboard).
+    pub fn label(self) -> &'static str {
+        match self {
+            TaxonomyRule::WeightedMean => "market-size-weighted mean of the variants",
+            TaxonomyRule::Min => "every variant required (minimum)",
+        }
+    }
+}
+
 /// Errors building a kernel graph.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum KernelError {

@@ -601,19 +601,18 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
             let f = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |x| format!("{x:.d$}"));
             let _ = write!(
                 b,
-                r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td>{}</td><td>{:?}</td></tr>"#,
+                r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td>{}</td><td>{}</td></tr>"#,
                 r.basis,
                 r.hhi.map_or("-".to_string(), thousands),
                 f(r.effective_providers, 2),
                 f(r.cr1, 1),
                 f(r.cr3, 1),
                 r.countries_to_75.map_or("-".into(), |k| k.to_string()),
-                if r.single_point_of_failure {
-                    format!("yes: {}", escape(r.top_country.as_deref().unwrap_or("?")))
-                } else {
-                    "no".into()
+                match r.spof_status(concentration::DEFAULT_SPOF_THRESHOLD) {
+                    "yes" => format!("yes: {}", escape(r.top_country.as_deref().unwrap_or("?"))),
+                    other => other.to_string(),
                 },
-                r.coverage
+                r.coverage.label()
             );
         }
         b.push_str("</tbody></table>");

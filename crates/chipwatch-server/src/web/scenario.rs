@@ -466,13 +466,13 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
     let a = &r.assumptions;
     let _ = write!(
         b,
-        r#"<p class="prov">Assumptions: spare capacity {}; material inventory {} days; tool inventory {} days; chip inventory {} days; tool lag {} days; taxonomy {:?}; share basis {}. Model: {} ({}, vintage {}). {}</p>"#,
+        r#"<p class="prov">Assumptions: spare capacity {}; material inventory {} days; tool inventory {} days; chip inventory {} days; tool lag {} days; taxonomy: {}; share basis {}. Model: {} ({}, vintage {}). {}</p>"#,
         a.headroom,
         a.inventory_days.material,
         a.inventory_days.tool,
         a.chip_inventory_days,
         a.tool_lag_days,
-        a.taxonomy,
+        a.taxonomy.label(),
         a.share_basis,
         escape(&r.provenance.model),
         escape(&r.provenance.dataset),
@@ -603,7 +603,7 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
         .max()
         .map_or(0, |k| k + 2)
         .max(DEFAULT_ROWS);
-    body.push_str(r#"<p class="lead">What happens to whom if supply stops: export blocks, capacity losses and demand surges propagated through the value chain (AND/OR availability model, BRIEF 3.3).</p>"#);
+    body.push_str(r#"<p class="lead">What happens to whom if supply stops: export blocks, capacity losses and demand surges propagated through the value chain (AND/OR availability model, docs/scenarios.md).</p>"#);
     if let Some(w) = &who {
         if let Ok(list) = s.store.scenarios_of(w.org.id).await {
             if !list.is_empty() {

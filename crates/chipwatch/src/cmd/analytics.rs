@@ -37,6 +37,8 @@ struct ChokepointJson<'a> {
     top_country: Option<&'a str>,
     countries_to_75: Option<usize>,
     single_point_of_failure: bool,
+    /// `yes`, `no` or `unknown` (countries listed without a share could hold the rest).
+    single_point_of_failure_status: &'static str,
     coverage: Coverage,
     basis: Basis,
     listed_without_number: &'a [String],
@@ -76,6 +78,7 @@ pub fn chokepoints(cli: &Cli, a: &ChokepointsArgs) -> Result<()> {
                 top_country: r.top_country.as_deref(),
                 countries_to_75: r.countries_to_75,
                 single_point_of_failure: r.single_point_of_failure,
+                single_point_of_failure_status: r.spof_status(a.threshold),
                 coverage: r.coverage,
                 basis: r.basis,
                 listed_without_number: &r.listed_without_number,
@@ -104,11 +107,7 @@ pub fn chokepoints(cli: &Cli, a: &ChokepointsArgs) -> Result<()> {
             pct(r.cr3),
             r.top_country.clone().unwrap_or_default(),
             r.countries_to_75.map_or("-".into(), |k| k.to_string()),
-            if r.single_point_of_failure {
-                "yes".into()
-            } else {
-                String::new()
-            },
+            r.spof_status(a.threshold).to_string(),
             r.basis.to_string(),
             r.year.map_or("-".into(), |y| y.to_string()),
         ]);

@@ -69,13 +69,13 @@ fn print_result(r: &ScenarioResult) -> anyhow::Result<()> {
     let a = &r.assumptions;
     outln!(
         "assumptions: headroom {}, inventory days material {} / tool {}, chip inventory {} days, \
-         tool lag {} days, taxonomy {:?}, share basis {}{}",
+         tool lag {} days, taxonomy: {}, share basis {}{}",
         a.headroom,
         a.inventory_days.material,
         a.inventory_days.tool,
         a.chip_inventory_days,
         a.tool_lag_days,
-        a.taxonomy,
+        a.taxonomy.label(),
         a.share_basis,
         if a.share_override.is_empty() {
             String::new()
