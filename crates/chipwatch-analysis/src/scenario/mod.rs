@@ -291,6 +291,19 @@ impl Scenario {
         }
         for (i, sh) in self.shocks.iter().enumerate() {
             let f = |name: &str| format!("shock[{i}].{name}");
+            // A shock that starts after the last simulated day changes nothing: an error, not
+            // a quiet "no effect".
+            if sh.start_day() >= self.horizon_days {
+                return Err(ScenarioError::field(
+                    f("start_day"),
+                    format!(
+                        "day {} is at or after the end of the horizon ({} days): the shock would \
+                         never start",
+                        sh.start_day(),
+                        self.horizon_days
+                    ),
+                ));
+            }
             match sh {
                 Shock::ExportBlock {
                     from, to, items, ..

@@ -315,6 +315,8 @@ fn malformed_scenarios_name_the_field() {
         ("name = \"x\"\n[assumptions]\nheadroom = -1\n", "assumptions.headroom"),
         ("name = \"x\"\n[assumptions]\nheadrom = 0.2\n", "headrom"),
         ("name = \"x\"\n[[shock]]\nkind = \"demand_surge\"\nconsumer = \"USA\"\nitems = [\"N99\"]\nfactor = 0\n", "shock[0].factor"),
+        // A shock starting after the horizon would never start: an error, not "no effect".
+        ("name = \"x\"\nhorizon_days = 30\n[[shock]]\nkind = \"capacity_loss\"\nprovider = \"TWN\"\nitems = [\"*\"]\nfraction = 1.0\nstart_day = 30\n", "shock[0].start_day"),
     ];
     for (text, want) in cases {
         let e = Scenario::from_toml_str(text, "bad.toml")
