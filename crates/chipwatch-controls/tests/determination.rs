@@ -2,75 +2,12 @@
 //! boundary (before entry into force, in force, after replacement, during suspension), intra-EU
 //! vs extra-EU, allied vs non-allied, listed vs unlisted end users, catalogue products.
 
+mod common;
 use chipwatch_controls::*;
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
-fn engine() -> &'static Engine {
-    static E: OnceLock<Engine> = OnceLock::new();
-    E.get_or_init(|| default_engine().expect("embedded data load"))
-}
-
-struct Q {
-    s: Shipment,
-}
-
-fn q(from: &str, to: &str, date: &str) -> Q {
-    Q {
-        s: Shipment {
-            product: None,
-            params: BTreeMap::new(),
-            from: from.into(),
-            to: to.into(),
-            origin: None,
-            end_user: None,
-            end_use: None,
-            date: Date::parse(date).unwrap(),
-            parties: Vec::new(),
-        },
-    }
-}
-
-impl Q {
-    fn product(mut self, p: &str) -> Q {
-        self.s.product = Some(p.into());
-        self
-    }
-    fn p(mut self, k: &str, v: f64) -> Q {
-        self.s.params.insert(k.into(), Value::Num(v));
-        self
-    }
-    fn ps(mut self, k: &str, v: &str) -> Q {
-        self.s.params.insert(k.into(), Value::Str(v.into()));
-        self
-    }
-    fn pb(mut self, k: &str, v: bool) -> Q {
-        self.s.params.insert(k.into(), Value::Bool(v));
-        self
-    }
-    fn origin(mut self, o: &str) -> Q {
-        self.s.origin = Some(o.into());
-        self
-    }
-    fn end_user(mut self, u: &str) -> Q {
-        self.s.end_user = Some(u.into());
-        self
-    }
-    fn end_use(mut self, u: &str) -> Q {
-        self.s.end_use = Some(u.into());
-        self
-    }
-    fn run(&self) -> Determination {
-        engine().determine(&self.s).expect("determination")
-    }
-}
+use common::*;
 
 fn verdict<'a>(d: &'a Determination, j: &str) -> Option<&'a Verdict> {
-    d.verdicts.iter().find(|v| v.jurisdiction == j)
-}
-
-fn outcome(d: &Determination, j: &str) -> &'static str {
-    verdict(d, j).map_or("absent", |v| v.outcome.as_str())
+    find_verdict(d, j)
 }
 
 fn policy(d: &Determination, j: &str) -> Option<ReviewPolicy> {

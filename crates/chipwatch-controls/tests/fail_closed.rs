@@ -2,27 +2,12 @@
 //! country, product, end use, parameter) or an `undetermined` verdict naming the values that
 //! would decide it, never "not required".
 
+mod common;
 use chipwatch_controls::*;
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
-fn engine() -> &'static Engine {
-    static E: OnceLock<Engine> = OnceLock::new();
-    E.get_or_init(|| default_engine().expect("embedded data load"))
-}
+use common::{engine, outcome, q};
 
 fn shipment(from: &str, to: &str) -> Shipment {
-    Shipment {
-        product: None,
-        params: BTreeMap::new(),
-        from: from.into(),
-        to: to.into(),
-        origin: None,
-        end_user: None,
-        end_use: None,
-        date: Date::parse("2026-11-21").unwrap(),
-        parties: Vec::new(),
-    }
+    q(from, to, "2026-11-21").s
 }
 
 fn with(mut s: Shipment, k: &str, v: Value) -> Shipment {
@@ -40,13 +25,6 @@ fn err(s: &Shipment) -> String {
         .determine(s)
         .expect_err("must be an error, not a verdict")
         .to_string()
-}
-
-fn outcome<'a>(d: &'a Determination, j: &str) -> &'a str {
-    d.verdicts
-        .iter()
-        .find(|v| v.jurisdiction == j)
-        .map_or("absent", |v| v.outcome.as_str())
 }
 
 #[test]
