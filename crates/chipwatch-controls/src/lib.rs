@@ -28,6 +28,7 @@ pub mod engine;
 pub mod expr;
 pub mod impact;
 mod json;
+pub mod licence;
 pub mod lists;
 pub mod measure;
 pub mod screening;
@@ -107,6 +108,8 @@ pub enum ControlsError {
     EmptyItem,
     #[error("unknown measure `{0}`; `chipwatch measure list` shows the measure ids")]
     UnknownMeasure(String),
+    #[error("{0}")]
+    Licence(String),
     #[error("impact: {0}")]
     Impact(String),
     #[error("writing JSON: {0}")]

@@ -441,3 +441,68 @@ fn fail_closed_exit_codes() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+/// The licence register through the binary: a refused draw-down leaves the file as it was; an
+/// authorised one is appended and the file still parses.
+#[test]
+fn licence_register_show_and_ship() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().join("register.toml");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../chipwatch-controls/tests/fixtures/licences/register.toml"
+        ),
+        &reg,
+    )
+    .unwrap();
+    let reg_s = reg.to_str().unwrap();
+    let v = json(&["licence", "register", "show", reg_s, "--on", "2024-01-15"]);
+    assert_eq!(v[0]["status"], "active");
+    assert_eq!(v[0]["items"][1]["revoked"], true);
+    let before = std::fs::read(&reg).unwrap();
+    let ship = |item: &str, q: &str| {
+        cw().args([
+            "licence",
+            "register",
+            "ship",
+            reg_s,
+            "--licence",
+            "NL-TEST-2023-0001",
+            "--item",
+            item,
+            "--quantity",
+            q,
+            "--value",
+            "10",
+            "--to",
+            "CHN",
+            "--consignee",
+            "Alpha Wafer Co., Ltd.",
+            "--date",
+            "2024-03-01",
+            "--reference",
+            "S-4",
+        ])
+        .output()
+        .unwrap()
+    };
+    let out = ship("2", "1");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("revoked"));
+    assert_eq!(
+        std::fs::read(&reg).unwrap(),
+        before,
+        "a refused shipment changed the file"
+    );
+    let out = ship("1", "5");
+    assert_eq!(out.status.code(), Some(2), "only 3 are left on line 1");
+    let out = ship("1", "2");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&["licence", "register", "show", reg_s, "--on", "2024-03-01"]);
+    assert_eq!(v[0]["items"][0]["remaining_quantity"], 1.0);
+}

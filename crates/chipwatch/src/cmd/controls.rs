@@ -25,6 +25,9 @@ pub enum LicenceCmd {
     Check(CheckArgs),
     /// List the product catalogue (names usable with --product).
     Products,
+    /// The licence register: licences granted, drawn down, amended and revoked.
+    #[command(subcommand)]
+    Register(super::register::RegisterCmd),
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +190,7 @@ fn engine_with_list(list: Option<&Path>) -> Result<Engine> {
 pub fn licence(cli: &Cli, c: &LicenceCmd) -> Result<()> {
     match c {
         LicenceCmd::Check(a) => check(cli, a),
+        LicenceCmd::Register(c) => super::register::run(cli, c),
         LicenceCmd::Products => {
             let e = default_engine()?;
             if cli.json {

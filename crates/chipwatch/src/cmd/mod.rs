@@ -5,6 +5,7 @@ pub mod audit;
 pub mod controls;
 pub mod model;
 pub mod monitor;
+pub mod register;
 pub mod scenario;
 pub mod server;
 
