@@ -341,11 +341,9 @@ impl LicenceRecord {
                     for (id, cut) in quantities {
                         // The cut applies to what was still authorised on the event's date.
                         let shipped = self.shipped(id, e.date);
-                        if let Some(c) = ceilings.get_mut(id.as_str()) {
-                            if let Some(q) = c {
-                                let left = (*q - shipped).max(0.0);
-                                *q = shipped + (left - cut).max(0.0);
-                            }
+                        if let Some(Some(q)) = ceilings.get_mut(id.as_str()) {
+                            let left = (*q - shipped).max(0.0);
+                            *q = shipped + (left - cut).max(0.0);
                         }
                     }
                 }
