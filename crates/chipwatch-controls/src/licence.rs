@@ -813,3 +813,156 @@ pub fn register_to_toml(records: &[LicenceRecord]) -> Result<String, ControlsErr
         message: e.to_string(),
     })
 }
+
+/// Whether a licence of the register can cover a requirement a determination found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cover {
+    pub licence: String,
+    pub jurisdiction: String,
+    pub covers: bool,
+    /// Why (or why not), naming the version, the grandfathering text or the refusal.
+    pub reason: String,
+}
+
+/// For every `licence_required` (or `prohibited`) verdict of `d`, the register's licences of
+/// that jurisdiction under the measure that decided it, and whether each covers the shipment on
+/// its date: valid, not suspended or revoked, the destination and (when the licence names them)
+/// the end user authorised, and granted under the version in force, or under an earlier version
+/// when the version in force keeps earlier licences valid (grandfathering, applied from the
+/// measure data). Item lines and quantities are checked when the shipment is drawn down
+/// ([`LicenceRecord::ship`]).
+pub fn covers(
+    engine: &crate::Engine,
+    d: &crate::Determination,
+    register: &[LicenceRecord],
+) -> Vec<Cover> {
+    use crate::OutcomeKind;
+    let mut out = Vec::new();
+    for v in &d.verdicts {
+        if !matches!(
+            v.outcome,
+            OutcomeKind::LicenceRequired | OutcomeKind::Prohibited
+        ) {
+            continue;
+        }
+        let Some(mid) = &v.measure_id else { continue };
+        for rec in register {
+            let l = &rec.licence;
+            if l.jurisdiction != v.jurisdiction || &l.legal_basis.measure_id != mid {
+                continue;
+            }
+            let mut cover = |covers: bool, reason: String| {
+                out.push(Cover {
+                    licence: l.number.clone(),
+                    jurisdiction: v.jurisdiction.clone(),
+                    covers,
+                    reason,
+                })
+            };
+            if v.outcome == OutcomeKind::Prohibited {
+                cover(
+                    false,
+                    format!("{mid} prohibits the shipment: no licence covers it"),
+                );
+                continue;
+            }
+            let Some(now) = engine.version_on(mid, d.date) else {
+                cover(
+                    false,
+                    format!("{mid} has no version in force on {}", d.date),
+                );
+                continue;
+            };
+            if now.version != l.legal_basis.version {
+                let granted_under = engine
+                    .versions(mid)
+                    .and_then(|vs| vs.iter().find(|m| m.version == l.legal_basis.version));
+                match (granted_under, &now.grandfathering) {
+                    (None, _) => {
+                        cover(
+                            false,
+                            format!(
+                                "granted under version `{}`, which {mid} does not have",
+                                l.legal_basis.version
+                            ),
+                        );
+                        continue;
+                    }
+                    (Some(_), Some(_)) if l.granted_on < now.in_force_from => {}
+                    (Some(_), Some(_)) | (Some(_), None) => {
+                        cover(
+                            false,
+                            format!(
+                                "granted on {} under version `{}`; version `{}` in force since {} \
+                                 {}",
+                                l.granted_on,
+                                l.legal_basis.version,
+                                now.version,
+                                now.in_force_from,
+                                if now.grandfathering.is_some() {
+                                    "keeps only licences granted before it valid"
+                                } else {
+                                    "keeps no earlier licence valid (no grandfathering)"
+                                }
+                            ),
+                        );
+                        continue;
+                    }
+                }
+            }
+            let st = rec.state_on(d.date);
+            let why_not = match &st.status {
+                Status::Active => None,
+                Status::NotYetValid { valid_from } => {
+                    Some(format!("not valid before {valid_from}"))
+                }
+                Status::Expired { on } => Some(format!("expired on {on}")),
+                Status::Suspended { since, .. } => Some(format!("suspended since {since}")),
+                Status::Revoked { on, reason } => Some(format!("revoked on {on}: {reason}")),
+            }
+            .or_else(|| {
+                (!st.destinations.contains(&d.to))
+                    .then(|| format!("destination {} not authorised", d.to))
+            })
+            .or_else(|| {
+                let eu = d.end_user.as_deref()?;
+                (!l.end_users.is_empty() && !st.end_users.contains(&party_key(eu)))
+                    .then(|| format!("end user `{eu}` not authorised"))
+            })
+            .or_else(|| {
+                let c = d
+                    .party_screening
+                    .iter()
+                    .find(|p| p.role == crate::PartyRole::Consignee)?;
+                (!l.consignees.is_empty() && !st.consignees.contains(&party_key(&c.name)))
+                    .then(|| format!("consignee `{}` not authorised", c.name))
+            });
+            match why_not {
+                Some(w) => cover(false, w),
+                None => {
+                    let grand = if now.version != l.legal_basis.version {
+                        format!(
+                            "; granted on {} under version `{}`, before version `{}` ({}): {}",
+                            l.granted_on,
+                            l.legal_basis.version,
+                            now.version,
+                            now.in_force_from,
+                            now.grandfathering.as_deref().unwrap_or_default()
+                        )
+                    } else {
+                        String::new()
+                    };
+                    cover(
+                        true,
+                        format!(
+                            "valid until {}{grand}",
+                            st.valid_until
+                                .map_or("revoked".to_string(), |u| u.to_string())
+                        ),
+                    )
+                }
+            }
+        }
+    }
+    out
+}

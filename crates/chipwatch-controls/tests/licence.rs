@@ -276,3 +276,87 @@ fn malformed_registers_name_file_and_field() {
         assert!(e.contains(want), "{want} not in: {e}");
     }
 }
+
+#[test]
+fn licences_cover_determinations_with_grandfathering_applied() {
+    let engine = chipwatch_controls::default_engine().unwrap();
+    let reg = parse_register(FIXTURE, "register.toml").unwrap();
+    let det = |date: &str, end_user: &str| {
+        engine
+            .determine(&chipwatch_controls::Shipment {
+                product: Some("NXT:2050i".into()),
+                params: Default::default(),
+                from: "NLD".into(),
+                to: "CHN".into(),
+                origin: None,
+                end_user: Some(end_user.into()),
+                end_use: None,
+                date: d(date),
+                parties: Vec::new(),
+            })
+            .unwrap()
+    };
+    let nl = |c: Vec<Cover>| {
+        c.into_iter()
+            .find(|c| c.jurisdiction == "NLD")
+            .expect("the Dutch requirement is matched against the licence")
+    };
+    // Under the version it was granted under.
+    let c = nl(covers(
+        &engine,
+        &det("2024-02-01", "Alpha Wafer Co., Ltd."),
+        &reg,
+    ));
+    assert!(c.covers, "{}", c.reason);
+    // After the 2024 amendment: granted before it, and the amendment keeps earlier licences.
+    let c = nl(covers(
+        &engine,
+        &det("2024-10-01", "Alpha Wafer Co., Ltd."),
+        &reg,
+    ));
+    assert!(c.covers, "{}", c.reason);
+    assert!(
+        c.reason.contains("2024 amendment") && c.reason.contains("stay valid"),
+        "{}",
+        c.reason
+    );
+    // The revoked customer, and after expiry: not covered, with the reason.
+    let c = nl(covers(
+        &engine,
+        &det("2024-02-01", "Beta Foundry Co., Ltd."),
+        &reg,
+    ));
+    assert!(
+        !c.covers && c.reason.contains("not authorised"),
+        "{}",
+        c.reason
+    );
+    let c = nl(covers(
+        &engine,
+        &det("2025-01-02", "Alpha Wafer Co., Ltd."),
+        &reg,
+    ));
+    assert!(!c.covers && c.reason.contains("expired"), "{}", c.reason);
+    // A licence granted under a version the measure does not have covers nothing.
+    let mut bad = reg.clone();
+    bad[0].licence.legal_basis.version = "1999".into();
+    let c = nl(covers(
+        &engine,
+        &det("2024-02-01", "Alpha Wafer Co., Ltd."),
+        &bad,
+    ));
+    assert!(!c.covers, "{}", c.reason);
+    // Granted after the version in force entered into force, but under the older one: refused.
+    let mut late = reg.clone();
+    late[0].licence.granted_on = d("2024-09-10");
+    let c = nl(covers(
+        &engine,
+        &det("2024-10-01", "Alpha Wafer Co., Ltd."),
+        &late,
+    ));
+    assert!(
+        !c.covers && c.reason.contains("keeps only licences granted before it"),
+        "{}",
+        c.reason
+    );
+}

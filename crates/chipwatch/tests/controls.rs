@@ -505,4 +505,36 @@ fn licence_register_show_and_ship() {
     );
     let v = json(&["licence", "register", "show", reg_s, "--on", "2024-03-01"]);
     assert_eq!(v[0]["items"][0]["remaining_quantity"], 1.0);
+    // A determination names the licences that cover its requirements, grandfathering applied.
+    let v = json(&[
+        "licence",
+        "check",
+        "--product",
+        "NXT:2050i",
+        "--from",
+        "NLD",
+        "--to",
+        "CHN",
+        "--date",
+        "2024-10-01",
+        "--end-user",
+        "Alpha Wafer Co., Ltd.",
+        "--param",
+        "us_content_pct=0",
+        "--param",
+        "us_direct_product=false",
+        "--register",
+        reg_s,
+    ]);
+    let nl = v["licences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["jurisdiction"] == "NLD")
+        .unwrap();
+    assert_eq!(nl["covers"], true, "{nl}");
+    assert!(
+        nl["reason"].as_str().unwrap().contains("stay valid"),
+        "{nl}"
+    );
 }

@@ -67,6 +67,10 @@ pub struct CheckArgs {
     /// Restricted-party list for end-user screening (project TOML or CSL CSV).
     #[arg(long, value_name = "FILE")]
     pub list: Option<PathBuf>,
+    /// A licence register (TOML): for each licence requirement found, which licences cover it
+    /// (validity, parties, destination, grandfathering applied).
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -285,10 +289,41 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
             .collect::<Result<_>>()?,
     };
     let d = engine.determine(&s)?;
+    let covers = match &a.register {
+        Some(path) => {
+            let text = read(path)?;
+            let reg =
+                chipwatch_controls::licence::parse_register(&text, &path.display().to_string())?;
+            Some(chipwatch_controls::licence::covers(&engine, &d, &reg))
+        }
+        None => None,
+    };
     if cli.json {
-        print_json(&d)?;
+        match &covers {
+            Some(c) => {
+                let mut v = serde_json::to_value(&d)?;
+                v["licences"] = serde_json::to_value(c)?;
+                print_json(&v)?;
+            }
+            None => print_json(&d)?,
+        }
     } else {
         print_determination(&d)?;
+        if let Some(c) = &covers {
+            outln!("\nLicences in the register:");
+            if c.is_empty() {
+                outln!("  none under the measures that require a licence");
+            }
+            for x in c {
+                outln!(
+                    "  {} ({}): {} — {}",
+                    x.licence,
+                    x.jurisdiction,
+                    if x.covers { "covers" } else { "does not cover" },
+                    x.reason
+                );
+            }
+        }
     }
     if d.overall.outcome == OutcomeKind::Undetermined {
         return Err(Undetermined(format!(
