@@ -966,3 +966,114 @@ pub fn covers(
     }
     out
 }
+
+/// What an event takes away from a licence: compared on the event's date, the state with the
+/// event against the state without it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventImpact {
+    pub licence: String,
+    pub date: Date,
+    pub event: String,
+    /// Item lines no longer authorised, with the quantity and value that were still left.
+    pub items: Vec<ItemLoss>,
+    pub consignees_removed: Vec<String>,
+    pub end_users_removed: Vec<String>,
+    pub destinations_removed: Vec<String>,
+    /// Whether nothing at all can be shipped any more (full revocation or suspension).
+    pub stops_everything: bool,
+    /// Value left on the licence before the event that can no longer be shipped (lines with a
+    /// value ceiling, or the whole licence's ceiling when it stops everything).
+    pub value_no_longer_authorised: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemLoss {
+    pub id: String,
+    pub description: String,
+    pub product: Option<String>,
+    /// Quantity left before the event that is no longer authorised (`None`: no ceiling).
+    pub quantity: Option<f64>,
+    pub value: Option<f64>,
+}
+
+impl LicenceRecord {
+    /// The impact of `e` (proposed or recorded), without changing the record.
+    pub fn impact_of(&self, e: &LicenceEvent) -> Result<EventImpact, ControlsError> {
+        // A recorded event: its history up to it, without and with it. A proposed one: the
+        // whole history, without and with it appended (checked like any new event).
+        let mut without = self.clone();
+        let mut with = self.clone();
+        match self.events.iter().position(|x| x == e) {
+            Some(k) => {
+                without.events.truncate(k);
+                with.events.truncate(k + 1);
+            }
+            None => with.add_event(e.clone())?,
+        }
+        let (a, b) = (without.state_on(e.date), with.state_on(e.date));
+        let stops = b.status != Status::Active && a.status == Status::Active;
+        let mut items = Vec::new();
+        for (x, y) in a.items.iter().zip(&b.items) {
+            let line = self.licence.items.iter().find(|i| i.id == x.id);
+            let lost_q = match (x.remaining_quantity, y.remaining_quantity) {
+                _ if (stops || y.revoked) && !x.revoked => Some(x.remaining_quantity),
+                (Some(p), Some(q)) if q < p => Some(Some(p - q)),
+                _ => None,
+            };
+            if let Some(q) = lost_q {
+                items.push(ItemLoss {
+                    id: x.id.clone(),
+                    description: line.map(|l| l.description.clone()).unwrap_or_default(),
+                    product: line.and_then(|l| l.product.clone()),
+                    quantity: q,
+                    value: if stops || y.revoked {
+                        x.remaining_value
+                    } else {
+                        None
+                    },
+                });
+            }
+        }
+        // States compare parties by key; show them as the licence spells them.
+        let names: Vec<&String> = self
+            .licence
+            .consignees
+            .iter()
+            .chain(&self.licence.end_users)
+            .chain(self.events.iter().flat_map(|e| match &e.kind {
+                EventKind::Amendment { add_consignees, .. } => add_consignees.iter(),
+                _ => [].iter(),
+            }))
+            .collect();
+        let shown = |k: &String| {
+            names
+                .iter()
+                .find(|n| party_key(n) == *k)
+                .map_or_else(|| k.clone(), |n| (*n).clone())
+        };
+        let diff = |p: &BTreeSet<String>, q: &BTreeSet<String>| {
+            if stops {
+                p.iter().map(shown).collect()
+            } else {
+                p.difference(q).map(shown).collect::<Vec<_>>()
+            }
+        };
+        let value = if stops {
+            a.remaining_value
+                .or_else(|| items.iter().map(|i| i.value).sum::<Option<f64>>())
+        } else {
+            items.iter().filter_map(|i| i.value).reduce(|p, q| p + q)
+        };
+        Ok(EventImpact {
+            licence: self.licence.number.clone(),
+            date: e.date,
+            event: e.kind.name().to_string(),
+            items,
+            consignees_removed: diff(&a.consignees, &b.consignees),
+            end_users_removed: diff(&a.end_users, &b.end_users),
+            destinations_removed: diff(&a.destinations, &b.destinations),
+            stops_everything: stops,
+            value_no_longer_authorised: value,
+        })
+    }
+}

@@ -360,3 +360,42 @@ fn licences_cover_determinations_with_grandfathering_applied() {
         c.reason
     );
 }
+
+#[test]
+fn impact_of_a_partial_and_a_full_revocation() {
+    let r = register();
+    // The recorded January 2024 revocation: line 2 (3 of 4 left) and one customer.
+    let e = r.events[0].clone();
+    let i = r.impact_of(&e).unwrap();
+    assert_eq!(i.items.len(), 1);
+    assert_eq!(i.items[0].id, "2");
+    assert_eq!(i.items[0].quantity, Some(3.0));
+    assert_eq!(i.consignees_removed, vec!["Beta Foundry Co., Ltd."]);
+    assert!(!i.stops_everything);
+    // A proposed full revocation on 2024-03-01: everything left on line 1 (3 units) and the
+    // value left (600 - 315) is no longer authorised; the record itself is unchanged.
+    let full = LicenceEvent {
+        date: d("2024-03-01"),
+        kind: EventKind::FullRevocation,
+        reason: "proposed".into(),
+        instrument: None,
+    };
+    let before = r.clone();
+    let i = r.impact_of(&full).unwrap();
+    assert_eq!(r, before);
+    assert!(i.stops_everything);
+    assert_eq!(
+        i.items.len(),
+        1,
+        "line 2 was already revoked: {:?}",
+        i.items
+    );
+    assert_eq!(i.items[0].quantity, Some(3.0));
+    assert_eq!(i.value_no_longer_authorised, Some(285.0));
+    // An event that cannot be appended (dated before the last one) is an error.
+    let early = LicenceEvent {
+        date: d("2023-12-01"),
+        ..full
+    };
+    assert!(r.impact_of(&early).is_err());
+}

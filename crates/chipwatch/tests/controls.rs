@@ -537,4 +537,47 @@ fn licence_register_show_and_ship() {
         nl["reason"].as_str().unwrap().contains("stay valid"),
         "{nl}"
     );
+    // A proposed full revocation shows what is no longer authorised and records nothing; a
+    // recorded one stops the next draw-down.
+    let before = std::fs::read(&reg).unwrap();
+    let v = json(&[
+        "licence",
+        "register",
+        "revoke",
+        reg_s,
+        "--licence",
+        "NL-TEST-2023-0001",
+        "--date",
+        "2024-06-01",
+        "--reason",
+        "proposed",
+        "--full",
+        "--dry-run",
+    ]);
+    assert_eq!(v["stops_everything"], true);
+    assert_eq!(v["items"][0]["quantity"], 1.0);
+    assert_eq!(std::fs::read(&reg).unwrap(), before);
+    let out = cw()
+        .args([
+            "licence",
+            "register",
+            "revoke",
+            reg_s,
+            "--licence",
+            "NL-TEST-2023-0001",
+            "--date",
+            "2024-06-01",
+            "--reason",
+            "decided",
+            "--full",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&["licence", "register", "show", reg_s, "--on", "2024-06-01"]);
+    assert_eq!(v[0]["status"], "revoked");
 }

@@ -7,7 +7,9 @@
 use crate::output::{print_json, Table};
 use crate::Cli;
 use anyhow::{Context, Result};
-use chipwatch_controls::licence::{parse_register, register_to_toml, ShipmentDraw, Status};
+use chipwatch_controls::licence::{
+    parse_register, register_to_toml, EventKind, LicenceEvent, LicenceRecord, ShipmentDraw, Status,
+};
 use chipwatch_controls::Date;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,37 @@ pub enum RegisterCmd {
     Show(ShowArgs),
     /// Draw a shipment down against a licence (refused shipments change nothing).
     Ship(ShipArgs),
+    /// Revoke a licence fully or in part: what is no longer authorised; recorded unless
+    /// --dry-run (a proposed revocation).
+    Revoke(RevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub licence: String,
+    #[arg(long)]
+    pub date: String,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub instrument: Option<String>,
+    /// Revoke the whole licence.
+    #[arg(long, conflicts_with_all = ["items", "consignees", "end_users", "destinations"])]
+    pub full: bool,
+    /// Item line ids to revoke (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub items: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub consignees: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub end_users: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub destinations: Vec<String>,
+    /// Show the impact only; do not record the event.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -55,10 +88,112 @@ pub struct ShipArgs {
     pub reference: String,
 }
 
-fn load(path: &Path) -> Result<Vec<chipwatch_controls::licence::LicenceRecord>> {
+fn load(path: &Path) -> Result<Vec<LicenceRecord>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(parse_register(&text, &path.display().to_string())?)
+}
+
+/// Rewrite the register through a temporary file renamed over it: never half-written.
+fn save(path: &Path, recs: &[LicenceRecord]) -> Result<()> {
+    let text = register_to_toml(recs)?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+fn revoke(cli: &Cli, a: &RevokeArgs) -> Result<()> {
+    let mut recs = load(&a.file)?;
+    let Some(rec) = recs.iter_mut().find(|r| r.licence.number == a.licence) else {
+        anyhow::bail!(
+            "--licence: no licence `{}` in {}",
+            a.licence,
+            a.file.display()
+        );
+    };
+    for (i, d) in a.destinations.iter().enumerate() {
+        chipwatch_controls::country::check(&format!("destinations[{i}]"), d)?;
+    }
+    let kind = if a.full {
+        EventKind::FullRevocation
+    } else {
+        if a.items.is_empty()
+            && a.consignees.is_empty()
+            && a.end_users.is_empty()
+            && a.destinations.is_empty()
+        {
+            anyhow::bail!(
+                "give --full, or what to revoke: --items, --consignees, --end-users, --destinations"
+            );
+        }
+        if let Some(i) = a
+            .items
+            .iter()
+            .find(|i| !rec.licence.items.iter().any(|l| &l.id == *i))
+        {
+            anyhow::bail!("--items: licence {} has no item line `{i}`", a.licence);
+        }
+        EventKind::PartialRevocation {
+            items: a.items.clone(),
+            consignees: a.consignees.clone(),
+            end_users: a.end_users.clone(),
+            destinations: a
+                .destinations
+                .iter()
+                .map(|d| d.to_ascii_uppercase())
+                .collect(),
+            quantities: Default::default(),
+        }
+    };
+    let e = LicenceEvent {
+        date: Date::parse(&a.date).map_err(|m| anyhow::anyhow!("--date: {m}"))?,
+        kind,
+        reason: a.reason.clone(),
+        instrument: a.instrument.clone(),
+    };
+    let impact = rec.impact_of(&e)?;
+    if !a.dry_run {
+        rec.add_event(e)?;
+        save(&a.file, &recs)?;
+    }
+    if cli.json {
+        return print_json(&impact);
+    }
+    outln!(
+        "{} of licence {} on {}{}",
+        impact.event,
+        impact.licence,
+        impact.date,
+        if a.dry_run {
+            " (proposed, not recorded)"
+        } else {
+            " (recorded)"
+        }
+    );
+    for i in &impact.items {
+        outln!(
+            "  item {} {}: {} no longer authorised{}",
+            i.id,
+            i.description,
+            i.quantity
+                .map_or("everything left".to_string(), |q| format!("{q} units")),
+            i.value.map_or(String::new(), |v| format!(" (value {v})"))
+        );
+    }
+    for (what, v) in [
+        ("consignees", &impact.consignees_removed),
+        ("end users", &impact.end_users_removed),
+        ("destinations", &impact.destinations_removed),
+    ] {
+        if !v.is_empty() {
+            outln!("  {what} no longer authorised: {}", v.join(", "));
+        }
+    }
+    if let Some(v) = impact.value_no_longer_authorised {
+        outln!("  value no longer authorised: {v}");
+    }
+    Ok(())
 }
 
 pub fn run(cli: &Cli, c: &RegisterCmd) -> Result<()> {
@@ -114,6 +249,7 @@ pub fn run(cli: &Cli, c: &RegisterCmd) -> Result<()> {
             outln!("as of {date}; register {}", a.file.display());
             Ok(())
         }
+        RegisterCmd::Revoke(a) => revoke(cli, a),
         RegisterCmd::Ship(a) => {
             let mut recs = load(&a.file)?;
             let Some(rec) = recs.iter_mut().find(|r| r.licence.number == a.licence) else {
@@ -137,11 +273,7 @@ pub fn run(cli: &Cli, c: &RegisterCmd) -> Result<()> {
             let st = rec
                 .ship(s)
                 .with_context(|| format!("shipment `{}` refused", a.reference))?;
-            let text = register_to_toml(&recs)?;
-            let tmp = a.file.with_extension("toml.tmp");
-            std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, &a.file)
-                .with_context(|| format!("replacing {}", a.file.display()))?;
+            save(&a.file, &recs)?;
             if cli.json {
                 return print_json(&st);
             }
