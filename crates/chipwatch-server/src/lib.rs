@@ -16,6 +16,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod security;
 pub mod web;
@@ -587,9 +588,12 @@ impl utoipa::Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-/// The OpenAPI document, generated from the handlers' annotations.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The OpenAPI document: generated from the handlers' annotations, then completed with the
+/// error answers every operation shares ([`openapi::complete`], driven by the route table).
+pub fn openapi() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    openapi::complete(&mut doc, &route_table());
+    doc
 }
 
 async fn not_found() -> ApiError {

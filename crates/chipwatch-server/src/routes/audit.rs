@@ -32,7 +32,7 @@ pub struct AuditQuery {
 }
 
 /// Audit entries caused by the caller's organisation (admin).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", operation_id = "list_audit", params(AuditQuery),
     responses((status = 200, description = "Entries", body = Object)), security(("bearer" = [])))]
 pub async fn list(
     State(s): State<AppState>,

@@ -67,7 +67,7 @@ pub async fn save(
 }
 
 /// Saved scenarios of the caller's organisation.
-#[utoipa::path(get, path = "/api/v1/scenarios", tag = "scenarios",
+#[utoipa::path(get, path = "/api/v1/scenarios", tag = "scenarios", operation_id = "list_scenarios",
     responses((status = 200, description = "Scenarios", body = Object)), security(("bearer" = [])))]
 pub async fn list(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Value>> {
     let p = a.require_local()?;
@@ -82,7 +82,7 @@ pub async fn list(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Va
 }
 
 /// One saved scenario.
-#[utoipa::path(get, path = "/api/v1/scenarios/{id}", tag = "scenarios",
+#[utoipa::path(get, path = "/api/v1/scenarios/{id}", tag = "scenarios", operation_id = "get_scenario",
     params(("id" = i64, Path, description = "Scenario id")),
     responses((status = 200, description = "Scenario", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
