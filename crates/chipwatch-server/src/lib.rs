@@ -584,7 +584,7 @@ impl utoipa::Modify for BearerAuth {
         routes::federation::pull_route,
         routes::audit::list, routes::audit::verify, routes::audit::start_verify,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail))
+    components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue))
 )]
 struct ApiDoc;
 

@@ -30,6 +30,27 @@ const PURE: &[(&str, &str)] = &[
     ("POST", "/api/v1/monitor/classify"),
 ];
 
+/// Body fields that take an ISO 3166-1 alpha-3 code (checked against the standard's list): their
+/// schema gets the list as an enum.
+const COUNTRY_FIELDS: &[(&str, &str)] = &[
+    ("DetermineBody", "from"),
+    ("DetermineBody", "to"),
+    ("DetermineBody", "origin"),
+];
+
+/// Every ISO 3166-1 alpha-3 code, as `chipwatch_controls::country::check` accepts them.
+fn iso_countries() -> Vec<String> {
+    let letters = b'A'..=b'Z';
+    letters
+        .clone()
+        .flat_map(|a| letters.clone().map(move |b| [a, b]))
+        .flat_map(|[a, b]| {
+            (b'A'..=b'Z').map(move |c| String::from_utf8_lossy(&[a, b, c]).into_owned())
+        })
+        .filter(|c| chipwatch_controls::country::is_iso3(c))
+        .collect()
+}
+
 /// The shared error responses: name, status, the codes it carries, description.
 const SHARED: &[(&str, u16, &[&str], &str)] = &[
     (
@@ -140,6 +161,20 @@ pub fn complete(doc: &mut Value, routes: &[RouteDef]) {
         responses.insert((*name).to_string(), r);
     }
     components["responses"] = Value::Object(responses);
+    let countries = iso_countries();
+    for (schema, field) in COUNTRY_FIELDS {
+        if let Some(p) = components
+            .pointer_mut(&format!("/schemas/{schema}/properties/{field}"))
+            .and_then(Value::as_object_mut)
+        {
+            let nullable = p.get("type").is_some_and(Value::is_array);
+            let mut list: Vec<Value> = countries.iter().map(|c| json!(c)).collect();
+            if nullable {
+                list.push(Value::Null);
+            }
+            p.insert("enum".into(), Value::Array(list));
+        }
+    }
 
     for route in routes {
         let method = route.method.as_str().to_ascii_lowercase();
@@ -187,5 +222,15 @@ pub fn complete(doc: &mut Value, routes: &[RouteDef]) {
                 .entry(status.to_string())
                 .or_insert_with(|| shared_ref(status));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_countries_are_the_249_codes() {
+        let c = super::iso_countries();
+        assert_eq!(c.len(), 249);
+        assert!(c.contains(&"NLD".to_string()) && !c.contains(&"NDL".to_string()));
     }
 }

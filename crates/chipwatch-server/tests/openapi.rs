@@ -51,7 +51,10 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
 /// Everything wrong with `doc`, one line each.
 fn problems(doc: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    if !doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1.")) {
+    if !doc["openapi"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("3.1."))
+    {
         out.push(format!("openapi version is {}, not 3.1.x", doc["openapi"]));
     }
     if !doc["info"]["title"].is_string() || !doc["info"]["version"].is_string() {
@@ -78,7 +81,12 @@ fn problems(doc: &Value) -> Vec<String> {
     }
     let routes: BTreeMap<(String, String), bool> = route_table()
         .iter()
-        .map(|r| ((r.method.as_str().to_lowercase(), r.path.to_string()), r.auth))
+        .map(|r| {
+            (
+                (r.method.as_str().to_lowercase(), r.path.to_string()),
+                r.auth,
+            )
+        })
         .collect();
     let mut op_ids: BTreeMap<String, String> = BTreeMap::new();
     let empty = serde_json::Map::new();
@@ -130,7 +138,9 @@ fn problems(doc: &Value) -> Vec<String> {
                 out.push(format!("{here}: path parameter {name} not declared"));
             }
             for name in declared_path.difference(&template) {
-                out.push(format!("{here}: declares path parameter {name} the path lacks"));
+                out.push(format!(
+                    "{here}: declares path parameter {name} the path lacks"
+                ));
             }
             // Responses.
             let responses = op["responses"].as_object().unwrap_or(&empty);
@@ -139,7 +149,9 @@ fn problems(doc: &Value) -> Vec<String> {
             }
             for (status, r) in responses {
                 let Ok(n) = status.parse::<u16>() else {
-                    out.push(format!("{here}: response key {status} is not a status code"));
+                    out.push(format!(
+                        "{here}: response key {status} is not a status code"
+                    ));
                     continue;
                 };
                 let r = deref(doc, r);
@@ -217,11 +229,13 @@ fn every_error_answer_is_documented_with_the_error_body() {
     assert!(determine.get("409").is_none());
 }
 
+type Breaker = Box<dyn Fn(&mut Value)>;
+
 /// Each rule fires on a document broken in its way.
 #[test]
 fn the_checks_catch_broken_documents() {
     let good = doc();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Breaker)> = vec![
         (
             "also used by",
             Box::new(|d| {
@@ -252,15 +266,11 @@ fn the_checks_catch_broken_documents() {
         ),
         (
             "does not answer the error body",
-            Box::new(|d| {
-                d["paths"]["/api/v1/me"]["get"]["responses"]["401"] =
-                    json!({"description": "no", "content": {"application/json": {"schema": {"type": "object"}}}})
-            }),
+            Box::new(
+                |d| d["paths"]["/api/v1/me"]["get"]["responses"]["401"] = json!({"description": "no", "content": {"application/json": {"schema": {"type": "object"}}}}),
+            ),
         ),
-        (
-            "not 3.1",
-            Box::new(|d| d["openapi"] = json!("3.0.3")),
-        ),
+        ("not 3.1", Box::new(|d| d["openapi"] = json!("3.0.3"))),
         (
             "public error codes",
             Box::new(|d| {

@@ -35,9 +35,11 @@ fn lookup_error(e: LookupError) -> ApiError {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ItemsQuery {
-    /// design_resource, tool, material, process, ...
+    /// Item kind.
+    #[param(pattern = "^(design_resource|tool|material|process|final_output)$")]
     pub kind: Option<String>,
-    /// design, fabrication, atp
+    /// Stage of the value chain.
+    #[param(pattern = "^(design|fabrication|atp)$")]
     pub stage: Option<String>,
 }
 
@@ -130,6 +132,7 @@ pub async fn item_shares(
 pub struct ProvidersQuery {
     /// country, organisation or bucket
     #[serde(rename = "type")]
+    #[param(pattern = "^(country|organisation|bucket)$")]
     pub provider_type: Option<String>,
 }
 
@@ -192,8 +195,10 @@ pub async fn get_provider(
 #[serde(deny_unknown_fields)]
 pub struct ChokepointsQuery {
     /// Single-point-of-failure threshold in percent (default 65).
+    #[param(minimum = 0, maximum = 100)]
     pub threshold: Option<f64>,
     /// hq or location
+    #[param(pattern = "^(hq|location)$")]
     pub basis: Option<String>,
     /// Only single points of failure.
     pub spof_only: Option<bool>,
@@ -246,17 +251,20 @@ pub async fn chokepoints(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DependenceQuery {
-    /// Consumer country, ISO alpha-3 (e.g. KOR).
+    /// Consumer country, ISO alpha-3 (e.g. KOR); 404 if the model has no such country.
+    #[param(pattern = "^[A-Za-z]{3}$")]
     pub consumer: String,
-    /// Supplier country, ISO alpha-3 (e.g. NLD).
+    /// Supplier country, ISO alpha-3 (e.g. NLD); 404 if the model has no such country.
+    #[param(pattern = "^[A-Za-z]{3}$")]
     pub supplier: String,
     /// Minimum supplier share in percent (default 50).
+    #[param(minimum = 0, maximum = 100)]
     pub min_share: Option<f64>,
 }
 
 /// Items a consumer country gets mainly from a supplier country.
 #[utoipa::path(get, path = "/api/v1/dependence", tag = "model", params(DependenceQuery),
-    responses((status = 200, description = "Dependence rows", body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "Dependence rows", body = Object), (status = 404, description = "A country is not in the model", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn dependence(
     State(s): State<AppState>,
     _a: Auth,
@@ -269,21 +277,37 @@ pub async fn dependence(
             "min_share: a percentage between 0 and 100",
         ));
     }
-    let rows = concentration::dependence(&s.model, &q.consumer, &q.supplier, min)
-        .map_err(|e| ApiError::new("invalid_parameter", e.to_string()))?;
+    for (field, c) in [("consumer", &q.consumer), ("supplier", &q.supplier)] {
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(ApiError::new(
+                "invalid_parameter",
+                format!("{field}: an ISO 3166-1 alpha-3 code such as KOR"),
+            ));
+        }
+    }
+    let rows =
+        concentration::dependence(&s.model, &q.consumer, &q.supplier, min).map_err(
+            |e| match e {
+                concentration::AnalysisError::UnknownCountry(c) => {
+                    ApiError::new("not_found", format!("country {c} is not in the model"))
+                }
+                other => ApiError::new("invalid_parameter", other.to_string()),
+            },
+        )?;
     Ok(Json(envelope(&s.model, rows)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ValueShareQuery {
-    /// Comma-separated item ids or names.
+    /// Comma-separated item ids or names (at least one); 404 if one is not in the model.
+    #[param(pattern = "[^,\\s]")]
     pub items: String,
 }
 
 /// Value-weighted country shares over a set of items.
 #[utoipa::path(get, path = "/api/v1/value-share", tag = "model", params(ValueShareQuery),
-    responses((status = 200, description = "Weighted shares", body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "Weighted shares", body = Object), (status = 404, description = "An item is not in the model", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn value_share(
     State(s): State<AppState>,
     _a: Auth,

@@ -15,14 +15,18 @@ use serde_json::{json, Value};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
-    /// Only events at or after this ISO date / date-time.
+    /// Only events at or after this date, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).
+    #[param(
+        pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)?$"
+    )]
     pub since: Option<String>,
     /// Event type, e.g. export_control, factory_fire.
     #[serde(rename = "type")]
     pub event_type: Option<String>,
     /// Only events judged supply-chain relevant.
     pub relevant_only: Option<bool>,
-    /// At most this many (default 100, max 1000).
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -54,7 +58,7 @@ pub async fn events(
             since,
             event_type: q.event_type,
             relevant_only: q.relevant_only.unwrap_or(false),
-            limit: Some(q.limit.unwrap_or(100).clamp(1, 1000)),
+            limit: Some(crate::extract::limit(q.limit)?),
         })
         .await?;
     let out: Vec<Value> = rows
@@ -71,7 +75,8 @@ pub async fn events(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsQuery {
-    /// At most this many (default 100, max 1000).
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -86,7 +91,7 @@ pub async fn alerts(
     a.require_local()?;
     let rows = s
         .store
-        .monitor_recent_alerts(q.limit.unwrap_or(100).clamp(1, 1000))
+        .monitor_recent_alerts(crate::extract::limit(q.limit)?)
         .await?;
     let out: Vec<Value> = rows
         .iter()
@@ -109,6 +114,7 @@ pub async fn list_watchlists(State(s): State<AppState>, a: Auth) -> ApiResult<ax
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WatchlistBody {
+    #[schema(min_length = 1)]
     pub name: String,
     /// The watchlist in the monitor's TOML format (docs/monitor.md); checked against the model.
     pub config: String,
