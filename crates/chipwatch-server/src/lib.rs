@@ -241,6 +241,14 @@ pub fn route_table() -> Vec<RouteDef> {
             None,
             model::value_share,
         ),
+        r(
+            post.clone(),
+            "/api/v1/model/validate",
+            true,
+            None,
+            model::validate_model,
+        ),
+        r(post.clone(), "/api/v1/risk", true, None, model::risk),
         // scenarios
         r(
             post.clone(),
@@ -298,6 +306,34 @@ pub fn route_table() -> Vec<RouteDef> {
             true,
             None,
             controls::screen,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/measures",
+            true,
+            None,
+            measures::list_measures,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/measures/{id}",
+            true,
+            Public,
+            measures::get_measure,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/measures/{id}/impact",
+            true,
+            Public,
+            measures::measure_impact,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/products",
+            true,
+            None,
+            measures::list_products,
         ),
         // monitor
         r(
@@ -569,6 +605,9 @@ impl utoipa::Modify for BearerAuth {
         routes::scenarios::run_adhoc, routes::scenarios::save, routes::scenarios::list,
         routes::scenarios::get, routes::scenarios::run_saved, routes::scenarios::result,
         routes::controls::determine, routes::controls::screen,
+        routes::measures::list_measures, routes::measures::get_measure,
+        routes::measures::measure_impact, routes::measures::list_products,
+        routes::model::validate_model, routes::model::risk,
         routes::monitor::events, routes::monitor::alerts, routes::monitor::list_watchlists,
         routes::monitor::save_watchlist, routes::monitor::get_watchlist,
         routes::exchange::me, routes::exchange::list_orgs, routes::exchange::list_users,

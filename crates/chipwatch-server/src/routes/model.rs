@@ -325,3 +325,114 @@ pub async fn value_share(
     })?;
     Ok(Json(envelope(&s.model, v)))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateBody {
+    /// The model file's text (the project's model format, as `chipwatch --model FILE`).
+    pub model: String,
+    /// `toml` (default) or `json` (the JSON form of the same records).
+    #[schema(pattern = "^(toml|json)$")]
+    pub format: Option<String>,
+}
+
+/// Check a model file (`chipwatch model validate --json`): the warnings it loads with, or 422
+/// naming the line and field that keep it from loading (syntax, dangling references, cycles).
+#[utoipa::path(post, path = "/api/v1/model/validate", tag = "model", request_body = ValidateBody,
+    responses((status = 200, description = "Counts and diagnostics of a model that loads", body = Object),
+        (status = 422, description = "The model does not load; the message names line and field", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn validate_model(
+    _a: Auth,
+    crate::extract::Json(b): crate::extract::Json<ValidateBody>,
+) -> ApiResult<Json<Value>> {
+    let json_form = match b.format.as_deref() {
+        None | Some("toml") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "format: `{other}` is not toml or json"
+            )))
+        }
+    };
+    let vc = tokio::task::spawn_blocking(move || {
+        if json_form {
+            chipwatch_data::load_model_json_str(&b.model, "model")
+        } else {
+            chipwatch_data::load_model_str(&b.model, "model")
+        }
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::validation(e.to_string()))?;
+    let m = vc.model();
+    Ok(Json(json!({
+        "items": m.items.len(), "providers": m.providers.len(), "shares": m.shares.len(),
+        "stages": m.stages.len(), "diagnostics": vc.diagnostics(),
+    })))
+}
+
+/// Most Monte Carlo samples one request may ask for (the CLI's default is 1000; a request has
+/// 30 s).
+pub const MAX_RISK_SAMPLES: u64 = 200;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskBody {
+    /// Number of samples (default 100).
+    #[schema(minimum = 1, maximum = 200)]
+    pub samples: Option<u64>,
+    /// Seed: the same seed gives the same answer (default 1).
+    #[schema(minimum = 0)]
+    pub seed: Option<i64>,
+    /// The risk configuration with the fields of the CLI's `--config` TOML file
+    /// (`horizon_days`, `default`, `country`, `assumptions`; docs/scenarios.md); default: the
+    /// built-in hazards.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Value>,
+}
+
+/// Monte Carlo risk (`chipwatch risk --json`): random country disruptions from per-country
+/// hazards, run through the scenario engine; availability per consumer with percentiles.
+#[utoipa::path(post, path = "/api/v1/risk", tag = "model", request_body = RiskBody,
+    responses((status = 200, description = "Risk result with provenance", body = Object),
+        (status = 422, description = "A value of the configuration or the sample count is not acceptable", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn risk(
+    State(s): State<AppState>,
+    _a: Auth,
+    crate::extract::Json(b): crate::extract::Json<RiskBody>,
+) -> ApiResult<Json<Value>> {
+    use chipwatch_analysis::risk::{self, RiskConfig};
+    let samples = b.samples.unwrap_or(100);
+    if !(1..=MAX_RISK_SAMPLES).contains(&samples) {
+        return Err(ApiError::validation(format!(
+            "samples: between 1 and {MAX_RISK_SAMPLES}"
+        )));
+    }
+    let cfg = match b.config {
+        Some(v) => {
+            let c: RiskConfig = serde_json::from_value(v)
+                .map_err(|e| ApiError::validation(format!("config: {e}")))?;
+            c.validate()
+                .map_err(|e| ApiError::validation(format!("config: {e}")))?;
+            c
+        }
+        None => RiskConfig::default(),
+    };
+    let seed =
+        u64::try_from(b.seed.unwrap_or(1)).map_err(|_| ApiError::validation("seed: 0 or more"))?;
+    let model = s.model.clone();
+    let r =
+        tokio::task::spawn_blocking(move || risk::monte_carlo(&model, &cfg, samples, seed, &|| {}))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(|e| match e {
+                chipwatch_analysis::scenario::ScenarioError::Field { .. }
+                | chipwatch_analysis::scenario::ScenarioError::Parse { .. } => {
+                    ApiError::validation(e.to_string())
+                }
+                other => ApiError::internal(&other),
+            })?;
+    Ok(Json(envelope(&s.model, r)))
+}
