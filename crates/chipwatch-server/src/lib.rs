@@ -365,6 +365,13 @@ pub fn route_table() -> Vec<RouteDef> {
             monitor::save_watchlist,
         ),
         r(
+            post.clone(),
+            "/api/v1/monitor/classify",
+            true,
+            None,
+            monitor::classify,
+        ),
+        r(
             get.clone(),
             "/api/v1/monitor/watchlists/{id}",
             true,
@@ -609,7 +616,7 @@ impl utoipa::Modify for BearerAuth {
         routes::measures::measure_impact, routes::measures::list_products,
         routes::model::validate_model, routes::model::risk,
         routes::monitor::events, routes::monitor::alerts, routes::monitor::list_watchlists,
-        routes::monitor::save_watchlist, routes::monitor::get_watchlist,
+        routes::monitor::save_watchlist, routes::monitor::get_watchlist, routes::monitor::classify,
         routes::exchange::me, routes::exchange::list_orgs, routes::exchange::list_users,
         routes::exchange::create_user, routes::exchange::list_tokens, routes::exchange::create_token,
         routes::exchange::revoke_token, routes::exchange::create_record, routes::exchange::list_records,

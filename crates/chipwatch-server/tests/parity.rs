@@ -252,3 +252,94 @@ async fn risk_is_bounded_and_deterministic() {
     .await;
     assert_eq!(error_code(st, &v), "invalid_json");
 }
+
+#[tokio::test]
+async fn monitor_classify() {
+    let env = envs().await.remove(0);
+    let t = tenant(&env.store, "mon").await;
+    let app = &env.app;
+    const TITLE: &str = "Fire halts production at photoresist plant in Japan";
+    const BODY: &str = "A fire broke out on Monday at a photoresist factory in Japan, halting production. The plant supplies chipmakers in Taiwan and Korea.";
+    let art = json!({
+        "title": TITLE,
+        "body": BODY,
+        "published_at": "2024-03-04T08:00:00Z"
+    });
+    let body = json!({"articles": [art.clone(), art]});
+    let (st, v) = call(
+        app,
+        "POST",
+        "/api/v1/monitor/classify",
+        Some(&t.viewer),
+        Some(body),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    // The same classification the library (and so `monitor classify --json`) gives.
+    let vc = chipwatch_data::default_model();
+    let classifier = chipwatch_monitor::Classifier::new(&vc).unwrap();
+    let mut raw = chipwatch_monitor::RawArticle::new("request#0");
+    raw.title = TITLE.into();
+    raw.body = BODY.into();
+    raw.published_at = Some("2024-03-04T08:00:00Z".into());
+    let a = chipwatch_monitor::Article::from_raw(raw);
+    let mut c = classifier.classify(&a);
+    let mut clusterer = chipwatch_monitor::cluster::Clusterer::new(
+        chipwatch_monitor::cluster::DEFAULT_WINDOW_HOURS,
+    );
+    c.cluster_id = Some(clusterer.assign(&c, &a.text));
+    assert_eq!(r[0]["classification"], serde_json::to_value(&c).unwrap());
+    assert_eq!(c.language, "en");
+    // Identical articles fall into one cluster.
+    assert_eq!(
+        r[0]["classification"]["cluster_id"],
+        r[1]["classification"]["cluster_id"]
+    );
+
+    for (body, code, field) in [
+        (json!({"articles": []}), "validation_failed", "articles"),
+        (
+            json!({"articles": [{"title": "x", "body": "y"}], "window_hours": 0}),
+            "validation_failed",
+            "window_hours",
+        ),
+        (
+            json!({"articles": [{"title": "x"}]}),
+            "invalid_json",
+            "body",
+        ),
+        (
+            json!({"articles": [{"title": "x", "body": "y", "lang": "en"}]}),
+            "unknown_field",
+            "lang",
+        ),
+    ] {
+        let (st, v) = call(
+            app,
+            "POST",
+            "/api/v1/monitor/classify",
+            Some(&t.viewer),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(error_code(st, &v), code, "{body}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(field),
+            "{v}"
+        );
+    }
+    let many: Vec<_> = (0..101)
+        .map(|i| json!({"title": format!("t{i}"), "body": "b"}))
+        .collect();
+    let (st, v) = call(
+        app,
+        "POST",
+        "/api/v1/monitor/classify",
+        Some(&t.viewer),
+        Some(json!({"articles": many})),
+    )
+    .await;
+    assert_eq!(error_code(st, &v), "validation_failed");
+}
