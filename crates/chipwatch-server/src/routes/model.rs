@@ -336,7 +336,7 @@ pub struct ValidateBody {
     pub format: Option<String>,
 }
 
-/// Check a model file (`chipwatch model validate --json`): the warnings it loads with, or 422
+/// Check a model file (`chipwatch validate --json`): the warnings it loads with, or 422
 /// naming the line and field that keep it from loading (syntax, dangling references, cycles).
 #[utoipa::path(post, path = "/api/v1/model/validate", tag = "model", request_body = ValidateBody,
     responses((status = 200, description = "Counts and diagnostics of a model that loads", body = Object),
