@@ -16,6 +16,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod security;
 pub mod web;
@@ -240,6 +241,14 @@ pub fn route_table() -> Vec<RouteDef> {
             None,
             model::value_share,
         ),
+        r(
+            post.clone(),
+            "/api/v1/model/validate",
+            true,
+            None,
+            model::validate_model,
+        ),
+        r(post.clone(), "/api/v1/risk", true, None, model::risk),
         // scenarios
         r(
             post.clone(),
@@ -298,6 +307,34 @@ pub fn route_table() -> Vec<RouteDef> {
             None,
             controls::screen,
         ),
+        r(
+            get.clone(),
+            "/api/v1/measures",
+            true,
+            None,
+            measures::list_measures,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/measures/{id}",
+            true,
+            Public,
+            measures::get_measure,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/measures/{id}/impact",
+            true,
+            Public,
+            measures::measure_impact,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/products",
+            true,
+            None,
+            measures::list_products,
+        ),
         // monitor
         r(
             get.clone(),
@@ -326,6 +363,13 @@ pub fn route_table() -> Vec<RouteDef> {
             true,
             None,
             monitor::save_watchlist,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/monitor/classify",
+            true,
+            None,
+            monitor::classify,
         ),
         r(
             get.clone(),
@@ -568,8 +612,11 @@ impl utoipa::Modify for BearerAuth {
         routes::scenarios::run_adhoc, routes::scenarios::save, routes::scenarios::list,
         routes::scenarios::get, routes::scenarios::run_saved, routes::scenarios::result,
         routes::controls::determine, routes::controls::screen,
+        routes::measures::list_measures, routes::measures::get_measure,
+        routes::measures::measure_impact, routes::measures::list_products,
+        routes::model::validate_model, routes::model::risk,
         routes::monitor::events, routes::monitor::alerts, routes::monitor::list_watchlists,
-        routes::monitor::save_watchlist, routes::monitor::get_watchlist,
+        routes::monitor::save_watchlist, routes::monitor::get_watchlist, routes::monitor::classify,
         routes::exchange::me, routes::exchange::list_orgs, routes::exchange::list_users,
         routes::exchange::create_user, routes::exchange::list_tokens, routes::exchange::create_token,
         routes::exchange::revoke_token, routes::exchange::create_record, routes::exchange::list_records,
@@ -583,13 +630,16 @@ impl utoipa::Modify for BearerAuth {
         routes::federation::pull_route,
         routes::audit::list, routes::audit::verify, routes::audit::start_verify,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail))
+    components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue))
 )]
 struct ApiDoc;
 
-/// The OpenAPI document, generated from the handlers' annotations.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The OpenAPI document: generated from the handlers' annotations, then completed with the
+/// error answers every operation shares ([`openapi::complete`], driven by the route table).
+pub fn openapi() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    openapi::complete(&mut doc, &route_table());
+    doc
 }
 
 async fn not_found() -> ApiError {

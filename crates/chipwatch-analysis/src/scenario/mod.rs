@@ -252,8 +252,17 @@ impl Scenario {
                 format!("{} is outside 1..=36500", self.horizon_days),
             ));
         }
-        if self.step_days == 0 {
-            return Err(ScenarioError::field("step_days", "must be at least 1"));
+        if self.step_days == 0 || self.step_days > 36_500 {
+            return Err(ScenarioError::field(
+                "step_days",
+                format!("{} is outside 1..=36500", self.step_days),
+            ));
+        }
+        if self.consumers.as_ref().is_some_and(|c| c.is_empty()) {
+            return Err(ScenarioError::field(
+                "consumer",
+                "an explicit list must name at least one consumer (leave it out to derive them from the model)",
+            ));
         }
         let a = &self.assumptions;
         check_range("assumptions.headroom", a.headroom, 0.0, 10.0)?;

@@ -26,13 +26,15 @@ use std::sync::Mutex;
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Entries after this sequence number (paging).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
-    /// At most this many entries (default 100, max 1000).
+    /// At most this many entries (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
 /// Audit entries caused by the caller's organisation (admin).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", operation_id = "list_audit", params(AuditQuery),
     responses((status = 200, description = "Entries", body = Object)), security(("bearer" = [])))]
 pub async fn list(
     State(s): State<AppState>,
@@ -41,7 +43,10 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Value>> {
     let p = a.require(Role::Admin)?;
     let prefix = format!("org:{}/", p.org.id);
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = crate::extract::limit(q.limit)?;
+    if q.after.is_some_and(|a| a < 0) {
+        return Err(ApiError::new("invalid_parameter", "after: 0 or more"));
+    }
     let entries = audit::entries(&s.store, Some(&prefix), q.after.unwrap_or(0), limit).await?;
     Ok(axum::Json(json!({"entries": entries})))
 }

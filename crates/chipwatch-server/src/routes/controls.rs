@@ -30,7 +30,7 @@ pub struct DetermineBody {
     /// Catalogue product (e.g. "NXT:2000i"); its public specification fills the parameters.
     pub product: Option<String>,
     /// Parameter values (numbers, booleans, strings), overriding the catalogue's.
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, ParamValue>)]
     #[serde(default)]
     pub params: BTreeMap<String, Value>,
     /// Exporting country, ISO alpha-3.
@@ -43,11 +43,31 @@ pub struct DetermineBody {
     pub end_use: Option<String>,
     /// Other parties, each screened: `[{"role": "consignee", "name": "..."}]` with role one of
     /// purchaser, intermediate_consignee, consignee, exporter, end_user.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<PartyBody>)]
     #[serde(default)]
     pub parties: Vec<chipwatch_controls::Party>,
     /// Date of the shipment, YYYY-MM-DD (default: today): the measures in force on that date.
+    #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub date: Option<String>,
+}
+
+/// A parameter value (documentation of `chipwatch_controls::Value`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ParamValue {
+    Number(f64),
+    Bool(bool),
+    Text(String),
+}
+
+/// One party of a shipment (documentation of `chipwatch_controls::Party`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PartyBody {
+    #[schema(pattern = "^(exporter|purchaser|intermediate_consignee|consignee|end_user)$")]
+    role: String,
+    name: String,
 }
 
 fn country(field: &str, v: &str) -> ApiResult<String> {
@@ -93,8 +113,10 @@ pub async fn determine(
 #[serde(deny_unknown_fields)]
 pub struct ScreenBody {
     /// Party names to screen (any script).
+    #[schema(min_items = 1, max_items = 1000)]
     pub names: Vec<String>,
     /// Match score threshold 0..1 (default 0.85).
+    #[schema(minimum = 0, maximum = 1)]
     pub threshold: Option<f64>,
 }
 

@@ -71,9 +71,10 @@ pub async fn list_users(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
+    #[schema(min_length = 1)]
     pub name: String,
     /// admin, analyst or viewer
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^(admin|analyst|viewer)$")]
     pub role: Role,
 }
 
@@ -110,7 +111,8 @@ pub struct NewTokenBody {
     /// A user of your organisation.
     pub user_id: i64,
     pub label: String,
-    /// Days until expiry (default 90; at most 3650).
+    /// Days until expiry (default 90).
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<i64>,
 }
 
@@ -191,10 +193,10 @@ pub struct NewRecordBody {
     /// Where the figure comes from (survey, filing, estimate ...).
     pub provenance: String,
     /// TLP marking: clear, green, amber (default), amber+strict, red.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(clear|green|amber|amber\\+strict|red)$")]
     pub tlp: Option<Tlp>,
     /// organisation_only (default), community, connected_communities, all, sharing_group.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(organisation_only|community|connected_communities|all|sharing_group)$")]
     pub distribution: Option<Distribution>,
     pub sharing_group_id: Option<i64>,
 }
@@ -244,6 +246,7 @@ pub struct RecordsQuery {
     pub item: Option<String>,
     pub metric: Option<String>,
     /// own, shared or all (default).
+    #[param(pattern = "^(own|shared|all)$")]
     pub scope: Option<String>,
 }
 
@@ -459,6 +462,7 @@ pub async fn aggregates(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGroupBody {
+    #[schema(min_length = 1)]
     pub name: String,
     /// Organisation ids (yours is added).
     pub members: Vec<i64>,
@@ -499,7 +503,7 @@ pub struct NewAgreementBody {
     /// Released optional fields: provider, site, country, value, unit, period, provenance.
     pub fields: Vec<String>,
     /// firm (default) or country.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(firm|country)$")]
     pub granularity: Option<Granularity>,
     /// Country granularity: minimum distinct firms (by normalised name) per released figure
     /// (default 3); a new figure also needs this many firms changed since every earlier one.
@@ -507,9 +511,15 @@ pub struct NewAgreementBody {
     /// Country granularity: dominance rule, no firm above this share of a figure's total
     /// (0 < x <= 1, default 0.6).
     pub max_firm_share: Option<f64>,
-    /// ISO date; default now.
+    /// YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); default now.
+    #[schema(
+        pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)?$"
+    )]
     pub valid_from: Option<String>,
-    /// ISO date; default open-ended.
+    /// YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); default open-ended.
+    #[schema(
+        pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)?$"
+    )]
     pub valid_until: Option<String>,
 }
 

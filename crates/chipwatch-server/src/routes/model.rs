@@ -35,9 +35,11 @@ fn lookup_error(e: LookupError) -> ApiError {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ItemsQuery {
-    /// design_resource, tool, material, process, ...
+    /// Item kind.
+    #[param(pattern = "^(design_resource|tool|material|process|final_output)$")]
     pub kind: Option<String>,
-    /// design, fabrication, atp
+    /// Stage of the value chain.
+    #[param(pattern = "^(design|fabrication|atp)$")]
     pub stage: Option<String>,
 }
 
@@ -130,6 +132,7 @@ pub async fn item_shares(
 pub struct ProvidersQuery {
     /// country, organisation or bucket
     #[serde(rename = "type")]
+    #[param(pattern = "^(country|organisation|bucket)$")]
     pub provider_type: Option<String>,
 }
 
@@ -192,8 +195,10 @@ pub async fn get_provider(
 #[serde(deny_unknown_fields)]
 pub struct ChokepointsQuery {
     /// Single-point-of-failure threshold in percent (default 65).
+    #[param(minimum = 0, maximum = 100)]
     pub threshold: Option<f64>,
     /// hq or location
+    #[param(pattern = "^(hq|location)$")]
     pub basis: Option<String>,
     /// Only single points of failure.
     pub spof_only: Option<bool>,
@@ -246,17 +251,20 @@ pub async fn chokepoints(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DependenceQuery {
-    /// Consumer country, ISO alpha-3 (e.g. KOR).
+    /// Consumer country, ISO alpha-3 (e.g. KOR); 404 if the model has no such country.
+    #[param(pattern = "^[A-Za-z]{3}$")]
     pub consumer: String,
-    /// Supplier country, ISO alpha-3 (e.g. NLD).
+    /// Supplier country, ISO alpha-3 (e.g. NLD); 404 if the model has no such country.
+    #[param(pattern = "^[A-Za-z]{3}$")]
     pub supplier: String,
     /// Minimum supplier share in percent (default 50).
+    #[param(minimum = 0, maximum = 100)]
     pub min_share: Option<f64>,
 }
 
 /// Items a consumer country gets mainly from a supplier country.
 #[utoipa::path(get, path = "/api/v1/dependence", tag = "model", params(DependenceQuery),
-    responses((status = 200, description = "Dependence rows", body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "Dependence rows", body = Object), (status = 404, description = "A country is not in the model", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn dependence(
     State(s): State<AppState>,
     _a: Auth,
@@ -269,21 +277,37 @@ pub async fn dependence(
             "min_share: a percentage between 0 and 100",
         ));
     }
-    let rows = concentration::dependence(&s.model, &q.consumer, &q.supplier, min)
-        .map_err(|e| ApiError::new("invalid_parameter", e.to_string()))?;
+    for (field, c) in [("consumer", &q.consumer), ("supplier", &q.supplier)] {
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(ApiError::new(
+                "invalid_parameter",
+                format!("{field}: an ISO 3166-1 alpha-3 code such as KOR"),
+            ));
+        }
+    }
+    let rows =
+        concentration::dependence(&s.model, &q.consumer, &q.supplier, min).map_err(
+            |e| match e {
+                concentration::AnalysisError::UnknownCountry(c) => {
+                    ApiError::new("not_found", format!("country {c} is not in the model"))
+                }
+                other => ApiError::new("invalid_parameter", other.to_string()),
+            },
+        )?;
     Ok(Json(envelope(&s.model, rows)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ValueShareQuery {
-    /// Comma-separated item ids or names.
+    /// Comma-separated item ids or names (at least one); 404 if one is not in the model.
+    #[param(pattern = "[^,\\s]")]
     pub items: String,
 }
 
 /// Value-weighted country shares over a set of items.
 #[utoipa::path(get, path = "/api/v1/value-share", tag = "model", params(ValueShareQuery),
-    responses((status = 200, description = "Weighted shares", body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "Weighted shares", body = Object), (status = 404, description = "An item is not in the model", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn value_share(
     State(s): State<AppState>,
     _a: Auth,
@@ -300,4 +324,115 @@ pub async fn value_share(
         other => ApiError::new("invalid_parameter", other.to_string()),
     })?;
     Ok(Json(envelope(&s.model, v)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateBody {
+    /// The model file's text (the project's model format, as `chipwatch --model FILE`).
+    pub model: String,
+    /// `toml` (default) or `json` (the JSON form of the same records).
+    #[schema(pattern = "^(toml|json)$")]
+    pub format: Option<String>,
+}
+
+/// Check a model file (`chipwatch validate --json`): the warnings it loads with, or 422
+/// naming the line and field that keep it from loading (syntax, dangling references, cycles).
+#[utoipa::path(post, path = "/api/v1/model/validate", tag = "model", request_body = ValidateBody,
+    responses((status = 200, description = "Counts and diagnostics of a model that loads", body = Object),
+        (status = 422, description = "The model does not load; the message names line and field", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn validate_model(
+    _a: Auth,
+    crate::extract::Json(b): crate::extract::Json<ValidateBody>,
+) -> ApiResult<Json<Value>> {
+    let json_form = match b.format.as_deref() {
+        None | Some("toml") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "format: `{other}` is not toml or json"
+            )))
+        }
+    };
+    let vc = tokio::task::spawn_blocking(move || {
+        if json_form {
+            chipwatch_data::load_model_json_str(&b.model, "model")
+        } else {
+            chipwatch_data::load_model_str(&b.model, "model")
+        }
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::validation(e.to_string()))?;
+    let m = vc.model();
+    Ok(Json(json!({
+        "items": m.items.len(), "providers": m.providers.len(), "shares": m.shares.len(),
+        "stages": m.stages.len(), "diagnostics": vc.diagnostics(),
+    })))
+}
+
+/// Most Monte Carlo samples one request may ask for (the CLI's default is 1000; a request has
+/// 30 s).
+pub const MAX_RISK_SAMPLES: u64 = 200;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskBody {
+    /// Number of samples (default 100).
+    #[schema(minimum = 1, maximum = 200)]
+    pub samples: Option<u64>,
+    /// Seed: the same seed gives the same answer (default 1).
+    #[schema(minimum = 0)]
+    pub seed: Option<i64>,
+    /// The risk configuration with the fields of the CLI's `--config` TOML file
+    /// (`horizon_days`, `default`, `country`, `assumptions`; docs/scenarios.md); default: the
+    /// built-in hazards.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Value>,
+}
+
+/// Monte Carlo risk (`chipwatch risk --json`): random country disruptions from per-country
+/// hazards, run through the scenario engine; availability per consumer with percentiles.
+#[utoipa::path(post, path = "/api/v1/risk", tag = "model", request_body = RiskBody,
+    responses((status = 200, description = "Risk result with provenance", body = Object),
+        (status = 422, description = "A value of the configuration or the sample count is not acceptable", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn risk(
+    State(s): State<AppState>,
+    _a: Auth,
+    crate::extract::Json(b): crate::extract::Json<RiskBody>,
+) -> ApiResult<Json<Value>> {
+    use chipwatch_analysis::risk::{self, RiskConfig};
+    let samples = b.samples.unwrap_or(100);
+    if !(1..=MAX_RISK_SAMPLES).contains(&samples) {
+        return Err(ApiError::validation(format!(
+            "samples: between 1 and {MAX_RISK_SAMPLES}"
+        )));
+    }
+    let cfg = match b.config {
+        Some(v) => {
+            let c: RiskConfig = serde_json::from_value(v)
+                .map_err(|e| ApiError::validation(format!("config: {e}")))?;
+            c.validate()
+                .map_err(|e| ApiError::validation(format!("config: {e}")))?;
+            c
+        }
+        None => RiskConfig::default(),
+    };
+    let seed =
+        u64::try_from(b.seed.unwrap_or(1)).map_err(|_| ApiError::validation("seed: 0 or more"))?;
+    let model = s.model.clone();
+    let r =
+        tokio::task::spawn_blocking(move || risk::monte_carlo(&model, &cfg, samples, seed, &|| {}))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(|e| match e {
+                chipwatch_analysis::scenario::ScenarioError::Field { .. }
+                | chipwatch_analysis::scenario::ScenarioError::Parse { .. } => {
+                    ApiError::validation(e.to_string())
+                }
+                other => ApiError::internal(&other),
+            })?;
+    Ok(Json(envelope(&s.model, r)))
 }

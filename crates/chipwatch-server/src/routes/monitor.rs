@@ -15,14 +15,18 @@ use serde_json::{json, Value};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
-    /// Only events at or after this ISO date / date-time.
+    /// Only events at or after this date, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).
+    #[param(
+        pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)?$"
+    )]
     pub since: Option<String>,
     /// Event type, e.g. export_control, factory_fire.
     #[serde(rename = "type")]
     pub event_type: Option<String>,
     /// Only events judged supply-chain relevant.
     pub relevant_only: Option<bool>,
-    /// At most this many (default 100, max 1000).
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -54,7 +58,7 @@ pub async fn events(
             since,
             event_type: q.event_type,
             relevant_only: q.relevant_only.unwrap_or(false),
-            limit: Some(q.limit.unwrap_or(100).clamp(1, 1000)),
+            limit: Some(crate::extract::limit(q.limit)?),
         })
         .await?;
     let out: Vec<Value> = rows
@@ -71,7 +75,8 @@ pub async fn events(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsQuery {
-    /// At most this many (default 100, max 1000).
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -86,7 +91,7 @@ pub async fn alerts(
     a.require_local()?;
     let rows = s
         .store
-        .monitor_recent_alerts(q.limit.unwrap_or(100).clamp(1, 1000))
+        .monitor_recent_alerts(crate::extract::limit(q.limit)?)
         .await?;
     let out: Vec<Value> = rows
         .iter()
@@ -109,6 +114,7 @@ pub async fn list_watchlists(State(s): State<AppState>, a: Auth) -> ApiResult<ax
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WatchlistBody {
+    #[schema(min_length = 1)]
     pub name: String,
     /// The watchlist in the monitor's TOML format (docs/monitor.md); checked against the model.
     pub config: String,
@@ -151,4 +157,82 @@ pub async fn get_watchlist(
         .await?
         .ok_or_else(|| ApiError::not_found("watchlist"))?;
     Ok(axum::Json(json!(w)))
+}
+
+/// Most articles one classification request may carry.
+pub const MAX_CLASSIFY_ARTICLES: usize = 100;
+
+/// One news item to classify (the fields a feed or file reader finds).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyArticle {
+    pub title: String,
+    /// The text, or HTML when `is_html` is true.
+    pub body: String,
+    #[serde(default)]
+    pub is_html: bool,
+    pub url: Option<String>,
+    /// Publication time (RFC 3339), if the source gives one.
+    pub published_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyBody {
+    #[schema(min_items = 1, max_items = 100)]
+    pub articles: Vec<ClassifyArticle>,
+    /// Cluster time window in hours (default as the CLI's `--window-hours`).
+    #[schema(minimum = 1, maximum = 8760)]
+    pub window_hours: Option<i64>,
+}
+
+/// Classify news items without storing them (`chipwatch monitor classify --json`): language,
+/// event type, linked model items and countries, relevance, severity, cluster.
+#[utoipa::path(post, path = "/api/v1/monitor/classify", tag = "monitor", request_body = ClassifyBody,
+    responses((status = 200, description = "One classification per article, in order", body = Object),
+        (status = 422, description = "No articles, too many, or a bad window", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn classify(
+    State(s): State<AppState>,
+    _a: Auth,
+    Json(b): Json<ClassifyBody>,
+) -> ApiResult<axum::Json<Value>> {
+    use chipwatch_monitor::cluster::{Clusterer, DEFAULT_WINDOW_HOURS};
+    use chipwatch_monitor::{Article, Classifier, RawArticle};
+    if b.articles.is_empty() || b.articles.len() > MAX_CLASSIFY_ARTICLES {
+        return Err(ApiError::validation(format!(
+            "articles: between 1 and {MAX_CLASSIFY_ARTICLES}"
+        )));
+    }
+    let window = b.window_hours.unwrap_or(DEFAULT_WINDOW_HOURS);
+    if !(1..=8760).contains(&window) {
+        return Err(ApiError::validation("window_hours: between 1 and 8760"));
+    }
+    let model = s.model.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        let classifier = Classifier::new(&model)?;
+        let mut clusterer = Clusterer::new(window);
+        let out: Vec<Value> = b
+            .articles
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let mut raw = RawArticle::new(format!("request#{i}"));
+                raw.title = a.title;
+                raw.body = a.body;
+                raw.is_html = a.is_html;
+                raw.url = a.url;
+                raw.published_at = a.published_at;
+                let art = Article::from_raw(raw);
+                let mut c = classifier.classify(&art);
+                c.cluster_id = Some(clusterer.assign(&c, &art.text));
+                json!({"classification": c, "warnings": art.warnings})
+            })
+            .collect();
+        Ok::<_, chipwatch_monitor::MonitorError>(out)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok(axum::Json(json!({"results": results})))
 }

@@ -43,10 +43,13 @@ pub struct NewRequestBody {
     /// Item ids in scope ("*" only if truly needed).
     pub scope_items: Vec<String>,
     pub scope_metrics: Vec<String>,
-    /// ISO date or date-time (UTC), in the future.
+    /// YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), in the future.
+    #[schema(
+        pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)?$"
+    )]
     pub deadline: String,
     /// standard (default) or confidential.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(standard|confidential)$")]
     pub confidentiality: Option<Confidentiality>,
 }
 

@@ -22,6 +22,55 @@ fn scenario_error(e: ScenarioError) -> ApiError {
     }
 }
 
+/// The scenario as JSON, for the OpenAPI document: the fields of the TOML file
+/// (docs/scenarios.md). The server reads it as [`Scenario`]; shocks, assumptions and consumers
+/// are checked against the model (422 naming the field).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ScenarioBody {
+    #[schema(pattern = "\\S")]
+    name: String,
+    /// Length of the simulated period in days (default 365).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 36500)]
+    horizon_days: u32,
+    /// Spacing of the reported series in days (default 7).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 36500)]
+    step_days: u32,
+    /// Headroom, inventories, tool lag, taxonomy rule, share basis, share overrides.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    assumptions: Value,
+    /// Disruptions, each with a `kind` (docs/scenarios.md).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    shock: Vec<Value>,
+    /// Explicit consumers (default: derived from the model).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>, min_items = 1)]
+    consumer: Vec<Value>,
+}
+
+/// Read a scenario body in two steps: the top level must have the documented shape
+/// ([`ScenarioBody`]: `400 unknown_field` / `invalid_json`), and what is inside shocks,
+/// assumptions and consumers must make a scenario (`422 validation_failed`, naming it), as the
+/// CLI reports a bad scenario file.
+pub fn parse_scenario(raw: Value) -> ApiResult<Scenario> {
+    use serde::Deserialize;
+    if let Err(e) = ScenarioBody::deserialize(&raw) {
+        let msg = e.to_string();
+        let code = if msg.contains("unknown field") {
+            "unknown_field"
+        } else {
+            "invalid_json"
+        };
+        return Err(ApiError::new(code, msg));
+    }
+    Scenario::deserialize(raw).map_err(|e| ApiError::validation(format!("scenario: {e}")))
+}
+
 /// Run a scenario on the server's model.
 pub async fn run_scenario(s: &AppState, sc: Scenario) -> ApiResult<Value> {
     sc.validate().map_err(scenario_error)?;
@@ -34,29 +83,31 @@ pub async fn run_scenario(s: &AppState, sc: Scenario) -> ApiResult<Value> {
 }
 
 /// Run a scenario (body: the scenario as JSON, same fields as the TOML file) without saving it.
-#[utoipa::path(post, path = "/api/v1/scenarios/run", tag = "scenarios", request_body = Object,
+#[utoipa::path(post, path = "/api/v1/scenarios/run", tag = "scenarios", request_body = ScenarioBody,
     responses((status = 200, description = "Scenario result", body = Object), (status = 422, description = "Invalid scenario", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn run_adhoc(
     State(s): State<AppState>,
     a: Auth,
-    Json(sc): Json<Scenario>,
+    Json(raw): Json<Value>,
 ) -> ApiResult<axum::Json<Value>> {
     a.require_local()?;
+    let sc = parse_scenario(raw)?;
     Ok(axum::Json(run_scenario(&s, sc).await?))
 }
 
 /// Save a scenario for the caller's organisation (analyst).
-#[utoipa::path(post, path = "/api/v1/scenarios", tag = "scenarios", request_body = Object,
+#[utoipa::path(post, path = "/api/v1/scenarios", tag = "scenarios", request_body = ScenarioBody,
     responses((status = 201, description = "Saved", body = Object), (status = 422, description = "Invalid scenario", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn save(
     State(s): State<AppState>,
     a: Auth,
-    Json(sc): Json<Scenario>,
+    Json(raw): Json<Value>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     a.require_local()?;
     let p = a.require(Role::Analyst)?;
+    let sc = parse_scenario(raw)?;
     sc.validate().map_err(scenario_error)?;
     let spec = serde_json::to_value(&sc).map_err(|e| ApiError::internal(&e))?;
     let saved = s.store.save_scenario(p, &sc.name, &spec).await?;
@@ -67,7 +118,7 @@ pub async fn save(
 }
 
 /// Saved scenarios of the caller's organisation.
-#[utoipa::path(get, path = "/api/v1/scenarios", tag = "scenarios",
+#[utoipa::path(get, path = "/api/v1/scenarios", tag = "scenarios", operation_id = "list_scenarios",
     responses((status = 200, description = "Scenarios", body = Object)), security(("bearer" = [])))]
 pub async fn list(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Value>> {
     let p = a.require_local()?;
@@ -82,7 +133,7 @@ pub async fn list(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Va
 }
 
 /// One saved scenario.
-#[utoipa::path(get, path = "/api/v1/scenarios/{id}", tag = "scenarios",
+#[utoipa::path(get, path = "/api/v1/scenarios/{id}", tag = "scenarios", operation_id = "get_scenario",
     params(("id" = i64, Path, description = "Scenario id")),
     responses((status = 200, description = "Scenario", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
