@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 pub const MAX_NAMES: usize = 200;
 
 /// The engine over the embedded measures, catalogue and list, built once.
-fn engine() -> Result<Arc<Engine>, String> {
+pub(super) fn engine() -> Result<Arc<Engine>, String> {
     static ENGINE: OnceLock<Result<Arc<Engine>, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
@@ -33,7 +33,7 @@ fn engine() -> Result<Arc<Engine>, String> {
         .clone()
 }
 
-fn today() -> Date {
+pub(super) fn today() -> Date {
     Date::from_days_since_epoch(chipwatch_store::time::now().div_euclid(86_400))
 }
 
@@ -296,7 +296,7 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
     b
 }
 
-fn hits_table(hits: &[Hit]) -> String {
+pub(super) fn hits_table(hits: &[Hit]) -> String {
     let mut b = String::from(
         r#"<table><thead><tr><th scope="col">Listed party</th><th scope="col">Matched name</th><th scope="col" class="n">Score</th><th scope="col">List</th><th scope="col">Country</th><th scope="col">Licence requirement</th><th scope="col">Citation</th></tr></thead><tbody>"#,
     );

@@ -753,3 +753,175 @@ async fn assets_are_embedded() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("\"not_found\""));
 }
+
+#[tokio::test]
+async fn search_ranks_model_rule_base_and_events_and_escapes() {
+    let e = env().await;
+    let mut a = article(
+        "ASML halts EUV shipments <b>now</b>",
+        "en",
+        "ASML said it halts shipments.",
+        "NLD",
+        "N20",
+        "c-asml",
+        "h-asml",
+    );
+    let mut rec: serde_json::Value = serde_json::from_str(&a.record).unwrap();
+    rec["organisations"] = serde_json::json!([{"name": "ASML", "provider_id": "P88", "id": "P88", "country": "NLD", "role": "subject"}]);
+    a.record = rec.to_string();
+    e.store.monitor_insert_article(&a, &[]).await.unwrap();
+
+    // Nav search box on every page.
+    let r = get(&e.app, "/", None).await;
+    assert!(
+        r.body.contains(r#"action="/search" role="search""#)
+            && r.body.contains(r#"<label for="nav-q""#)
+    );
+
+    let r = get(&e.app, "/search?q=asml", None).await;
+    page_ok(&r);
+    // The firm (exact name) ranks before the event (title starts with it).
+    let firm = r.body.find(r#"href="/firms/P88""#).expect("firm found");
+    let event = r
+        .body
+        .find("ASML halts EUV shipments &lt;b&gt;now&lt;/b&gt;")
+        .expect("event found, escaped");
+    assert!(firm < event);
+    assert!(!r.body.contains("<b>now</b>"));
+    // Items by id and by catalogue alias; countries by ISO code and name; measures by id.
+    let r = get(&e.app, "/search?q=N20", None).await;
+    assert!(r.body.contains(r#"href="/item/N20""#));
+    let r = get(&e.app, "/search?q=japan", None).await;
+    assert!(
+        r.body.contains(r#"href="/countries/JPN">Japan (JPN)</a>"#),
+        "{}",
+        &r.body[r.body.len().saturating_sub(3000)..]
+    );
+    let r = get(&e.app, "/search?q=us-sme", None).await;
+    assert!(r.body.contains(r#"href="/measures?measure=US-SME""#));
+    // Nothing found, and user input escaped.
+    let r = get(&e.app, "/search?q=%3Cscript%3Ezzz", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("0 results") && r.body.contains("&lt;script&gt;zzz"));
+    // Too long: 400 naming the field.
+    let r = get(&e.app, &format!("/search?q={}", "x".repeat(201)), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("q: the search text is longer than 200"));
+}
+
+#[tokio::test]
+async fn search_shows_partner_records_only_to_those_who_may_see_them() {
+    let e = env().await;
+    let (a, a_tok) = org(&e.store, "Ministry A").await;
+    let (b, _) = org(&e.store, "Company B").await;
+    e.store
+        .create_record(
+            &a,
+            record("N22", "FabA-zebra", 1.0, Distribution::Community),
+        )
+        .await
+        .unwrap();
+    e.store
+        .create_record(
+            &b,
+            record("N26", "FabB-zebra", 2.0, Distribution::Community),
+        )
+        .await
+        .unwrap();
+    let r = get(&e.app, "/search?q=zebra", None).await;
+    page_ok(&r);
+    assert!(!r.body.contains("record "), "signed out: no partner data");
+    assert!(r.body.contains("0 results"));
+    let c = sign_in(&e.app, &a_tok).await;
+    let r = get(&e.app, "/search?q=zebra", Some(&c)).await;
+    page_ok(&r);
+    assert!(r.body.contains("Partner record (own)") && r.body.contains("FabA-zebra"));
+    assert!(
+        !r.body.contains("FabB-zebra"),
+        "no agreement: B's record stays hidden"
+    );
+    assert!(r.body.contains("1 result for"));
+}
+
+#[tokio::test]
+async fn firm_page_shows_supply_list_status_and_events() {
+    let e = env().await;
+    let mut a = article("ASML fire", "en", "text", "NLD", "N20", "c1", "h1");
+    let mut rec: serde_json::Value = serde_json::from_str(&a.record).unwrap();
+    rec["organisations"] = serde_json::json!([{"name": "ASML", "provider_id": "P88", "id": "P88", "country": "NLD", "role": "affected"}]);
+    a.record = rec.to_string();
+    e.store.monitor_insert_article(&a, &[]).await.unwrap();
+    e.store
+        .monitor_insert_article(
+            &article("Other fab fire", "en", "t", "KOR", "N22", "c2", "h2"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let r = get(&e.app, "/firms/P88", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("<h1>ASML</h1>"));
+    assert!(r
+        .body
+        .contains(r#"<a href="/countries/NLD">Netherlands (NLD)</a>"#));
+    assert!(r.body.contains(r#"href="/item/N20""#), "supplies EUV tools");
+    assert!(
+        r.body.contains("Restricted-party list status")
+            && r.body.contains("No match for <b>ASML</b>")
+    );
+    assert!(r.body.contains("ASML fire") && !r.body.contains("Other fab fire"));
+    // By name too; a listed firm shows its hit.
+    let r = get(&e.app, "/firms/SMIC", None).await;
+    page_ok(&r);
+    assert!(
+        r.body.contains("possible match")
+            && r.body
+                .contains("<td>Semiconductor Manufacturing International Corporation</td>")
+            && r.body.contains("<td>US-EL</td>"),
+        "SMIC is on the Entity List"
+    );
+    // A country provider redirects to the country page; unknown and bucket ids are 404s.
+    let r = get(&e.app, "/firms/P7", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers["location"], "/countries/JPN");
+    let r = get(&e.app, "/firms/%3Cb%3Enope", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("firm: no provider `&lt;b&gt;nope`"));
+    let r = get(&e.app, "/firms/P5", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn country_page_shows_supply_dependence_and_measures() {
+    let e = env().await;
+    let r = get(&e.app, "/countries/NLD", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("<h1>Netherlands (NLD)</h1>"));
+    // Supplies EUV tools (hq basis), imposes its own and (as an EU member) EU measures.
+    let sup =
+        &r.body[r.body.find(r#"id="supplies""#).unwrap()..r.body.find(r#"id="depends""#).unwrap()];
+    assert!(sup.contains(r#"href="/item/N20""#));
+    let imp =
+        &r.body[r.body.find(r#"id="imposes""#).unwrap()..r.body.find(r#"id="faces""#).unwrap()];
+    assert!(
+        imp.contains("its own measure") && imp.contains("EU member"),
+        "{imp}"
+    );
+    // China: faces US measures through the EAR groups; depends on others for EUV tools.
+    let r = get(&e.app, "/countries/chn", None).await;
+    page_ok(&r);
+    let faces = &r.body[r.body.find(r#"id="faces""#).unwrap()..];
+    assert!(
+        faces.contains(r#"href="/measures?measure=US-744.23""#) && faces.contains("(US-CN)"),
+        "{faces}"
+    );
+    let dep =
+        &r.body[r.body.find(r#"id="depends""#).unwrap()..r.body.find(r#"id="imposes""#).unwrap()];
+    assert!(dep.contains(r#"href="/item/N20""#) && dep.contains(r#"href="/countries/NLD""#));
+    // Bad code: 400 naming the field, escaped.
+    let r = get(&e.app, "/countries/%3Cx%3E", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r
+        .body
+        .contains("country: `&lt;x&gt;` is not an ISO 3166-1 alpha-3 code"));
+}
