@@ -16,6 +16,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chipwatch_analysis::concentration;
+use chipwatch_analysis::views::{self, SupplyRow as Supplied};
 use chipwatch_controls::screening::DEFAULT_THRESHOLD;
 use chipwatch_controls::{Date, Engine, Measure};
 use chipwatch_model::{Basis, ProviderIdx, ProviderType, ValueChain};
@@ -433,43 +434,9 @@ pub async fn search(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) 
 // ---------------------------------------------------------------------------------------------
 // Firm pages
 
-/// One row of what a provider supplies (latest vintage per item).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Supplied {
-    pub item_id: String,
-    pub share: Option<f64>,
-    pub year: Option<i32>,
-    pub basis: Basis,
-    pub source: Option<String>,
-}
-
-/// What provider `id` supplies: its latest shares of every item, largest first.
+/// What provider `id` supplies (the view `chipwatch show FIRM` prints).
 pub fn supplied_by(vc: &ValueChain, id: &str) -> Vec<Supplied> {
-    let mut out = Vec::new();
-    for (i, _) in vc.items() {
-        for sh in vc.latest_shares(i) {
-            if sh.provider == id {
-                out.push(Supplied {
-                    item_id: vc.item(i).id.clone(),
-                    share: sh.share,
-                    year: sh.year,
-                    basis: sh.basis,
-                    source: sh
-                        .source
-                        .as_deref()
-                        .and_then(|s| vc.source_label(s))
-                        .map(str::to_string),
-                });
-            }
-        }
-    }
-    out.sort_by(|a, b| {
-        b.share
-            .unwrap_or(-1.0)
-            .total_cmp(&a.share.unwrap_or(-1.0))
-            .then_with(|| a.item_id.cmp(&b.item_id))
-    });
-    out
+    views::supply_rows(vc, id)
 }
 
 fn supplied_table(vc: &ValueChain, caption: &str, rows: &[Supplied]) -> String {
