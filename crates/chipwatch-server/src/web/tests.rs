@@ -202,7 +202,14 @@ async fn item_page_keeps_country_and_firm_views_apart() {
     page_ok(&r);
     assert!(r.body.contains("N20 EUV lithography tools"));
     assert!(r.body.contains("By country, hq basis") && r.body.contains("By firm"));
-    assert!(r.body.contains("<td>NLD</td>") && r.body.contains("ASML (NLD)"));
+    // Providers link to their pages; a country's code shows once ("Netherlands (NLD)").
+    assert!(r
+        .body
+        .contains(r#"<td><a href="/countries/NLD">Netherlands (NLD)</a></td>"#));
+    assert!(r
+        .body
+        .contains(r#"<td><a href="/firms/P88">ASML</a> (NLD)</td>"#));
+    assert!(!r.body.contains("NLD (NLD)") && !r.body.contains("CHN (CHN)"));
     assert!(r.body.contains("Market size</dt><dd>$13.0B (2025"));
     assert!(r.body.contains("must never be added together"));
     assert!(
@@ -222,6 +229,60 @@ async fn item_page_keeps_country_and_firm_views_apart() {
     let r = get(&e.app, "/item/%3Cscript%3Ex", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("&lt;script&gt;x") && !r.body.contains("<script>x"));
+}
+
+#[tokio::test]
+async fn item_page_lists_uses_through_a_taxonomy_parent_and_links_sources() {
+    let e = env().await;
+    // `chipwatch show N31`: used by N25, and N117 via its parent N126. The page says the same.
+    let r = get(&e.app, "/item/N31", None).await;
+    page_ok(&r);
+    let uses = &r.body[r.body.find("<h2>Uses (goes into)</h2>").unwrap()..];
+    let uses = &uses[..uses.find("</section>").unwrap()];
+    assert!(!uses.contains("none"), "{uses}");
+    assert!(uses.contains(r#"href="/item/N25""#), "{uses}");
+    assert!(
+        uses.contains(r#"href="/item/N117""#)
+            && uses.contains(r#"as a type of <a href="/item/N126""#),
+        "{uses}"
+    );
+    // Markdown links in source labels are links, the rest escaped; no brackets left.
+    let r = get(&e.app, "/item/N0", None).await;
+    page_ok(&r);
+    let src = &r.body[r.body.find("<h2>Sources</h2>").unwrap()..];
+    assert!(
+        src.contains(r#"<a href="https://"#),
+        "{}",
+        &src[..src.len().min(1500)]
+    );
+    assert!(
+        !src[..src.find("</ul>").unwrap_or(0)].contains("]("),
+        "{src}"
+    );
+}
+
+#[test]
+fn source_labels_render_markdown_links_and_escape_the_rest() {
+    use super::source_html;
+    assert_eq!(
+        source_html("[CSET](https://cset.example/x) (citing <SIA> & co)"),
+        r#"<a href="https://cset.example/x" rel="noopener noreferrer">CSET</a> (citing &lt;SIA&gt; &amp; co)"#
+    );
+    // Several addresses in one pair of brackets: the first one is the link.
+    assert_eq!(
+        source_html("[WSTS](https://a.example/1, https://b.example/2)."),
+        r#"<a href="https://a.example/1" rel="noopener noreferrer">WSTS</a>."#
+    );
+    // Not http(s): stays text, escaped; unbalanced brackets stay text.
+    assert_eq!(
+        source_html(r#"[x](javascript:alert(1)) [y"#),
+        "[x](javascript:alert(1)) [y"
+    );
+    assert_eq!(
+        source_html(r#"[a"b](https://e.example/?q="x")"#),
+        r#"<a href="https://e.example/?q=&quot;x&quot;" rel="noopener noreferrer">a&quot;b</a>"#
+    );
+    assert_eq!(source_html("plain <b>"), "plain &lt;b&gt;");
 }
 
 #[tokio::test]
