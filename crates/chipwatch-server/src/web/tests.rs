@@ -668,10 +668,21 @@ async fn partner_page_needs_a_session_and_shows_only_own_and_agreed_data() {
         verified,
         "the background verification reports an intact chain"
     );
+    let audit = &r.body[r.body.find(r#"id="audit""#).unwrap()..];
     assert!(
-        r.body.contains("records.read"),
+        audit.contains("<td>records read</td>"),
         "the release is in A's audit trail"
     );
+    // Names instead of internal references; details as fields, not raw JSON.
+    assert!(
+        audit.contains("<td>Ministry A-admin (Ministry A)</td>"),
+        "{audit}"
+    );
+    assert!(
+        !audit.contains("org:") && !audit.contains("user:"),
+        "{audit}"
+    );
+    assert!(audit.contains(r#"<dl class="fields">"#) && !audit.contains("{&quot;"));
 
     let cb = sign_in(&e.app, &b_tok).await;
     let r = get(&e.app, "/partner?verify=1", Some(&cb)).await;
@@ -985,4 +996,69 @@ async fn country_page_shows_supply_dependence_and_measures() {
     assert!(r
         .body
         .contains("country: `&lt;x&gt;` is not an ISO 3166-1 alpha-3 code"));
+}
+
+#[test]
+fn deadline_words_at_each_boundary() {
+    use super::partner::deadline_words;
+    let day = 86_400;
+    // Noon UTC on some day.
+    let now = 20_000 * day + 12 * 3600;
+    let midnight = 20_000 * day;
+    assert_eq!(deadline_words(midnight + 3 * day + 60, now), "3 days left");
+    assert_eq!(deadline_words(midnight + 2 * day, now), "2 days left");
+    assert_eq!(
+        deadline_words(midnight + day, now),
+        "1 day left",
+        "tomorrow 00:00"
+    );
+    assert_eq!(
+        deadline_words(midnight + 2 * day - 1, now),
+        "1 day left",
+        "tomorrow 23:59:59"
+    );
+    assert_eq!(
+        deadline_words(midnight + day - 1, now),
+        "due today",
+        "tonight 23:59:59"
+    );
+    assert_eq!(deadline_words(now, now), "due today", "this very second");
+    assert_eq!(deadline_words(now - 1, now), "overdue today");
+    assert_eq!(
+        deadline_words(midnight, now),
+        "overdue today",
+        "today 00:00"
+    );
+    assert_eq!(
+        deadline_words(midnight - 1, now),
+        "1 day overdue",
+        "yesterday 23:59:59"
+    );
+    assert_eq!(deadline_words(midnight - day, now), "1 day overdue");
+    assert_eq!(deadline_words(midnight - day - 1, now), "2 days overdue");
+    assert_eq!(deadline_words(midnight - 3 * day, now), "3 days overdue");
+}
+
+#[test]
+fn audit_references_and_details_read_as_names_and_fields() {
+    use super::partner::{action_words, Names};
+    let names = Names {
+        orgs: [(2, "Ministry <Seoul>".to_string())].into_iter().collect(),
+        users: [(5, "kim".to_string())].into_iter().collect(),
+    };
+    assert_eq!(names.reference("org:2/user:5"), "kim (Ministry <Seoul>)");
+    assert_eq!(names.reference("org:2"), "Ministry <Seoul>");
+    assert_eq!(names.reference("org:9/user:7"), "user 7 (organisation 9)");
+    assert_eq!(names.reference("record:7"), "record 7");
+    assert_eq!(names.reference("sharing_group:3"), "sharing group 3");
+    assert_eq!(names.reference("system"), "the server");
+    assert_eq!(action_words("records.read"), "records read");
+    let d =
+        names.detail_html(r#"{"grantee_org_id":2,"records":[1,2],"note":"<b>x</b>","ok":true}"#);
+    assert_eq!(
+        d,
+        "<dl class=\"fields\"><dt>grantee org id</dt><dd>Ministry &lt;Seoul&gt;</dd><dt>note</dt><dd>&lt;b&gt;x&lt;/b&gt;</dd><dt>ok</dt><dd>yes</dd><dt>records</dt><dd>1, 2</dd></dl>"
+    );
+    assert_eq!(names.detail_html("{}"), "");
+    assert_eq!(names.detail_html("not <json>"), "not &lt;json&gt;");
 }
