@@ -173,12 +173,33 @@ impl Names {
             Value::Null => "-".to_string(),
             Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
             Value::Number(n) => match n.as_i64() {
-                Some(id) if key.ends_with("org_id") || key == "org" => self.org(id),
+                Some(id)
+                    if key.ends_with("org_id")
+                        || matches!(
+                            key,
+                            "org" | "grantee" | "grantor" | "addressee" | "requester" | "owner"
+                        ) =>
+                {
+                    self.org(id)
+                }
                 Some(id) if key.ends_with("user_id") || key == "user" => self.user(id),
+                // Times: seconds (or milliseconds) since the epoch, shown as UTC.
+                Some(t)
+                    if (key.ends_with("_at")
+                        || matches!(
+                            key,
+                            "expires" | "deadline" | "valid_from" | "valid_until"
+                        ))
+                        && t > 0 =>
+                {
+                    time::format(if t > 100_000_000_000 { t / 1000 } else { t })
+                }
                 _ => n.to_string(),
             },
             Value::String(t) => {
-                if t.starts_with("org:") || t.starts_with("user:") {
+                if t == "*" {
+                    "all".to_string()
+                } else if t.starts_with("org:") || t.starts_with("user:") {
                     self.reference(t)
                 } else {
                     t.clone()

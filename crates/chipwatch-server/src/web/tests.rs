@@ -1059,6 +1059,13 @@ fn audit_references_and_details_read_as_names_and_fields() {
         d,
         "<dl class=\"fields\"><dt>grantee org id</dt><dd>Ministry &lt;Seoul&gt;</dd><dt>note</dt><dd>&lt;b&gt;x&lt;/b&gt;</dd><dt>ok</dt><dd>yes</dd><dt>records</dt><dd>1, 2</dd></dl>"
     );
+    let d = names.detail_html(r#"{"grantee":2,"expires_at":1796375270,"metrics":["*"]}"#);
+    assert!(
+        d.contains("<dt>grantee</dt><dd>Ministry &lt;Seoul&gt;</dd>")
+            && d.contains("<dt>expires at</dt><dd>2026-12-04T")
+            && d.contains("<dt>metrics</dt><dd>all</dd>"),
+        "{d}"
+    );
     assert_eq!(names.detail_html("{}"), "");
     assert_eq!(names.detail_html("not <json>"), "not &lt;json&gt;");
 }
