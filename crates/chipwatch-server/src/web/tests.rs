@@ -378,6 +378,12 @@ async fn licence_screening_and_measure_pages() {
         &r.body[..3000.min(r.body.len())]
     );
     assert!(r.body.contains("One verdict per jurisdiction") && r.body.contains("NL"));
+    // The exporter is named once: "export from NLD", not "export from NLD (NLD)".
+    assert!(
+        r.body.contains("reaches the shipment: export from NLD") && !r.body.contains("NLD (NLD)"),
+        "{}",
+        r.body
+    );
     let r = get(&e.app, "/licence?from=NLD&to=%3Cx%3E", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("`&lt;x&gt;` is not an ISO 3166-1 alpha-3"));
