@@ -340,7 +340,12 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
     products.extend(e.catalogue().products().iter().map(|x| {
         (
             x.name.clone(),
-            format!("{} — {} ({})", x.name, x.manufacturer, x.category),
+            format!(
+                "{} — {} ({})",
+                x.name,
+                x.manufacturer,
+                x.category.replace('_', " ")
+            ),
         )
     }));
     let v = |n: &str| escape(p.get(n).unwrap_or(""));

@@ -125,7 +125,12 @@ pub fn value_chain_flow(vc: &ValueChain, rows: &[Chokepoint]) -> Flow {
             } else {
                 it.kind.as_str().replace('_', " ")
             },
-            tooltip: format!("{} {} ({})", it.id, it.name, it.kind),
+            tooltip: format!(
+                "{} {} ({})",
+                it.id,
+                it.name,
+                it.kind.as_str().replace('_', " ")
+            ),
             href: Some(format!("/item/{}", url_encode(&it.id))),
             fill: None,
         };
@@ -562,7 +567,7 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
     let _ = write!(
         b,
         r#"<dl class="kv"><dt>Kind</dt><dd>{}</dd><dt>Stage</dt><dd>{}</dd>"#,
-        it.kind,
+        it.kind.as_str().replace('_', " "),
         if stages.is_empty() {
             "-".into()
         } else {
@@ -656,7 +661,7 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
                 s,
                 "<li>{} <span class=\"muted\">({})</span></li>",
                 item_link(vc, &vc.item(x).id),
-                vc.item(x).kind
+                vc.item(x).kind.as_str().replace('_', " ")
             );
         }
         s.push_str("</ul>");
@@ -674,7 +679,7 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
                 s,
                 "<li>{} <span class=\"muted\">({}{})</span></li>",
                 item_link(vc, &l.id),
-                l.kind,
+                l.kind.as_str().replace('_', " "),
                 l.via
                     .as_deref()
                     .map(|v| format!(", as a type of {}", item_link(vc, v)))

@@ -245,7 +245,12 @@ fn choices(vc: &ValueChain) -> Choices {
     items.extend(vc.items().map(|(_, it)| {
         (
             it.id.clone(),
-            format!("{} {} ({})", it.id, it.name, it.kind),
+            format!(
+                "{} {} ({})",
+                it.id,
+                it.name,
+                it.kind.as_str().replace('_', " ")
+            ),
         )
     }));
     Choices {

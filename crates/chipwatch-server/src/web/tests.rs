@@ -559,6 +559,11 @@ async fn monitor_filters_events_and_shows_text_beside_entities() {
         .body
         .contains(r#"<blockquote lang="zh">工厂发生火灾。</blockquote>"#));
     assert!(r.body.contains("Example Fab &lt;Co&gt;"));
+    // Alerts name what matched (a link to the item, not `item:N31`) and the event type in words.
+    let alerts = &r.body[r.body.find("photoresist").unwrap()..];
+    assert!(!r.body.contains("item:N31"), "internal reference shown");
+    assert!(alerts.contains(r#"<a href="/item/N31">N31 Photoresists</a>"#));
+    assert!(alerts.contains("(factory fire, severity"));
     assert!(
         r.body.contains(r#"<td class="n">2</td>"#),
         "cluster c-1 has two reports"
