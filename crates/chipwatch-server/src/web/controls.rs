@@ -514,8 +514,16 @@ fn impact_html(vc: &chipwatch_model::ValueChain, r: &ImpactReport) -> String {
             .map(|d| (d.country.clone(), d.share_pct))
             .collect();
         b.push_str("<figure class=\"scroll\">");
+        let n = r.blocked_value_by_destination.len();
         b.push_str(&bar_chart(
-            "Share of blocked value by destination (%)",
+            &if n > bars.len() {
+                format!(
+                    "Share of blocked value by destination (%), top {} of {n}",
+                    bars.len()
+                )
+            } else {
+                "Share of blocked value by destination (%)".to_string()
+            },
             &bars,
             Some(100.0),
             "%",

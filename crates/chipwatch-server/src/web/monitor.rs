@@ -239,6 +239,13 @@ fn event_html(
             let _ = write!(b, "<li>{}</li>", escape(x));
         }
         b.push_str("</ul>");
+        if ev.len() > 6 {
+            let _ = write!(
+                b,
+                "<p class=\"muted\">and {} more evidence sentences not shown.</p>",
+                ev.len() - 6
+            );
+        }
     }
     b.push_str("</div></div></article>");
     b
@@ -283,6 +290,9 @@ fn alerts_html(
                                 format!(" (binds: {})", chain.join(" &larr; "))
                             }
                         );
+                    }
+                    if cs.len() > 4 {
+                        let _ = write!(t, "; and {} more countries", cs.len() - 4);
                     }
                 }
                 t

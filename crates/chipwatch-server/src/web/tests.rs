@@ -1080,3 +1080,42 @@ fn audit_references_and_details_read_as_names_and_fields() {
     assert_eq!(names.detail_html("{}"), "");
     assert_eq!(names.detail_html("not <json>"), "not &lt;json&gt;");
 }
+
+#[tokio::test]
+async fn monitor_says_when_it_leaves_evidence_or_countries_out() {
+    let e = env().await;
+    let consumers: Vec<serde_json::Value> = ["KOR", "TWN", "USA", "CHN", "JPN", "DEU"]
+        .iter()
+        .map(|c| serde_json::json!({"country": c, "final_output_availability_min": 0.9, "binding_constraint": [], "binding_providers": [], "losses": []}))
+        .collect();
+    let alert = serde_json::json!({"watch": "w", "matched": ["country:JPN", "provider:P88"], "event_type": "factory_fire", "severity": 0.5,
+        "title": "Long event", "source": "t", "items": ["N31"], "evidence": [],
+        "impact": {"world_availability_min": 0.9, "consumers": consumers}});
+    let mut a = article("Long event", "en", "text", "JPN", "N31", "c-9", "h9");
+    let mut rec: serde_json::Value = serde_json::from_str(&a.record).unwrap();
+    rec["evidence"] =
+        serde_json::json!((1..=8).map(|k| format!("sentence {k}")).collect::<Vec<_>>());
+    a.record = rec.to_string();
+    e.store
+        .monitor_insert_article(
+            &a,
+            &[NewAlert {
+                watch: "w".into(),
+                payload: alert.to_string(),
+            }],
+        )
+        .await
+        .unwrap();
+    let r = get(&e.app, "/monitor?all=1", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("sentence 6") && !r.body.contains("sentence 7"));
+    assert!(r.body.contains("and 2 more evidence sentences not shown"));
+    assert!(
+        r.body.contains("; and 2 more countries"),
+        "six consumers, four shown"
+    );
+    // What matched, in names and links.
+    assert!(r
+        .body
+        .contains(r#"<a href="/countries/JPN">Japan (JPN)</a>, <a href="/firms/P88">ASML</a>"#));
+}
