@@ -821,6 +821,13 @@ fn dashboard_end_to_end_in_chromium() {
         "{t}"
     );
     assert!(t.contains("granted by you") && t.contains("Audit trail"));
+    // The audit trail names users and organisations, with details as fields, and the open
+    // request's deadline is in words.
+    assert!(
+        t.contains("jansen (Ministry Hague)") && !t.contains("org:") && !t.contains("{\""),
+        "{t}"
+    );
+    assert!(t.contains("days left)"), "{t}");
     d.screenshot("11-partner-hague");
     eprintln!("screenshots in {}", shots.display());
 }
