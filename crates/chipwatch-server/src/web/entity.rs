@@ -810,7 +810,10 @@ pub async fn country(
     let deps = tokio::task::spawn_blocking(move || depends_on(&vc2, &iso2))
         .await
         .unwrap_or_default();
-    if deps.is_empty() {
+    if vc.country_provider(&iso).is_none() {
+        // Not "no dependence": the model cannot say.
+        b.push_str("<p class=\"muted\">Not computed: the model does not list this country as a provider, so its own shares are unknown.</p>");
+    } else if deps.is_empty() {
         b.push_str("<p class=\"muted\">No item where another country holds more than half.</p>");
     } else {
         b.push_str(r#"<table><caption>Dependence on a single supplier country</caption><thead><tr><th scope="col">Item</th><th scope="col">Supplier</th><th scope="col" class="n">Supplier share (%)</th><th scope="col" class="n">Own share (%)</th><th scope="col" class="n">Import share (%)</th><th scope="col">Basis, year</th></tr></thead><tbody>"#);

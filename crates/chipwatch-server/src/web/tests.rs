@@ -1001,6 +1001,16 @@ async fn country_page_shows_supply_dependence_and_measures() {
     let dep =
         &r.body[r.body.find(r#"id="depends""#).unwrap()..r.body.find(r#"id="imposes""#).unwrap()];
     assert!(dep.contains(r#"href="/item/N20""#) && dep.contains(r#"href="/countries/NLD""#));
+    // A real country the model does not list: named, and its dependence not claimed to be nil.
+    let r = get(&e.app, "/countries/ISL", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("<h1>Iceland (ISL)</h1>"));
+    assert!(r
+        .body
+        .contains("Not computed: the model does not list this country"));
+    assert!(!r
+        .body
+        .contains("No item where another country holds more than half"));
     // Bad code: 400 naming the field, escaped.
     let r = get(&e.app, "/countries/%3Cx%3E", None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
