@@ -171,3 +171,97 @@ pub fn item_detail(vc: &ValueChain, i: ItemIdx) -> ItemDetail {
         vintage: vc.model().meta.vintage.clone(),
     }
 }
+
+/// One item a provider supplies: its latest figure for that item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupplyRow {
+    pub item_id: String,
+    pub item: String,
+    pub share: Option<f64>,
+    pub year: Option<i32>,
+    pub basis: Basis,
+    pub source: Option<String>,
+}
+
+/// What `chipwatch show FIRM` prints and the dashboard's firm page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirmDetail {
+    pub id: String,
+    pub name: String,
+    pub provider_type: ProviderType,
+    pub country: Option<String>,
+    pub aliases: Vec<String>,
+    /// Largest share first (figures without a share last), then item id.
+    pub supplies: Vec<SupplyRow>,
+    pub dataset: String,
+    pub vintage: String,
+}
+
+/// The latest figure of provider `id` for every item it supplies, largest share first.
+pub fn supply_rows(vc: &ValueChain, id: &str) -> Vec<SupplyRow> {
+    let mut out = Vec::new();
+    for (i, it) in vc.items() {
+        for sh in vc.latest_shares(i) {
+            if sh.provider == id {
+                out.push(SupplyRow {
+                    item_id: it.id.clone(),
+                    item: it.name.clone(),
+                    share: sh.share,
+                    year: sh.year,
+                    basis: sh.basis,
+                    source: sh
+                        .source
+                        .as_deref()
+                        .and_then(|s| vc.source_label(s))
+                        .map(str::to_string),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.share
+            .unwrap_or(-1.0)
+            .total_cmp(&a.share.unwrap_or(-1.0))
+            .then_with(|| a.item_id.cmp(&b.item_id))
+    });
+    out
+}
+
+/// A provider with what it supplies.
+pub fn firm_detail(vc: &ValueChain, p: chipwatch_model::ProviderIdx) -> FirmDetail {
+    let pr = vc.provider(p);
+    FirmDetail {
+        id: pr.id.clone(),
+        name: pr.name.clone(),
+        provider_type: pr.provider_type,
+        country: pr.country.clone(),
+        aliases: pr.aliases.clone(),
+        supplies: supply_rows(vc, &pr.id),
+        dataset: vc.model().meta.dataset.clone(),
+        vintage: vc.model().meta.vintage.clone(),
+    }
+}
+
+#[cfg(test)]
+mod supply_tests {
+    use super::*;
+
+    #[test]
+    fn asml_supplies_euv_tools_first() {
+        let vc = chipwatch_data::default_model();
+        let d = firm_detail(&vc, vc.find_provider("ASML").unwrap());
+        assert_eq!((d.id.as_str(), d.country.as_deref()), ("P88", Some("NLD")));
+        assert_eq!(d.supplies[0].item_id, "N20");
+        assert_eq!(d.supplies[0].share, Some(100.0));
+        assert!(d
+            .supplies
+            .windows(2)
+            .all(|w| w[0].share.unwrap_or(-1.0) >= w[1].share.unwrap_or(-1.0)));
+        // Only this provider's figures, one per item and basis (latest vintage).
+        let mut keys: Vec<_> = d.supplies.iter().map(|r| (&r.item_id, r.basis)).collect();
+        let n = keys.len();
+        keys.sort_by_key(|k| (k.0.clone(), k.1.as_str()));
+        keys.dedup();
+        assert_eq!(keys.len(), n);
+    }
+}

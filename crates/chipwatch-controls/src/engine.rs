@@ -1418,9 +1418,12 @@ impl<'e> EvalCtx<'e, '_> {
             if self.engine.in_dest_ix(e, self.from_code, self.date) {
                 out.push_str("export from ");
                 out.push_str(self.from);
-                out.push_str(" (");
-                out.push_str(&p.exporters);
-                out.push(')');
+                // The exporters' group, unless it is just the country again ("NLD (NLD)").
+                if p.exporters != self.from {
+                    out.push_str(" (");
+                    out.push_str(&p.exporters);
+                    out.push(')');
+                }
                 return true;
             }
         }

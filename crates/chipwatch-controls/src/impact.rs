@@ -419,7 +419,7 @@ pub fn measure_impact(
     };
     assumptions.push(format!(
         "scenario horizon 365 days; engine assumptions: {}",
-        serde_json::to_string(&shocked.assumptions).unwrap_or_default()
+        words(&serde_json::to_value(&shocked.assumptions).unwrap_or_default())
     ));
     Ok(ImpactReport {
         measure_id: m.id.clone(),
@@ -572,4 +572,36 @@ pub fn print_report(r: &ImpactReport, out: &mut impl Write) -> std::io::Result<(
         writeln!(out, "  note: {n}")?;
     }
     Ok(())
+}
+
+/// A JSON value in words for a reader: `{"tool_lag_days":180,"taxonomy":"weighted_mean"}` as
+/// `tool lag days 180, taxonomy weighted mean` (nested objects in parentheses).
+fn words(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, x)| match x {
+                Value::Object(_) => format!("{} ({})", k.replace('_', " "), words(x)),
+                _ => format!("{} {}", k.replace('_', " "), words(x)),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(a) => a.iter().map(words).collect::<Vec<_>>().join(", "),
+        Value::String(t) => t.replace('_', " "),
+        Value::Null => "none".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    #[test]
+    fn assumptions_read_as_words_not_json() {
+        let v = serde_json::json!({"tool_lag_days": 180, "taxonomy": "weighted_mean", "inv": {"N1": 0.5}});
+        assert_eq!(
+            super::words(&v),
+            "inv (N1 0.5), taxonomy weighted mean, tool lag days 180"
+        );
+    }
 }

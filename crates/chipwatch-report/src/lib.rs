@@ -102,7 +102,13 @@ pub fn binding_chain(c: &chipwatch_analysis::scenario::ConsumerResult) -> String
     } else {
         format!("limited by {}", f.binding_providers.join(", "))
     };
-    svg::chain_diagram(&format!("{} ({}): {limit}", c.country, c.name), &nodes)
+    // A country the model names by its code alone is not repeated ("CHN", not "CHN (CHN)").
+    let who = if c.name.is_empty() || c.name == c.country {
+        c.country.clone()
+    } else {
+        format!("{} ({})", c.country, c.name)
+    };
+    svg::chain_diagram(&format!("{who}: {limit}"), &nodes)
 }
 
 /// Rows of the "items short" table in a scenario report (lowest availability first).
@@ -354,6 +360,10 @@ mod tests {
         assert!(!html.contains("<script"));
         assert!(!html.contains("src=\"http"));
         assert!(!html.contains("href=\"http"));
+        // The model names countries by their code: the chain titles do not repeat it.
+        let chn = r.consumers.iter().find(|c| c.country == "CHN").unwrap();
+        let t = binding_chain(chn);
+        assert!(t.contains(">CHN: ") && !t.contains("CHN (CHN)"), "{t}");
     }
 
     #[test]

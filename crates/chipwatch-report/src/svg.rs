@@ -273,10 +273,21 @@ pub fn bar_chart(title: &str, bars: &[(String, f64)], max: Option<f64>, unit: &s
     for (i, (label, v)) in bars.iter().enumerate() {
         let y = 26.0 + bar_h * i as f64;
         let bw = (v / m).clamp(0.0, 1.0) * plot_w;
-        let short: String = label.chars().take(40).collect();
+        // A label cut to fit says so (the full label is in the tooltip).
+        let short: String = if label.chars().count() > 40 {
+            label.chars().take(39).chain(['\u{2026}']).collect()
+        } else {
+            label.clone()
+        };
+        // Percentages to one decimal, as the tables beside the charts; other units keep three.
+        let shown = if unit == "%" {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.3}")
+        };
         let _ = write!(
             s,
-            r#"<text x="{lx:.1}" y="{ty:.1}" text-anchor="end">{}</text><rect x="{label_w:.1}" y="{y:.1}" width="{bw:.1}" height="{bh:.1}" fill="{c}"><title>{}: {v:.4}{u}</title></rect><text x="{vx:.1}" y="{ty:.1}">{v:.3}{u}</text>"#,
+            r#"<text x="{lx:.1}" y="{ty:.1}" text-anchor="end">{}</text><rect x="{label_w:.1}" y="{y:.1}" width="{bw:.1}" height="{bh:.1}" fill="{c}"><title>{}: {v:.4}{u}</title></rect><text x="{vx:.1}" y="{ty:.1}">{shown}{u}</text>"#,
             escape(&short),
             escape(label),
             lx = label_w - 4.0,
@@ -403,6 +414,21 @@ mod tests {
         assert!(l.contains("<polyline") && l.ends_with("</svg>"));
         let b = bar_chart("b", &[("x".into(), 2.0), ("y".into(), 1.0)], None, "");
         assert_eq!(b.matches("<rect").count(), 2);
+        assert!(b.contains(">2.000</text>"));
+        let long = "L".repeat(45);
+        let p = bar_chart("p", &[(long.clone(), 99.25)], Some(100.0), "%");
+        assert!(
+            p.contains(">99.2%</text>") || p.contains(">99.3%</text>"),
+            "{p}"
+        );
+        assert!(
+            p.contains(&format!(">{}\u{2026}</text>", "L".repeat(39))),
+            "{p}"
+        );
+        assert!(
+            p.contains(&format!("<title>{long}: ")),
+            "full label in the tooltip"
+        );
         let c = chain_diagram(
             "c",
             &(0..7)

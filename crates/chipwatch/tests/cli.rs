@@ -143,6 +143,29 @@ fn show_by_id_and_name() {
 }
 
 #[test]
+fn show_accepts_a_firm() {
+    let by_name = run_ok(&["show", "ASML"]);
+    assert_eq!(by_name, run_ok(&["show", "P88"]));
+    assert!(by_name.starts_with("P88 ASML (firm)"), "{by_name}");
+    assert!(by_name.contains("headquarters: NLD"), "{by_name}");
+    // What it supplies, largest share first: EUV tools at 100%.
+    let first = by_name
+        .lines()
+        .find(|l| l.starts_with("N"))
+        .unwrap_or_default();
+    assert!(
+        first.starts_with("N20") && first.contains("100"),
+        "{by_name}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&["show", "asml", "--json"])).unwrap();
+    assert_eq!(v["id"], "P88");
+    assert_eq!(v["supplies"][0]["item_id"], "N20");
+    // A country is not a firm: still the item error.
+    let e = run_err(&["show", "Japan"]);
+    assert!(e.contains("Japan"), "{e}");
+}
+
+#[test]
 fn show_unknown_or_ambiguous_item() {
     let e = run_err(&["show", "N9999"]);
     assert!(e.contains("N9999"), "{e}");

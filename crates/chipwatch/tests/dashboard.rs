@@ -297,6 +297,30 @@ impl Driver {
             .unwrap_or("")
             .to_string()
     }
+    fn active_element_attr(&self, name: &str) -> String {
+        let v = self.cmd("GET", "/element/active", Value::Null);
+        let id = v
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        self.cmd(
+            "GET",
+            &format!("/element/{id}/attribute/{name}"),
+            Value::Null,
+        )
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+    fn press_key(&self, key: &str) {
+        self.cmd(
+            "POST",
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "kb", "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]}),
+        );
+    }
     fn press_tab(&self) {
         self.cmd(
             "POST",
@@ -641,6 +665,45 @@ fn dashboard_end_to_end_in_chromium() {
     );
     d.screenshot("02-item-N20");
 
+    // Search from the navigation with the keyboard only: after the skip link, the brand and the
+    // seven navigation links, the next Tab stop is the search box; Enter submits it.
+    d.go(&base, "/item/N20");
+    for _ in 0..10 {
+        d.press_tab();
+    }
+    assert_eq!(d.active_element_attr("id"), "nav-q");
+    d.type_into("#nav-q", "ASML");
+    d.press_key("\u{E007}");
+    d.wait_url("the search results", |u| u.contains("/search?q=ASML"));
+    let t = d.text();
+    assert!(
+        t.contains("Firm") && t.contains("Netherlands (NLD)") && t.contains("Item"),
+        "{t}"
+    );
+    d.screenshot("12-search-ASML");
+    // Firm page from the search result, then its HQ country's page.
+    d.click("a[href=\"/firms/P88\"]");
+    d.wait_url("the firm page", |u| u.ends_with("/firms/P88"));
+    let t = d.text();
+    assert!(
+        t.contains("What it supplies")
+            && t.contains("Restricted-party list status")
+            && t.contains("No match for ASML"),
+        "{t}"
+    );
+    d.screenshot("13-firm-ASML");
+    d.click("main a[href=\"/countries/NLD\"]");
+    d.wait_url("the country page", |u| u.ends_with("/countries/NLD"));
+    let t = d.text();
+    assert!(
+        t.contains("Netherlands (NLD)")
+            && t.contains("What it depends on")
+            && t.contains("Measures it imposes")
+            && t.contains("Measures it faces"),
+        "{t}"
+    );
+    d.screenshot("14-country-NLD");
+
     // Scenario builder: block EUV tools from NLD to CHN and run.
     d.go(&base, "/scenario");
     d.type_into("#name", "EUV block NLD to CHN");
@@ -758,6 +821,13 @@ fn dashboard_end_to_end_in_chromium() {
         "{t}"
     );
     assert!(t.contains("granted by you") && t.contains("Audit trail"));
+    // The audit trail names users and organisations, with details as fields, and the open
+    // request's deadline is in words.
+    assert!(
+        t.contains("jansen (Ministry Hague)") && !t.contains("org:") && !t.contains("{\""),
+        "{t}"
+    );
+    assert!(t.contains("days left)"), "{t}");
     d.screenshot("11-partner-hague");
     eprintln!("screenshots in {}", shots.display());
 }

@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 pub const MAX_NAMES: usize = 200;
 
 /// The engine over the embedded measures, catalogue and list, built once.
-fn engine() -> Result<Arc<Engine>, String> {
+pub(super) fn engine() -> Result<Arc<Engine>, String> {
     static ENGINE: OnceLock<Result<Arc<Engine>, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
@@ -33,7 +33,7 @@ fn engine() -> Result<Arc<Engine>, String> {
         .clone()
 }
 
-fn today() -> Date {
+pub(super) fn today() -> Date {
     Date::from_days_since_epoch(chipwatch_store::time::now().div_euclid(86_400))
 }
 
@@ -296,7 +296,7 @@ fn determination_html(vc: &chipwatch_model::ValueChain, d: &Determination) -> St
     b
 }
 
-fn hits_table(hits: &[Hit]) -> String {
+pub(super) fn hits_table(hits: &[Hit]) -> String {
     let mut b = String::from(
         r#"<table><thead><tr><th scope="col">Listed party</th><th scope="col">Matched name</th><th scope="col" class="n">Score</th><th scope="col">List</th><th scope="col">Country</th><th scope="col">Licence requirement</th><th scope="col">Citation</th></tr></thead><tbody>"#,
     );
@@ -340,7 +340,12 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
     products.extend(e.catalogue().products().iter().map(|x| {
         (
             x.name.clone(),
-            format!("{} — {} ({})", x.name, x.manufacturer, x.category),
+            format!(
+                "{} — {} ({})",
+                x.name,
+                x.manufacturer,
+                x.category.replace('_', " ")
+            ),
         )
     }));
     let v = |n: &str| escape(p.get(n).unwrap_or(""));
@@ -509,8 +514,16 @@ fn impact_html(vc: &chipwatch_model::ValueChain, r: &ImpactReport) -> String {
             .map(|d| (d.country.clone(), d.share_pct))
             .collect();
         b.push_str("<figure class=\"scroll\">");
+        let n = r.blocked_value_by_destination.len();
         b.push_str(&bar_chart(
-            "Share of blocked value by destination (%)",
+            &if n > bars.len() {
+                format!(
+                    "Share of blocked value by destination (%), top {} of {n}",
+                    bars.len()
+                )
+            } else {
+                "Share of blocked value by destination (%)".to_string()
+            },
             &bars,
             Some(100.0),
             "%",

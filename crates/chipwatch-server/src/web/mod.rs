@@ -1,5 +1,6 @@
 //! The web dashboard: server-rendered HTML over the same state as the API, with no scripts and
 //! no front-end build. Pages: overview (value chain, chokepoints, who supplies what), item,
+//! search, firm and country pages,
 //! scenario builder, licence check / screening / measure impact, monitor, partner exchange, and
 //! login. Charts are the SVG functions of `chipwatch-report`, shared with the HTML reports.
 //! The two assets (CSS, favicon) are vendored under `assets/` and embedded with `include_str!`,
@@ -20,6 +21,7 @@
 //! entries.
 
 mod controls;
+mod entity;
 mod model;
 mod monitor;
 mod partner;
@@ -49,6 +51,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(model::overview))
         .route("/item/{id}", get(model::item))
+        .route("/search", get(entity::search))
+        .route("/firms/{id}", get(entity::firm))
+        .route("/countries/{iso}", get(entity::country))
         .route("/scenario", get(scenario::page))
         .route("/scenario/save", post(scenario::save))
         .route("/scenario/report", get(scenario::report))
@@ -393,6 +398,7 @@ pub enum Nav {
     Measures,
     Monitor,
     Partner,
+    Search,
     Login,
 }
 
@@ -422,7 +428,10 @@ pub fn render(title: &str, nav: Nav, who: Option<&Principal>, body: &str) -> Str
         };
         let _ = write!(h, r#"<li><a href="{href}"{cur}>{label}</a></li>"#);
     }
-    h.push_str(r#"</ul></nav><div class="who">"#);
+    let _ = write!(
+        h,
+        r#"</ul></nav><form class="navsearch" method="get" action="/search" role="search"><label for="nav-q" class="sr-only">Search the dashboard</label><input type="search" id="nav-q" name="q" placeholder="Search items, firms, countries" size="24"><button type="submit">Search</button></form><div class="who">"#
+    );
     match who {
         Some(p) => {
             let _ = write!(
@@ -565,6 +574,48 @@ pub fn country_label(code: &str, name: &str) -> String {
     } else {
         format!("{code} {name}")
     }
+}
+
+/// A source label as HTML: markdown links `[text](url)` become links (http and https only), and
+/// everything else, including the text and address of each link, is escaped. The dataset writes
+/// its citations in markdown; a reader should see "SIA" as a link, not brackets and a URL.
+pub fn source_html(label: &str) -> String {
+    let mut out = String::new();
+    let mut rest = label;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        // The link text ends at the first "](" ; the address at the next ")" (or ", " for the
+        // dataset's lists of addresses in one pair of brackets: the first address is used).
+        let parsed = after.find("](").and_then(|close| {
+            let text = &after[..close];
+            let tail = &after[close + 2..];
+            let end = tail.find(')')?;
+            let target = &tail[..end];
+            let url = target.split([',', ' ']).next().unwrap_or("").trim();
+            let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && !text.contains('[')
+                && !text.is_empty();
+            ok.then(|| (text, url, close + 2 + end + 1))
+        });
+        match parsed {
+            Some((text, url, used)) => {
+                out.push_str(&escape(&rest[..open]));
+                let _ = write!(
+                    out,
+                    r#"<a href="{}" rel="noopener noreferrer">{}</a>"#,
+                    escape(url),
+                    escape(text)
+                );
+                rest = &after[used..];
+            }
+            None => {
+                out.push_str(&escape(&rest[..open + 1]));
+                rest = after;
+            }
+        }
+    }
+    out.push_str(&escape(rest));
+    out
 }
 
 /// Escaped, comma-separated list.

@@ -125,7 +125,12 @@ pub fn value_chain_flow(vc: &ValueChain, rows: &[Chokepoint]) -> Flow {
             } else {
                 it.kind.as_str().replace('_', " ")
             },
-            tooltip: format!("{} {} ({})", it.id, it.name, it.kind),
+            tooltip: format!(
+                "{} {} ({})",
+                it.id,
+                it.name,
+                it.kind.as_str().replace('_', " ")
+            ),
             href: Some(format!("/item/{}", url_encode(&it.id))),
             fill: None,
         };
@@ -464,30 +469,46 @@ pub async fn item(
     )
 }
 
+/// Bars (label, share) for the chart, the same rows as linked HTML for the table, and the
+/// providers listed without a figure (linked HTML). Countries link to their country page, firms
+/// to their firm page; a firm's label carries its HQ country code, a country's its name once.
+#[allow(clippy::type_complexity)]
 fn share_bars(
     vc: &ValueChain,
     shares: &[&chipwatch_model::Share],
-) -> (Vec<(String, f64)>, Vec<String>) {
-    let mut bars = Vec::new();
+) -> (Vec<(String, f64)>, Vec<(String, f64, String)>, Vec<String>) {
+    let mut rows: Vec<(String, f64, String)> = Vec::new();
     let mut listed = Vec::new();
     for sh in shares {
-        let label = vc
-            .provider_by_id(&sh.provider)
-            .map(|p| match (&p.country, p.provider_type) {
-                (Some(c), chipwatch_model::ProviderType::Country) => {
-                    super::country_label(c, &p.name)
+        let (label, html) = match vc.provider_by_id(&sh.provider) {
+            Some(p) => match (&p.country, p.provider_type) {
+                (Some(c), chipwatch_model::ProviderType::Country) => (
+                    super::entity::country_text(vc, c),
+                    super::entity::country_link(vc, c),
+                ),
+                (Some(c), chipwatch_model::ProviderType::Organisation) => (
+                    format!("{} ({c})", p.name),
+                    format!("{} ({})", super::entity::firm_link(vc, &p.id), escape(c)),
+                ),
+                (Some(c), _) => (
+                    format!("{} ({c})", p.name),
+                    escape(&format!("{} ({c})", p.name)),
+                ),
+                (None, chipwatch_model::ProviderType::Organisation) => {
+                    (p.name.clone(), super::entity::firm_link(vc, &p.id))
                 }
-                (Some(c), _) => format!("{} ({c})", p.name),
-                (None, _) => p.name.clone(),
-            })
-            .unwrap_or_else(|| sh.provider.clone());
+                (None, _) => (p.name.clone(), escape(&p.name)),
+            },
+            None => (sh.provider.clone(), escape(&sh.provider)),
+        };
         match sh.share {
-            Some(v) => bars.push((label, v)),
-            None => listed.push(label),
+            Some(v) => rows.push((label, v, html)),
+            None => listed.push(html),
         }
     }
-    bars.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    (bars, listed)
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let bars = rows.iter().map(|r| (r.0.clone(), r.1)).collect();
+    (bars, rows, listed)
 }
 
 /// One view of an item's market (a country basis or the firms): bar chart, table and the providers
@@ -501,7 +522,7 @@ fn share_section(
     if shares.is_empty() {
         return false;
     }
-    let (bars, listed) = share_bars(vc, shares);
+    let (bars, rows, listed) = share_bars(vc, shares);
     let year = shares.iter().filter_map(|s| s.year).max();
     let title = format!(
         "{label} ({})",
@@ -513,31 +534,27 @@ fn share_section(
         let _ = write!(
             b,
             "<details><summary>Table</summary>{}</details>",
-            share_table(&title, &bars)
+            share_table(&title, &rows)
         );
     }
     if !listed.is_empty() {
         let _ = write!(
             b,
             "<p class=\"muted\">Listed without a figure: {}</p>",
-            esc_list(&listed)
+            listed.join(", ")
         );
     }
     b.push_str("</section>");
     true
 }
 
-fn share_table(caption: &str, bars: &[(String, f64)]) -> String {
+fn share_table(caption: &str, rows: &[(String, f64, String)]) -> String {
     let mut t = format!(
         r#"<table><caption>{}</caption><thead><tr><th scope="col">Provider</th><th scope="col" class="n">Share (%)</th></tr></thead><tbody>"#,
         escape(caption)
     );
-    for (l, v) in bars {
-        let _ = write!(
-            t,
-            r#"<tr><td>{}</td><td class="n">{v:.1}</td></tr>"#,
-            escape(l)
-        );
+    for (_, v, html) in rows {
+        let _ = write!(t, r#"<tr><td>{html}</td><td class="n">{v:.1}</td></tr>"#);
     }
     t.push_str("</tbody></table>");
     t
@@ -550,7 +567,7 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
     let _ = write!(
         b,
         r#"<dl class="kv"><dt>Kind</dt><dd>{}</dd><dt>Stage</dt><dd>{}</dd>"#,
-        it.kind,
+        it.kind.as_str().replace('_', " "),
         if stages.is_empty() {
             "-".into()
         } else {
@@ -571,7 +588,7 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
                 m.source
                     .as_deref()
                     .and_then(|s| vc.source_label(s))
-                    .map(|s| format!("; source: {}", escape(s)))
+                    .map(|s| format!("; source: {}", super::source_html(s)))
                     .unwrap_or_default()
             );
         }
@@ -644,7 +661,29 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
                 s,
                 "<li>{} <span class=\"muted\">({})</span></li>",
                 item_link(vc, &vc.item(x).id),
-                vc.item(x).kind
+                vc.item(x).kind.as_str().replace('_', " ")
+            );
+        }
+        s.push_str("</ul>");
+        s
+    };
+    // Uses as `chipwatch show` lists them: direct uses, and the uses of each taxonomy parent
+    // (a variant of lithography tools goes wherever lithography tools go), marked "via".
+    let detail = chipwatch_analysis::views::item_detail(vc, i);
+    let uses = if detail.used_by.is_empty() {
+        "<p class=\"muted\">none</p>".to_string()
+    } else {
+        let mut s = String::from("<ul>");
+        for l in &detail.used_by {
+            let _ = write!(
+                s,
+                "<li>{} <span class=\"muted\">({}{})</span></li>",
+                item_link(vc, &l.id),
+                l.kind.as_str().replace('_', " "),
+                l.via
+                    .as_deref()
+                    .map(|v| format!(", as a type of {}", item_link(vc, v)))
+                    .unwrap_or_default()
             );
         }
         s.push_str("</ul>");
@@ -654,7 +693,7 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
         b,
         r#"<div class="grid"><section><h2>Inputs</h2>{}</section><section><h2>Uses (goes into)</h2>{}</section><section><h2>Is a type of</h2>{}</section><section><h2>Variants</h2>{}</section></div>"#,
         links(vc.inputs(i)),
-        links(vc.feeds(i)),
+        uses,
         links(vc.parents(i)),
         links(vc.children(i))
     );
@@ -684,7 +723,7 @@ pub fn item_body(vc: &ValueChain, i: ItemIdx) -> String {
     } else {
         b.push_str("<ul>");
         for s in &sources {
-            let _ = write!(b, "<li>{}</li>", escape(s));
+            let _ = write!(b, "<li>{}</li>", super::source_html(s));
         }
         b.push_str("</ul>");
     }

@@ -87,6 +87,24 @@ pub fn matches(
     true
 }
 
+/// What an alert matched (`item:N31`, `provider:P88`, `country:JPN`) as a link with its name.
+pub fn matched_html(vc: &chipwatch_model::ValueChain, m: &str) -> String {
+    match m.split_once(':') {
+        Some(("item", id)) => item_link(vc, id),
+        Some(("provider", id)) => match vc.provider_by_id(id) {
+            Some(p) if p.provider_type == chipwatch_model::ProviderType::Country => p
+                .country
+                .as_deref()
+                .map_or_else(|| escape(&p.name), |c| super::entity::country_link(vc, c)),
+            Some(_) => super::entity::firm_link(vc, id),
+            None => escape(id),
+        },
+        Some(("country", c)) => super::entity::country_link(vc, c),
+        Some((kind, v)) => escape(&format!("{} {v}", kind.replace('_', " "))),
+        None => escape(m),
+    }
+}
+
 fn http_link(url: Option<&str>, text: &str) -> String {
     match url {
         Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
@@ -221,6 +239,13 @@ fn event_html(
             let _ = write!(b, "<li>{}</li>", escape(x));
         }
         b.push_str("</ul>");
+        if ev.len() > 6 {
+            let _ = write!(
+                b,
+                "<p class=\"muted\">and {} more evidence sentences not shown.</p>",
+                ev.len() - 6
+            );
+        }
     }
     b.push_str("</div></div></article>");
     b
@@ -266,6 +291,9 @@ fn alerts_html(
                             }
                         );
                     }
+                    if cs.len() > 4 {
+                        let _ = write!(t, "; and {} more countries", cs.len() - 4);
+                    }
                 }
                 t
             }
@@ -278,9 +306,13 @@ fn alerts_html(
             escape(&a.watch),
             a.article_id,
             escape(s(&p, "title").unwrap_or("event")),
-            escape(s(&p, "event_type").unwrap_or("?")),
+            escape(&s(&p, "event_type").unwrap_or("?").replace('_', " ")),
             p.get("severity").and_then(Value::as_f64).unwrap_or(0.0),
-            esc_list(&strs(&p, "matched")),
+            strs(&p, "matched")
+                .iter()
+                .map(|m| matched_html(vc, m))
+                .collect::<Vec<_>>()
+                .join(", "),
             impact
         );
     }

@@ -80,6 +80,150 @@ fn records_table(
     b
 }
 
+/// A deadline in words, counted in calendar days (UTC) between `now` and `deadline`:
+/// "3 days left", "1 day left", "due today", "overdue today" (passed earlier today),
+/// "1 day overdue", "3 days overdue".
+pub fn deadline_words(deadline: i64, now: i64) -> String {
+    let days = deadline.div_euclid(86_400) - now.div_euclid(86_400);
+    let n = |k: i64| {
+        if k.abs() == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{} days", k.abs())
+        }
+    };
+    match days {
+        0 if deadline >= now => "due today".to_string(),
+        0 => "overdue today".to_string(),
+        d if d > 0 => format!("{} left", n(d)),
+        d => format!("{} overdue", n(d)),
+    }
+}
+
+/// Names for the references the audit log stores (`org:2/user:5`, `org:2`, `record:7`).
+pub struct Names {
+    pub orgs: HashMap<i64, String>,
+    pub users: HashMap<i64, String>,
+}
+
+impl Names {
+    fn org(&self, id: i64) -> String {
+        self.orgs
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("organisation {id}"))
+    }
+    fn user(&self, id: i64) -> String {
+        self.users
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("user {id}"))
+    }
+    /// A stored actor or object reference in words: `kim (Ministry Seoul)`, `Ministry Seoul`,
+    /// `record 7`, `the server`, `an administrator (command line)`.
+    pub fn reference(&self, r: &str) -> String {
+        let num = |x: &str| x.parse::<i64>().ok();
+        if let Some((o, u)) = r.split_once('/') {
+            if let (Some(o), Some(u)) = (
+                o.strip_prefix("org:").and_then(num),
+                u.strip_prefix("user:").and_then(num),
+            ) {
+                return format!("{} ({})", self.user(u), self.org(o));
+            }
+        }
+        match r.split_once(':') {
+            Some(("org", id)) if num(id).is_some() => self.org(num(id).unwrap_or(0)),
+            Some(("user", id)) if num(id).is_some() => self.user(num(id).unwrap_or(0)),
+            Some(("peer", id)) => format!("federation peer {id}"),
+            Some((kind, id)) => format!("{} {id}", kind.replace('_', " ")),
+            None => match r {
+                "system" => "the server".to_string(),
+                "cli" => "an administrator (command line)".to_string(),
+                other => other.replace('_', " "),
+            },
+        }
+    }
+    /// An audit entry's JSON detail as a list of fields (`<dl>`), escaped; organisation and user
+    /// ids named; text that is not a JSON object shown as it is.
+    pub fn detail_html(&self, detail: &str) -> String {
+        let Ok(Value::Object(m)) = serde_json::from_str::<Value>(detail) else {
+            return if detail.trim().is_empty() || detail.trim() == "{}" {
+                String::new()
+            } else {
+                escape(detail)
+            };
+        };
+        if m.is_empty() {
+            return String::new();
+        }
+        let mut b = String::from("<dl class=\"fields\">");
+        for (k, v) in &m {
+            let _ = write!(
+                b,
+                "<dt>{}</dt><dd>{}</dd>",
+                escape(&k.replace('_', " ")),
+                escape(&self.value(k, v))
+            );
+        }
+        b.push_str("</dl>");
+        b
+    }
+    fn value(&self, key: &str, v: &Value) -> String {
+        match v {
+            Value::Null => "-".to_string(),
+            Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+            Value::Number(n) => match n.as_i64() {
+                Some(id)
+                    if key.ends_with("org_id")
+                        || matches!(
+                            key,
+                            "org" | "grantee" | "grantor" | "addressee" | "requester" | "owner"
+                        ) =>
+                {
+                    self.org(id)
+                }
+                Some(id) if key.ends_with("user_id") || key == "user" => self.user(id),
+                // Times: seconds (or milliseconds) since the epoch, shown as UTC.
+                Some(t)
+                    if (key.ends_with("_at")
+                        || matches!(
+                            key,
+                            "expires" | "deadline" | "valid_from" | "valid_until"
+                        ))
+                        && t > 0 =>
+                {
+                    time::format(if t > 100_000_000_000 { t / 1000 } else { t })
+                }
+                _ => n.to_string(),
+            },
+            Value::String(t) => {
+                if t == "*" {
+                    "all".to_string()
+                } else if t.starts_with("org:") || t.starts_with("user:") {
+                    self.reference(t)
+                } else {
+                    t.clone()
+                }
+            }
+            Value::Array(a) => a
+                .iter()
+                .map(|x| self.value(key, x))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Value::Object(o) => o
+                .iter()
+                .map(|(k, x)| format!("{}: {}", k.replace('_', " "), self.value(k, x)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+}
+
+/// An audit action (`record.create`) in words (`record create`).
+pub fn action_words(a: &str) -> String {
+    a.replace(['.', '_'], " ")
+}
+
 fn list(v: &[String]) -> String {
     if v.iter().any(|x| x == "*") {
         "all".to_string()
@@ -277,8 +421,6 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
         b.push_str(r#"<table><thead><tr><th scope="col">Id</th><th scope="col">Direction</th><th scope="col">Partner</th><th scope="col">Legal basis</th><th scope="col">Purpose</th><th scope="col">Scope</th><th scope="col">Deadline</th><th scope="col">Confidentiality</th><th scope="col">Status</th></tr></thead><tbody>"#);
         for r in &reqs {
             let sent = r.requester_org_id == p.org.id;
-            let overdue = r.status == RequestStatus::Open && r.deadline < now;
-            let days = (r.deadline - now).div_euclid(86_400);
             let _ = write!(
                 b,
                 r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>items {}; metrics {}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>"#,
@@ -294,12 +436,18 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
                 list(&r.scope_items),
                 list(&r.scope_metrics),
                 escape(&time::format(r.deadline)),
-                if overdue {
-                    " <span class=\"badge bad\">overdue</span>".to_string()
-                } else if r.status == RequestStatus::Open {
-                    format!(" <span class=\"muted\">({days} days left)</span>")
-                } else {
+                if r.status != RequestStatus::Open {
                     String::new()
+                } else if r.deadline < now {
+                    format!(
+                        " <span class=\"badge bad\">{}</span>",
+                        deadline_words(r.deadline, now)
+                    )
+                } else {
+                    format!(
+                        " <span class=\"muted\">({})</span>",
+                        deadline_words(r.deadline, now)
+                    )
                 },
                 escape(r.confidentiality.as_str()),
                 escape(r.status.as_str())
@@ -398,16 +546,26 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
             }
         }
         b.push_str(r#"<table><caption>Newest entries caused by your organisation's users</caption><thead><tr><th scope="col" class="n">Seq</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Detail</th><th scope="col">Hash</th></tr></thead><tbody>"#);
+        let names = Names {
+            orgs: orgs.clone(),
+            users: s
+                .store
+                .users_of(p.org.id)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect(),
+        };
         for e in &newest {
             let _ = write!(
                 b,
-                r#"<tr><td class="n">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code title="{}">{}</code></td></tr>"#,
+                r#"<tr><td class="n">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code title="{}">{}</code></td></tr>"#,
                 e.seq,
                 escape(&time::format(e.ts / 1000)),
-                escape(&e.actor),
-                escape(&e.action),
-                escape(&e.object),
-                escape(&e.detail.chars().take(160).collect::<String>()),
+                escape(&names.reference(&e.actor)),
+                escape(&action_words(&e.action)),
+                escape(&names.reference(&e.object)),
+                names.detail_html(&e.detail),
                 escape(&e.hash),
                 escape(&e.hash.chars().take(12).collect::<String>())
             );

@@ -245,7 +245,12 @@ fn choices(vc: &ValueChain) -> Choices {
     items.extend(vc.items().map(|(_, it)| {
         (
             it.id.clone(),
-            format!("{} {} ({})", it.id, it.name, it.kind),
+            format!(
+                "{} {} ({})",
+                it.id,
+                it.name,
+                it.kind.as_str().replace('_', " ")
+            ),
         )
     }));
     Choices {
@@ -404,6 +409,7 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
             }
         }
         short.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let all_short = short.len();
         short.truncate(24);
         if !short.is_empty() {
             let cols: Vec<String> = short
@@ -423,7 +429,15 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
                         .collect()
                 })
                 .collect();
-            b.push_str("<h3>Availability by country and item</h3><figure class=\"scroll\">");
+            b.push_str("<h3>Availability by country and item</h3>");
+            if all_short > short.len() {
+                let _ = write!(
+                    b,
+                    "<p class=\"muted\">The {} items with the lowest availability of {all_short} items short are drawn; the printable report lists every item short.</p>",
+                    short.len()
+                );
+            }
+            b.push_str("<figure class=\"scroll\">");
             b.push_str(&heatmap(
                 "Minimum availability by item",
                 &rows,

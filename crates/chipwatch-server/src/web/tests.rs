@@ -202,7 +202,14 @@ async fn item_page_keeps_country_and_firm_views_apart() {
     page_ok(&r);
     assert!(r.body.contains("N20 EUV lithography tools"));
     assert!(r.body.contains("By country, hq basis") && r.body.contains("By firm"));
-    assert!(r.body.contains("<td>NLD</td>") && r.body.contains("ASML (NLD)"));
+    // Providers link to their pages; a country's code shows once ("Netherlands (NLD)").
+    assert!(r
+        .body
+        .contains(r#"<td><a href="/countries/NLD">Netherlands (NLD)</a></td>"#));
+    assert!(r
+        .body
+        .contains(r#"<td><a href="/firms/P88">ASML</a> (NLD)</td>"#));
+    assert!(!r.body.contains("NLD (NLD)") && !r.body.contains("CHN (CHN)"));
     assert!(r.body.contains("Market size</dt><dd>$13.0B (2025"));
     assert!(r.body.contains("must never be added together"));
     assert!(
@@ -222,6 +229,60 @@ async fn item_page_keeps_country_and_firm_views_apart() {
     let r = get(&e.app, "/item/%3Cscript%3Ex", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("&lt;script&gt;x") && !r.body.contains("<script>x"));
+}
+
+#[tokio::test]
+async fn item_page_lists_uses_through_a_taxonomy_parent_and_links_sources() {
+    let e = env().await;
+    // `chipwatch show N31`: used by N25, and N117 via its parent N126. The page says the same.
+    let r = get(&e.app, "/item/N31", None).await;
+    page_ok(&r);
+    let uses = &r.body[r.body.find("<h2>Uses (goes into)</h2>").unwrap()..];
+    let uses = &uses[..uses.find("</section>").unwrap()];
+    assert!(!uses.contains("none"), "{uses}");
+    assert!(uses.contains(r#"href="/item/N25""#), "{uses}");
+    assert!(
+        uses.contains(r#"href="/item/N117""#)
+            && uses.contains(r#"as a type of <a href="/item/N126""#),
+        "{uses}"
+    );
+    // Markdown links in source labels are links, the rest escaped; no brackets left.
+    let r = get(&e.app, "/item/N0", None).await;
+    page_ok(&r);
+    let src = &r.body[r.body.find("<h2>Sources</h2>").unwrap()..];
+    assert!(
+        src.contains(r#"<a href="https://"#),
+        "{}",
+        &src[..src.len().min(1500)]
+    );
+    assert!(
+        !src[..src.find("</ul>").unwrap_or(0)].contains("]("),
+        "{src}"
+    );
+}
+
+#[test]
+fn source_labels_render_markdown_links_and_escape_the_rest() {
+    use super::source_html;
+    assert_eq!(
+        source_html("[CSET](https://cset.example/x) (citing <SIA> & co)"),
+        r#"<a href="https://cset.example/x" rel="noopener noreferrer">CSET</a> (citing &lt;SIA&gt; &amp; co)"#
+    );
+    // Several addresses in one pair of brackets: the first one is the link.
+    assert_eq!(
+        source_html("[WSTS](https://a.example/1, https://b.example/2)."),
+        r#"<a href="https://a.example/1" rel="noopener noreferrer">WSTS</a>."#
+    );
+    // Not http(s): stays text, escaped; unbalanced brackets stay text.
+    assert_eq!(
+        source_html(r#"[x](javascript:alert(1)) [y"#),
+        "[x](javascript:alert(1)) [y"
+    );
+    assert_eq!(
+        source_html(r#"[a"b](https://e.example/?q="x")"#),
+        r#"<a href="https://e.example/?q=&quot;x&quot;" rel="noopener noreferrer">a&quot;b</a>"#
+    );
+    assert_eq!(source_html("plain <b>"), "plain &lt;b&gt;");
 }
 
 #[tokio::test]
@@ -317,6 +378,12 @@ async fn licence_screening_and_measure_pages() {
         &r.body[..3000.min(r.body.len())]
     );
     assert!(r.body.contains("One verdict per jurisdiction") && r.body.contains("NL"));
+    // The exporter is named once: "export from NLD", not "export from NLD (NLD)".
+    assert!(
+        r.body.contains("reaches the shipment: export from NLD") && !r.body.contains("NLD (NLD)"),
+        "{}",
+        r.body
+    );
     let r = get(&e.app, "/licence?from=NLD&to=%3Cx%3E", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("`&lt;x&gt;` is not an ISO 3166-1 alpha-3"));
@@ -492,6 +559,11 @@ async fn monitor_filters_events_and_shows_text_beside_entities() {
         .body
         .contains(r#"<blockquote lang="zh">工厂发生火灾。</blockquote>"#));
     assert!(r.body.contains("Example Fab &lt;Co&gt;"));
+    // Alerts name what matched (a link to the item, not `item:N31`) and the event type in words.
+    let alerts = &r.body[r.body.find("photoresist").unwrap()..];
+    assert!(!r.body.contains("item:N31"), "internal reference shown");
+    assert!(alerts.contains(r#"<a href="/item/N31">N31 Photoresists</a>"#));
+    assert!(alerts.contains("(factory fire, severity"));
     assert!(
         r.body.contains(r#"<td class="n">2</td>"#),
         "cluster c-1 has two reports"
@@ -607,10 +679,21 @@ async fn partner_page_needs_a_session_and_shows_only_own_and_agreed_data() {
         verified,
         "the background verification reports an intact chain"
     );
+    let audit = &r.body[r.body.find(r#"id="audit""#).unwrap()..];
     assert!(
-        r.body.contains("records.read"),
+        audit.contains("<td>records read</td>"),
         "the release is in A's audit trail"
     );
+    // Names instead of internal references; details as fields, not raw JSON.
+    assert!(
+        audit.contains("<td>Ministry A-admin (Ministry A)</td>"),
+        "{audit}"
+    );
+    assert!(
+        !audit.contains("org:") && !audit.contains("user:"),
+        "{audit}"
+    );
+    assert!(audit.contains(r#"<dl class="fields">"#) && !audit.contains("{&quot;"));
 
     let cb = sign_in(&e.app, &b_tok).await;
     let r = get(&e.app, "/partner?verify=1", Some(&cb)).await;
@@ -752,4 +835,297 @@ async fn assets_are_embedded() {
     let r = get(&e.app, "/nope", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("\"not_found\""));
+}
+
+#[tokio::test]
+async fn search_ranks_model_rule_base_and_events_and_escapes() {
+    let e = env().await;
+    let mut a = article(
+        "ASML halts EUV shipments <b>now</b>",
+        "en",
+        "ASML said it halts shipments.",
+        "NLD",
+        "N20",
+        "c-asml",
+        "h-asml",
+    );
+    let mut rec: serde_json::Value = serde_json::from_str(&a.record).unwrap();
+    rec["organisations"] = serde_json::json!([{"name": "ASML", "provider_id": "P88", "id": "P88", "country": "NLD", "role": "subject"}]);
+    a.record = rec.to_string();
+    e.store.monitor_insert_article(&a, &[]).await.unwrap();
+
+    // Nav search box on every page.
+    let r = get(&e.app, "/", None).await;
+    assert!(
+        r.body.contains(r#"action="/search" role="search""#)
+            && r.body.contains(r#"<label for="nav-q""#)
+    );
+
+    let r = get(&e.app, "/search?q=asml", None).await;
+    page_ok(&r);
+    // The firm (exact name) ranks before the event (title starts with it).
+    let firm = r.body.find(r#"href="/firms/P88""#).expect("firm found");
+    let event = r
+        .body
+        .find("ASML halts EUV shipments &lt;b&gt;now&lt;/b&gt;")
+        .expect("event found, escaped");
+    assert!(firm < event);
+    assert!(!r.body.contains("<b>now</b>"));
+    // Items by id and by catalogue alias; countries by ISO code and name; measures by id.
+    let r = get(&e.app, "/search?q=N20", None).await;
+    assert!(r.body.contains(r#"href="/item/N20""#));
+    let r = get(&e.app, "/search?q=japan", None).await;
+    assert!(
+        r.body.contains(r#"href="/countries/JPN">Japan (JPN)</a>"#),
+        "{}",
+        &r.body[r.body.len().saturating_sub(3000)..]
+    );
+    let r = get(&e.app, "/search?q=us-sme", None).await;
+    assert!(r.body.contains(r#"href="/measures?measure=US-SME""#));
+    // Nothing found, and user input escaped.
+    let r = get(&e.app, "/search?q=%3Cscript%3Ezzz", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("0 results") && r.body.contains("&lt;script&gt;zzz"));
+    // Too long: 400 naming the field.
+    let r = get(&e.app, &format!("/search?q={}", "x".repeat(201)), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("q: the search text is longer than 200"));
+}
+
+#[tokio::test]
+async fn search_shows_partner_records_only_to_those_who_may_see_them() {
+    let e = env().await;
+    let (a, a_tok) = org(&e.store, "Ministry A").await;
+    let (b, _) = org(&e.store, "Company B").await;
+    e.store
+        .create_record(
+            &a,
+            record("N22", "FabA-zebra", 1.0, Distribution::Community),
+        )
+        .await
+        .unwrap();
+    e.store
+        .create_record(
+            &b,
+            record("N26", "FabB-zebra", 2.0, Distribution::Community),
+        )
+        .await
+        .unwrap();
+    let r = get(&e.app, "/search?q=zebra", None).await;
+    page_ok(&r);
+    assert!(!r.body.contains("record "), "signed out: no partner data");
+    assert!(r.body.contains("0 results"));
+    let c = sign_in(&e.app, &a_tok).await;
+    let r = get(&e.app, "/search?q=zebra", Some(&c)).await;
+    page_ok(&r);
+    assert!(r.body.contains("Partner record (own)") && r.body.contains("FabA-zebra"));
+    assert!(
+        !r.body.contains("FabB-zebra"),
+        "no agreement: B's record stays hidden"
+    );
+    assert!(r.body.contains("1 result for"));
+}
+
+#[tokio::test]
+async fn firm_page_shows_supply_list_status_and_events() {
+    let e = env().await;
+    let mut a = article("ASML fire", "en", "text", "NLD", "N20", "c1", "h1");
+    let mut rec: serde_json::Value = serde_json::from_str(&a.record).unwrap();
+    rec["organisations"] = serde_json::json!([{"name": "ASML", "provider_id": "P88", "id": "P88", "country": "NLD", "role": "affected"}]);
+    a.record = rec.to_string();
+    e.store.monitor_insert_article(&a, &[]).await.unwrap();
+    e.store
+        .monitor_insert_article(
+            &article("Other fab fire", "en", "t", "KOR", "N22", "c2", "h2"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let r = get(&e.app, "/firms/P88", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("<h1>ASML</h1>"));
+    assert!(r
+        .body
+        .contains(r#"<a href="/countries/NLD">Netherlands (NLD)</a>"#));
+    assert!(r.body.contains(r#"href="/item/N20""#), "supplies EUV tools");
+    assert!(
+        r.body.contains("Restricted-party list status")
+            && r.body.contains("No match for <b>ASML</b>")
+    );
+    assert!(r.body.contains("ASML fire") && !r.body.contains("Other fab fire"));
+    // By name too; a listed firm shows its hit.
+    let r = get(&e.app, "/firms/SMIC", None).await;
+    page_ok(&r);
+    assert!(
+        r.body.contains("possible match")
+            && r.body
+                .contains("<td>Semiconductor Manufacturing International Corporation</td>")
+            && r.body.contains("<td>US-EL</td>"),
+        "SMIC is on the Entity List"
+    );
+    // A country provider redirects to the country page; unknown and bucket ids are 404s.
+    let r = get(&e.app, "/firms/P7", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers["location"], "/countries/JPN");
+    let r = get(&e.app, "/firms/%3Cb%3Enope", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("firm: no provider `&lt;b&gt;nope`"));
+    let r = get(&e.app, "/firms/P5", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn country_page_shows_supply_dependence_and_measures() {
+    let e = env().await;
+    let r = get(&e.app, "/countries/NLD", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("<h1>Netherlands (NLD)</h1>"));
+    // Supplies EUV tools (hq basis), imposes its own and (as an EU member) EU measures.
+    let sup =
+        &r.body[r.body.find(r#"id="supplies""#).unwrap()..r.body.find(r#"id="depends""#).unwrap()];
+    assert!(sup.contains(r#"href="/item/N20""#));
+    let imp =
+        &r.body[r.body.find(r#"id="imposes""#).unwrap()..r.body.find(r#"id="faces""#).unwrap()];
+    assert!(
+        imp.contains("its own measure") && imp.contains("EU member"),
+        "{imp}"
+    );
+    // China: faces US measures through the EAR groups; depends on others for EUV tools.
+    let r = get(&e.app, "/countries/chn", None).await;
+    page_ok(&r);
+    let faces = &r.body[r.body.find(r#"id="faces""#).unwrap()..];
+    assert!(
+        faces.contains(r#"href="/measures?measure=US-744.23""#) && faces.contains("(US-CN)"),
+        "{faces}"
+    );
+    let dep =
+        &r.body[r.body.find(r#"id="depends""#).unwrap()..r.body.find(r#"id="imposes""#).unwrap()];
+    assert!(dep.contains(r#"href="/item/N20""#) && dep.contains(r#"href="/countries/NLD""#));
+    // A real country the model does not list: named, and its dependence not claimed to be nil.
+    let r = get(&e.app, "/countries/ISL", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("<h1>Iceland (ISL)</h1>"));
+    assert!(r
+        .body
+        .contains("Not computed: the model does not list this country"));
+    assert!(!r
+        .body
+        .contains("No item where another country holds more than half"));
+    // Bad code: 400 naming the field, escaped.
+    let r = get(&e.app, "/countries/%3Cx%3E", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r
+        .body
+        .contains("country: `&lt;x&gt;` is not an ISO 3166-1 alpha-3 code"));
+}
+
+#[test]
+fn deadline_words_at_each_boundary() {
+    use super::partner::deadline_words;
+    let day = 86_400;
+    // Noon UTC on some day.
+    let now = 20_000 * day + 12 * 3600;
+    let midnight = 20_000 * day;
+    assert_eq!(deadline_words(midnight + 3 * day + 60, now), "3 days left");
+    assert_eq!(deadline_words(midnight + 2 * day, now), "2 days left");
+    assert_eq!(
+        deadline_words(midnight + day, now),
+        "1 day left",
+        "tomorrow 00:00"
+    );
+    assert_eq!(
+        deadline_words(midnight + 2 * day - 1, now),
+        "1 day left",
+        "tomorrow 23:59:59"
+    );
+    assert_eq!(
+        deadline_words(midnight + day - 1, now),
+        "due today",
+        "tonight 23:59:59"
+    );
+    assert_eq!(deadline_words(now, now), "due today", "this very second");
+    assert_eq!(deadline_words(now - 1, now), "overdue today");
+    assert_eq!(
+        deadline_words(midnight, now),
+        "overdue today",
+        "today 00:00"
+    );
+    assert_eq!(
+        deadline_words(midnight - 1, now),
+        "1 day overdue",
+        "yesterday 23:59:59"
+    );
+    assert_eq!(deadline_words(midnight - day, now), "1 day overdue");
+    assert_eq!(deadline_words(midnight - day - 1, now), "2 days overdue");
+    assert_eq!(deadline_words(midnight - 3 * day, now), "3 days overdue");
+}
+
+#[test]
+fn audit_references_and_details_read_as_names_and_fields() {
+    use super::partner::{action_words, Names};
+    let names = Names {
+        orgs: [(2, "Ministry <Seoul>".to_string())].into_iter().collect(),
+        users: [(5, "kim".to_string())].into_iter().collect(),
+    };
+    assert_eq!(names.reference("org:2/user:5"), "kim (Ministry <Seoul>)");
+    assert_eq!(names.reference("org:2"), "Ministry <Seoul>");
+    assert_eq!(names.reference("org:9/user:7"), "user 7 (organisation 9)");
+    assert_eq!(names.reference("record:7"), "record 7");
+    assert_eq!(names.reference("sharing_group:3"), "sharing group 3");
+    assert_eq!(names.reference("system"), "the server");
+    assert_eq!(action_words("records.read"), "records read");
+    let d =
+        names.detail_html(r#"{"grantee_org_id":2,"records":[1,2],"note":"<b>x</b>","ok":true}"#);
+    assert_eq!(
+        d,
+        "<dl class=\"fields\"><dt>grantee org id</dt><dd>Ministry &lt;Seoul&gt;</dd><dt>note</dt><dd>&lt;b&gt;x&lt;/b&gt;</dd><dt>ok</dt><dd>yes</dd><dt>records</dt><dd>1, 2</dd></dl>"
+    );
+    let d = names.detail_html(r#"{"grantee":2,"expires_at":1796375270,"metrics":["*"]}"#);
+    assert!(
+        d.contains("<dt>grantee</dt><dd>Ministry &lt;Seoul&gt;</dd>")
+            && d.contains("<dt>expires at</dt><dd>2026-12-04T")
+            && d.contains("<dt>metrics</dt><dd>all</dd>"),
+        "{d}"
+    );
+    assert_eq!(names.detail_html("{}"), "");
+    assert_eq!(names.detail_html("not <json>"), "not &lt;json&gt;");
+}
+
+#[tokio::test]
+async fn monitor_says_when_it_leaves_evidence_or_countries_out() {
+    let e = env().await;
+    let consumers: Vec<serde_json::Value> = ["KOR", "TWN", "USA", "CHN", "JPN", "DEU"]
+        .iter()
+        .map(|c| serde_json::json!({"country": c, "final_output_availability_min": 0.9, "binding_constraint": [], "binding_providers": [], "losses": []}))
+        .collect();
+    let alert = serde_json::json!({"watch": "w", "matched": ["country:JPN", "provider:P88"], "event_type": "factory_fire", "severity": 0.5,
+        "title": "Long event", "source": "t", "items": ["N31"], "evidence": [],
+        "impact": {"world_availability_min": 0.9, "consumers": consumers}});
+    let mut a = article("Long event", "en", "text", "JPN", "N31", "c-9", "h9");
+    let mut rec: serde_json::Value = serde_json::from_str(&a.record).unwrap();
+    rec["evidence"] =
+        serde_json::json!((1..=8).map(|k| format!("sentence {k}")).collect::<Vec<_>>());
+    a.record = rec.to_string();
+    e.store
+        .monitor_insert_article(
+            &a,
+            &[NewAlert {
+                watch: "w".into(),
+                payload: alert.to_string(),
+            }],
+        )
+        .await
+        .unwrap();
+    let r = get(&e.app, "/monitor?all=1", None).await;
+    page_ok(&r);
+    assert!(r.body.contains("sentence 6") && !r.body.contains("sentence 7"));
+    assert!(r.body.contains("and 2 more evidence sentences not shown"));
+    assert!(
+        r.body.contains("; and 2 more countries"),
+        "six consumers, four shown"
+    );
+    // What matched, in names and links.
+    assert!(r
+        .body
+        .contains(r#"<a href="/countries/JPN">Japan (JPN)</a>, <a href="/firms/P88">ASML</a>"#));
 }

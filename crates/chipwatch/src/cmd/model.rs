@@ -147,13 +147,28 @@ pub fn provenance(vc: &ValueChain) -> String {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// Item id (e.g. N20) or name (e.g. "EUV lithography tools").
+    /// Item id (e.g. N20) or name (e.g. "EUV lithography tools"), or a firm's provider id
+    /// (e.g. P88) or name (e.g. ASML).
     pub item: String,
+}
+
+/// A firm the argument of `show` names (provider id, name or alias of an organisation), when it
+/// names no item.
+fn firm_named(vc: &ValueChain, q: &str) -> Option<chipwatch_model::ProviderIdx> {
+    vc.provider_idx(q)
+        .or_else(|| vc.find_provider(q).ok())
+        .filter(|&p| vc.provider(p).provider_type == chipwatch_model::ProviderType::Organisation)
 }
 
 pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
     let vc = super::load_model(cli)?;
-    let i = vc.find_item(&a.item)?;
+    let i = match vc.find_item(&a.item) {
+        Ok(i) => i,
+        Err(e) => match firm_named(&vc, &a.item) {
+            Some(p) => return show_firm(cli, &vc, p),
+            None => return Err(e.into()),
+        },
+    };
     let out = views::item_detail(&vc, i);
     if cli.json {
         return print_json(&out);
@@ -241,6 +256,40 @@ pub fn show(cli: &Cli, a: &ShowArgs) -> Result<()> {
         }
     }
     outln!("\n{}", provenance(&vc));
+    Ok(())
+}
+
+/// `chipwatch show FIRM`: the firm, its HQ country and what it supplies.
+fn show_firm(cli: &Cli, vc: &ValueChain, p: chipwatch_model::ProviderIdx) -> Result<()> {
+    let out = views::firm_detail(vc, p);
+    if cli.json {
+        return print_json(&out);
+    }
+    outln!("{} {} (firm)", out.id, out.name);
+    outln!(
+        "  headquarters: {}",
+        out.country.as_deref().unwrap_or("not in the dataset")
+    );
+    if !out.aliases.is_empty() {
+        outln!("  also known as: {}", out.aliases.join("; "));
+    }
+    if out.supplies.is_empty() {
+        outln!("\nThe dataset lists no shares for this firm.");
+    } else {
+        outln!("\nSupplies (firm shares of each item's market; never added to country shares):");
+        let mut t = Table::new(["ITEM", "NAME", "SHARE", "YEAR", "BASIS"]);
+        for r in &out.supplies {
+            t.row([
+                r.item_id.clone(),
+                r.item.clone(),
+                r.share.map_or("listed".into(), |s| pct(Some(s))),
+                r.year.map_or("-".into(), |y| y.to_string()),
+                r.basis.to_string(),
+            ]);
+        }
+        t.print()?;
+    }
+    outln!("\n{}", provenance(vc));
     Ok(())
 }
 
