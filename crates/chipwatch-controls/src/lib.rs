@@ -33,6 +33,7 @@ pub mod lists;
 pub mod measure;
 pub mod screening;
 pub mod value;
+pub mod views;
 
 pub use batch::Batch;
 pub use catalogue::{Catalogue, Product};

@@ -379,3 +379,44 @@ fn full_stdout_is_an_error() {
         "{err}"
     );
 }
+
+/// `--json` prints exactly one JSON document on every query command (`monitor events` prints
+/// lines by design and is tested with the monitor).
+#[test]
+fn json_is_one_document_on_every_command() {
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/scenarios/nld-duv-china-2023.toml"
+    );
+    for args in [
+        vec!["items"],
+        vec!["show", "N20"],
+        vec!["show", "ASML"],
+        vec!["chokepoints"],
+        vec!["value-share", "N20", "N21"],
+        vec!["dependence", "--consumer", "KOR", "--supplier", "NLD"],
+        vec!["measure", "list"],
+        vec!["measure", "show", "US-3A090"],
+        vec![
+            "measure",
+            "impact",
+            "NL-semiconductor-equipment",
+            "--deny",
+            "CHN",
+        ],
+        vec!["licence", "products"],
+        vec!["screen", "Huawei"],
+        vec!["risk", "--samples", "5"],
+        vec!["validate"],
+        vec!["scenario", "run", scenario],
+    ] {
+        let mut a = args.clone();
+        a.push("--json");
+        let out = run_ok(&a);
+        let v: Result<serde_json::Value, _> = serde_json::from_str(&out);
+        assert!(
+            v.is_ok(),
+            "chipwatch {args:?} --json is not one JSON document: {out:.200}"
+        );
+    }
+}

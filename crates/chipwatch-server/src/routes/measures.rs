@@ -10,44 +10,11 @@ use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
-use chipwatch_controls::{ControlsError, Date, Measure};
+use chipwatch_controls::{ControlsError, Date};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// The list row of a measure version (`chipwatch measure list --json`).
-fn row(m: &Measure) -> Value {
-    json!({
-        "id": m.id, "version": m.version, "jurisdiction": m.jurisdiction,
-        "instrument": m.instrument, "citation": m.citation,
-        "in_force_from": m.in_force_from, "in_force_until": m.in_force_until,
-        "file": m.file,
-    })
-}
-
-/// Everything `chipwatch measure show` prints about one version.
-fn detail(m: &Measure) -> Value {
-    let susp = |s: &chipwatch_controls::measure::Suspension| json!({"from": s.from, "until": s.until, "instrument": s.instrument});
-    json!({
-        "id": m.id, "version": m.version, "file": m.file, "title": m.title,
-        "jurisdiction": m.jurisdiction, "authority": m.authority,
-        "instrument": m.instrument, "citation": m.citation, "url": m.url,
-        "in_force_from": m.in_force_from, "in_force_until": m.in_force_until,
-        "replaced_by": m.replaced_by,
-        "suspensions": m.suspensions.iter().map(susp).collect::<Vec<_>>(),
-        "rules": m.rules.iter().map(|r| json!({
-            "destinations": r.destinations.describe(),
-            "outcome": r.outcome.as_str(),
-            "label": r.label,
-            "suspensions": r.suspensions.iter().map(susp).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "coverage": m.coverage.iter().map(|c| json!({
-            "item": c.item, "from": c.from, "fraction": c.fraction, "assumption": c.assumption,
-        })).collect::<Vec<_>>(),
-        "approximations": m.approximations,
-        "gaps": m.gaps,
-        "notes": m.notes,
-    })
-}
+use chipwatch_controls::views::{measure_detail as detail, measure_row as row};
 
 /// Every version of every export-control measure in the rules data.
 #[utoipa::path(get, path = "/api/v1/measures", tag = "controls",

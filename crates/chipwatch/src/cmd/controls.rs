@@ -701,14 +701,7 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
                 let v: Vec<_> = e
                     .measures()
                     .iter()
-                    .map(|m| {
-                        serde_json::json!({
-                            "id": m.id, "version": m.version, "jurisdiction": m.jurisdiction,
-                            "instrument": m.instrument, "citation": m.citation,
-                            "in_force_from": m.in_force_from, "in_force_until": m.in_force_until,
-                            "file": m.file,
-                        })
-                    })
+                    .map(chipwatch_controls::views::measure_row)
                     .collect();
                 return print_json(&v);
             }
@@ -737,6 +730,16 @@ pub fn measure(cli: &Cli, c: &MeasureCmd) -> Result<()> {
             let vs = e
                 .versions(id)
                 .ok_or_else(|| chipwatch_controls::ControlsError::UnknownMeasure(id.clone()))?;
+            if cli.json {
+                // The API's `GET /api/v1/measures/{id}` document.
+                return print_json(&serde_json::json!({
+                    "id": id,
+                    "versions": vs
+                        .iter()
+                        .map(chipwatch_controls::views::measure_detail)
+                        .collect::<Vec<_>>(),
+                }));
+            }
             for m in vs {
                 outln!("{} — version {} ({})", m.id, m.version, m.file);
                 outln!("  {}", m.title);
