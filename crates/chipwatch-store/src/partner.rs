@@ -8,8 +8,8 @@
 //! and the tests all decide the same way. Functions here that return partner data to someone
 //! other than its owner take the viewer's org and apply the policy before anything leaves.
 
-mod credentials;
 pub mod aggregates;
+mod credentials;
 pub mod policy;
 
 use crate::{audit, col, Store, StoreError, WriteTx};
