@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod security;
+pub mod vocabulary;
 pub mod web;
 
 pub use security::Security;
@@ -295,6 +296,21 @@ pub fn route_table() -> Vec<RouteDef> {
         // export controls
         r(
             post.clone(),
+            "/api/v1/licence/check",
+            true,
+            None,
+            controls::licence_check,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/screening",
+            true,
+            None,
+            controls::screening,
+        ),
+        // former names, deprecated (vocabulary::DEPRECATED_ROUTES)
+        r(
+            post.clone(),
             "/api/v1/controls/determine",
             true,
             None,
@@ -437,6 +453,13 @@ pub fn route_table() -> Vec<RouteDef> {
             true,
             Tenant,
             exchange::get_record,
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/records/{id}",
+            true,
+            Tenant,
+            exchange::update_record,
         ),
         r(
             delete.clone(),
@@ -611,6 +634,7 @@ impl utoipa::Modify for BearerAuth {
         routes::model::dependence, routes::model::value_share,
         routes::scenarios::run_adhoc, routes::scenarios::save, routes::scenarios::list,
         routes::scenarios::get, routes::scenarios::run_saved, routes::scenarios::result,
+        routes::controls::licence_check, routes::controls::screening,
         routes::controls::determine, routes::controls::screen,
         routes::measures::list_measures, routes::measures::get_measure,
         routes::measures::measure_impact, routes::measures::list_products,
@@ -620,7 +644,7 @@ impl utoipa::Modify for BearerAuth {
         routes::exchange::me, routes::exchange::list_orgs, routes::exchange::list_users,
         routes::exchange::create_user, routes::exchange::list_tokens, routes::exchange::create_token,
         routes::exchange::revoke_token, routes::exchange::create_record, routes::exchange::list_records,
-        routes::exchange::get_record, routes::exchange::delete_record, routes::exchange::aggregates,
+        routes::exchange::get_record, routes::exchange::update_record, routes::exchange::delete_record, routes::exchange::aggregates,
         routes::exchange::list_groups, routes::exchange::create_group, routes::exchange::create_agreement,
         routes::exchange::list_agreements, routes::exchange::get_agreement, routes::exchange::revoke_agreement,
         routes::requests::create_request, routes::requests::list_requests, routes::requests::get_request,
@@ -666,6 +690,7 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .merge(web::router())
+        .layer(axum::middleware::from_fn(vocabulary::mark_deprecated))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))

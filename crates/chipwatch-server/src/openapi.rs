@@ -23,6 +23,8 @@ use serde_json::{json, Map, Value};
 /// Operations that compute an answer and store nothing: they never answer 409.
 const PURE: &[(&str, &str)] = &[
     ("POST", "/api/v1/scenarios/run"),
+    ("POST", "/api/v1/licence/check"),
+    ("POST", "/api/v1/screening"),
     ("POST", "/api/v1/controls/determine"),
     ("POST", "/api/v1/controls/screen"),
     ("POST", "/api/v1/risk"),
@@ -36,6 +38,7 @@ const COUNTRY_FIELDS: &[(&str, &str)] = &[
     ("DetermineBody", "from"),
     ("DetermineBody", "to"),
     ("DetermineBody", "origin"),
+    ("NewRecordBody", "country"),
 ];
 
 /// Every ISO 3166-1 alpha-3 code, as `chipwatch_controls::country::check` accepts them.
@@ -185,6 +188,18 @@ pub fn complete(doc: &mut Value, routes: &[RouteDef]) {
         else {
             continue;
         };
+        if let Some(d) = crate::vocabulary::deprecated(route.method.as_str(), route.path) {
+            op["deprecated"] = json!(true);
+            let note = format!(
+                " Deprecated: former name of `{} {}`, answered for one more release with `Deprecation` and `Link` headers.",
+                d.method, d.successor
+            );
+            if let Some(Value::String(desc)) = op.get_mut("description") {
+                desc.push_str(&note);
+            } else {
+                op["description"] = json!(note.trim_start());
+            }
+        }
         let has_body = op.get("requestBody").is_some();
         let has_params = op
             .get("parameters")
@@ -194,7 +209,7 @@ pub fn complete(doc: &mut Value, routes: &[RouteDef]) {
         let pure = PURE
             .iter()
             .any(|(m, p)| route.method.as_str() == *m && route.path == *p);
-        let writes = (method == "post" || method == "delete") && !pure;
+        let writes = (method == "post" || method == "put" || method == "delete") && !pure;
         let mut add = Vec::new();
         if has_params || has_body {
             add.push(400);

@@ -95,7 +95,7 @@ async fn scenarios_controls_and_monitor() {
     let (st, d) = call(
         app,
         "POST",
-        "/api/v1/controls/determine",
+        "/api/v1/licence/check",
         Some(&t.viewer),
         Some(json!({
             "product": "NXE:3400C", "from": "NLD", "to": "CHN", "date": "2024-06-01"
@@ -107,7 +107,7 @@ async fn scenarios_controls_and_monitor() {
     let (st, v) = call(
         app,
         "POST",
-        "/api/v1/controls/determine",
+        "/api/v1/licence/check",
         Some(&t.viewer),
         Some(json!({"from": "Netherlands", "to": "CHN"})),
     )
@@ -132,7 +132,7 @@ async fn scenarios_controls_and_monitor() {
         let (st, v) = call(
             app,
             "POST",
-            "/api/v1/controls/determine",
+            "/api/v1/licence/check",
             Some(&t.viewer),
             Some(body),
         )
@@ -143,7 +143,7 @@ async fn scenarios_controls_and_monitor() {
     let (st, d) = call(
         app,
         "POST",
-        "/api/v1/controls/determine",
+        "/api/v1/licence/check",
         Some(&t.viewer),
         Some(json!({
             "params": {"wavelength_nm": 193, "numerical_aperture": 1.35},
@@ -157,7 +157,7 @@ async fn scenarios_controls_and_monitor() {
         .to_string()
         .contains("dedicated_chuck_overlay_nm"));
     assert_eq!(d["ruleset"]["version"].as_str().unwrap().len(), 64);
-    let (st, s) = call(app, "POST", "/api/v1/controls/screen", Some(&t.viewer), Some(json!({"names": ["Semiconductor Manufacturing International Corporation", "Bakery Smith"]}))).await;
+    let (st, s) = call(app, "POST", "/api/v1/screening", Some(&t.viewer), Some(json!({"names": ["Semiconductor Manufacturing International Corporation", "Bakery Smith"]}))).await;
     assert_eq!(st, 200, "{s}");
     assert!(
         !s["results"][0]["hits"].as_array().unwrap().is_empty(),
@@ -219,4 +219,86 @@ async fn scenarios_controls_and_monitor() {
     )
     .await;
     assert_eq!(mine["watchlists"].as_array().unwrap().len(), 1);
+}
+
+/// The former paths of the licence check and screening answer exactly what the current ones do,
+/// with `Deprecation` and a `Link` to the successor on every answer (also errors), and are
+/// marked deprecated in the OpenAPI document.
+#[tokio::test]
+async fn former_paths_answer_with_deprecation_headers() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let env = envs().await.remove(0);
+    let t = tenant(&env.store, "Ministry").await;
+    let shipment =
+        json!({"product": "NXT:2000i", "from": "NLD", "to": "CHN", "date": "2026-06-01"});
+    for (old, new, body) in [
+        (
+            "/api/v1/controls/determine",
+            "/api/v1/licence/check",
+            shipment.clone(),
+        ),
+        (
+            "/api/v1/controls/screen",
+            "/api/v1/screening",
+            json!({"names": ["Huawei Technologies"]}),
+        ),
+        // An error answer on a former path is marked too.
+        (
+            "/api/v1/controls/determine",
+            "/api/v1/licence/check",
+            json!({"product": "NXT:2000i", "from": "NDL", "to": "CHN"}),
+        ),
+    ] {
+        let (st_new, v_new) =
+            call(&env.app, "POST", new, Some(&t.viewer), Some(body.clone())).await;
+        let req = Request::builder()
+            .method("POST")
+            .uri(old)
+            .header("authorization", format!("Bearer {}", t.viewer))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let resp = env.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), st_new, "{old}");
+        let h = resp.headers();
+        assert_eq!(h["deprecation"], "@1796342400", "{old}");
+        assert_eq!(
+            h["link"].to_str().unwrap(),
+            format!("<{new}>; rel=\"successor-version\""),
+            "{old}"
+        );
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let v_old: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v_old, v_new, "{old} answers as {new}");
+        // The current path carries no deprecation.
+        let req = Request::builder()
+            .method("POST")
+            .uri(new)
+            .header("authorization", format!("Bearer {}", t.viewer))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let resp = env.app.clone().oneshot(req).await.unwrap();
+        assert!(resp.headers().get("deprecation").is_none(), "{new}");
+    }
+    let doc = chipwatch_server::openapi();
+    for (path, deprecated) in [
+        ("/api/v1/controls/determine", true),
+        ("/api/v1/controls/screen", true),
+        ("/api/v1/licence/check", false),
+        ("/api/v1/screening", false),
+    ] {
+        assert_eq!(
+            doc["paths"][path]["post"]["deprecated"]
+                .as_bool()
+                .unwrap_or(false),
+            deprecated,
+            "{path}"
+        );
+    }
 }

@@ -419,3 +419,105 @@ async fn sharing_groups_and_model_endpoints() {
         assert!(v.as_str().unwrap().contains("chipwatch_http_requests_total{method=\"GET\",route=\"/api/v1/items/{id}\",status=\"200\"}"), "{v}");
     }
 }
+
+/// Editing a record (`PUT /api/v1/records/{id}`): the owner's analysts replace its values under
+/// the same id and uid; partners see the new values at once; the audit names the changed fields
+/// (not their values); a record answering a request stays as answered (409); viewers, other
+/// organisations and bad countries are refused.
+#[tokio::test]
+async fn records_are_edited_in_place_by_their_owner_only() {
+    for env in envs().await {
+        let b = &env.backend;
+        let app = &env.app;
+        let kr = tenant(&env.store, "MOTIE").await;
+        let nl = tenant(&env.store, "MinEZK").await;
+        let (st, rec) = call(
+            app,
+            "POST",
+            "/api/v1/records",
+            Some(&kr.analyst),
+            Some(record_body("N20", "SK hynix", 100.0, "community")),
+        )
+        .await;
+        assert_eq!(st, 201, "{b}: {rec}");
+        let id = rec["id"].as_i64().unwrap();
+        let path = format!("/api/v1/records/{id}");
+        let (st, ag) = call(app, "POST", "/api/v1/agreements", Some(&kr.admin), Some(json!({
+            "grantee_org_id": nl.org.id, "items": ["N20"], "metrics": ["*"], "fields": ["value", "unit", "provider"]
+        }))).await;
+        assert_eq!(st, 201, "{b}: {ag}");
+
+        let mut edited = record_body("N20", "SK hynix", 120.0, "community");
+        edited["period"] = json!("2024-Q2");
+        for (token, want) in [(&kr.viewer, 403), (&nl.analyst, 404), (&nl.admin, 404)] {
+            let (st, v) = call(app, "PUT", &path, Some(token), Some(edited.clone())).await;
+            assert_eq!(st.as_u16(), want, "{b}: {v}");
+        }
+        let mut bad = edited.clone();
+        bad["country"] = json!("KRO");
+        let (st, v) = call(app, "PUT", &path, Some(&kr.analyst), Some(bad)).await;
+        assert_eq!(error_code(st, &v), "validation_failed", "{b}");
+        assert!(v.to_string().contains("KOR"), "suggests the code: {v}");
+
+        let (st, v) = call(app, "PUT", &path, Some(&kr.analyst), Some(edited)).await;
+        assert_eq!(st, 200, "{b}: {v}");
+        assert_eq!(v["id"], id);
+        assert_eq!(v["uid"], rec["uid"], "{b}: same identity");
+        assert_eq!(v["value"], 120.0);
+        let (_, seen) = call(app, "GET", &path, Some(&nl.viewer), None).await;
+        assert_eq!(
+            seen["value"], 120.0,
+            "{b}: the partner sees the new value: {seen}"
+        );
+        assert!(seen.get("period").is_none(), "{b}: still masked: {seen}");
+
+        let (_, audit) = call(
+            app,
+            "GET",
+            "/api/v1/audit?limit=1000",
+            Some(&kr.admin),
+            None,
+        )
+        .await;
+        let upd = audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "record.update")
+            .unwrap_or_else(|| panic!("{b}: no record.update in {audit}"));
+        let detail = upd["detail"].to_string();
+        assert!(
+            detail.contains("value") && detail.contains("period") && !detail.contains("120"),
+            "{b}: fields, not values: {detail}"
+        );
+
+        // Attached to an answer: kept as answered.
+        let (st, req) = call(app, "POST", "/api/v1/requests", Some(&nl.analyst), Some(json!({
+            "addressee_org_id": kr.org.id, "legal_basis": "Regulation (EU) 2023/1781, Art. 25(1)",
+            "purpose": "capacity check", "scope_items": ["N20"], "scope_metrics": ["capacity"],
+            "deadline": "2030-01-01"
+        }))).await;
+        assert_eq!(st, 201, "{b}: {req}");
+        let rid = req["id"].as_i64().unwrap();
+        let (st, v) = call(
+            app,
+            "POST",
+            &format!("/api/v1/requests/{rid}/respond"),
+            Some(&kr.analyst),
+            Some(json!({"record_ids": [id]})),
+        )
+        .await;
+        assert_eq!(st, 200, "{b}: {v}");
+        let (st, v) = call(
+            app,
+            "PUT",
+            &path,
+            Some(&kr.analyst),
+            Some(record_body("N20", "SK hynix", 1.0, "community")),
+        )
+        .await;
+        assert_eq!(error_code(st, &v), "conflict", "{b}");
+        let (_, still) = call(app, "GET", &path, Some(&kr.viewer), None).await;
+        assert_eq!(still["value"], 120.0, "{b}");
+    }
+}

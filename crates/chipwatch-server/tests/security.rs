@@ -72,6 +72,7 @@ fn sample_body(method: &str, path: &str, own_record: i64) -> Option<Value> {
     match (method, path) {
         ("POST", "/api/v1/requests/{id}/respond") => Some(json!({"record_ids": [own_record]})),
         ("POST", "/api/v1/orgs/{id}/users") => Some(json!({"name": "intruder", "role": "admin"})),
+        ("PUT", "/api/v1/records/{id}") => Some(record_body("N20", "Overwritten", 9.0, "all")),
         ("POST", p)
             if p.ends_with("/revoke")
                 || p.ends_with("/run")

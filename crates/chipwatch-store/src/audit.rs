@@ -392,6 +392,30 @@ pub async fn newest_entries(
     query_entries(store, actor_prefix, 0, limit, "ORDER BY seq DESC").await
 }
 
+/// The newest `limit` entries whose action is one of `actions` (newest first): the reads of
+/// partner data, for the owner's "who read your records" view.
+pub async fn newest_with_actions(
+    store: &Store,
+    actions: &[&str],
+    limit: i64,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    if actions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=actions.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT * FROM audit_log WHERE action IN ({}) ORDER BY seq DESC LIMIT ${}",
+        marks.join(", "),
+        actions.len() + 1
+    );
+    let mut q = sqlx::query(&sql);
+    for a in actions {
+        q = q.bind(*a);
+    }
+    let rows = q.bind(limit).fetch_all(store.pool()).await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
 async fn query_entries(
     store: &Store,
     actor_prefix: Option<&str>,

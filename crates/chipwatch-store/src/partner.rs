@@ -736,6 +736,101 @@ impl Store {
         Ok(())
     }
 
+    /// Replace the values of a record of the principal's organisation; its id, uid, owner and
+    /// creation time stay, so partners and federation peers see the new values under the same
+    /// identity. A record attached to an information request's answer is kept as it was
+    /// answered (Conflict), as for [`Store::delete_record`]. The audit entry names the fields
+    /// that changed, not their values.
+    pub async fn update_record(
+        &self,
+        who: &Principal,
+        id: i64,
+        rec: NewRecord,
+    ) -> Result<Record, StoreError> {
+        validate_record(&rec)?;
+        let mut tx = self.begin_write().await?;
+        let old = sqlx::query("SELECT * FROM records WHERE id = $1")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+            .as_ref()
+            .map(record_from_row)
+            .transpose()?
+            .filter(|r| r.org_id == who.org.id)
+            .ok_or_else(|| StoreError::NotFound(format!("record {id}")))?;
+        let attached: Option<i64> = sqlx::query_scalar(
+            "SELECT request_id FROM request_records WHERE record_id = $1 LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
+        if let Some(req) = attached {
+            return Err(StoreError::Conflict(format!(
+                "record {id} is part of the response to request {req}; publish a new record instead"
+            )));
+        }
+        check_group_member(&mut tx, rec.sharing_group_id, who.org.id).await?;
+        let new = rec.into_record(
+            id,
+            old.uid.clone(),
+            old.org_id,
+            old.origin.clone(),
+            old.created_at,
+        );
+        let mut changed = Vec::new();
+        macro_rules! diff {
+            ($($f:ident),*) => {$(
+                if old.$f != new.$f {
+                    changed.push(stringify!($f));
+                }
+            )*};
+        }
+        diff!(
+            item,
+            provider,
+            site,
+            country,
+            metric,
+            value,
+            unit,
+            period,
+            provenance,
+            tlp,
+            distribution,
+            sharing_group_id
+        );
+        sqlx::query(
+            "UPDATE records SET item=$1, provider=$2, site=$3, country=$4, metric=$5, value=$6, \
+             unit=$7, period=$8, provenance=$9, tlp=$10, distribution=$11, sharing_group_id=$12 \
+             WHERE id=$13",
+        )
+        .bind(&new.item)
+        .bind(&new.provider)
+        .bind(&new.site)
+        .bind(&new.country)
+        .bind(&new.metric)
+        .bind(new.value)
+        .bind(&new.unit)
+        .bind(&new.period)
+        .bind(&new.provenance)
+        .bind(new.tlp.as_str())
+        .bind(new.distribution.as_str())
+        .bind(new.sharing_group_id)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+        audit::append(
+            &mut tx,
+            &who.actor(),
+            "record.update",
+            &format!("record:{id}"),
+            &serde_json::json!({"uid": new.uid, "changed": changed}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
     /// Raw record by id, no access check (callers apply [`policy`]).
     pub async fn record_raw(&self, id: i64) -> Result<Option<Record>, StoreError> {
         let row = sqlx::query("SELECT * FROM records WHERE id = $1")
@@ -902,6 +997,28 @@ fn validate_record(rec: &NewRecord) -> Result<(), StoreError> {
     }
 }
 
+/// A record may name only a sharing group its organisation belongs to.
+async fn check_group_member(
+    tx: &mut WriteTx,
+    group: Option<i64>,
+    org_id: i64,
+) -> Result<(), StoreError> {
+    let Some(g) = group else { return Ok(()) };
+    let member: Option<i64> = sqlx::query_scalar(
+        "SELECT group_id FROM sharing_group_members WHERE group_id = $1 AND org_id = $2",
+    )
+    .bind(g)
+    .bind(org_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    if member.is_none() {
+        return Err(StoreError::Invalid(format!(
+            "sharing_group_id: organisation is not a member of group {g}"
+        )));
+    }
+    Ok(())
+}
+
 async fn insert_record(
     tx: &mut WriteTx,
     org_id: i64,
@@ -909,20 +1026,7 @@ async fn insert_record(
     _store: &Store,
 ) -> Result<Record, StoreError> {
     validate_record(&rec)?;
-    if let Some(g) = rec.sharing_group_id {
-        let member: Option<i64> = sqlx::query_scalar(
-            "SELECT group_id FROM sharing_group_members WHERE group_id = $1 AND org_id = $2",
-        )
-        .bind(g)
-        .bind(org_id)
-        .fetch_optional(tx.conn())
-        .await?;
-        if member.is_none() {
-            return Err(StoreError::Invalid(format!(
-                "sharing_group_id: organisation is not a member of group {g}"
-            )));
-        }
-    }
+    check_group_member(tx, rec.sharing_group_id, org_id).await?;
     let uid = rec.uid.clone().unwrap_or_else(|| random_hex(16));
     let tlp = rec.tlp.unwrap_or(Tlp::Amber);
     let dist = rec.distribution.unwrap_or(Distribution::OrganisationOnly);
@@ -951,25 +1055,41 @@ async fn insert_record(
     .fetch_one(tx.conn())
     .await
     .map_err(|e| conflict_or(e, format!("record uid `{uid}` exists")))?;
-    Ok(Record {
-        id,
-        uid,
-        org_id,
-        item: rec.item,
-        provider: rec.provider,
-        site: rec.site,
-        country: rec.country,
-        metric: rec.metric,
-        value: rec.value,
-        unit: rec.unit,
-        period: rec.period,
-        provenance: rec.provenance,
-        tlp,
-        distribution: dist,
-        sharing_group_id: rec.sharing_group_id,
-        origin: rec.origin,
-        created_at: now,
-    })
+    let origin = rec.origin.clone();
+    Ok(rec.into_record(id, uid, org_id, origin, now))
+}
+
+impl NewRecord {
+    /// The stored record these values make, with its identity (id, uid, owner, origin,
+    /// creation time) and the defaults TLP:AMBER and organisation-only distribution.
+    fn into_record(
+        self,
+        id: i64,
+        uid: String,
+        org_id: i64,
+        origin: Option<String>,
+        created_at: i64,
+    ) -> Record {
+        Record {
+            id,
+            uid,
+            org_id,
+            item: self.item,
+            provider: self.provider,
+            site: self.site,
+            country: self.country,
+            metric: self.metric,
+            value: self.value,
+            unit: self.unit,
+            period: self.period,
+            provenance: self.provenance,
+            tlp: self.tlp.unwrap_or(Tlp::Amber),
+            distribution: self.distribution.unwrap_or(Distribution::OrganisationOnly),
+            sharing_group_id: self.sharing_group_id,
+            origin,
+            created_at,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

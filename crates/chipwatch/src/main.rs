@@ -69,8 +69,10 @@ pub enum Command {
     /// Export licence determination per jurisdiction, with explanation (docs/controls.md).
     #[command(subcommand)]
     Licence(cmd::controls::LicenceCmd),
-    /// Screen names against restricted-party lists (docs/controls.md).
-    Screen(cmd::controls::ScreenArgs),
+    /// Screening: names against restricted-party lists (docs/controls.md; `screen` is its
+    /// former name, accepted for one more release).
+    #[command(alias = "screen")]
+    Screening(cmd::controls::ScreenArgs),
     /// Control measures: list, show, impact on the value chain (docs/controls.md).
     #[command(subcommand)]
     Measure(cmd::controls::MeasureCmd),
@@ -89,6 +91,9 @@ pub enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(note) = cmd::former_name_note(std::env::args_os().skip(1)) {
+        eprintln!("{note}");
+    }
     match cmd::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`chipwatch ... | head`): nothing left to say.

@@ -405,7 +405,7 @@ fn json_is_one_document_on_every_command() {
             "CHN",
         ],
         vec!["licence", "products"],
-        vec!["screen", "Huawei"],
+        vec!["screening", "Huawei"],
         vec!["risk", "--samples", "5"],
         vec!["validate"],
         vec!["scenario", "run", scenario],

@@ -226,7 +226,7 @@ fn bad_input_exits_2_with_named_field() {
 #[test]
 fn screen_several_scripts() {
     let v = json(&[
-        "screen",
+        "screening",
         "Zhongxin Guoji",
         "長江存儲",
         "Huawei Technolgies Co Ltd",
@@ -275,7 +275,7 @@ fn import_csl_then_screen_with_it() {
     for list in [&out_toml, &csv] {
         let out = cw()
             .args([
-                "screen",
+                "screening",
                 "示例微電子",
                 "--json",
                 "--list-date",

@@ -95,7 +95,7 @@ fn malformed_files_name_file_and_place() {
     )
     .unwrap();
     let out = cw()
-        .args(["screen", "B", "--ownership"])
+        .args(["screening", "B", "--ownership"])
         .arg(&own)
         .output()
         .unwrap();
@@ -110,7 +110,7 @@ fn malformed_files_name_file_and_place() {
 #[test]
 fn screen_shows_every_list_and_affiliates() {
     // Text: the built-in list says it is a partial extract, with its date.
-    let out = ok(cw().args(["screen", "SMIC", "--date", "2026-12-03"]));
+    let out = ok(cw().args(["screening", "SMIC", "--date", "2026-12-03"]));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("partial extract, compiled 2026-11-21"),
@@ -119,7 +119,7 @@ fn screen_shows_every_list_and_affiliates() {
     // JSON: several lists (one an official CSV dated with --list-date), ownership data.
     let out = ok(cw()
         .args([
-            "screen",
+            "screening",
             "Example Subsidiary GmbH",
             "Nimbus Litho",
             "Nobody Special",
@@ -156,7 +156,7 @@ fn screen_shows_every_list_and_affiliates() {
     // While the rule is suspended, no affiliate hit.
     let out = ok(cw()
         .args([
-            "screen",
+            "screening",
             "Example Subsidiary GmbH",
             "--json",
             "--date",

@@ -1,6 +1,8 @@
-//! Export-control endpoints over `chipwatch-controls`: licence determination for one shipment
-//! (per jurisdiction, with the measure, instrument, version and derived values used) and
-//! restricted-party screening. The rules data are the embedded defaults, parsed once.
+//! Export-control endpoints over `chipwatch-controls`: the licence check of one shipment
+//! (`/api/v1/licence/check`: per jurisdiction, with the measure, instrument, version and derived
+//! values used) and restricted-party screening (`/api/v1/screening`). The former paths
+//! `/api/v1/controls/determine` and `/api/v1/controls/screen` answer the same, marked deprecated.
+//! The rules data are the embedded defaults, parsed once.
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -74,11 +76,11 @@ fn country(field: &str, v: &str) -> ApiResult<String> {
     chipwatch_controls::country::check(field, v).map_err(|e| ApiError::validation(e.to_string()))
 }
 
-/// Licence determination per jurisdiction, with the strictest overall verdict.
-#[utoipa::path(post, path = "/api/v1/controls/determine", tag = "controls", request_body = DetermineBody,
+/// Licence check: the determination per jurisdiction, with the strictest overall verdict.
+#[utoipa::path(post, path = "/api/v1/licence/check", tag = "controls", request_body = DetermineBody,
     responses((status = 200, description = "Determination", body = Object), (status = 422, description = "Unknown product or bad value", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn determine(
+pub async fn licence_check(
     _a: Auth,
     Json(b): Json<DetermineBody>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
@@ -120,11 +122,11 @@ pub struct ScreenBody {
     pub threshold: Option<f64>,
 }
 
-/// Restricted-party screening of names against the embedded lists.
-#[utoipa::path(post, path = "/api/v1/controls/screen", tag = "controls", request_body = ScreenBody,
+/// Screening: restricted-party screening of names against the embedded lists.
+#[utoipa::path(post, path = "/api/v1/screening", tag = "controls", request_body = ScreenBody,
     responses((status = 200, description = "Hits per name", body = Object), (status = 422, description = "Bad threshold or too many names", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn screen(
+pub async fn screening(
     _a: Auth,
     Json(b): Json<ScreenBody>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
@@ -149,4 +151,24 @@ pub async fn screen(
     Ok(axum::Json(
         json!({"threshold": threshold, "results": results}),
     ))
+}
+
+/// Former name of [`licence_check`] (deprecated: answers with `Deprecation` and a `Link` to
+/// the successor, see [`crate::vocabulary::DEPRECATED_ROUTES`]).
+#[utoipa::path(post, path = "/api/v1/controls/determine", tag = "controls", request_body = DetermineBody,
+    responses((status = 200, description = "Determination (deprecated path: use /api/v1/licence/check)", body = Object), (status = 422, description = "Unknown product or bad value", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn determine(
+    a: Auth,
+    b: Json<DetermineBody>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    licence_check(a, b).await
+}
+
+/// Former name of [`screening`] (deprecated, like [`determine`]).
+#[utoipa::path(post, path = "/api/v1/controls/screen", tag = "controls", request_body = ScreenBody,
+    responses((status = 200, description = "Hits per name (deprecated path: use /api/v1/screening)", body = Object), (status = 422, description = "Bad threshold or too many names", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn screen(a: Auth, b: Json<ScreenBody>) -> ApiResult<axum::Json<serde_json::Value>> {
+    screening(a, b).await
 }

@@ -212,28 +212,8 @@ pub async fn create_record(
 ) -> ApiResult<(StatusCode, JsonOut)> {
     a.require_local()?;
     let p = a.require(Role::Analyst)?;
-    let r = s
-        .store
-        .create_record(
-            p,
-            NewRecord {
-                uid: None,
-                item: b.item,
-                provider: b.provider,
-                site: b.site,
-                country: b.country,
-                metric: b.metric,
-                value: Some(b.value),
-                unit: Some(b.unit),
-                period: Some(b.period),
-                provenance: Some(b.provenance),
-                tlp: b.tlp,
-                distribution: b.distribution,
-                sharing_group_id: b.sharing_group_id,
-                origin: None,
-            },
-        )
-        .await?;
+    check_record_body(&b)?;
+    let r = s.store.create_record(p, new_record(b)).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!(policy::view(&r, &policy::Access::Full))),
@@ -395,6 +375,55 @@ pub async fn get_record(
             .await?;
     }
     Ok(axum::Json(json!(v)))
+}
+
+/// Replace the values of one of the caller's organisation's records (analyst): the body of a
+/// new record; id, uid and owner stay. 409 when the record answers an information request.
+#[utoipa::path(put, path = "/api/v1/records/{id}", tag = "exchange",
+    params(("id" = i64, Path, description = "Record id")), request_body = NewRecordBody,
+    responses((status = 200, description = "The record as stored", body = Object), (status = 404, description = "Missing or not yours", body = crate::error::ErrorBody), (status = 409, description = "The record is part of an answered information request", body = crate::error::ErrorBody), (status = 422, description = "A value is not acceptable", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_record(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<NewRecordBody>,
+) -> ApiResult<JsonOut> {
+    a.require_local()?;
+    let p = a.require(Role::Analyst)?;
+    check_record_body(&b)?;
+    let r = s.store.update_record(p, id, new_record(b)).await?;
+    Ok(axum::Json(json!(policy::view(&r, &policy::Access::Full))))
+}
+
+/// What the store cannot know: a country is an ISO 3166-1 alpha-3 code (a typo such as `KRO`
+/// would otherwise be stored and never match a country's aggregate).
+fn check_record_body(b: &NewRecordBody) -> ApiResult<()> {
+    if let Some(c) = &b.country {
+        chipwatch_controls::country::check("country", c)
+            .map_err(|e| ApiError::validation(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The store's form of a record body.
+pub fn new_record(b: NewRecordBody) -> NewRecord {
+    NewRecord {
+        uid: None,
+        item: b.item,
+        provider: b.provider,
+        site: b.site,
+        country: b.country,
+        metric: b.metric,
+        value: Some(b.value),
+        unit: Some(b.unit),
+        period: Some(b.period),
+        provenance: Some(b.provenance),
+        tlp: b.tlp,
+        distribution: b.distribution,
+        sharing_group_id: b.sharing_group_id,
+        origin: None,
+    }
 }
 
 /// Delete one of the caller's organisation's records (analyst).

@@ -1,6 +1,6 @@
 //! Export-control measures and the product catalogue, as `chipwatch measure list|show|impact`
 //! and `chipwatch licence products` show them: the embedded rules data, the same engine as
-//! `/api/v1/controls/determine`.
+//! `/api/v1/licence/check`.
 
 use super::controls::engine;
 use super::model::envelope;

@@ -25,9 +25,14 @@ mod entity;
 mod model;
 mod monitor;
 mod partner;
+mod partner_form_html;
+mod partner_forms;
+mod partner_readers;
 pub mod scenario;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_partner_forms;
 
 use crate::auth;
 use crate::AppState;
@@ -62,6 +67,30 @@ pub fn router() -> Router<AppState> {
         .route("/measures", get(controls::measures))
         .route("/monitor", get(monitor::page))
         .route("/partner", get(partner::page))
+        .route("/partner/records", post(partner_forms::create_record))
+        .route("/partner/records/{id}", post(partner_forms::update_record))
+        .route(
+            "/partner/records/{id}/delete",
+            post(partner_forms::delete_record),
+        )
+        .route("/partner/agreements", post(partner_forms::create_agreement))
+        .route(
+            "/partner/agreements/{id}/revoke",
+            post(partner_forms::revoke_agreement),
+        )
+        .route("/partner/requests", post(partner_forms::create_request))
+        .route(
+            "/partner/requests/{id}/respond",
+            post(partner_forms::respond_request),
+        )
+        .route(
+            "/partner/requests/{id}/decline",
+            post(partner_forms::decline_request),
+        )
+        .route(
+            "/partner/requests/{id}/withdraw",
+            post(partner_forms::withdraw_request),
+        )
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route(
@@ -402,7 +431,8 @@ pub enum Nav {
     Login,
 }
 
-const NAV: &[(Nav, &str, &str)] = &[
+/// The main navigation: entry, path, label (one name per concept: docs/vocabulary.md).
+pub const NAV: &[(Nav, &str, &str)] = &[
     (Nav::Overview, "/", "Overview"),
     (Nav::Scenario, "/scenario", "Scenarios"),
     (Nav::Licence, "/licence", "Licence check"),

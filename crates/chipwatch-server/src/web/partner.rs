@@ -5,7 +5,8 @@
 //! (`routes::exchange`, `routes::requests`, the store's policy), so the page can show exactly
 //! what the API would show this user, and each release of partner data is audited the same way.
 
-use super::{esc_list, page_response, session, to_login, Nav};
+use super::partner_form_html as forms;
+use super::{esc_list, page_response, session, to_login, Nav, Params};
 use crate::auth::Auth;
 use crate::extract::{Path, Query};
 use crate::routes::{exchange, requests};
@@ -31,17 +32,23 @@ fn records_table(
     recs: &[RecordView],
     orgs: &HashMap<i64, String>,
     own: bool,
+    manage: bool,
 ) -> String {
     if recs.is_empty() {
         return format!("<p class=\"muted\">{}: none.</p>", escape(caption));
     }
     let mut b = format!(
-        r#"<table><caption>{}</caption><thead><tr><th scope="col">Id</th>{}<th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Provider / site</th><th scope="col">Country</th><th scope="col" class="n">Value</th><th scope="col">Unit</th><th scope="col">Period</th><th scope="col">Provenance</th><th scope="col">TLP</th><th scope="col">Distribution</th></tr></thead><tbody>"#,
+        r#"<table><caption>{}</caption><thead><tr><th scope="col">Id</th>{}<th scope="col">Item</th><th scope="col">Metric</th><th scope="col">Provider / site</th><th scope="col">Country</th><th scope="col" class="n">Value</th><th scope="col">Unit</th><th scope="col">Period</th><th scope="col">Provenance</th><th scope="col">TLP</th><th scope="col">Distribution</th>{}</tr></thead><tbody>"#,
         escape(caption),
         if own {
             ""
         } else {
             r#"<th scope="col">Owner</th>"#
+        },
+        if manage {
+            r#"<th scope="col">Actions</th>"#
+        } else {
+            ""
         }
     );
     let masked = "<span class=\"muted\" title=\"not released by the agreement\">&mdash;</span>";
@@ -49,7 +56,7 @@ fn records_table(
         let opt = |v: &Option<String>| v.as_deref().map_or_else(|| masked.to_string(), escape);
         let _ = write!(
             b,
-            r#"<tr><td>{}</td>{}<td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            r#"<tr><td>{}</td>{}<td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td class="n">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>"#,
             r.id,
             if own {
                 String::new()
@@ -73,7 +80,20 @@ fn records_table(
             opt(&r.period),
             opt(&r.provenance),
             escape(r.tlp.as_str()),
-            escape(r.distribution.as_str())
+            escape(r.distribution.as_str()),
+            if manage {
+                format!(
+                    r#"<td><a href="/partner?edit={id}#record-form" aria-label="Edit record {id}">Edit</a> {}</td>"#,
+                    forms::button(
+                        &format!("/partner/records/{}/delete", r.id),
+                        "Delete",
+                        &format!("record {}", r.id)
+                    ),
+                    id = r.id
+                )
+            } else {
+                String::new()
+            }
         );
     }
     b.push_str("</tbody></table>");
@@ -232,34 +252,79 @@ fn list(v: &[String]) -> String {
     }
 }
 
-/// GET /partner
+/// What the page shows around its forms: the values and refusal of the form just sent, the
+/// record being edited, or the confirmation of a form that succeeded.
+#[derive(Debug, Default)]
+pub struct FormState {
+    /// The form the values and error belong to: `record`, `record-ID` (editing), `agreement`,
+    /// `request`, `respond-ID`; `delete-ID`, `revoke-ID`, `withdraw-ID` for one-button forms.
+    pub form: String,
+    pub values: Params,
+    pub error: Option<String>,
+    /// Record whose values fill the record form (`?edit=ID`).
+    pub edit: Option<i64>,
+    /// Key of a confirmation in [`super::partner_forms::DONE`] (`?done=KEY`).
+    pub done: Option<String>,
+}
+
+/// GET /partner (`?verify=1` starts an audit verification, `?edit=ID` fills the record form
+/// with a record to edit, `?done=KEY` confirms a form that succeeded).
 pub async fn page(
     State(s): State<AppState>,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let verify = q
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|kv| kv == "verify=1"));
     let Some(p) = session(&s, &headers).await else {
         return to_login("/partner");
     };
-    match body(&s, &p, verify).await {
+    let qp = Params::parse(q.as_deref().unwrap_or(""));
+    let form = FormState {
+        edit: qp.get("edit").and_then(|v| v.parse().ok()),
+        done: qp.get("done").map(str::to_string),
+        ..FormState::default()
+    };
+    let verify = qp.get("verify") == Some("1");
+    render_page(&s, &p, form, verify, StatusCode::OK).await
+}
+
+/// The page with a form's state, answered with `status` (a refused form: its 4xx).
+pub async fn page_with(
+    s: &AppState,
+    p: &Principal,
+    form: FormState,
+    status: StatusCode,
+) -> Response {
+    render_page(s, p, form, false, status).await
+}
+
+async fn render_page(
+    s: &AppState,
+    p: &Principal,
+    form: FormState,
+    verify: bool,
+    status: StatusCode,
+) -> Response {
+    match body(s, p, verify, &form).await {
         Ok(b) => page_response(
-            StatusCode::OK,
+            status,
             &format!("Partner exchange: {}", p.org.name),
             Nav::Partner,
-            Some(&p),
+            Some(p),
             &b,
         ),
         Err(e) => {
             tracing::error!(code = e.code, message = %e.message, "partner page failed");
-            super::error_page(e.status(), "Partner exchange", &e.message, Some(&p))
+            super::error_page(e.status(), "Partner exchange", &e.message, Some(p))
         }
     }
 }
 
-async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiResult<String> {
+async fn body(
+    s: &AppState,
+    p: &Principal,
+    verify: bool,
+    form: &FormState,
+) -> crate::error::ApiResult<String> {
     let now = time::now();
     let orgs: HashMap<i64, String> = s
         .store
@@ -277,22 +342,59 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
         escape(&p.user_name),
         p.role.as_str()
     );
-    b.push_str(r##"<nav aria-label="On this page" class="noprint"><p><a href="#own">Own records</a> · <a href="#shared">Shared with you</a> · <a href="#agreements">Agreements</a> · <a href="#requests">Information requests</a> · <a href="#audit">Audit trail</a></p></nav>"##);
+    b.push_str(r##"<nav aria-label="On this page" class="noprint"><p><a href="#records">Own records</a> · <a href="#shared">Shared with you</a> · <a href="#aggregates">Country aggregates</a> · <a href="#agreements">Agreements</a> · <a href="#requests">Information requests</a> · <a href="#readers">Who read your records</a> · <a href="#audit">Audit trail</a></p></nav>"##);
+    // Confirmations and refusals go here once the page is built (a refusal shows inside its
+    // form when the form is on the page, at the top otherwise).
+    const NOTICES: &str = "<!--notices-->";
+    b.push_str(NOTICES);
 
     let own = exchange::visible_records(s, &p.org, &p.actor(), None, None, true, false).await?;
     let shared = exchange::visible_records(s, &p.org, &p.actor(), None, None, false, true).await?;
+    let analyst = p.role >= Role::Analyst;
+    let admin = p.role >= Role::Admin;
+    // Other local organisations: partners an agreement or a request can name.
+    let partners: Vec<(i64, String)> = s
+        .store
+        .orgs()
+        .await?
+        .into_iter()
+        .filter(|o| o.id != p.org.id && o.kind == chipwatch_store::partner::OrgKind::Local)
+        .map(|o| (o.id, o.name))
+        .collect();
     let _ = write!(
         b,
-        r#"<h2 id="own">Own records ({})</h2>{}"#,
+        r#"<h2 id="records">Own records ({})</h2>{}"#,
         own.len(),
         records_table(
             &s.model,
             "Records owned by your organisation",
             &own,
             &orgs,
-            true
+            true,
+            analyst
         )
     );
+    if analyst {
+        let editing = form.edit.and_then(|id| own.iter().find(|r| r.id == id));
+        if form.edit.is_some() && editing.is_none() {
+            b.push_str("<div class=\"error\" role=\"alert\"><p>That record is not one of your organisation's records.</p></div>");
+        }
+        let groups: Vec<(i64, String)> = s
+            .store
+            .sharing_groups_of(p.org.id)
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g.name))
+            .collect();
+        let items: Vec<(String, String)> = s
+            .model
+            .items()
+            .map(|(_, i)| (i.id.clone(), i.name.clone()))
+            .collect();
+        b.push_str(&forms::record_form(form, editing, &groups, &items));
+    } else {
+        b.push_str("<p class=\"muted\">Publishing and editing records needs the analyst role.</p>");
+    }
     let _ = write!(
         b,
         r#"<h2 id="shared">Shared with you ({})</h2>{}"#,
@@ -302,6 +404,7 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
             "Partners' records released to you (firm-level agreements)",
             &shared,
             &orgs,
+            false,
             false
         )
     );
@@ -314,6 +417,7 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
         }),
     )
     .await?;
+    b.push_str(r#"<h3 id="aggregates">Country aggregates</h3>"#);
     if let Some(rows) = agg
         .get("aggregates")
         .and_then(Value::as_array)
@@ -350,6 +454,8 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
             );
         }
         b.push_str("</tbody></table>");
+    } else {
+        b.push_str("<p class=\"muted\">No country aggregates released to you (they need a country-level agreement and enough distinct firms).</p>");
     }
 
     // Agreements.
@@ -362,7 +468,15 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
     if ags.is_empty() {
         b.push_str("<p class=\"muted\">No agreements granted or received.</p>");
     } else {
-        b.push_str(r#"<table><thead><tr><th scope="col">Id</th><th scope="col">Direction</th><th scope="col">Partner</th><th scope="col">Items</th><th scope="col">Metrics</th><th scope="col">Fields released</th><th scope="col">Granularity</th><th scope="col">Valid</th><th scope="col">Status</th></tr></thead><tbody>"#);
+        let _ = write!(
+            b,
+            r#"<table><thead><tr><th scope="col">Id</th><th scope="col">Direction</th><th scope="col">Partner</th><th scope="col">Items</th><th scope="col">Metrics</th><th scope="col">Fields released</th><th scope="col">Granularity</th><th scope="col">Valid</th><th scope="col">Status</th>{}</tr></thead><tbody>"#,
+            if admin {
+                r#"<th scope="col">Actions</th>"#
+            } else {
+                ""
+            }
+        );
         for a in &ags {
             let granted = a.grantor_org_id == p.org.id;
             let status = if a.revoked_at.is_some() {
@@ -377,7 +491,7 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
             };
             let _ = write!(
                 b,
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{} &ndash; {}</td><td>{}</td></tr>"#,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{} &ndash; {}</td><td>{}</td>{}</tr>"#,
                 a.id,
                 if granted {
                     "granted by you"
@@ -402,10 +516,31 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
                 a.valid_until
                     .map(|t| escape(&time::format(t)))
                     .unwrap_or_else(|| "open".into()),
-                status
+                status,
+                match (admin, granted && a.revoked_at.is_none()) {
+                    (false, _) => String::new(),
+                    (true, true) => format!(
+                        "<td>{}</td>",
+                        forms::button(
+                            &format!("/partner/agreements/{}/revoke", a.id),
+                            "Revoke",
+                            &format!("agreement {}", a.id)
+                        )
+                    ),
+                    (true, false) => "<td></td>".to_string(),
+                }
             );
         }
         b.push_str("</tbody></table>");
+    }
+    if admin {
+        if partners.is_empty() {
+            b.push_str("<p class=\"muted\">No other organisation on this server to grant an agreement to.</p>");
+        } else {
+            b.push_str(&forms::agreement_form(form, &partners));
+        }
+    } else {
+        b.push_str("<p class=\"muted\">Granting and revoking agreements needs the admin role.</p>");
     }
 
     // Information requests.
@@ -418,12 +553,20 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
     if reqs.is_empty() {
         b.push_str("<p class=\"muted\">No requests sent or received.</p>");
     } else {
-        b.push_str(r#"<table><thead><tr><th scope="col">Id</th><th scope="col">Direction</th><th scope="col">Partner</th><th scope="col">Legal basis</th><th scope="col">Purpose</th><th scope="col">Scope</th><th scope="col">Deadline</th><th scope="col">Confidentiality</th><th scope="col">Status</th></tr></thead><tbody>"#);
+        let _ = write!(
+            b,
+            r#"<table><thead><tr><th scope="col">Id</th><th scope="col">Direction</th><th scope="col">Partner</th><th scope="col">Legal basis</th><th scope="col">Purpose</th><th scope="col">Scope</th><th scope="col">Deadline</th><th scope="col">Confidentiality</th><th scope="col">Status</th>{}</tr></thead><tbody>"#,
+            if analyst {
+                r#"<th scope="col">Actions</th>"#
+            } else {
+                ""
+            }
+        );
         for r in &reqs {
             let sent = r.requester_org_id == p.org.id;
             let _ = write!(
                 b,
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>items {}; metrics {}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>"#,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>items {}; metrics {}</td><td>{}{}</td><td>{}</td><td>{}</td>{}</tr>"#,
                 r.id,
                 if sent { "sent" } else { "received" },
                 org_name(if sent {
@@ -450,10 +593,34 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
                     )
                 },
                 escape(r.confidentiality.as_str()),
-                escape(r.status.as_str())
+                escape(r.status.as_str()),
+                match (analyst, r.status == RequestStatus::Open, sent) {
+                    (false, _, _) => String::new(),
+                    (true, true, true) => format!(
+                        "<td>{}</td>",
+                        forms::button(
+                            &format!("/partner/requests/{}/withdraw", r.id),
+                            "Withdraw",
+                            &format!("request {}", r.id)
+                        )
+                    ),
+                    (true, true, false) => format!(
+                        r##"<td><a href="#respond-{}">Answer or decline</a></td>"##,
+                        r.id
+                    ),
+                    (true, false, _) => "<td></td>".to_string(),
+                }
             );
         }
         b.push_str("</tbody></table>");
+        if analyst {
+            for r in reqs
+                .iter()
+                .filter(|r| r.addressee_org_id == p.org.id && r.status == RequestStatus::Open)
+            {
+                b.push_str(&forms::respond_form(form, r, &own));
+            }
+        }
         // Records attached to answered requests this organisation sent, under the request's terms.
         for r in reqs
             .iter()
@@ -472,6 +639,7 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
                         &recs,
                         &orgs,
                         false,
+                        false,
                     ));
                 }
                 Err(e) if e.code == "forbidden" => {
@@ -481,6 +649,30 @@ async fn body(s: &AppState, p: &Principal, verify: bool) -> crate::error::ApiRes
             }
         }
     }
+    if analyst {
+        if partners.is_empty() {
+            b.push_str(
+                "<p class=\"muted\">No other organisation on this server to send a request to.</p>",
+            );
+        } else {
+            b.push_str(&forms::request_form(form, &partners));
+        }
+    } else {
+        b.push_str("<p class=\"muted\">Sending and answering requests needs the analyst role.</p>");
+    }
+
+    // Who read the organisation's records.
+    let own_ids: std::collections::HashSet<i64> = s
+        .store
+        .records_of_orgs(&[p.org.id], None, None)
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    b.push_str(&super::partner_readers::section(s, p, &orgs, &own_ids).await?);
+
+    let in_form = b.contains(forms::IN_FORM_MARK);
+    b = b.replacen(NOTICES, &forms::notices(form, in_form), 1);
 
     // Audit trail.
     b.push_str(r#"<h2 id="audit">Audit trail</h2>"#);

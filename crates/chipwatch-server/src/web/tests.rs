@@ -15,18 +15,18 @@ use http_body_util::BodyExt;
 use std::sync::OnceLock;
 use tower::ServiceExt;
 
-fn model() -> chipwatch_model::ValueChain {
+pub(super) fn model() -> chipwatch_model::ValueChain {
     static M: OnceLock<chipwatch_model::ValueChain> = OnceLock::new();
     M.get_or_init(chipwatch_data::default_model).clone()
 }
 
-struct Env {
-    app: Router,
-    store: Store,
+pub(super) struct Env {
+    pub(super) app: Router,
+    pub(super) store: Store,
     _dir: tempfile::TempDir,
 }
 
-async fn env() -> Env {
+pub(super) async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("web.db").display().to_string())
         .await
@@ -39,13 +39,13 @@ async fn env() -> Env {
     }
 }
 
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub(super) struct Resp {
+    pub(super) status: StatusCode,
+    pub(super) headers: axum::http::HeaderMap,
+    pub(super) body: String,
 }
 
-async fn send(app: &Router, req: Request<Body>) -> Resp {
+pub(super) async fn send(app: &Router, req: Request<Body>) -> Resp {
     let r = app.clone().oneshot(req).await.unwrap();
     let status = r.status();
     let headers = r.headers().clone();
@@ -57,7 +57,7 @@ async fn send(app: &Router, req: Request<Body>) -> Resp {
     }
 }
 
-async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Resp {
+pub(super) async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Resp {
     let mut b = Request::builder()
         .uri(path)
         .header("host", "127.0.0.1:8080");
@@ -67,7 +67,7 @@ async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Resp {
     send(app, b.body(Body::empty()).unwrap()).await
 }
 
-async fn post_form(
+pub(super) async fn post_form(
     app: &Router,
     path: &str,
     body: &str,
@@ -87,7 +87,7 @@ async fn post_form(
 }
 
 /// An organisation with an admin user and its API token.
-async fn org(store: &Store, name: &str) -> (Principal, String) {
+pub(super) async fn org(store: &Store, name: &str) -> (Principal, String) {
     let o = store
         .create_org(name, OrgKind::Local, "test")
         .await
@@ -105,7 +105,12 @@ async fn org(store: &Store, name: &str) -> (Principal, String) {
     (p, secret)
 }
 
-fn record(item: &str, provider: &str, value: f64, distribution: Distribution) -> NewRecord {
+pub(super) fn record(
+    item: &str,
+    provider: &str,
+    value: f64,
+    distribution: Distribution,
+) -> NewRecord {
     NewRecord {
         item: item.into(),
         provider: Some(provider.into()),
@@ -121,7 +126,7 @@ fn record(item: &str, provider: &str, value: f64, distribution: Distribution) ->
 }
 
 /// Sign in through the form; the session cookie's value.
-async fn sign_in(app: &Router, token: &str) -> String {
+pub(super) async fn sign_in(app: &Router, token: &str) -> String {
     let r = post_form(
         app,
         "/login",
@@ -149,7 +154,7 @@ async fn sign_in(app: &Router, token: &str) -> String {
     v
 }
 
-fn page_ok(r: &Resp) {
+pub(super) fn page_ok(r: &Resp) {
     assert_eq!(
         r.status,
         StatusCode::OK,

@@ -50,6 +50,34 @@ pub fn load_model(cli: &Cli) -> Result<ValueChain> {
     }
 }
 
+/// Commands renamed to settle one vocabulary (docs/vocabulary.md): former name, current name.
+/// The former names still work for one release, with a note on stderr.
+pub const FORMER_NAMES: &[(&str, &str)] = &[("screen", "screening")];
+
+/// The note for a command line that uses a former command name (`None` otherwise). The
+/// subcommand is the first argument that is neither an option nor the value of `--model`.
+pub fn former_name_note(args: impl Iterator<Item = std::ffi::OsString>) -> Option<String> {
+    let mut skip_value = false;
+    for a in args {
+        let a = a.to_string_lossy();
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if a == "--model" {
+            skip_value = true;
+            continue;
+        }
+        if a.starts_with('-') {
+            continue;
+        }
+        return FORMER_NAMES.iter().find(|(old, _)| *old == a).map(|(old, new)| {
+            format!("note: `chipwatch {old}` is now `chipwatch {new}`; the former name goes in the next release")
+        });
+    }
+    None
+}
+
 pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Import(ImportCmd::Model(c)) => model::import(cli, c),
@@ -60,7 +88,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         }
         Command::Import(ImportCmd::JpEul(a)) => controls::import_list(cli, ListFormat::JpEul, a),
         Command::Licence(c) => controls::licence(cli, c),
-        Command::Screen(a) => controls::screen(cli, a),
+        Command::Screening(a) => controls::screen(cli, a),
         Command::Measure(c) => controls::measure(cli, c),
         Command::Items(a) => model::items(cli, a),
         Command::Show(a) => model::show(cli, a),
