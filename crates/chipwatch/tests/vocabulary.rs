@@ -5,17 +5,13 @@
 //! navigation, and the dashboard paths of the table on a running `chipwatch serve`. The former
 //! names must be hidden, deprecated, and named in the docs only as former names.
 
+mod e2e;
 use assert_cmd::cargo::cargo_bin;
+use e2e::{cli, start_server, workspace};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::process::Command;
 
 #[derive(Debug)]
 struct Row {
@@ -324,42 +320,6 @@ fn former_names_are_hidden_deprecated_and_documented_only_as_such() {
     }
 }
 
-/// Minimal HTTP/1.1 GET; returns status and body.
-fn get(addr: &str, path: &str, cookie: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let c = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{c}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let status = resp
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, resp)
-}
-
-fn cli(db: &str, args: &[&str]) -> String {
-    let out = Command::new(cargo_bin("chipwatch"))
-        .args(args)
-        .args(["--db", db])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 #[test]
 fn every_dashboard_path_of_the_table_answers() {
     let tmp = tempfile::tempdir().unwrap();
@@ -377,21 +337,8 @@ fn every_dashboard_path_of_the_table_answers() {
             "admin", "token", "create", "--org", "Ministry", "--user", "kim",
         ],
     );
-    let mut child = Command::new(cargo_bin("chipwatch"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--db", &db])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let addr = loop {
-        let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "server exited");
-        if let Some(a) = line.trim().strip_prefix("chipwatch listening on http://") {
-            break a.to_string();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let srv = start_server(&db);
+    let addr = srv.addr.clone();
 
     // Sign in with the token (the login form), keep the session cookie.
     let mut s = TcpStream::connect(&addr).unwrap();
@@ -428,7 +375,8 @@ fn every_dashboard_path_of_the_table_answers() {
                 .replace("/item/{id}", &format!("/item/{item}"))
                 .replace("/firms/{id}", &format!("/firms/{firm}"))
                 .replace("{iso}", "NLD");
-            let (status, body) = get(&addr, &path, Some(&cookie));
+            let resp = e2e::http(&addr, "GET", &path, &[("Cookie", &cookie)], None).unwrap();
+            let (status, body) = (resp.status, resp.body);
             // A form target answers GET with 405 (it exists); a page with 200.
             assert!(
                 status == 200 || status == 405,
@@ -443,6 +391,4 @@ fn every_dashboard_path_of_the_table_answers() {
             }
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }
