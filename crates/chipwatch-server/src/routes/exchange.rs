@@ -156,10 +156,11 @@ pub async fn create_token(
     ))
 }
 
-/// Revoke a token of the caller's organisation (admin); effective for the next request.
+/// Revoke a token of the caller's organisation (admin); effective for the next request. Revoking is
+/// idempotent: a token revoked already answers 204 again.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "identity",
     params(("id" = i64, Path, description = "Token id")),
-    responses((status = 204, description = "Revoked"), (status = 404, description = "No such token in your organisation", body = crate::error::ErrorBody)),
+    responses((status = 204, description = "Revoked (now or before)"), (status = 404, description = "No such token in your organisation", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke_token(
     State(s): State<AppState>,
@@ -178,6 +179,7 @@ pub async fn revoke_token(
 #[serde(deny_unknown_fields)]
 pub struct NewRecordBody {
     /// Item id of the model (e.g. N20) or your own item code.
+    #[schema(min_length = 1)]
     pub item: String,
     /// Provider (firm) the figure is about.
     pub provider: Option<String>,
@@ -185,12 +187,16 @@ pub struct NewRecordBody {
     /// ISO alpha-3 country of the site.
     pub country: Option<String>,
     /// capacity, utilisation, inventory_days, lead_time_days, disruption_notice, ...
+    #[schema(min_length = 1)]
     pub metric: String,
     pub value: f64,
+    #[schema(min_length = 1)]
     pub unit: String,
     /// e.g. 2024-Q1 or 2024-03
+    #[schema(min_length = 1)]
     pub period: String,
     /// Where the figure comes from (survey, filing, estimate ...).
+    #[schema(min_length = 1)]
     pub provenance: String,
     /// TLP marking: clear, green, amber (default), amber+strict, red.
     #[schema(value_type = Option<String>, pattern = "^(clear|green|amber|amber\\+strict|red)$")]

@@ -287,7 +287,20 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StoreError::NotFound(format!("token {token_id}")));
+            // Revoking is idempotent: an own token revoked already stays revoked (no new entry);
+            // anything else is not found.
+            let revoked: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT revoked_at FROM tokens WHERE id = $1 \
+                 AND user_id IN (SELECT id FROM users WHERE org_id = $2)",
+            )
+            .bind(token_id)
+            .bind(org_id)
+            .fetch_optional(tx.conn())
+            .await?;
+            return match revoked {
+                Some(Some(_)) => Ok(()),
+                _ => Err(StoreError::NotFound(format!("token {token_id}"))),
+            };
         }
         // Authentication checks the parent anyway; revoking the sessions too keeps the token
         // list truthful.
