@@ -226,8 +226,50 @@ fn partner_forms_in_chromium_for_two_organisations() {
     d.screenshot("forms-08-seoul-after");
     sign_out(&d);
 
-    // Hague no longer sees Seoul's record.
+    // Hague no longer sees Seoul's record. It sends two more requests through the API; Seoul
+    // declines one in the browser and Hague withdraws the other.
     sign_in(&d, &base, hague);
     assert!(!section(&d, "shared", "aggregates").contains("42000"));
-    let _ = seoul_org;
+    let mut more = Vec::new();
+    for purpose in ["to be declined", "to be withdrawn"] {
+        let r = api(
+            a,
+            "POST",
+            "/api/v1/requests",
+            hague,
+            Some(serde_json::json!({
+            "addressee_org_id": seoul_org.parse::<i64>().unwrap(),
+            "legal_basis": "Regulation (EU) 2023/1781, Art. 25(1)", "purpose": purpose,
+            "scope_items": ["N20"], "scope_metrics": ["capacity"], "deadline": "2031-06-30"})),
+        );
+        more.push(r["id"].as_i64().unwrap());
+    }
+    d.go(&base, "/partner");
+    d.click(&format!(
+        "form[action=\"/partner/requests/{}/withdraw\"] button",
+        more[1]
+    ));
+    d.wait_url("the confirmation", |u| u.contains("done=request-withdrawn"));
+    let t = d.text();
+    assert!(
+        t.contains("Request withdrawn") && t.contains("withdrawn"),
+        "{t}"
+    );
+    sign_out(&d);
+    sign_in(&d, &base, seoul);
+    assert!(
+        !d.source().contains(&format!("id=\"respond-{}\"", more[1])),
+        "a withdrawn request has no answer form"
+    );
+    d.click(&format!(
+        "form[action=\"/partner/requests/{}/decline\"] button",
+        more[0]
+    ));
+    d.wait_url("the confirmation", |u| u.contains("done=request-declined"));
+    let t = d.text();
+    assert!(
+        t.contains("Request declined.") && t.contains("declined"),
+        "{t}"
+    );
+    d.screenshot("forms-09-seoul-declined");
 }
