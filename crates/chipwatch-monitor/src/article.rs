@@ -21,6 +21,8 @@ pub struct RawArticle {
     /// Publication time given by the feed or the page (RFC 3339, or a local time without offset
     /// when the source gives none).
     pub published_at: Option<String>,
+    /// Where `published_at` came from (the feed, or the page's metadata).
+    pub date_source: Option<crate::dates::DateSource>,
     /// Tolerated problems (missing footer, odd timestamp, truncated HTML...).
     pub warnings: Vec<String>,
 }
@@ -35,6 +37,7 @@ impl RawArticle {
             is_html: false,
             seen_at: None,
             published_at: None,
+            date_source: None,
             warnings: Vec::new(),
         }
     }
@@ -55,6 +58,11 @@ pub struct Article {
     pub language: String,
     pub seen_at: Option<String>,
     pub published_at: Option<String>,
+    /// Where the publication date came from: `feed`, `page metadata`, `article text` or `url`;
+    /// `None` when the article carries no date (then `published_at` is `None` too, and
+    /// `seen_at` is only the time the mirror or poller saw it).
+    #[serde(default)]
+    pub published_at_source: Option<String>,
     /// SHA-256 (hex) of the normalised title and text: the same story re-mirrored or re-fetched
     /// hashes the same.
     pub content_hash: String,
@@ -76,7 +84,19 @@ impl Article {
         } else {
             (crate::html::clean_text(&raw.body), None)
         };
-        let published_at = raw.published_at.or(body_date);
+        use crate::dates::{self, DateSource};
+        let (published_at, source) = match (raw.published_at, body_date) {
+            (Some(p), _) => (Some(p), Some(raw.date_source.unwrap_or(DateSource::Feed))),
+            (None, Some(d)) => (Some(d), Some(DateSource::Body)),
+            (None, None) => match dates::body_date(&text) {
+                Some(d) => (Some(d), Some(DateSource::Body)),
+                None => match raw.url.as_deref().and_then(dates::url_date) {
+                    Some(d) => (Some(d), Some(DateSource::Url)),
+                    None => (None, None),
+                },
+            },
+        };
+        let published_at_source = source.map(|s| s.as_str().to_string());
         let title = crate::html::clean_text(&crate::html::decode_entities(&raw.title));
         let language = crate::lang::detect(&text, &title);
         let content_hash = content_hash(&title, &text);
@@ -90,6 +110,7 @@ impl Article {
             language: language.to_string(),
             seen_at: raw.seen_at,
             published_at,
+            published_at_source,
             content_hash,
             warnings,
         }

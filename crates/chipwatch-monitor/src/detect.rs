@@ -100,6 +100,10 @@ pub struct Classified {
     pub language: String,
     pub seen_at: Option<String>,
     pub published_at: Option<String>,
+    /// Where `published_at` came from (`feed`, `page metadata`, `article text`, `url`); absent
+    /// for an undated article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at_source: Option<String>,
     pub relevant: bool,
     pub event_type: String,
     pub status: Option<String>,
@@ -299,6 +303,7 @@ impl Classifier {
             language: a.language.clone(),
             seen_at: a.seen_at.clone(),
             published_at: a.published_at.clone(),
+            published_at_source: a.published_at_source.clone(),
             relevant: chosen.is_some(),
             event_type: "none".into(),
             status: None,
@@ -662,6 +667,31 @@ impl Classifier {
                 self.org_ref(i, role)
             })
             .collect();
+
+        // A firm implies a country: where no site names the place of a disruption or an
+        // expansion, the firms the evidence names stand for it by their home country (a fire at
+        // TSMC is in Taiwan unless a site abroad is named, which `locations` keeps apart).
+        if (DISRUPTION_TYPES.contains(&et) || et == "capacity_expansion")
+            && out.locations.is_empty()
+        {
+            for &i in &ev_orgs {
+                let o = &g.orgs[i];
+                if matches!(
+                    o.kind,
+                    OrgKind::Government | OrgKind::Regulator | OrgKind::Bloc
+                ) {
+                    continue;
+                }
+                if let Some(c) = o.country.as_deref().filter(|c| *c != "EU") {
+                    if !out.countries.iter().any(|x| x == c) {
+                        out.countries.push(c.to_string());
+                    }
+                    if DISRUPTION_TYPES.contains(&et) && !out.actors.target.iter().any(|x| x == c) {
+                        out.actors.target.push(c.to_string());
+                    }
+                }
+            }
+        }
 
         // Status and certainty from the evidence sentences.
         let mut status_found: BTreeSet<&'static str> = BTreeSet::new();

@@ -65,10 +65,13 @@ pub struct Scores {
     pub event_type_accuracy_all: f64,
     pub language_accuracy: f64,
     pub country_recall: f64,
+    /// Countries found that the label has, among all found, on relevant articles with labelled
+    /// countries (a newspaper's or a time zone's country found is a miss here).
+    pub country_precision: f64,
     pub organisation_recall: f64,
     pub item_recall: f64,
     #[serde(skip)]
-    acc: [usize; 10],
+    acc: [usize; 12],
 }
 
 /// Full report.
@@ -97,7 +100,8 @@ impl Scores {
             (true, false) => self.fn_ += 1,
             (false, false) => self.tn += 1,
         }
-        // acc: [type_ok_rel, rel, type_ok_all, lang_ok, c_found, c_total, o_found, o_total, i_found, i_total]
+        // acc: [type_ok_rel, rel, type_ok_all, lang_ok, c_found, c_total, o_found, o_total,
+        //       i_found, i_total, c_right, c_predicted]
         if gold.relevant {
             self.acc[1] += 1;
             if pred.event_type == gold.event_type {
@@ -129,6 +133,14 @@ impl Scores {
         self.acc[7] += gold.organisations.len();
         self.acc[8] += gold.items.iter().filter(|i| pred.items.contains(i)).count();
         self.acc[9] += gold.items.len();
+        if gold.relevant && pred.relevant && !gold.countries.is_empty() {
+            self.acc[10] += pred
+                .countries
+                .iter()
+                .filter(|c| gold.countries.contains(c))
+                .count();
+            self.acc[11] += pred.countries.len();
+        }
     }
 
     fn finish(&mut self) {
@@ -144,6 +156,7 @@ impl Scores {
         self.event_type_accuracy_all = ratio(self.acc[2], self.articles);
         self.language_accuracy = ratio(self.acc[3], self.articles);
         self.country_recall = ratio(self.acc[4], self.acc[5]);
+        self.country_precision = ratio(self.acc[10], self.acc[11]);
         self.organisation_recall = ratio(self.acc[6], self.acc[7]);
         self.item_recall = ratio(self.acc[8], self.acc[9]);
     }

@@ -689,9 +689,14 @@ impl Gazetteer {
                     // One-character forms only stand alone (美/中, 美 상무부), never inside a word.
                     let before = folded[..s].chars().next_back();
                     let after = folded[e..].chars().next();
-                    if before.is_some_and(|c| is_han(c) || c.is_ascii_digit())
-                        || after.is_some_and(is_han)
-                    {
+                    // Nor next to kana, hangul or digits: `12日` and `この日` are days.
+                    let glued = |c: char| {
+                        is_han(c)
+                            || c.is_ascii_digit()
+                            || ('\u{3040}'..='\u{30ff}').contains(&c)
+                            || ('\u{ac00}'..='\u{d7af}').contains(&c)
+                    };
+                    if before.is_some_and(glued) || after.is_some_and(glued) {
                         continue;
                     }
                 }

@@ -108,6 +108,12 @@ pub fn shocks_for(c: &Classified, vc: &ValueChain) -> Result<(Vec<Shock>, Vec<St
         .or_else(|| c.locations.first().cloned())
         .or_else(|| c.actors.target.first().cloned())
         .ok_or_else(|| "no affected provider or location identified".to_string())?;
+    // Locations and targets are ISO alpha-3 codes; the model's shares name the country's
+    // provider id (`JPN` is provider `P..` of type country).
+    let provider = match vc.country_provider(&provider) {
+        Some(p) => vc.provider(p).id.clone(),
+        None => provider,
+    };
     // What the provider supplies in the model; the event's items only where the provider
     // supplies them (a fab fire names the wafers it processes, not what it makes).
     let mut supplied: Vec<String> = vc

@@ -118,8 +118,18 @@ fn html_page(html: &str, origin: &str) -> RawArticle {
             raw.url = tag[h + 6..].split('"').next().map(str::to_string);
         }
     }
-    // Drop the <head> (title, meta) from the body.
+    // The publication date the page declares in its metadata.
     let body_start = lower.find("<body").unwrap_or(0);
+    let head = if body_start > 0 {
+        &html[..body_start]
+    } else {
+        html
+    };
+    if let Some(d) = crate::dates::html_meta_date(head) {
+        raw.published_at = Some(d);
+        raw.date_source = Some(crate::dates::DateSource::PageMetadata);
+    }
+    // Drop the <head> (title, meta) from the body.
     raw.body = html[body_start..].to_string();
     raw.is_html = true;
     raw

@@ -12,6 +12,7 @@ pub mod alert;
 pub mod archive;
 pub mod article;
 pub mod cluster;
+pub mod dates;
 pub mod detect;
 pub mod eval;
 pub mod feed;

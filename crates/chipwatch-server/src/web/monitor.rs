@@ -168,11 +168,21 @@ fn event_html(
         cert = r.get("certainty").and_then(Value::as_f64).unwrap_or(0.0),
         lang = escape(lang),
         src = short_source(s(r, "source").unwrap_or("")),
-        when = escape(
-            s(r, "published_at")
-                .or(s(r, "seen_at"))
-                .unwrap_or(&chipwatch_store::time::format(e.event_time))
-        ),
+        // The publication date with where it came from; an undated item says so and shows
+        // only when the mirror or poller saw it.
+        when = escape(&match (s(r, "published_at"), s(r, "seen_at")) {
+            (Some(p), _) => format!(
+                "published {p}{}",
+                s(r, "published_at_source")
+                    .map(|src| format!(" (from the {src})"))
+                    .unwrap_or_default()
+            ),
+            (None, Some(seen)) => format!("undated; seen {seen}"),
+            (None, None) => format!(
+                "undated; stored {}",
+                chipwatch_store::time::format(e.event_time)
+            ),
+        }),
         cl = e
             .cluster_id
             .as_deref()

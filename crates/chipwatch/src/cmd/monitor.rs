@@ -541,19 +541,36 @@ fn evaluate(cli: &Cli, a: &EvaluateArgs) -> Result<()> {
         return Ok(());
     }
     emit(&format!(
-        "{:<8} {:>4} {:>5} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>7}",
-        "slice", "n", "prec", "recall", "F1", "type", "country", "org", "item", "lang"
+        "{:<8} {:>4} {:>5} {:>6} {:>5} {:>7} {:>5} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "slice",
+        "n",
+        "prec",
+        "recall",
+        "F1",
+        "type",
+        "neg",
+        "country",
+        "c.prec",
+        "org",
+        "item",
+        "lang"
     ))?;
     let row = |name: &str, s: &eval::Scores| -> Result<()> {
         emit(&format!(
-            "{:<8} {:>4} {:>5.3} {:>6.3} {:>5.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3}",
+            "{:<8} {:>4} {:>5.3} {:>6.3} {:>5.3} {:>7.3} {:>5} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3}",
             name,
             s.articles,
             s.precision,
             s.recall,
             s.f1,
             s.event_type_accuracy,
+            if s.tn + s.fp == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.3}", s.tn as f64 / (s.tn + s.fp) as f64)
+            },
             s.country_recall,
+            s.country_precision,
             s.organisation_recall,
             s.item_recall,
             s.language_accuracy
@@ -564,7 +581,7 @@ fn evaluate(cli: &Cli, a: &EvaluateArgs) -> Result<()> {
         row(l, s)?;
     }
     emit(&format!(
-        "type = event-type accuracy on relevant articles; overall type accuracy incl. none: {:.3}",
+        "type = event-type accuracy on relevant articles; neg = share of not-relevant articles rejected; c.prec = share of countries found that are labelled; overall type accuracy incl. none: {:.3}",
         r.overall.event_type_accuracy_all
     ))?;
     if a.errors {
