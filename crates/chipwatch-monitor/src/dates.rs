@@ -284,13 +284,21 @@ mod tests {
             (a.published_at.as_deref(), a.published_at_source.as_deref()),
             (Some("2024-03-12"), Some("article text"))
         );
-        let a = art("no date here", Some("https://nos.nl/artikel/2024/03/12/x"), None);
+        let a = art(
+            "no date here",
+            Some("https://nos.nl/artikel/2024/03/12/x"),
+            None,
+        );
         assert_eq!(
             (a.published_at.as_deref(), a.published_at_source.as_deref()),
             (Some("2024-03-12"), Some("url"))
         );
         let a = art("no date here", Some("https://nos.nl/artikel/123"), None);
         assert_eq!((a.published_at, a.published_at_source), (None, None));
-        assert_eq!(a.seen_at.as_deref(), Some("2025-01-01T00:00:00Z"), "kept apart");
+        assert_eq!(
+            a.seen_at.as_deref(),
+            Some("2025-01-01T00:00:00Z"),
+            "kept apart"
+        );
     }
 }

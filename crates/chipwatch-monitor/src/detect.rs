@@ -118,6 +118,10 @@ pub struct Classified {
     pub evidence: Vec<String>,
     /// Other event types the article also reports (e.g. a reaction).
     pub other_event_types: Vec<String>,
+    /// English summary built from what was extracted (never a translation), for relevant
+    /// articles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
     pub people: Vec<String>,
     /// Countries of places named (sites), which can differ from the owners' countries.
     pub locations: Vec<String>,
@@ -183,6 +187,12 @@ impl Classifier {
 
     /// Classify one cleaned article.
     pub fn classify(&self, a: &Article) -> Classified {
+        let mut c = self.extract(a);
+        c.summary = crate::summary::english(&c, &self.gaz);
+        c
+    }
+
+    fn extract(&self, a: &Article) -> Classified {
         let g = &self.gaz;
         let mut sents: Vec<Sentence> = Vec::new();
         if !a.title.is_empty() {
@@ -317,6 +327,7 @@ impl Classifier {
             cluster_id: None,
             evidence: Vec::new(),
             other_event_types: Vec::new(),
+            summary: None,
             people: Vec::new(),
             locations: Vec::new(),
             dates: Vec::new(),

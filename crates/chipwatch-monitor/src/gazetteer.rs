@@ -329,6 +329,9 @@ pub struct Gazetteer {
     term_latin: Vec<bool>,
     /// Names of model items by id, for display.
     pub item_names: HashMap<String, String>,
+    /// English names of the countries by ISO alpha-3 (the first alias, capitalised), for the
+    /// English summaries.
+    pub country_names: HashMap<String, String>,
     /// Number of organisations that are providers of the model.
     pub model_orgs: usize,
 }
@@ -393,7 +396,23 @@ impl Gazetteer {
         let mut ents: PatternSet<Entity> = PatternSet::default();
         let mut case: PatternSet<Entity> = PatternSet::default();
 
+        let mut country_names = HashMap::new();
         for c in &countries.country {
+            if let Some(first) = c.aliases.first() {
+                let name: Vec<String> = first
+                    .split(' ')
+                    .map(|w| match w {
+                        "of" | "the" | "and" => w.to_string(),
+                        _ => {
+                            let mut cs = w.chars();
+                            cs.next()
+                                .map(|f| f.to_uppercase().chain(cs).collect())
+                                .unwrap_or_default()
+                        }
+                    })
+                    .collect();
+                country_names.insert(c.iso3.clone(), name.join(" "));
+            }
             for a in &c.aliases {
                 ents.add(
                     fold(a),
@@ -669,6 +688,7 @@ impl Gazetteer {
             term_payload: tset.payload,
             term_latin,
             item_names,
+            country_names,
             model_orgs,
         })
     }

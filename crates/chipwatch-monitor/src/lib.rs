@@ -23,6 +23,7 @@ pub mod impact;
 pub mod input;
 pub mod lang;
 pub mod normalize;
+pub mod summary;
 
 pub use article::{Article, RawArticle};
 pub use detect::{Classified, Classifier};

@@ -202,7 +202,15 @@ fn event_html(
         }
         None => b.push_str("<p class=\"muted\">Text not stored.</p>"),
     }
-    b.push_str("<p class=\"hint\">No English translation is stored; the detected entities on the right are in English.</p></div><div><h4>Detected</h4><dl class=\"kv\">");
+    b.push_str("<p class=\"hint\">No translation is stored; the summary and the detected entities on the right are built in English from what was extracted.</p></div><div><h4>Detected</h4>");
+    if let Some(sm) = s(r, "summary") {
+        let _ = write!(
+            b,
+            "<p class=\"summary\" lang=\"en\"><b>Summary:</b> {}</p>",
+            escape(sm)
+        );
+    }
+    b.push_str("<dl class=\"kv\">");
     let actors = r.get("actors").cloned().unwrap_or(Value::Null);
     let mut kv = |k: &str, v: String| {
         if !v.is_empty() {

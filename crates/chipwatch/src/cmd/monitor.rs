@@ -176,6 +176,10 @@ fn print_line(cli: &Cli, c: &Classified) -> Result<()> {
             c.cluster_id.as_deref().unwrap_or(""),
             title
         ))?;
+        // The English summary under the line, for relevant articles.
+        if let Some(sm) = &c.summary {
+            emit(&format!("{:<26} {sm}", ""))?;
+        }
     }
     Ok(())
 }
