@@ -35,6 +35,30 @@ pub struct Label {
     pub items: Vec<String>,
 }
 
+/// The label an analyst's mark gives an event: `(relevant, event_type)`. `correct` confirms the
+/// monitor's output; `irrelevant` and `duplicate` (a duplicate report is no new event) make it
+/// not relevant; `wrong_type` gives the right type; `wrong_entity` keeps relevance and type (the
+/// entity is corrected in the note, which the set does not score).
+pub fn label_from_feedback(
+    verdict: &str,
+    event_type: Option<&str>,
+    predicted_relevant: bool,
+    predicted_type: &str,
+) -> (bool, String) {
+    match verdict {
+        "irrelevant" | "duplicate" => (false, "none".into()),
+        "wrong_type" => (true, event_type.unwrap_or(predicted_type).to_string()),
+        _ => (
+            predicted_relevant,
+            if predicted_relevant {
+                predicted_type.to_string()
+            } else {
+                "none".into()
+            },
+        ),
+    }
+}
+
 fn none() -> String {
     "none".into()
 }

@@ -388,6 +388,20 @@ pub fn route_table() -> Vec<RouteDef> {
             monitor::classify,
         ),
         r(
+            post.clone(),
+            "/api/v1/monitor/events/{id}/feedback",
+            true,
+            Public,
+            monitor::add_feedback,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/monitor/feedback",
+            true,
+            None,
+            monitor::list_feedback,
+        ),
+        r(
             get.clone(),
             "/api/v1/monitor/watchlists/{id}",
             true,
@@ -641,6 +655,7 @@ impl utoipa::Modify for BearerAuth {
         routes::model::validate_model, routes::model::risk,
         routes::monitor::events, routes::monitor::alerts, routes::monitor::list_watchlists,
         routes::monitor::save_watchlist, routes::monitor::get_watchlist, routes::monitor::classify,
+        routes::monitor::add_feedback, routes::monitor::list_feedback,
         routes::exchange::me, routes::exchange::list_orgs, routes::exchange::list_users,
         routes::exchange::create_user, routes::exchange::list_tokens, routes::exchange::create_token,
         routes::exchange::revoke_token, routes::exchange::create_record, routes::exchange::list_records,

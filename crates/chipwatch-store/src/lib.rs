@@ -32,6 +32,7 @@ pub mod audit;
 pub mod dashboard;
 mod migrate;
 pub mod monitor;
+pub mod monitor_feedback;
 pub mod partner;
 pub mod secret;
 pub mod time;

@@ -53,6 +53,7 @@ embed![
     ("0004_audit_keyed", 4, "audit_keyed"),
     ("0005_aggregate_releases", 5, "aggregate_releases"),
     ("0100_monitor", 100, "monitor"),
+    ("0101_monitor_feedback", 101, "monitor_feedback"),
 ];
 
 /// The migrations of a backend, ordered by version.

@@ -338,3 +338,110 @@ fn run_polls_feeds_conditionally_and_delivers_alerts() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Analyst feedback becomes an evaluation set: marks stored in the database are exported as
+/// labels and text files, and `monitor evaluate` scores the classifier against them.
+#[test]
+fn feedback_exports_to_an_evaluation_set() {
+    use chipwatch_store::monitor_feedback::{NewFeedback, Verdict};
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("fb.db").display().to_string();
+    let ok = |args: &[&str]| {
+        let out = bin().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let seeds = root().join("tests/fixtures/monitor/seeds");
+    ok(&["monitor", "ingest", "--db", &db, seeds.to_str().unwrap()]);
+    ok(&["admin", "org", "create", "Ministry", "--db", &db]);
+    ok(&[
+        "admin", "user", "create", "--org", "Ministry", "--name", "kim", "--role", "analyst",
+        "--db", &db,
+    ]);
+    let token = ok(&[
+        "admin", "token", "create", "--org", "Ministry", "--user", "kim", "--db", &db,
+    ]);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = chipwatch_store::Store::open(&db).await.unwrap();
+            let who = store.principal_for_secret(&token).await.unwrap().unwrap();
+            let events = store
+                .monitor_events(&chipwatch_store::monitor::EventFilter::default())
+                .await
+                .unwrap();
+            assert!(events.len() >= 2, "{events:?}");
+            // One confirmed, one corrected to another type.
+            for (e, verdict, ty) in [
+                (&events[0], Verdict::Correct, None),
+                (&events[1], Verdict::WrongType, Some("diplomatic_statement")),
+            ] {
+                store
+                    .monitor_add_feedback(
+                        &who,
+                        NewFeedback {
+                            article_id: e.id,
+                            verdict,
+                            event_type: ty.map(str::to_string),
+                            entity: None,
+                            duplicate_of: None,
+                            note: None,
+                        },
+                        chipwatch_monitor::gazetteer::EVENT_TYPES,
+                    )
+                    .await
+                    .unwrap();
+            }
+        });
+    let out = tmp.path().join("set");
+    let msg = ok(&[
+        "monitor",
+        "feedback",
+        "export",
+        "--db",
+        &db,
+        "--org",
+        "Ministry",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(msg.starts_with("2 labelled articles"), "{msg}");
+    let labels = std::fs::read_to_string(out.join("labels.toml")).unwrap();
+    assert!(
+        labels.contains("event_type = \"diplomatic_statement\""),
+        "{labels}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&ok(&[
+        "--json",
+        "monitor",
+        "evaluate",
+        "--labels",
+        out.join("labels.toml").to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert_eq!(report["overall"]["articles"], 2, "{report}");
+    // The confirmed event scores right, the corrected one wrong: type accuracy 0.5.
+    assert_eq!(report["overall"]["event_type_accuracy"], 0.5, "{report}");
+    // A second export into the same directory refuses to overwrite.
+    let again = bin()
+        .args([
+            "monitor",
+            "feedback",
+            "export",
+            "--db",
+            &db,
+            "--org",
+            "Ministry",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+}

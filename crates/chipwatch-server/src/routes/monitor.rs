@@ -236,3 +236,95 @@ pub async fn classify(
     .map_err(|e| ApiError::internal(&e))?;
     Ok(axum::Json(json!({"results": results})))
 }
+
+/// Analyst feedback on an event.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackBody {
+    /// correct, duplicate, irrelevant, wrong_entity or wrong_type.
+    #[schema(pattern = "^(correct|duplicate|irrelevant|wrong_entity|wrong_type)$")]
+    pub verdict: String,
+    /// The right event type (with wrong_type only).
+    pub event_type: Option<String>,
+    /// The entity that is wrong (with wrong_entity), e.g. "country JPN".
+    #[schema(max_length = 2000)]
+    pub entity: Option<String>,
+    /// The event this one duplicates (with duplicate only).
+    pub duplicate_of: Option<i64>,
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// The store's form of a feedback body.
+pub fn new_feedback(
+    id: i64,
+    b: FeedbackBody,
+) -> ApiResult<chipwatch_store::monitor_feedback::NewFeedback> {
+    use chipwatch_store::monitor_feedback::{NewFeedback, Verdict};
+    let verdict = Verdict::parse(&b.verdict).ok_or_else(|| {
+        ApiError::validation(format!(
+            "verdict: `{}` is not one of correct, duplicate, irrelevant, wrong_entity, wrong_type",
+            b.verdict
+        ))
+    })?;
+    Ok(NewFeedback {
+        article_id: id,
+        verdict,
+        event_type: b.event_type,
+        entity: b.entity.filter(|e| !e.trim().is_empty()),
+        duplicate_of: b.duplicate_of,
+        note: b.note.filter(|n| !n.trim().is_empty()),
+    })
+}
+
+/// Mark an event (analyst): correct, a duplicate, irrelevant, a wrong entity or the wrong type.
+/// Marks belong to the caller's organisation and are audited.
+#[utoipa::path(post, path = "/api/v1/monitor/events/{id}/feedback", tag = "monitor",
+    params(("id" = i64, Path, description = "Event id")), request_body = FeedbackBody,
+    responses((status = 201, description = "Stored", body = Object), (status = 404, description = "No such event", body = crate::error::ErrorBody), (status = 422, description = "A value does not fit the verdict", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_feedback(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<FeedbackBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    a.require_local()?;
+    let p = a.require(Role::Analyst)?;
+    let f = s
+        .store
+        .monitor_add_feedback(
+            p,
+            new_feedback(id, b)?,
+            chipwatch_monitor::gazetteer::EVENT_TYPES,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(json!(f))))
+}
+
+/// The caller's organisation's marks, newest first, and the labels they give (latest mark per
+/// event: `relevant` and `event_type` as an evaluation set would have them).
+#[utoipa::path(get, path = "/api/v1/monitor/feedback", tag = "monitor",
+    responses((status = 200, description = "Marks and labels", body = Object)), security(("bearer" = [])))]
+pub async fn list_feedback(State(s): State<AppState>, a: Auth) -> ApiResult<axum::Json<Value>> {
+    let p = a.require_local()?;
+    let marks = s.store.monitor_feedback_of(p.org.id, None).await?;
+    let labels: Vec<Value> = s
+        .store
+        .monitor_feedback_labels(p.org.id)
+        .await?
+        .iter()
+        .map(|l| {
+            let (relevant, event_type) = chipwatch_monitor::eval::label_from_feedback(
+                l.feedback.verdict.as_str(),
+                l.feedback.event_type.as_deref(),
+                l.predicted_relevant,
+                &l.predicted_type,
+            );
+            json!({"event_id": l.feedback.article_id, "language": l.language, "title": l.title,
+                   "relevant": relevant, "event_type": event_type, "verdict": l.feedback.verdict,
+                   "predicted": {"relevant": l.predicted_relevant, "event_type": l.predicted_type}})
+        })
+        .collect();
+    Ok(axum::Json(json!({"feedback": marks, "labels": labels})))
+}

@@ -24,6 +24,7 @@ mod controls;
 mod entity;
 mod model;
 mod monitor;
+mod monitor_feedback;
 mod partner;
 mod partner_form_html;
 mod partner_forms;
@@ -31,6 +32,8 @@ mod partner_readers;
 pub mod scenario;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_monitor_feedback;
 #[cfg(test)]
 mod tests_partner_forms;
 
@@ -66,6 +69,10 @@ pub fn router() -> Router<AppState> {
         .route("/screening", get(controls::screening))
         .route("/measures", get(controls::measures))
         .route("/monitor", get(monitor::page))
+        .route(
+            "/monitor/events/{id}/feedback",
+            post(monitor_feedback::post),
+        )
         .route("/partner", get(partner::page))
         .route("/partner/records", post(partner_forms::create_record))
         .route("/partner/records/{id}", post(partner_forms::update_record))

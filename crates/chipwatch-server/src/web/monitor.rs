@@ -150,6 +150,7 @@ fn event_html(
     e: &EventRow,
     r: &Value,
     text: Option<&chipwatch_store::dashboard::ArticleText>,
+    feedback: &str,
 ) -> String {
     let mut b = String::new();
     let lang = s(r, "language").unwrap_or("und");
@@ -265,7 +266,9 @@ fn event_html(
             );
         }
     }
-    b.push_str("</div></div></article>");
+    b.push_str("</div></div>");
+    b.push_str(feedback);
+    b.push_str("</article>");
     b
 }
 
@@ -497,8 +500,30 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
     if shown.is_empty() {
         b.push_str("<p>No events match these filters.</p>");
     }
+    // The signed-in organisation's own feedback on these events (none signed out).
+    let marks = match &who {
+        Some(p) => st
+            .store
+            .monitor_feedback_of(p.org.id, None)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read feedback");
+                Vec::new()
+            }),
+        None => Vec::new(),
+    };
+    if p.get("feedback") == Some("saved") {
+        b.push_str("<div class=\"notice\" role=\"status\"><p>Feedback saved.</p></div>");
+    }
     for (e, r) in shown {
-        b.push_str(&event_html(vc, e, r, texts.iter().find(|t| t.id == e.id)));
+        let fb = super::monitor_feedback::block(e.id, who.as_ref(), &marks);
+        b.push_str(&event_html(
+            vc,
+            e,
+            r,
+            texts.iter().find(|t| t.id == e.id),
+            &fb,
+        ));
     }
     b.push_str(r#"<p class="prov">Events from the feeds and files ingested with <code>chipwatch monitor</code>; classification by rules and multilingual lexicons (docs/monitor.md). Impact estimates come from the scenario engine on the server's model.</p>"#);
     page_response(StatusCode::OK, "Monitor", Nav::Monitor, who.as_ref(), &b)

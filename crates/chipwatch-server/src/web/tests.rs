@@ -461,7 +461,7 @@ async fn licence_screening_and_measure_pages() {
     );
 }
 
-fn article(
+pub(super) fn article(
     title: &str,
     lang: &str,
     body: &str,

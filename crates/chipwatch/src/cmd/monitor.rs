@@ -28,6 +28,9 @@ pub enum MonitorCmd {
     Events(EventsArgs),
     /// Score the classifier against a labelled set.
     Evaluate(EvaluateArgs),
+    /// Analyst feedback on events (marked in the dashboard or through the API).
+    #[command(subcommand)]
+    Feedback(super::feedback::FeedbackCmd),
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +121,7 @@ pub fn run(cli: &Cli, c: &MonitorCmd) -> Result<()> {
         MonitorCmd::Run(a) => run_feeds(cli, a),
         MonitorCmd::Events(a) => events(cli, a),
         MonitorCmd::Evaluate(a) => evaluate(cli, a),
+        MonitorCmd::Feedback(c) => super::feedback::run(cli, c),
     }
 }
 
