@@ -208,6 +208,7 @@ impl Classifier {
         let mut score = vec![0.0f64; n_ev];
         let mut contrib: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_ev];
         let mut negative = 0.0;
+        let (mut no_effect, mut stoppage) = (false, false);
         for (si, s) in sents.iter().enumerate() {
             let mut seen = BTreeSet::new();
             for h in &s.hits {
@@ -242,6 +243,8 @@ impl Classifier {
                             g.negative_weight
                         };
                     }
+                    TermOwner::NoEffect => no_effect = true,
+                    TermOwner::Stoppage => stoppage = true,
                     TermOwner::Status(_) => {}
                 }
             }
@@ -256,6 +259,11 @@ impl Classifier {
                 break;
             }
             if WEAK_TYPES.contains(&et) && negative >= score[ei] {
+                continue;
+            }
+            // A fire, quake or outage the firm says did not touch its output, or a drill, is no
+            // supply-chain event, unless the article also reports output stopping.
+            if DISRUPTION_TYPES.contains(&et) && et != "strike" && no_effect && !stoppage {
                 continue;
             }
             let ok_sentence = contrib[ei].iter().any(|&(si, _)| {
@@ -292,14 +300,18 @@ impl Classifier {
         }
         // A concrete measure (a revoked or granted licence, a listing, a relaxation) is a more
         // specific report than export controls in general, which articles repeat as background.
+        // But when the headline announces export controls and names no specific measure, the
+        // specific one is a detail of the package (new rules that also list entities).
         if let Some(ei) = chosen {
             if g.events[ei].event_type == "export_control" {
+                let in_title = |e: usize| contrib[e].iter().any(|&(si, _)| sents[si].is_title);
                 if let Some(&sp) = order.iter().find(|&&o| {
                     SPECIFIC_MEASURES.contains(&g.events[o].event_type)
                         && score[o] >= MIN_SCORE
                         && contrib[o]
                             .iter()
                             .any(|&(si, _)| sents[si].anchored || sents[si].is_title)
+                        && (in_title(o) || !in_title(ei))
                 }) {
                     chosen = Some(sp);
                 }

@@ -183,6 +183,12 @@ struct SiteEntry {
 struct TriggersFile {
     event: Vec<EventEntry>,
     negative: NegativeEntry,
+    /// Statements that a disruption had no effect on chip output, and drills.
+    #[serde(default)]
+    no_effect: Option<TermList>,
+    /// Statements that output actually stopped (they outweigh a no-effect statement).
+    #[serde(default)]
+    stoppage: Option<TermList>,
     status: HashMap<String, Vec<String>>,
     roles: RolesEntry,
 }
@@ -195,6 +201,11 @@ struct EventEntry {
     #[serde(default)]
     polarity: Option<String>,
     status: String,
+    terms: Vec<String>,
+}
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermList {
     terms: Vec<String>,
 }
 #[derive(Debug, Clone, Deserialize)]
@@ -248,6 +259,10 @@ pub struct Person {
 pub enum TermOwner {
     Event(usize),
     Negative,
+    /// "Production was not affected", "an earthquake drill".
+    NoEffect,
+    /// "Production halted", "lines stopped".
+    Stoppage,
     Status(&'static str),
 }
 
@@ -616,6 +631,12 @@ impl Gazetteer {
         }
         for t in &triggers.negative.terms {
             terms.push(make_term(TermOwner::Negative, t));
+        }
+        for t in triggers.no_effect.iter().flat_map(|l| &l.terms) {
+            terms.push(make_term(TermOwner::NoEffect, t));
+        }
+        for t in triggers.stoppage.iter().flat_map(|l| &l.terms) {
+            terms.push(make_term(TermOwner::Stoppage, t));
         }
         for (kind, list) in &triggers.status {
             let k: &'static str = match kind.as_str() {

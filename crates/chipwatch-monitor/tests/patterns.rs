@@ -1,0 +1,85 @@
+//! The failure patterns of issue 15, one case per pattern and language family: passing mentions
+//! that are not events (a fire or quake without effect, a drill, a stock rally), and events the
+//! lexicons used to miss (eased controls, state stakes and forced sales, regulators summoning a
+//! firm, market-research price reports, licence grants in Dutch).
+
+use chipwatch_monitor::{Article, Classified, Classifier, RawArticle};
+use std::sync::OnceLock;
+
+fn classify(title: &str, body: &str) -> Classified {
+    static C: OnceLock<Classifier> = OnceLock::new();
+    let c = C.get_or_init(|| Classifier::new(&chipwatch_data::default_model()).unwrap());
+    let mut raw = RawArticle::new("pattern");
+    raw.title = title.into();
+    raw.body = body.into();
+    c.classify(&Article::from_raw(raw))
+}
+
+fn not_relevant(title: &str, body: &str) {
+    let c = classify(title, body);
+    assert!(!c.relevant, "{title}: {} {:?}", c.event_type, c.evidence);
+}
+
+fn is(title: &str, body: &str, want: &str) {
+    let c = classify(title, body);
+    assert!(
+        c.relevant && c.event_type == want,
+        "{title}: {} (want {want}) {:?}",
+        c.event_type,
+        c.evidence
+    );
+}
+
+#[test]
+fn no_effect_and_drills_are_not_events() {
+    not_relevant(
+        "晶圆厂附属建筑起火 公司称生产未受影响",
+        "某晶圆代工厂园区内一栋仓库周二下午起火，消防部门迅速扑灭。\n公司表示，晶圆生产线运作正常，生产未受影响。",
+    );
+    not_relevant(
+        "반도체 공장서 지진 대피 훈련 실시",
+        "삼성전자 평택캠퍼스에서 15일 지진 대피 훈련을 실시했다.\n임직원 3천여 명이 참여했으며 생산라인은 정상 가동됐다.",
+    );
+    not_relevant(
+        "Small fire at chip plant, production not affected",
+        "A small fire broke out in a storage building at a semiconductor plant on Monday.\nThe company said production was not affected.",
+    );
+    not_relevant(
+        "半導体工場で防災訓練",
+        "大手半導体メーカーは10日、熊本工場で地震を想定した防災訓練を実施した。",
+    );
+}
+
+#[test]
+fn events_real_outlets_phrase_their_way() {
+    is(
+        "日本、対韓輸出管理の優遇対象国に再指定　規制を緩和",
+        "経済産業省は韓国をホワイト国に再指定し、半導体材料の輸出規制を緩和すると発表した。",
+        "export_control_relaxation",
+    );
+    is(
+        "美国政府将入股英特尔约10%",
+        "美国政府宣布将入股芯片制造商英特尔，持股比例约为10%，成为最大股东。",
+        "state_intervention",
+    );
+    is(
+        "Britse regering dwingt verkoop van chipfabriek af",
+        "De Britse regering beveelt de eigenaar om de chipfabriek in Newport van de hand te doen.",
+        "state_intervention",
+    );
+    is(
+        "网信办约谈英伟达",
+        "国家网信办就H20芯片安全风险约谈英伟达公司，要求其说明情况。",
+        "investigation",
+    );
+    is(
+        "TrendForce: DRAM contract prices to rise 20% next quarter",
+        "Memory chip contract prices are expected to rise by up to 20% in the next quarter, market researcher TrendForce said.",
+        "price_spike",
+    );
+    is(
+        "Peking keurt eerste exportaanvragen voor gallium goed",
+        "Chinese bedrijven hebben de eerste vergunningen binnen om gallium voor de chipindustrie te exporteren.",
+        "licence_grant",
+    );
+}
