@@ -3,7 +3,7 @@
 # FUZZ_RUNS executions (default 10 million) or FUZZ_SECS seconds (default 1800, 30 minutes),
 # whichever comes first, one after the other on one core, and print a table of counts.
 #
-#   bench/fuzz-campaign.sh                       # all 19 targets, 10M runs or 30 min each
+#   bench/fuzz-campaign.sh                       # all 20 targets, 10M runs or 30 min each
 #   bench/fuzz-campaign.sh eto_csv model_toml    # a subset
 #   FUZZ_SECS=300 bench/fuzz-campaign.sh         # shorter budget per target
 #   bench/fuzz-campaign.sh --seed-only           # only (re)seed fuzz/corpus/ from the real files
@@ -31,7 +31,7 @@ SHARED=${SHARED_DIR:-$ROOT/../shared}
 ALL=(model_toml model_json eto_csv controls_measure_toml controls_csl_csv controls_csl_json
     controls_eu_fsf_xml controls_uk_sanctions_csv controls_jp_eul_csv controls_ownership_csv
     controls_batch_csv store_time server_bodies web_form_params monitor_archive monitor_feed
-    monitor_classify scenario_toml network_json)
+    monitor_classify scenario_toml network_json controls_licence_register)
 
 # ---- seeding ------------------------------------------------------------------------------
 # put TARGET NAME < content: one seed file (the name keeps seeds recognisable in the corpus).
@@ -123,6 +123,7 @@ seed() {
         ;;
     scenario_toml) cp_seed "$t" "$ROOT"/examples/scenarios/*.toml ;;
     network_json) cp_seed "$t" "$C"/chipwatch-analysis/tests/fixtures/tts_n{40,120}.json ;;
+    controls_licence_register) cp_seed "$t" "$C"/chipwatch-controls/tests/fixtures/licences/*.toml ;;
     *) echo "no seeds for $t" >&2 ;;
     esac
 }
