@@ -5,7 +5,6 @@
 use crate::Cli;
 use anyhow::{bail, Context, Result};
 use chipwatch_monitor::eval::label_from_feedback;
-use chipwatch_store::Store;
 use clap::{Args, Subcommand};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -18,14 +17,8 @@ pub enum FeedbackCmd {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Database: a SQLite file path or a postgres:// URL.
-    #[arg(
-        long,
-        env = "CHIPWATCH_DB",
-        default_value = "chipwatch.db",
-        value_name = "URL"
-    )]
-    pub db: String,
+    #[command(flatten)]
+    pub db: super::server::DbArg,
     /// Organisation whose feedback to export (its name).
     #[arg(long)]
     pub org: String,
@@ -51,9 +44,9 @@ fn dir_name(lang: &str) -> String {
 pub fn run(cli: &Cli, c: &FeedbackCmd) -> Result<()> {
     let FeedbackCmd::Export(a) = c;
     let labels = super::server::runtime()?.block_on(async {
-        let store = Store::open(&a.db)
-            .await
-            .with_context(|| format!("cannot open database `{}`", a.db))?;
+        // Opened like every command that reads the server's database (the URL's password never
+        // reaches a message).
+        let store = super::server::open(&a.db).await?;
         let org = store
             .org_by_name(&a.org)
             .await?
