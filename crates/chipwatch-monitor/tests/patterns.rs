@@ -45,6 +45,10 @@ fn no_effect_and_drills_are_not_events() {
         "A small fire broke out in a storage building at a semiconductor plant on Monday.\nThe company said production was not affected.",
     );
     not_relevant(
+        "Esports team wins Counter-Strike final at chipmaker-sponsored event",
+        "Team Vitality won the Counter-Strike tournament at Intel Extreme Masters on Sunday.",
+    );
+    not_relevant(
         "半導体工場で防災訓練",
         "大手半導体メーカーは10日、熊本工場で地震を想定した防災訓練を実施した。",
     );

@@ -241,9 +241,9 @@ impl<'a> Ingestor<'a> {
             }
             None => None,
         };
-        let store = Store::open(&args.db)
-            .await
-            .with_context(|| format!("cannot open database `{}`", args.db))?;
+        let store = Store::open(&args.db).await.with_context(|| {
+            format!("cannot open database `{}`", super::server::redact(&args.db))
+        })?;
         // Re-seed the clusterer with the stored window so cluster ids continue across runs.
         let mut clusterer = Clusterer::default();
         let since = chipwatch_store::time::now() - 30 * 24 * 3600;
@@ -513,7 +513,7 @@ fn events(cli: &Cli, a: &EventsArgs) -> Result<()> {
     runtime()?.block_on(async {
         let store = Store::open(&a.db)
             .await
-            .with_context(|| format!("cannot open database `{}`", a.db))?;
+            .with_context(|| format!("cannot open database `{}`", super::server::redact(&a.db)))?;
         let rows = store
             .monitor_events(&EventFilter {
                 since,
