@@ -21,7 +21,7 @@ fn summaries_say_who_does_what_to_whom_in_english() {
     );
     assert_eq!(
         summary("data/eval/monitor/ko/001_japan_curbs.txt").as_deref(),
-        Some("Japan imposes export controls on wet chemicals, photoresists and process-specific fabrication materials (announced).")
+        Some("Japan imposes export controls on wet chemicals, photoresists and process-specific fabrication materials, affecting South Korea (announced).")
     );
     let s = summary("data/eval/monitor/en/003_renesas_fire.txt").unwrap();
     assert!(
