@@ -303,6 +303,20 @@ pub fn route_table() -> Vec<RouteDef> {
         ),
         r(
             post.clone(),
+            "/api/v1/licence/records",
+            true,
+            None,
+            controls::create_determination_record,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/licence/records",
+            true,
+            None,
+            controls::list_determination_records,
+        ),
+        r(
+            post.clone(),
             "/api/v1/screening",
             true,
             None,
@@ -649,6 +663,7 @@ impl utoipa::Modify for BearerAuth {
         routes::scenarios::run_adhoc, routes::scenarios::save, routes::scenarios::list,
         routes::scenarios::get, routes::scenarios::run_saved, routes::scenarios::result,
         routes::controls::licence_check, routes::controls::screening,
+        routes::controls::create_determination_record, routes::controls::list_determination_records,
         routes::controls::determine, routes::controls::screen,
         routes::measures::list_measures, routes::measures::get_measure,
         routes::measures::measure_impact, routes::measures::list_products,
@@ -669,7 +684,7 @@ impl utoipa::Modify for BearerAuth {
         routes::federation::pull_route,
         routes::audit::list, routes::audit::verify, routes::audit::start_verify,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue))
+    components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue, routes::controls::DetermineBody))
 )]
 struct ApiDoc;
 

@@ -30,6 +30,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod determinations;
 mod migrate;
 pub mod monitor;
 pub mod monitor_feedback;

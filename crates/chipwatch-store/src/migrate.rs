@@ -54,6 +54,7 @@ embed![
     ("0005_aggregate_releases", 5, "aggregate_releases"),
     ("0100_monitor", 100, "monitor"),
     ("0101_monitor_feedback", 101, "monitor_feedback"),
+    ("0102_determination_records", 102, "determination_records"),
 ];
 
 /// The migrations of a backend, ordered by version.

@@ -6,8 +6,12 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
+use crate::AppState;
+use axum::extract::State;
 use chipwatch_controls::{Date, Engine, Shipment, Value};
+use chipwatch_store::determinations::{NewDeterminationRecord, RecordFilter};
+use chipwatch_store::partner::Role;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -84,6 +88,11 @@ pub async fn licence_check(
     _a: Auth,
     Json(b): Json<DetermineBody>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
+    Ok(axum::Json(determine_body(b).await?))
+}
+
+/// The determination of a request body, as JSON.
+async fn determine_body(b: DetermineBody) -> ApiResult<serde_json::Value> {
     let engine = engine()?;
     let date = match &b.date {
         Some(d) => Date::parse(d).map_err(|e| ApiError::validation(format!("date: {e}")))?,
@@ -108,7 +117,219 @@ pub async fn licence_check(
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::validation(e.to_string()))?;
-    Ok(axum::Json(json!(d)))
+    Ok(json!(d))
+}
+
+/// Outcomes a determination (or an officer's override) can have.
+const OUTCOMES: &[&str] = &[
+    "not_required",
+    "general_authorisation",
+    "exception_with_notification",
+    "undetermined",
+    "licence_required",
+    "prohibited",
+];
+
+/// A licence check to make and keep as a determination record.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBody {
+    /// The case the check is made for (file number, order, shipment reference).
+    #[schema(min_length = 1, max_length = 200)]
+    pub case: String,
+    /// The shipment, as for `POST /api/v1/licence/check`.
+    #[schema(value_type = DetermineBody)]
+    pub shipment: serde_json::Value,
+    /// An officer's different conclusion (needs `override_reason`).
+    #[schema(value_type = Option<String>, pattern = "^(not_required|general_authorisation|exception_with_notification|undetermined|licence_required|prohibited)$")]
+    pub override_outcome: Option<String>,
+    #[schema(max_length = 2000)]
+    pub override_reason: Option<String>,
+}
+
+/// Make a licence check for a case and keep it (analyst): the inputs, the whole determination
+/// (verdicts, measures, rule-set version, list dates), the user, the time, an override with its
+/// reason. Records are append-only and announced in the audit chain.
+#[utoipa::path(post, path = "/api/v1/licence/records", tag = "controls", request_body = RecordBody,
+    responses((status = 201, description = "The record", body = Object), (status = 422, description = "Bad shipment, case or override", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_determination_record(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<RecordBody>,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<serde_json::Value>)> {
+    a.require_local()?;
+    let p = a.require(Role::Analyst)?;
+    if b.override_reason
+        .as_deref()
+        .is_some_and(|r| r.chars().count() > 2000)
+    {
+        return Err(ApiError::validation(
+            "override_reason: at most 2000 characters",
+        ));
+    }
+    if let Some(o) = b.override_outcome.as_deref() {
+        if !OUTCOMES.contains(&o) {
+            return Err(ApiError::validation(format!(
+                "override_outcome: `{o}` is not one of {}",
+                OUTCOMES.join(", ")
+            )));
+        }
+    }
+    let body: DetermineBody = serde_json::from_value(b.shipment.clone()).map_err(|e| {
+        let msg = format!("shipment: {e}");
+        if msg.contains("unknown field") {
+            ApiError::new("unknown_field", msg)
+        } else {
+            ApiError::new("invalid_json", msg)
+        }
+    })?;
+    let d = determine_body(body).await?;
+    let outcome = d["overall"]["outcome"]
+        .as_str()
+        .unwrap_or("undetermined")
+        .to_string();
+    let ruleset = d["ruleset"]["version"].as_str().unwrap_or("").to_string();
+    let r = s
+        .store
+        .record_determination(
+            p,
+            NewDeterminationRecord {
+                case_ref: b.case,
+                outcome,
+                ruleset,
+                inputs: b.shipment.to_string(),
+                determination: d.to_string(),
+                override_outcome: b.override_outcome,
+                override_reason: b.override_reason.filter(|r| !r.trim().is_empty()),
+            },
+        )
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(json!(r))))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsQuery {
+    /// Text in the case reference or the inputs (a party, a product, a country).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Outcome (the engine's or an override).
+    #[param(
+        pattern = "^(not_required|general_authorisation|exception_with_notification|undetermined|licence_required|prohibited)$"
+    )]
+    pub outcome: Option<String>,
+    /// From this date, YYYY-MM-DD (UTC).
+    #[param(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+    pub from: Option<String>,
+    /// Until this date, YYYY-MM-DD (UTC), inclusive.
+    #[param(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+    pub until: Option<String>,
+    /// json (default) or csv (for an auditor's spreadsheet).
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<i64>,
+}
+
+fn day(field: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
+    v.as_deref()
+        .map(|d| {
+            chipwatch_store::time::parse(d).ok_or_else(|| {
+                ApiError::new(
+                    "invalid_parameter",
+                    format!("{field}: `{d}` is not YYYY-MM-DD"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// One CSV field, quoted when it needs to be.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The caller's organisation's determination records, newest first; `format=csv` for export.
+#[utoipa::path(get, path = "/api/v1/licence/records", tag = "controls", params(RecordsQuery),
+    responses((status = 200, description = "Records (JSON, or CSV with format=csv)", content((Object = "application/json"), (String = "text/csv")))),
+    security(("bearer" = [])))]
+pub async fn list_determination_records(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<RecordsQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let p = a.require_local()?;
+    if q.q.as_deref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(ApiError::new(
+            "invalid_parameter",
+            "q: at most 200 characters",
+        ));
+    }
+    if q.outcome.as_deref().is_some_and(|o| !OUTCOMES.contains(&o)) {
+        return Err(ApiError::new(
+            "invalid_parameter",
+            "outcome: not an outcome",
+        ));
+    }
+    if !matches!(q.format.as_deref(), None | Some("json") | Some("csv")) {
+        return Err(ApiError::new("invalid_parameter", "format: json or csv"));
+    }
+    if q.limit.is_some_and(|l| !(1..=10_000).contains(&l)) {
+        return Err(ApiError::new("invalid_parameter", "limit: 1 to 10000"));
+    }
+    let filter = RecordFilter {
+        text: q.q.clone().filter(|t| !t.trim().is_empty()),
+        outcome: q.outcome.clone(),
+        from: day("from", &q.from)?,
+        until: day("until", &q.until)?.map(|t| t + 86_399),
+        limit: q.limit,
+    };
+    let recs = s.store.determination_records(p.org.id, &filter).await?;
+    if q.format.as_deref() == Some("csv") {
+        let mut out = String::from("id,time_utc,user,case,outcome,override_outcome,override_reason,ruleset,from,to,product,end_user\n");
+        for r in &recs {
+            let g = |k: &str| {
+                r.inputs
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let row = [
+                r.id.to_string(),
+                chipwatch_store::time::format(r.created_at),
+                r.user_name.clone(),
+                r.case_ref.clone(),
+                r.outcome.clone(),
+                r.override_outcome.clone().unwrap_or_default(),
+                r.override_reason.clone().unwrap_or_default(),
+                r.ruleset.clone(),
+                g("from"),
+                g("to"),
+                g("product"),
+                g("end_user"),
+            ];
+            out.push_str(
+                &row.iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            out.push('\n');
+        }
+        return Ok((
+            [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            out,
+        )
+            .into_response());
+    }
+    Ok(axum::Json(json!({"records": recs})).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
