@@ -68,6 +68,7 @@ set +e
 "$ST" --config-file "$ROOT/bench/schemathesis.toml" --no-color run "$BASE/api/v1/openapi.json" \
     --header "Authorization: Bearer $TOKEN" \
     --checks all \
+    --exclude-checks ensure_resource_availability \
     --phases examples,coverage,fuzzing,stateful \
     --mode all \
     --max-examples "$MAX_EXAMPLES" \
