@@ -377,46 +377,9 @@ pub fn measure_impact(
 
     let (affected, unaffected) = compare(&baseline, &shocked, &items, &denied_set);
 
-    let total: f64 = by_dest.values().sum();
-    let mut dests: Vec<DestinationValue> = by_dest
-        .into_iter()
-        .map(|(country, v)| DestinationValue {
-            share_pct: if total > 0.0 { 100.0 * v / total } else { 0.0 },
-            country,
-            blocked_value_usd: v,
-        })
-        .collect();
-    dests.sort_by(|a, b| {
-        b.blocked_value_usd
-            .total_cmp(&a.blocked_value_usd)
-            .then(a.country.cmp(&b.country))
-    });
-    let hhi: f64 = dests.iter().map(|d| d.share_pct * d.share_pct).sum::<f64>() + 0.0;
+    let (dests, total) = destination_values(by_dest);
     let text_names_countries = m.rules.iter().any(|r| !r.destinations.countries.is_empty());
-    let top = dests.first();
-    let reading = match (hhi, text_names_countries) {
-        (h, _) if total == 0.0 || h == 0.0 => "no blocked value in the model".to_string(),
-        (h, false) if h >= 5000.0 => format!(
-            "the text names no country, yet one destination ({}) bears {:.0}% of the blocked value: \
-             concentrated incidence (HHI {:.0})",
-            top.map_or("-", |d| d.country.as_str()),
-            top.map_or(0.0, |d| d.share_pct),
-            h
-        ),
-        (h, true) if h >= 5000.0 => format!(
-            "concentrated incidence (HHI {h:.0}); the text names its target countries"
-        ),
-        (h, _) if h >= 2500.0 => format!("moderately concentrated incidence (HHI {h:.0})"),
-        (h, _) => format!("incidence spread across destinations (HHI {h:.0})"),
-    };
-    let incidence = Incidence {
-        hhi,
-        effective_destinations: if hhi > 0.0 { 10_000.0 / hhi } else { 0.0 },
-        top_destination: top.map(|d| d.country.clone()),
-        top_share_pct: top.map_or(0.0, |d| d.share_pct),
-        text_names_countries,
-        reading,
-    };
+    let incidence = incidence_of(&dests, total, text_names_countries);
     assumptions.push(format!(
         "scenario horizon 365 days; engine assumptions: {}",
         words(&serde_json::to_value(&shocked.assumptions).unwrap_or_default())
@@ -438,6 +401,60 @@ pub fn measure_impact(
         notes,
         provenance: serde_json::to_value(&shocked.provenance).unwrap_or(serde_json::Value::Null),
     })
+}
+
+/// Blocked value by destination with shares, largest first, and the total.
+pub(crate) fn destination_values(by_dest: BTreeMap<String, f64>) -> (Vec<DestinationValue>, f64) {
+    let total: f64 = by_dest.values().sum();
+    let mut dests: Vec<DestinationValue> = by_dest
+        .into_iter()
+        .map(|(country, v)| DestinationValue {
+            share_pct: if total > 0.0 { 100.0 * v / total } else { 0.0 },
+            country,
+            blocked_value_usd: v,
+        })
+        .collect();
+    dests.sort_by(|a, b| {
+        b.blocked_value_usd
+            .total_cmp(&a.blocked_value_usd)
+            .then(a.country.cmp(&b.country))
+    });
+    (dests, total)
+}
+
+/// How concentrated `dests` (sorted, largest first; shares of `total`) are: the HHI of the
+/// destinations' shares and a reading of it. `text_names_countries`: whether the decision's own
+/// text names its target countries (a concentrated incidence is then expected, not hidden).
+pub(crate) fn incidence_of(
+    dests: &[DestinationValue],
+    total: f64,
+    text_names_countries: bool,
+) -> Incidence {
+    let hhi: f64 = dests.iter().map(|d| d.share_pct * d.share_pct).sum::<f64>() + 0.0;
+    let top = dests.first();
+    let reading = match (hhi, text_names_countries) {
+        (h, _) if total == 0.0 || h == 0.0 => "no blocked value in the model".to_string(),
+        (h, false) if h >= 5000.0 => format!(
+            "the text names no country, yet one destination ({}) bears {:.0}% of the blocked value: \
+             concentrated incidence (HHI {:.0})",
+            top.map_or("-", |d| d.country.as_str()),
+            top.map_or(0.0, |d| d.share_pct),
+            h
+        ),
+        (h, true) if h >= 5000.0 => format!(
+            "concentrated incidence (HHI {h:.0}); the text names its target countries"
+        ),
+        (h, _) if h >= 2500.0 => format!("moderately concentrated incidence (HHI {h:.0})"),
+        (h, _) => format!("incidence spread across destinations (HHI {h:.0})"),
+    };
+    Incidence {
+        hhi,
+        effective_destinations: if hhi > 0.0 { 10_000.0 / hhi } else { 0.0 },
+        top_destination: top.map(|d| d.country.clone()),
+        top_share_pct: top.map_or(0.0, |d| d.share_pct),
+        text_names_countries,
+        reading,
+    }
 }
 
 fn compare(

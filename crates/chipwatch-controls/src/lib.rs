@@ -29,6 +29,7 @@ pub mod expr;
 pub mod impact;
 mod json;
 pub mod licence;
+pub mod licence_impact;
 pub mod lists;
 pub mod measure;
 pub mod screening;

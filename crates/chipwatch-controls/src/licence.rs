@@ -571,6 +571,56 @@ impl LicenceRecord {
                 return Err(err(format!("the licence has no item line `{id}`")));
             }
         }
+        // A partial revocation must withdraw something the licence authorises on its date: a
+        // misspelt line or party would otherwise revoke nothing, silently.
+        if let EventKind::PartialRevocation {
+            items,
+            consignees,
+            end_users,
+            destinations,
+            quantities,
+        } = &e.kind
+        {
+            if items.is_empty()
+                && consignees.is_empty()
+                && end_users.is_empty()
+                && destinations.is_empty()
+                && quantities.is_empty()
+            {
+                return Err(err(
+                    "a partial revocation names no item line, consignee, end user, destination \
+                     or quantity"
+                        .into(),
+                ));
+            }
+            if let Some(id) = items
+                .iter()
+                .find(|id| !self.licence.items.iter().any(|i| &i.id == *id))
+            {
+                return Err(err(format!("the licence has no item line `{id}`")));
+            }
+            let st = self.state_on(e.date);
+            for (what, names, set) in [
+                ("consignee", consignees, &st.consignees),
+                ("end user", end_users, &st.end_users),
+            ] {
+                if let Some(n) = names.iter().find(|n| !set.contains(&party_key(n))) {
+                    return Err(err(format!(
+                        "{what} `{n}` is not authorised by the licence on {}",
+                        e.date
+                    )));
+                }
+            }
+            if let Some(c) = destinations
+                .iter()
+                .find(|c| !st.destinations.contains(&c.trim().to_ascii_uppercase()))
+            {
+                return Err(err(format!(
+                    "destination {c} is not authorised by the licence on {}",
+                    e.date
+                )));
+            }
+        }
         self.events.push(e);
         Ok(())
     }

@@ -399,3 +399,36 @@ fn impact_of_a_partial_and_a_full_revocation() {
     };
     assert!(r.impact_of(&early).is_err());
 }
+
+#[test]
+fn partial_revocation_of_what_the_licence_does_not_authorise_is_refused() {
+    let ev = |items: &[&str], consignees: &[&str], destinations: &[&str]| LicenceEvent {
+        date: d("2024-03-01"),
+        kind: EventKind::PartialRevocation {
+            items: items.iter().map(|s| s.to_string()).collect(),
+            consignees: consignees.iter().map(|s| s.to_string()).collect(),
+            end_users: vec![],
+            destinations: destinations.iter().map(|s| s.to_string()).collect(),
+            quantities: Default::default(),
+        },
+        reason: "test".into(),
+        instrument: None,
+    };
+    for (e, needle) in [
+        (ev(&["9"], &[], &[]), "no item line `9`"),
+        (ev(&[], &["Gamma Fab"], &[]), "consignee `Gamma Fab`"),
+        // Beta Foundry was already withdrawn on 2024-01-01.
+        (ev(&[], &["Beta Foundry Co Ltd"], &[]), "not authorised"),
+        (ev(&[], &[], &["RUS"]), "destination RUS"),
+        (ev(&[], &[], &[]), "names no item line"),
+    ] {
+        let mut r = register();
+        let err = r.add_event(e).unwrap_err().to_string();
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(r.events.len(), 1, "nothing appended");
+    }
+    // A spelling variant of an authorised consignee is the same party.
+    let mut r = register();
+    r.add_event(ev(&[], &["ALPHA WAFER CO LTD"], &[])).unwrap();
+    assert!(r.state_on(d("2024-03-02")).consignees.is_empty());
+}

@@ -457,14 +457,13 @@ fn licence_register_show_and_ship() {
     )
     .unwrap();
     let reg_s = reg.to_str().unwrap();
-    let v = json(&["licence", "register", "show", reg_s, "--on", "2024-01-15"]);
+    let v = json(&["licence", "show", reg_s, "--on", "2024-01-15"]);
     assert_eq!(v[0]["status"], "active");
     assert_eq!(v[0]["items"][1]["revoked"], true);
     let before = std::fs::read(&reg).unwrap();
     let ship = |item: &str, q: &str| {
         cw().args([
             "licence",
-            "register",
             "ship",
             reg_s,
             "--licence",
@@ -503,7 +502,7 @@ fn licence_register_show_and_ship() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v = json(&["licence", "register", "show", reg_s, "--on", "2024-03-01"]);
+    let v = json(&["licence", "show", reg_s, "--on", "2024-03-01"]);
     assert_eq!(v[0]["items"][0]["remaining_quantity"], 1.0);
     // A determination names the licences that cover its requirements, grandfathering applied.
     let v = json(&[
@@ -542,7 +541,6 @@ fn licence_register_show_and_ship() {
     let before = std::fs::read(&reg).unwrap();
     let v = json(&[
         "licence",
-        "register",
         "revoke",
         reg_s,
         "--licence",
@@ -560,7 +558,6 @@ fn licence_register_show_and_ship() {
     let out = cw()
         .args([
             "licence",
-            "register",
             "revoke",
             reg_s,
             "--licence",
@@ -578,6 +575,130 @@ fn licence_register_show_and_ship() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v = json(&["licence", "register", "show", reg_s, "--on", "2024-06-01"]);
+    let v = json(&["licence", "show", reg_s, "--on", "2024-06-01"]);
     assert_eq!(v[0]["status"], "revoked");
+}
+
+/// `licence register` adds a grant (refusing duplicates and grants that carry history);
+/// `licence impact` assesses a proposed and a recorded decision through the scenario engine;
+/// the nested form of earlier releases says where the command went.
+#[test]
+fn licence_register_add_and_impact() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().join("register.toml");
+    let reg_s = reg.to_str().unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../chipwatch-controls/tests/fixtures/licences/register.toml"
+    );
+    // A grant with its history is refused: history is recorded through ship/revoke.
+    let out = cw()
+        .args(["licence", "register", reg_s, "--add", fixture])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("carries events"));
+    assert!(!reg.exists(), "nothing written");
+    let grant = dir.path().join("grant.toml");
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let grant_only: String = text.split("[[licence.event]]").next().unwrap().to_string();
+    std::fs::write(&grant, grant_only).unwrap();
+    let g = grant.to_str().unwrap();
+    let v = json(&["licence", "register", reg_s, "--add", g]);
+    assert_eq!(v["registered"][0], "NL-TEST-2023-0001");
+    let out = cw()
+        .args(["licence", "register", reg_s, "--add", g])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already in"));
+    // The nested form of the earlier release still works, with a note.
+    let out = cw()
+        .args([
+            "--json",
+            "licence",
+            "register",
+            "show",
+            reg_s,
+            "--on",
+            "2024-01-15",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("now `chipwatch licence show`"));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["number"], "NL-TEST-2023-0001");
+
+    // Impact of the fixture's recorded January 2024 partial revocation.
+    let v = json(&[
+        "licence",
+        "impact",
+        fixture,
+        "--licence",
+        "NL-TEST-2023-0001",
+        "--date",
+        "2024-01-01",
+        "--recorded",
+    ]);
+    assert_eq!(v["licences"][0]["value"], 270.0);
+    assert_eq!(v["incidence"]["top_destination"], "CHN");
+    let chn = v["affected_consumers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["country"] == "CHN")
+        .expect("CHN affected");
+    assert!(chn["final_output_estimate"].as_f64().unwrap() < 1.0);
+    // A proposed revocation of line 1 refuses the scheduled shipment S-3.
+    let v = json(&[
+        "licence",
+        "impact",
+        fixture,
+        "--licence",
+        "NL-TEST-2023-0001",
+        "--date",
+        "2024-02-01",
+        "--items",
+        "1",
+        "--usd-per",
+        "EUR=1.1",
+    ]);
+    assert_eq!(v["scheduled_shipments"][0]["reference"], "S-3");
+    assert!((v["licences"][0]["value_usd"].as_f64().unwrap() - 300.0 * 1.1e6).abs() < 1.0);
+    for (args, needle) in [
+        (vec!["--date", "2024-02-01"], "give the decision"),
+        (
+            vec!["--date", "2024-02-01", "--items", "9"],
+            "no item line `9`",
+        ),
+        (
+            vec!["--date", "2024-02-01", "--recorded"],
+            "no event recorded",
+        ),
+        (vec!["--date", "2024-13-01", "--full"], "--date"),
+        (
+            vec!["--date", "2024-02-01", "--full", "--usd-per", "EUR=-1"],
+            "--usd-per",
+        ),
+    ] {
+        let out = cw()
+            .args([
+                "licence",
+                "impact",
+                fixture,
+                "--licence",
+                "NL-TEST-2023-0001",
+            ])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
 }

@@ -236,6 +236,11 @@ fn former_names_are_hidden_deprecated_and_documented_only_as_such() {
     let cmds = cli_commands();
     let doc = chipwatch_server::openapi();
     for (old, new) in &former {
+        // Former forms with arguments (`licence register show|ship|revoke FILE`) are run by
+        // their command's own tests (tests/controls.rs); here, renamed top-level commands.
+        if old.starts_with("chipwatch ") && old.trim_start_matches("chipwatch ").contains(' ') {
+            continue;
+        }
         if let Some(old_cmd) = old.strip_prefix("chipwatch ") {
             let new_cmd = new.strip_prefix("chipwatch ").unwrap();
             assert!(

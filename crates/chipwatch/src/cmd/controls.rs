@@ -25,8 +25,8 @@ pub enum LicenceCmd {
     Check(CheckArgs),
     /// List the product catalogue (names usable with --product).
     Products,
-    /// The licence register: licences granted, drawn down, amended and revoked.
-    #[command(subcommand)]
+    /// The licence register file: register, show, ship, revoke, impact.
+    #[command(flatten)]
     Register(super::register::RegisterCmd),
 }
 

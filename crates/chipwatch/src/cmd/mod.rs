@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod audit;
 pub mod controls;
 pub mod feedback;
+pub mod licence_impact;
 pub mod model;
 pub mod monitor;
 pub mod register;

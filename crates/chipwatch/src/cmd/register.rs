@@ -1,8 +1,11 @@
-//! `chipwatch licence register show|ship FILE`: the licence register file (see
-//! `chipwatch_controls::licence`). `show` reconstructs every licence on a date; `ship` checks a
-//! shipment against its licence and, when authorised, appends it and rewrites the file
-//! atomically (a temporary file renamed over the old one), so a refused or interrupted draw-down
-//! never leaves a half-written register.
+//! `chipwatch licence register|show|ship|revoke|impact FILE`: the licence register file (see
+//! `chipwatch_controls::licence`). `register` adds granted licences; `show` reconstructs every
+//! licence on a date; `ship` checks a shipment against its licence and, when authorised, appends
+//! it; `revoke` records (or, with `--dry-run`, only assesses) a revocation; `impact` assesses a
+//! proposed or recorded decision over several licences through the scenario engine
+//! (`chipwatch_controls::licence_impact`). Every write rewrites the file atomically (a temporary
+//! file renamed over the old one), so a refused or interrupted change never leaves a
+//! half-written register.
 
 use crate::output::{print_json, Table};
 use crate::Cli;
@@ -16,6 +19,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum RegisterCmd {
+    /// Add granted licences (`[[licence]]` tables of a TOML file) to a register file, created
+    /// if absent; numbers must be new.
+    Register(AddArgs),
     /// Every licence of the register as it stands on a date: status, what is left, history.
     Show(ShowArgs),
     /// Draw a shipment down against a licence (refused shipments change nothing).
@@ -23,6 +29,58 @@ pub enum RegisterCmd {
     /// Revoke a licence fully or in part: what is no longer authorised; recorded unless
     /// --dry-run (a proposed revocation).
     Revoke(RevokeArgs),
+    /// What a proposed or recorded decision (revocation, suspension) on one or more licences
+    /// takes away: licences, parties, destinations, scheduled shipments, value, and the effect
+    /// on supply by consumer through the scenario engine, with its incidence across destinations.
+    Impact(ImpactArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The register file (created if it does not exist).
+    pub file: PathBuf,
+    /// TOML file with the licences to add (`[[licence]]` tables, as in the register).
+    #[arg(long)]
+    pub add: Option<PathBuf>,
+    /// Arguments of the nested form of earlier releases (`licence register show FILE`), only
+    /// to say where that command went.
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    pub file: PathBuf,
+    /// Licence numbers the decision applies to (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub licence: Vec<String>,
+    /// Date of the decision (YYYY-MM-DD).
+    #[arg(long)]
+    pub date: String,
+    /// Assess the events already recorded on --date for these licences.
+    #[arg(long, conflicts_with_all = ["full", "suspend", "items", "consignees", "end_users", "destinations"])]
+    pub recorded: bool,
+    /// Revoke the whole licences.
+    #[arg(long, conflicts_with_all = ["suspend", "items", "consignees", "end_users", "destinations"])]
+    pub full: bool,
+    /// Suspend the licences (until --until, or until reinstated).
+    #[arg(long)]
+    pub suspend: bool,
+    #[arg(long, requires = "suspend")]
+    pub until: Option<String>,
+    /// Item line ids to revoke (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub items: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub consignees: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub end_users: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub destinations: Vec<String>,
+    /// Exchange rate, USD per unit of a currency (repeatable), e.g. EUR=1.09; default EUR is
+    /// the ECB's 2024 average (1.0824).
+    #[arg(long = "usd-per", value_name = "CUR=RATE")]
+    pub usd_per: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -88,7 +146,7 @@ pub struct ShipArgs {
     pub reference: String,
 }
 
-fn load(path: &Path) -> Result<Vec<LicenceRecord>> {
+pub(crate) fn load(path: &Path) -> Result<Vec<LicenceRecord>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(parse_register(&text, &path.display().to_string())?)
@@ -103,6 +161,34 @@ fn save(path: &Path, recs: &[LicenceRecord]) -> Result<()> {
     Ok(())
 }
 
+/// A partial revocation from the command line's lists (the licence checks the rest when the
+/// event is added: unknown lines, parties or destinations are errors there).
+pub(crate) fn partial_revocation(
+    items: &[String],
+    consignees: &[String],
+    end_users: &[String],
+    destinations: &[String],
+    when_empty: &str,
+) -> Result<EventKind> {
+    if items.is_empty() && consignees.is_empty() && end_users.is_empty() && destinations.is_empty()
+    {
+        anyhow::bail!("{when_empty}");
+    }
+    for (i, d) in destinations.iter().enumerate() {
+        chipwatch_controls::country::check(&format!("destinations[{i}]"), d)?;
+    }
+    Ok(EventKind::PartialRevocation {
+        items: items.to_vec(),
+        consignees: consignees.to_vec(),
+        end_users: end_users.to_vec(),
+        destinations: destinations
+            .iter()
+            .map(|d| d.to_ascii_uppercase())
+            .collect(),
+        quantities: Default::default(),
+    })
+}
+
 fn revoke(cli: &Cli, a: &RevokeArgs) -> Result<()> {
     let mut recs = load(&a.file)?;
     let Some(rec) = recs.iter_mut().find(|r| r.licence.number == a.licence) else {
@@ -112,39 +198,16 @@ fn revoke(cli: &Cli, a: &RevokeArgs) -> Result<()> {
             a.file.display()
         );
     };
-    for (i, d) in a.destinations.iter().enumerate() {
-        chipwatch_controls::country::check(&format!("destinations[{i}]"), d)?;
-    }
     let kind = if a.full {
         EventKind::FullRevocation
     } else {
-        if a.items.is_empty()
-            && a.consignees.is_empty()
-            && a.end_users.is_empty()
-            && a.destinations.is_empty()
-        {
-            anyhow::bail!(
-                "give --full, or what to revoke: --items, --consignees, --end-users, --destinations"
-            );
-        }
-        if let Some(i) = a
-            .items
-            .iter()
-            .find(|i| !rec.licence.items.iter().any(|l| &l.id == *i))
-        {
-            anyhow::bail!("--items: licence {} has no item line `{i}`", a.licence);
-        }
-        EventKind::PartialRevocation {
-            items: a.items.clone(),
-            consignees: a.consignees.clone(),
-            end_users: a.end_users.clone(),
-            destinations: a
-                .destinations
-                .iter()
-                .map(|d| d.to_ascii_uppercase())
-                .collect(),
-            quantities: Default::default(),
-        }
+        partial_revocation(
+            &a.items,
+            &a.consignees,
+            &a.end_users,
+            &a.destinations,
+            "give --full, or what to revoke: --items, --consignees, --end-users, --destinations",
+        )?
     };
     let e = LicenceEvent {
         date: Date::parse(&a.date).map_err(|m| anyhow::anyhow!("--date: {m}"))?,
@@ -196,8 +259,89 @@ fn revoke(cli: &Cli, a: &RevokeArgs) -> Result<()> {
     Ok(())
 }
 
+/// `licence register FILE --add NEW`: grant licences into the register.
+fn add(cli: &Cli, a: &AddArgs) -> Result<()> {
+    // The nested form of earlier releases (`licence register show FILE ...`) arrives here with
+    // `show` as the register file: run it as the command it now is, with a note, for one release.
+    if let Some(sub) = a
+        .file
+        .to_str()
+        .filter(|f| ["show", "ship", "revoke", "impact"].contains(f))
+    {
+        #[derive(clap::Parser)]
+        struct Legacy {
+            #[command(subcommand)]
+            cmd: RegisterCmd,
+        }
+        let mut args = vec!["chipwatch licence".to_string(), sub.to_string()];
+        args.extend(a.rest.iter().cloned());
+        if let Some(add) = &a.add {
+            args.extend(["--add".to_string(), add.display().to_string()]);
+        }
+        let legacy = <Legacy as clap::Parser>::try_parse_from(&args).map_err(|e| {
+            anyhow::anyhow!("`licence register {sub}` is now `chipwatch licence {sub}`: {e}")
+        })?;
+        eprintln!(
+            "note: `chipwatch licence register {sub}` is now `chipwatch licence {sub}`; the old form \
+             works until the next release"
+        );
+        return run(cli, &legacy.cmd);
+    }
+    let (Some(add), true) = (&a.add, a.rest.is_empty()) else {
+        anyhow::bail!("give --add FILE with the licences to register (and nothing else)");
+    };
+    let mut recs = if a.file.exists() {
+        load(&a.file)?
+    } else {
+        Vec::new()
+    };
+    let new = load(add)?;
+    if new.is_empty() {
+        anyhow::bail!("--add: {} holds no [[licence]] table", add.display());
+    }
+    for n in &new {
+        if !n.events.is_empty() || !n.shipments.is_empty() {
+            anyhow::bail!(
+                "--add: licence {} in {} carries events or shipments; register the grant, then \
+                 record them with `licence ship` / `licence revoke`",
+                n.licence.number,
+                add.display()
+            );
+        }
+        let key = chipwatch_controls::licence::party_key(&n.licence.number);
+        if recs
+            .iter()
+            .any(|r| chipwatch_controls::licence::party_key(&r.licence.number) == key)
+        {
+            anyhow::bail!(
+                "--add: licence {} is already in {}",
+                n.licence.number,
+                a.file.display()
+            );
+        }
+        recs.push(n.clone());
+    }
+    // Checked as a whole (unique numbers, countries, dates) before anything is written.
+    let text = register_to_toml(&recs)?;
+    parse_register(&text, &a.file.display().to_string())?;
+    save(&a.file, &recs)?;
+    let numbers: Vec<&str> = new.iter().map(|n| n.licence.number.as_str()).collect();
+    if cli.json {
+        return print_json(&serde_json::json!({"registered": numbers, "register": a.file}));
+    }
+    outln!(
+        "registered {} licence(s) in {}: {}",
+        numbers.len(),
+        a.file.display(),
+        numbers.join(", ")
+    );
+    Ok(())
+}
+
 pub fn run(cli: &Cli, c: &RegisterCmd) -> Result<()> {
     match c {
+        RegisterCmd::Register(a) => add(cli, a),
+        RegisterCmd::Impact(a) => super::licence_impact::run(cli, a),
         RegisterCmd::Show(a) => {
             let date = match &a.on {
                 Some(d) => Date::parse(d).map_err(|m| anyhow::anyhow!("--on: {m}"))?,

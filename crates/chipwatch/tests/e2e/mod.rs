@@ -18,6 +18,17 @@ pub struct HttpResp {
     pub body: String,
 }
 
+/// `read`, retried when a signal interrupts it (the tests spawn and reap processes, so SIGCHLD
+/// can land in the middle of a read; `read` does not retry by itself, unlike `read_to_end`).
+fn read_retrying(s: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match s.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
 pub fn http(
     addr: &str,
     method: &str,
@@ -45,7 +56,7 @@ pub fn http(
         if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
             break p;
         }
-        let n = s.read(&mut buf)?;
+        let n = read_retrying(&mut s, &mut buf)?;
         if n == 0 {
             break raw.len();
         }
@@ -79,7 +90,7 @@ pub fn http(
         if done {
             break;
         }
-        let n = s.read(&mut buf)?;
+        let n = read_retrying(&mut s, &mut buf)?;
         if n == 0 {
             break;
         }
