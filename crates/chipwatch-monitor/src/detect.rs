@@ -598,6 +598,25 @@ impl Classifier {
                 }
             }
             if imposing.is_empty() {
+                // A government or regulator named elsewhere in the article (the headline says
+                // "Commerce eases curbs", the body names the department).
+                for s in sents.iter() {
+                    for m in &s.mentions {
+                        if let Entity::Org(i) = m.entity {
+                            let o = &g.orgs[i];
+                            if matches!(o.kind, OrgKind::Government | OrgKind::Regulator)
+                                && imposing.is_empty()
+                            {
+                                if let Some(c) = o.country.as_ref().filter(|c| !target.contains(c))
+                                {
+                                    push(&mut imposing, c);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if imposing.is_empty() {
                 if let Some(c) = ev_text_countries(&ev_idx)
                     .into_iter()
                     .find(|c| !target.contains(c))

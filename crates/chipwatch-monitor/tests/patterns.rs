@@ -87,3 +87,38 @@ fn events_real_outlets_phrase_their_way() {
         "licence_grant",
     );
 }
+
+/// Phrasings found in real Korean and Dutch reporting (session 6): a licence requirement put as
+/// "must obtain the government's permission", a service licence not renewed (expected, not yet
+/// effective), a fire the company says did not touch production.
+#[test]
+fn licence_requirements_non_renewals_and_untouched_production() {
+    is(
+        "네덜란드, 노광장비 수출 직접 관리",
+        "네덜란드 정부는 액침식 노광장비를 중국에 수출할 때 정부 허가를 받도록 규정을 바꿨다.",
+        "export_control",
+    );
+    let c = classify(
+        "네덜란드, 중국 내 장비 정비 라이선스 갱신 안 해",
+        "네덜란드 당국이 중국에 설치된 노광장비의 정비 서비스 라이선스를 갱신하지 않을 전망이다.",
+    );
+    assert_eq!(c.event_type, "licence_revocation", "{:?}", c.evidence);
+    assert_eq!(c.status.as_deref(), Some("rumoured"));
+    not_relevant(
+        "Brand bij chipfabriek snel geblust",
+        "Bij een chipfabriek in Nijmegen brak brand uit in een opslag.\nDe productie is niet geraakt, aldus een woordvoerder.",
+    );
+}
+
+/// The imposing state of a measure whose headline names only a department ("Commerce eases
+/// curbs ... China fabs"): the government named in the body, not the country of the fabs.
+#[test]
+fn imposing_state_comes_from_the_government_named_in_the_body() {
+    let c = classify(
+        "Commerce eases curbs on tool shipments to Korean makers' China fabs",
+        "The US Commerce Department granted two Korean memory makers waivers to bring American \
+         equipment into their plants in China without separate licences.",
+    );
+    assert!(c.relevant, "{:?}", c.evidence);
+    assert_eq!(c.actors.imposing, vec!["USA".to_string()], "{:?}", c.actors);
+}
