@@ -122,3 +122,35 @@ fn imposing_state_comes_from_the_government_named_in_the_body() {
     assert!(c.relevant, "{:?}", c.evidence);
     assert_eq!(c.actors.imposing, vec!["USA".to_string()], "{:?}", c.actors);
 }
+
+/// Eased controls in Japanese (a tightening lifted, no more case-by-case review), regulators'
+/// on-site inspections in Japanese and Korean, and Dutch chip compounds as domain words.
+#[test]
+fn easing_inspections_and_dutch_compounds() {
+    is(
+        "対韓輸出の厳格化を解除",
+        "経済産業省は韓国向け半導体材料の個別審査をやめ、包括的な許可で輸出できるようにした。",
+        "export_control_relaxation",
+    );
+    is(
+        "公取委、半導体装置大手に立ち入り検査",
+        "公正取引委員会は下請け企業に不当な値下げを求めた疑いで装置大手に立ち入り検査に入った。",
+        "investigation",
+    );
+    is(
+        "공정위, 반도체 장비업체 현장조사",
+        "공정거래위원회가 하도급 대금 부당 감액 혐의로 반도체 장비업체를 현장조사했다.",
+        "investigation",
+    );
+    is(
+        "Nederland en Japan bewaken samen chiptoeleveringen",
+        "Beide landen hebben afgesproken informatie uit te wisselen over verstoringen in de \
+         toelevering van chipmaterialen.",
+        "alliance_agreement",
+    );
+    // A bag of crisps is still not a chip.
+    not_relevant(
+        "Chipsfabriek breidt uit",
+        "De chipsfabriek in Broek op Langedijk bouwt een nieuwe productiehal voor zakken chips.",
+    );
+}
