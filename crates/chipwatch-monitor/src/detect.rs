@@ -208,7 +208,7 @@ impl Classifier {
         let mut score = vec![0.0f64; n_ev];
         let mut contrib: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_ev];
         let mut negative = 0.0;
-        let (mut no_effect, mut stoppage) = (false, false);
+        let (mut no_effect, mut stoppage, mut reaction_in_title) = (false, false, false);
         for (si, s) in sents.iter().enumerate() {
             let mut seen = BTreeSet::new();
             for h in &s.hits {
@@ -245,6 +245,7 @@ impl Classifier {
                     }
                     TermOwner::NoEffect => no_effect = true,
                     TermOwner::Stoppage => stoppage = true,
+                    TermOwner::Reaction => reaction_in_title |= s.is_title,
                     TermOwner::Status(_) => {}
                 }
             }
@@ -314,6 +315,23 @@ impl Classifier {
                         && (in_title(o) || !in_title(ei))
                 }) {
                     chosen = Some(sp);
+                }
+            }
+        }
+
+        // A reaction to another state's measure ("China firmly opposes Japan's curbs", "商务部
+        // 回应…：坚决反对") reports the statement: the headline carries the opposition ([reaction]
+        // lexicon) and the body quotes a statement; the measure it answers stays among the other
+        // event types.
+        if let Some(ei) = chosen {
+            if !DISRUPTION_TYPES.contains(&g.events[ei].event_type) {
+                if let Some(dip) =
+                    (0..n_ev).find(|&e| g.events[e].event_type == "diplomatic_statement")
+                {
+                    if reaction_in_title && contrib[dip].iter().any(|&(si, _)| !sents[si].is_title)
+                    {
+                        chosen = Some(dip);
+                    }
                 }
             }
         }

@@ -189,6 +189,10 @@ struct TriggersFile {
     /// Statements that output actually stopped (they outweigh a no-effect statement).
     #[serde(default)]
     stoppage: Option<TermList>,
+    /// Opposition to another state's measure ("firmly opposes", 坚决反对): in a headline, the
+    /// article reports the statement, not the measure.
+    #[serde(default)]
+    reaction: Option<TermList>,
     status: HashMap<String, Vec<String>>,
     roles: RolesEntry,
 }
@@ -263,6 +267,8 @@ pub enum TermOwner {
     NoEffect,
     /// "Production halted", "lines stopped".
     Stoppage,
+    /// "Firmly opposes", "강한 불만": a reaction to a measure.
+    Reaction,
     Status(&'static str),
 }
 
@@ -637,6 +643,9 @@ impl Gazetteer {
         }
         for t in triggers.stoppage.iter().flat_map(|l| &l.terms) {
             terms.push(make_term(TermOwner::Stoppage, t));
+        }
+        for t in triggers.reaction.iter().flat_map(|l| &l.terms) {
+            terms.push(make_term(TermOwner::Reaction, t));
         }
         for (kind, list) in &triggers.status {
             let k: &'static str = match kind.as_str() {

@@ -154,3 +154,27 @@ fn easing_inspections_and_dutch_compounds() {
         "De chipsfabriek in Broek op Langedijk bouwt een nieuwe productiehal voor zakken chips.",
     );
 }
+
+/// A headline opposing another state's measure reports the statement; the measure it answers
+/// stays among the other event types. Without opposition wording in the headline, the measure
+/// is the event.
+#[test]
+fn reactions_to_measures_are_statements() {
+    let c = classify(
+        "Beijing firmly opposes Tokyo's chip equipment curbs",
+        "A commerce ministry spokesperson said the export controls on chipmaking equipment \
+         abuse trade rules and urged Japan to correct its wrong practice.",
+    );
+    assert_eq!(c.event_type, "diplomatic_statement", "{:?}", c.evidence);
+    assert!(c.other_event_types.iter().any(|t| t == "export_control"));
+    is(
+        "중국, 일본 반도체 장비 수출규제에 강한 불만",
+        "중국 상무부 대변인은 일본의 반도체 장비 수출 통제가 무역 규칙을 훼손한다며 단호히 반대한다고 밝혔다.",
+        "diplomatic_statement",
+    );
+    is(
+        "Japan adds 23 chip equipment items to export controls",
+        "A commerce ministry spokesperson in Beijing later criticised the export controls on chipmaking equipment.",
+        "export_control",
+    );
+}
