@@ -178,3 +178,40 @@ fn reactions_to_measures_are_statements() {
         "export_control",
     );
 }
+
+/// Dutch reporting of the equipment controls: "aan banden leggen", a licence duty, permission
+/// granted for a transition period, servicing no longer allowed (imposed by the Netherlands on
+/// Chinese customers, not by China), and Beijing "fel gekant".
+#[test]
+fn dutch_phrasings_of_equipment_controls() {
+    is(
+        "Kabinet legt uitvoer van chipmachines verder aan banden",
+        "Bedrijven moeten voortaan eerst een vergunning aanvragen voor export naar landen buiten de EU.",
+        "export_control",
+    );
+    is(
+        "Chipmachinemaker krijgt toestemming voor levering aan China",
+        "De fabrikant heeft van het ministerie toestemming gekregen om nog enkele machines te leveren.",
+        "licence_grant",
+    );
+    let c = classify(
+        "Chipmachinemaker mag geen onderhoud meer doen aan machines in China",
+        "Het kabinet heeft de vergunning voor onderhoud bij Chinese klanten niet verlengd.",
+    );
+    assert_eq!(c.event_type, "licence_revocation", "{:?}", c.evidence);
+    assert!(
+        !c.actors.imposing.contains(&"CHN".to_string()),
+        "{:?}",
+        c.actors
+    );
+    assert!(
+        c.actors.target.contains(&"CHN".to_string()),
+        "{:?}",
+        c.actors
+    );
+    is(
+        "Peking fel gekant tegen nieuwe Nederlandse chipregels",
+        "Een woordvoerder in Peking zei dat China zich niet kan vinden in de beperkingen op de export van chipmachines.",
+        "diplomatic_statement",
+    );
+}
