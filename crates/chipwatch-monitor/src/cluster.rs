@@ -107,7 +107,26 @@ pub fn entity_set(c: &Classified) -> BTreeSet<String> {
     s.extend(c.countries.iter().map(|x| format!("c:{x}")));
     s.extend(c.organisations.iter().map(|o| format!("o:{}", o.id)));
     s.extend(c.items.iter().map(|x| format!("i:{x}")));
+    // The state that imposes a measure, when an authority of that state is named: two listings
+    // in one week by different states are two events, however many countries and firms they
+    // share. (An imposer inferred only from a firm's home country is too weak to split on.)
+    s.extend(
+        c.actors
+            .imposing
+            .iter()
+            .filter(|x| {
+                c.organisations
+                    .iter()
+                    .any(|o| o.role == "authority" && o.country.as_deref() == Some(x.as_str()))
+            })
+            .map(|x| format!("by:{x}")),
+    );
     s
+}
+
+/// The imposing states recorded in an entity set.
+fn imposers(s: &BTreeSet<String>) -> BTreeSet<&str> {
+    s.iter().filter_map(|e| e.strip_prefix("by:")).collect()
 }
 
 /// Unix time of an article: publication time if parseable, else the time it was seen.
@@ -162,7 +181,9 @@ impl Clusterer {
             }
             let dist = (m.simhash ^ sh).count_ones();
             let near_dup = dist <= NEAR_DUP_BITS;
-            let same_event = c.relevant && m.event_type == c.event_type && {
+            let (ours, theirs) = (imposers(&ents), imposers(&m.entities));
+            let other_state = !ours.is_empty() && !theirs.is_empty() && ours.is_disjoint(&theirs);
+            let same_event = c.relevant && m.event_type == c.event_type && !other_state && {
                 let shared = m.entities.intersection(&ents).count();
                 let union = m.entities.union(&ents).count().max(1);
                 shared >= 2 && shared * 2 >= union

@@ -598,8 +598,17 @@ impl Classifier {
                     }
                 }
             }
-            if imposing.is_empty() {
-                // The exporter's home country imposes (ASML's licences are Dutch licences).
+            // The exporter's home country imposes export measures (ASML's licences are Dutch
+            // licences); an investigation, a market-access restriction, a tariff or a state
+            // intervention is imposed on the firm by the state that acts, not by its home.
+            let export_measure = matches!(
+                et,
+                "export_control"
+                    | "export_control_relaxation"
+                    | "licence_revocation"
+                    | "licence_grant"
+            );
+            if imposing.is_empty() && export_measure {
                 for &si in &ev_idx {
                     for m in &sents[si].mentions {
                         if let Entity::Org(i) = m.entity {
