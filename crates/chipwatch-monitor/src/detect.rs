@@ -209,6 +209,7 @@ impl Classifier {
         let mut contrib: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_ev];
         let mut negative = 0.0;
         let (mut no_effect, mut stoppage, mut reaction_in_title) = (false, false, false);
+        let mut commentary_title = false;
         for (si, s) in sents.iter().enumerate() {
             let mut seen = BTreeSet::new();
             for h in &s.hits {
@@ -246,6 +247,7 @@ impl Classifier {
                     TermOwner::NoEffect => no_effect = true,
                     TermOwner::Stoppage => stoppage = true,
                     TermOwner::Reaction => reaction_in_title |= s.is_title,
+                    TermOwner::Commentary => commentary_title |= s.is_title,
                     TermOwner::Status(_) => {}
                 }
             }
@@ -260,6 +262,15 @@ impl Classifier {
                 break;
             }
             if WEAK_TYPES.contains(&et) && negative >= score[ei] {
+                continue;
+            }
+            // Opinion, expert talk and market moves about controls in general report no new
+            // measure: under such a headline only a specific measure (a listing, a licence
+            // revoked or granted, an easing) with strong evidence counts.
+            if commentary_title
+                && !(SPECIFIC_MEASURES.contains(&et) && score[ei] >= 2.0 * MIN_SCORE)
+                && !DISRUPTION_TYPES.contains(&et)
+            {
                 continue;
             }
             // A fire, quake or outage the firm says did not touch its output, or a drill, is no

@@ -193,6 +193,10 @@ struct TriggersFile {
     /// article reports the statement, not the measure.
     #[serde(default)]
     reaction: Option<TermList>,
+    /// Opinion, analysis, expert talk and market moves about measures ("Opinion:", "专家：",
+    /// "chip stocks slide"): in a headline, the article is not a report of a new measure.
+    #[serde(default)]
+    commentary: Option<TermList>,
     status: HashMap<String, Vec<String>>,
     roles: RolesEntry,
 }
@@ -269,6 +273,8 @@ pub enum TermOwner {
     Stoppage,
     /// "Firmly opposes", "강한 불만": a reaction to a measure.
     Reaction,
+    /// "Opinion:", "专家：", "stocks slide": commentary on measures, not a report of one.
+    Commentary,
     Status(&'static str),
 }
 
@@ -646,6 +652,9 @@ impl Gazetteer {
         }
         for t in triggers.reaction.iter().flat_map(|l| &l.terms) {
             terms.push(make_term(TermOwner::Reaction, t));
+        }
+        for t in triggers.commentary.iter().flat_map(|l| &l.terms) {
+            terms.push(make_term(TermOwner::Commentary, t));
         }
         for (kind, list) in &triggers.status {
             let k: &'static str = match kind.as_str() {

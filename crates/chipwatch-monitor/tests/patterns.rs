@@ -215,3 +215,27 @@ fn dutch_phrasings_of_equipment_controls() {
         "diplomatic_statement",
     );
 }
+
+/// Commentary, expert talk and market moves about controls are not reports of a measure; a
+/// specific measure under a market headline still is.
+#[test]
+fn commentary_and_market_moves_are_not_measures() {
+    not_relevant(
+        "Chip stocks slide as investors weigh export curbs",
+        "Shares of chipmakers fell as investors weighed the prospect of tighter export controls.",
+    );
+    not_relevant(
+        "专家：芯片出口管制对我国影响有限",
+        "多位专家在论坛上表示，芯片出口管制虽带来挑战，但也加速了国产替代。",
+    );
+    not_relevant(
+        "Automaker says chip supply has normalised, raises outlook",
+        "The carmaker said semiconductor supply had returned to normal after two years of shortages.",
+    );
+    is(
+        "Chip stocks slide after US adds 140 Chinese firms to Entity List",
+        "The Commerce Department added 140 Chinese chip companies to the Entity List on Monday. \
+         The listed firms were added to the entity list for supporting military modernisation.",
+        "entity_listing",
+    );
+}
