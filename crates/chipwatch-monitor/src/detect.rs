@@ -148,6 +148,9 @@ pub struct Classifier {
     pub gaz: Gazetteer,
     /// Largest country share (0..1) of each item: a disruption of a concentrated item is worse.
     concentration: HashMap<String, f64>,
+    /// Finished chips (model items of kind `final_output`): beside a machine word they are what
+    /// the machine makes ("装置 used to make advanced chips"), not the item of the event.
+    final_outputs: BTreeSet<String>,
     date_re: Regex,
     qty_re: Regex,
 }
@@ -156,6 +159,11 @@ impl Classifier {
     pub fn new(vc: &ValueChain) -> Result<Self, MonitorError> {
         let gaz = Gazetteer::new(vc)?;
         let mut concentration = HashMap::new();
+        let final_outputs = vc
+            .items()
+            .filter(|(_, it)| it.kind == chipwatch_model::ItemKind::FinalOutput)
+            .map(|(_, it)| it.id.clone())
+            .collect();
         for (i, it) in vc.items() {
             let top = vc
                 .country_shares(i, None)
@@ -179,6 +187,7 @@ impl Classifier {
         .expect("static regex");
         Ok(Classifier {
             gaz,
+            final_outputs,
             concentration,
             date_re,
             qty_re,
@@ -490,6 +499,23 @@ impl Classifier {
                 }
                 v
             });
+        // Chips named beside a machine word in a measure on equipment are what the machines
+        // make: the event is about the machines.
+        let equipment_measure = MEASURE_TYPES.contains(&et)
+            && sents.iter().any(|s| {
+                (s.is_title || !s.background)
+                    && s.mentions
+                        .iter()
+                        .any(|m| matches!(m.entity, Entity::ChipEquipment))
+            });
+        let focus: Vec<String> = if equipment_measure {
+            focus
+                .into_iter()
+                .filter(|id| !self.final_outputs.contains(id))
+                .collect()
+        } else {
+            focus
+        };
         let all_items = std::mem::replace(&mut items, focus);
         // Items linked through a firm + a generic machine word in an evidence sentence.
         for &si in &ev_idx {
@@ -533,7 +559,10 @@ impl Classifier {
             }
         }
         if items.is_empty() {
-            items = all_items;
+            items = all_items
+                .into_iter()
+                .filter(|id| !(equipment_measure && self.final_outputs.contains(id)))
+                .collect();
         }
         out.items = items;
 

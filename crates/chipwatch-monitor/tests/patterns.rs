@@ -239,3 +239,20 @@ fn commentary_and_market_moves_are_not_measures() {
         "entity_listing",
     );
 }
+
+/// A measure on chipmaking equipment "used to make advanced chips" is not about the chips.
+#[test]
+fn chips_an_equipment_measure_names_are_what_the_machines_make() {
+    let c = classify(
+        "経産省、半導体製造装置23品目を輸出管理の対象に追加",
+        "経済産業省は、先端半導体の製造に使う装置23品目を規制対象に加える省令改正を公布した。輸出には経産相の許可が必要になる。",
+    );
+    assert_eq!(c.event_type, "export_control");
+    assert!(!c.items.contains(&"N99".to_string()), "{:?}", c.items);
+    // Chips themselves under control stay the item.
+    let c = classify(
+        "US tightens export controls on advanced chips to China",
+        "The Commerce Department now requires licences for exports of advanced chips and logic chips to China.",
+    );
+    assert!(c.items.contains(&"N99".to_string()), "{:?}", c.items);
+}
