@@ -157,6 +157,10 @@ struct ItemEntry {
     aliases: Vec<String>,
     #[serde(default)]
     org: Option<String>,
+    /// What news calls the item, for summaries, when the model's name is a different thing
+    /// (the ETO model's "Memory chip design" is where DRAM and HBM reports land: "memory chips").
+    #[serde(default)]
+    summary_name: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
@@ -574,6 +578,11 @@ impl Gazetteer {
                         org: None,
                     },
                 );
+            }
+        }
+        for it in &items_file.item {
+            if let (Some(n), [id]) = (&it.summary_name, it.items.as_slice()) {
+                item_names.insert(id.clone(), n.clone());
             }
         }
         for it in &items_file.item {

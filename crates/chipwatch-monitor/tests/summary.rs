@@ -33,3 +33,12 @@ fn summaries_say_who_does_what_to_whom_in_english() {
         None
     );
 }
+
+/// Items are named as news names them: the ETO model's "Memory chip design" node, where DRAM and
+/// HBM reports land, reads "memory chips" in a summary.
+#[test]
+fn summaries_name_items_as_news_does() {
+    let s = summary("data/eval/monitor/ko/005_yongin.txt").unwrap();
+    assert!(s.contains("memory chips"), "{s}");
+    assert!(!s.contains("memory chip design"), "{s}");
+}
