@@ -256,14 +256,22 @@ pub fn english(c: &Classified, g: &Gazetteer) -> Option<String> {
                 }
             )
         }
-        "m_and_a" => format!(
-            "Merger or acquisition{}",
-            if firms.is_empty() {
-                String::new()
+        "m_and_a" => {
+            // Parties with no role found are still the firms the report names.
+            let named = if firms.is_empty() {
+                orgs_with(&["mentioned"])
             } else {
-                format!(" involving {firms}")
-            }
-        ),
+                firms.clone()
+            };
+            format!(
+                "Merger or acquisition{}",
+                if named.is_empty() {
+                    String::new()
+                } else {
+                    format!(" involving {named}")
+                }
+            )
+        }
         "diplomatic_statement" => format!(
             "{} issues a statement on chip measures{}",
             if imposing.is_empty() {
