@@ -256,3 +256,28 @@ fn chips_an_equipment_measure_names_are_what_the_machines_make() {
     );
     assert!(c.items.contains(&"N99".to_string()), "{:?}", c.items);
 }
+
+/// Taiwanese wording: a science park as the place (南科), microcontroller lead times as a
+/// shortage, and "supply is stable, not tight as in past years" as no shortage.
+#[test]
+fn taiwanese_sites_lead_times_and_stable_supply() {
+    let c = classify(
+        "南科停電兩小時　多家晶圓廠產線受影響",
+        "南部科學園區今日上午停電約兩小時，多家晶圓廠產線一度中斷，部分晶圓須報廢。",
+    );
+    assert_eq!(c.event_type, "power_outage");
+    assert!(
+        c.countries.contains(&"TWN".to_string()),
+        "{:?}",
+        c.countries
+    );
+    is(
+        "缺貨潮再起　車用MCU交期拉長至40週",
+        "車用微控制器供應再度吃緊，交期延長至40週以上。",
+        "shortage",
+    );
+    not_relevant(
+        "新車上市　車廠：車用晶片供貨穩定",
+        "公司表示，目前主要晶片都有穩定供貨，不像前幾年晶片荒時期那樣吃緊。",
+    );
+}
