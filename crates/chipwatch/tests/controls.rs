@@ -670,7 +670,30 @@ fn licence_register_add_and_impact() {
     ]);
     assert_eq!(v["scheduled_shipments"][0]["reference"], "S-3");
     assert!((v["licences"][0]["value_usd"].as_f64().unwrap() - 300.0 * 1.1e6).abs() < 1.0);
+    // An amendment lowering line 1's ceiling to 3 (2 shipped): 3 units x 75 no longer
+    // authorised; the scheduled 1-unit shipment S-3 still fits.
+    let v = json(&[
+        "licence",
+        "impact",
+        fixture,
+        "--licence",
+        "NL-TEST-2023-0001",
+        "--date",
+        "2024-01-10",
+        "--ceiling",
+        "1=3",
+    ]);
+    assert_eq!(v["licences"][0]["value"], 225.0);
+    assert_eq!(v["scheduled_shipments"].as_array().unwrap().len(), 0);
     for (args, needle) in [
+        (
+            vec!["--date", "2024-01-10", "--ceiling", "1=x"],
+            "--ceiling",
+        ),
+        (
+            vec!["--date", "2024-01-10", "--ceiling", "9=1"],
+            "no item line `9`",
+        ),
         (vec!["--date", "2024-02-01"], "give the decision"),
         (
             vec!["--date", "2024-02-01", "--items", "9"],

@@ -48,6 +48,28 @@ pub fn run(cli: &Cli, a: &ImpactArgs) -> Result<()> {
         Some(EventKind::Suspension { until })
     } else if a.recorded {
         None
+    } else if !a.ceilings.is_empty() {
+        let mut quantities = std::collections::BTreeMap::new();
+        for c in &a.ceilings {
+            let (line, q) = c
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--ceiling: `{c}` is not LINE=QUANTITY"))?;
+            let q: f64 = q
+                .trim()
+                .parse()
+                .ok()
+                .filter(|q: &f64| q.is_finite() && *q >= 0.0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--ceiling: quantity `{q}` is not a non-negative number")
+                })?;
+            quantities.insert(line.trim().to_string(), q);
+        }
+        Some(EventKind::Amendment {
+            valid_until: None,
+            quantities,
+            add_destinations: Vec::new(),
+            add_consignees: Vec::new(),
+        })
     } else {
         Some(partial_revocation(
             &a.items,
@@ -55,7 +77,7 @@ pub fn run(cli: &Cli, a: &ImpactArgs) -> Result<()> {
             &a.end_users,
             &a.destinations,
             "give the decision: --full, --suspend, --items, --consignees, --end-users, \
-             --destinations, or --recorded for events already in the register",
+             --destinations, --ceiling, or --recorded for events already in the register",
         )?)
     };
     let mut proposals = Vec::new();

@@ -77,6 +77,9 @@ pub struct ImpactArgs {
     pub end_users: Vec<String>,
     #[arg(long, value_delimiter = ',')]
     pub destinations: Vec<String>,
+    /// An amendment lowering a line's quantity ceiling: LINE=QUANTITY (repeatable), e.g. 1=3.
+    #[arg(long = "ceiling", value_name = "LINE=QUANTITY", conflicts_with_all = ["recorded", "full", "suspend", "items", "consignees", "end_users", "destinations"])]
+    pub ceilings: Vec<String>,
     /// Exchange rate, USD per unit of a currency (repeatable), e.g. EUR=1.09; default EUR is
     /// the ECB's 2024 average (1.0824).
     #[arg(long = "usd-per", value_name = "CUR=RATE")]
