@@ -30,6 +30,7 @@ const PURE: &[(&str, &str)] = &[
     ("POST", "/api/v1/risk"),
     ("POST", "/api/v1/model/validate"),
     ("POST", "/api/v1/monitor/classify"),
+    ("POST", "/api/v1/licences/{id}/impact"),
 ];
 
 /// Body fields that take an ISO 3166-1 alpha-3 code (checked against the standard's list): their
