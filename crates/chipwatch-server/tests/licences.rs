@@ -529,3 +529,213 @@ async fn licences_register_draw_down_events_and_impact() {
         }
     }
 }
+
+/// A dashboard request with the session cookie (a form post when `form` is given).
+async fn page(
+    app: &axum::Router,
+    cookie: &str,
+    method: &str,
+    path: &str,
+    form: Option<&str>,
+    origin: &str,
+) -> (u16, String, Option<String>) {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "127.0.0.1:8080")
+        .header("cookie", format!("chipwatch_session={cookie}"));
+    if form.is_some() {
+        b = b
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded");
+    }
+    let req = b.body(Body::from(form.unwrap_or("").to_string())).unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let loc = resp
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    let html = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    (status, html, loc)
+}
+
+#[tokio::test]
+async fn dashboard_register_licence_page_and_forms() {
+    for env in envs().await {
+        let b = &env.backend;
+        let app = &env.app;
+        let nl = tenant(&env.store, "MinBZ").await;
+        let kr = tenant(&env.store, "MOTIE").await;
+        let (st, v) = call(
+            app,
+            "POST",
+            "/api/v1/licences",
+            Some(&nl.analyst),
+            Some(licence_body(
+                "NL-2023-EX-0042",
+                "Example <Lithography> B.V.",
+            )),
+        )
+        .await;
+        assert_eq!(st, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let analyst = dashboard_login(app, &nl.analyst).await.unwrap();
+        let viewer = dashboard_login(app, &nl.viewer).await.unwrap();
+        let other = dashboard_login(app, &kr.admin).await.unwrap();
+        let here = "http://127.0.0.1:8080";
+
+        let (st, html, _) = page(
+            app,
+            &viewer,
+            "GET",
+            "/licences?date=2023-12-01&product=NXT:1980Di",
+            None,
+            here,
+        )
+        .await;
+        assert_eq!(st, 200, "{b}");
+        assert!(
+            html.contains("NL-2023-EX-0042") && html.contains("1 licence on 2023-12-01"),
+            "{b}"
+        );
+        assert!(
+            html.contains("Example &lt;Lithography&gt; B.V."),
+            "{b}: escaped"
+        );
+        assert!(
+            html.contains(r#"href="/licences" aria-current="page""#),
+            "{b}: in the navigation"
+        );
+        let (st, html, _) =
+            page(app, &viewer, "GET", "/licences?destination=XXX", None, here).await;
+        assert_eq!(st, 400, "{b}");
+        assert!(html.contains("destination: `XXX`"), "{b}");
+        let (_, html, _) = page(app, &other, "GET", "/licences", None, here).await;
+        assert!(
+            !html.contains("NL-2023-EX-0042"),
+            "{b}: another organisation's register"
+        );
+
+        // The licence page: a viewer sees no shipment form and no "Record event" button.
+        let lp = format!("/licences/{id}?date=2023-12-01");
+        let (st, html, _) = page(app, &viewer, "GET", &lp, None, here).await;
+        assert_eq!(st, 200, "{b}");
+        assert!(html.contains("id=\"drawdown\"") && html.contains("id=\"timeline\""));
+        assert!(
+            !html.contains("shipment-form") && !html.contains("Record event"),
+            "{b}"
+        );
+        let (st, _, _) = page(app, &other, "GET", &lp, None, here).await;
+        assert_eq!(st, 404, "{b}");
+        let (st, _, _) = page(app, &viewer, "GET", "/licences/abc", None, here).await;
+        assert_eq!(st, 404, "{b}");
+
+        // Draw a shipment through the form; an over-quantity one is refused with the limit.
+        let ship = format!("/licences/{id}/shipments");
+        let form = "reference=S-1&date=2023-09-01&item=1&quantity=2&value=160&destination=chn&consignee=Gamma+Semiconductor+Co.%2C+Ltd.";
+        let (st, _, _) = page(
+            app,
+            &analyst,
+            "POST",
+            &ship,
+            Some(form),
+            "http://evil.example",
+        )
+        .await;
+        assert_eq!(st, 403, "{b}: cross-site form");
+        let (st, _, _) = page(app, &viewer, "POST", &ship, Some(form), here).await;
+        assert_eq!(st, 403, "{b}: a viewer cannot draw");
+        let (st, _, loc) = page(app, &analyst, "POST", &ship, Some(form), here).await;
+        assert_eq!(
+            (st, loc.as_deref()),
+            (
+                303,
+                Some(format!("/licences/{id}?date=2023-09-01&done=shipment#drawdown").as_str())
+            ),
+            "{b}"
+        );
+        let over = "reference=S-2&date=2023-10-01&item=1&quantity=4&destination=CHN&consignee=Gamma+Semiconductor+Co.%2C+Ltd.";
+        let (st, html, _) = page(app, &analyst, "POST", &ship, Some(over), here).await;
+        assert_eq!(st, 422, "{b}");
+        assert!(
+            html.contains("Refused: item line `1`: 4 exceeds the 3 left"),
+            "{b}"
+        );
+        assert!(html.contains(r#"value="S-2""#), "{b}: the values are kept");
+        let (st, _, _) = page(app, &other, "POST", &ship, Some(form), here).await;
+        assert_eq!(st, 404, "{b}: another organisation's licence");
+
+        // A proposed revocation's impact, shown and not recorded; then recorded.
+        let ev = "kind=partial_revocation&date=2024-01-01&items=1&consignees=Delta+Integrated+Circuit+Co.%2C+Ltd.&reason=partly+revoked";
+        let (st, html, _) = page(
+            app,
+            &viewer,
+            "POST",
+            &format!("/licences/{id}/impact"),
+            Some(ev),
+            here,
+        )
+        .await;
+        assert_eq!(st, 200, "{b}");
+        assert!(
+            html.contains("Impact of the proposed partial revocation on 2024-01-01"),
+            "{b}"
+        );
+        assert!(html.contains("Delta Integrated Circuit Co., Ltd."), "{b}");
+        assert!(env
+            .store
+            .licence(nl.org.id, id)
+            .await
+            .unwrap()
+            .events
+            .is_empty());
+        let (st, html, _) = page(
+            app,
+            &analyst,
+            "POST",
+            &format!("/licences/{id}/events"),
+            Some("kind=suspension&date=2024-01-01&items=1&reason=r"),
+            here,
+        )
+        .await;
+        assert_eq!(st, 400, "{b}");
+        assert!(html.contains("unknown field `items`"), "{b}");
+        let (st, _, loc) = page(
+            app,
+            &analyst,
+            "POST",
+            &format!("/licences/{id}/events"),
+            Some(ev),
+            here,
+        )
+        .await;
+        assert_eq!(st, 303, "{b}");
+        assert!(loc.unwrap().contains("done=event"));
+        assert_eq!(
+            env.store.licence(nl.org.id, id).await.unwrap().events.len(),
+            1
+        );
+        let (_, html, _) = page(
+            app,
+            &viewer,
+            "GET",
+            &format!("/licences/{id}?date=2024-02-01&done=event"),
+            None,
+            here,
+        )
+        .await;
+        assert!(
+            html.contains("Event recorded.") && html.contains("0 (revoked)"),
+            "{b}"
+        );
+    }
+}

@@ -15,9 +15,11 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chipwatch_controls::licence::{Licence, LicenceEvent, Refusal, ShipmentDraw};
+use chipwatch_controls::licence::{EventImpact, Licence, LicenceEvent, Refusal, ShipmentDraw};
 use chipwatch_controls::Date;
-use chipwatch_store::licences::{status_name, today, LicenceFilter, StoredLicence, STATUSES};
+use chipwatch_store::licences::{
+    status_name, today, Drawn, LicenceFilter, StoredLicence, STATUSES,
+};
 use chipwatch_store::partner::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -582,9 +584,7 @@ pub async fn ship(
     Path(id): Path<i64>,
     Json(b): Json<ShipmentDraw>,
 ) -> ApiResult<Response> {
-    a.require_local()?;
-    let p = a.require(Role::Analyst)?;
-    match s.store.draw_shipment(p, id, b).await? {
+    match draw(&s, &a, id, b).await? {
         Ok(d) => Ok(created(
             id,
             json!({"licence": id, "shipment_id": d.shipment_id,
@@ -623,10 +623,7 @@ pub async fn add_event(
     Path(id): Path<i64>,
     Json(b): Json<Value>,
 ) -> ApiResult<Response> {
-    a.require_local()?;
-    let p = a.require(Role::Analyst)?;
-    let e = event_body(b)?;
-    let l = s.store.add_licence_event(p, id, e).await?;
+    let l = record_event(&s, &a, id, b).await?;
     let Some(last) = l.events.last() else {
         return Err(ApiError::internal(&"event not recorded"));
     };
@@ -653,12 +650,38 @@ pub async fn impact(
     Path(id): Path<i64>,
     Json(b): Json<Value>,
 ) -> ApiResult<axum::Json<Value>> {
+    Ok(axum::Json(json!(propose(&s, &a, id, b).await?)))
+}
+
+// The three operations, for the handlers above and the dashboard's forms (which must not grow a
+// second copy of the role checks).
+
+/// Draw `b` down licence `id` (analyst): the drawn shipment, or the refusal.
+pub async fn draw(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    b: ShipmentDraw,
+) -> ApiResult<Result<Drawn, Refusal>> {
+    a.require_local()?;
+    let p = a.require(Role::Analyst)?;
+    Ok(s.store.draw_shipment(p, id, b).await?)
+}
+
+/// Record the event of body `b` on licence `id` (analyst): the licence with it.
+pub async fn record_event(s: &AppState, a: &Auth, id: i64, b: Value) -> ApiResult<StoredLicence> {
+    a.require_local()?;
+    let p = a.require(Role::Analyst)?;
+    let e = event_body(b)?;
+    Ok(s.store.add_licence_event(p, id, e).await?)
+}
+
+/// The impact of the event of body `b` on licence `id`, recording nothing (any role).
+pub async fn propose(s: &AppState, a: &Auth, id: i64, b: Value) -> ApiResult<EventImpact> {
     let p = a.require_local()?;
     let e = event_body(b)?;
     let l = s.store.licence(p.org.id, id).await?;
-    let imp = l
-        .record()
+    l.record()
         .impact_of(&e)
-        .map_err(|x| ApiError::validation(format!("event: {x}")))?;
-    Ok(axum::Json(json!(imp)))
+        .map_err(|x| ApiError::validation(format!("event: {x}")))
 }
