@@ -382,7 +382,7 @@ fn licence_body(l: &StoredLicence, p: &Principal, date: Date, form: &FormState) 
             b,
             r#"<li><b>{}</b> {}: {}{}</li>"#,
             t.date,
-            escape(&t.kind),
+            escape(&t.kind.replace('_', " ")),
             escape(&t.text),
             if t.after_date {
                 format!(" <span class=\"muted\">(after {date})</span>")
