@@ -23,13 +23,15 @@ use chipwatch_store::licences::{
 use chipwatch_store::partner::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 // ---------------------------------------------------------------------------------------------
 // Schemas of the OpenAPI document. The bodies are read as the controls crate's own types
 // (`Licence`, `ShipmentDraw`, `LicenceEvent`); these describe the same shapes for clients.
 
 /// One item line of a licence.
-#[derive(utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct LicenceItemBody {
     /// Line id, unique within the licence.
@@ -49,7 +51,8 @@ pub struct LicenceItemBody {
 }
 
 /// The measure and version a licence answers.
-#[derive(utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct LegalBasisBody {
     measure_id: String,
@@ -58,7 +61,8 @@ pub struct LegalBasisBody {
 
 /// A licence as granted. Events and shipments are recorded afterwards, through their own
 /// endpoints (a field `event` or `shipment` is refused as unknown).
-#[derive(utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct LicenceBody {
     /// Unique within the organisation's register.
@@ -74,8 +78,10 @@ pub struct LicenceBody {
     /// The exporter.
     #[schema(min_length = 1, max_length = 300)]
     holder: String,
-    consignees: Option<Vec<String>>,
-    end_users: Option<Vec<String>>,
+    #[serde(default)]
+    consignees: Vec<String>,
+    #[serde(default)]
+    end_users: Vec<String>,
     #[schema(min_items = 1)]
     items: Vec<LicenceItemBody>,
     /// ISO 3166-1 alpha-3 destinations.
@@ -90,14 +96,16 @@ pub struct LicenceBody {
     /// Last day of validity (not before `valid_from`); absent: until revoked.
     #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     valid_until: Option<String>,
-    conditions: Option<Vec<String>>,
+    #[serde(default)]
+    conditions: Vec<String>,
     legal_basis: LegalBasisBody,
     /// Reference of the determination the licence answers.
     determination: Option<String>,
 }
 
 /// A shipment to draw down a licence.
-#[derive(utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ShipmentBody {
     /// Unique on the licence.
@@ -112,7 +120,8 @@ pub struct ShipmentBody {
     #[schema(minimum = 0)]
     quantity: f64,
     #[schema(minimum = 0)]
-    value: Option<f64>,
+    #[serde(default)]
+    value: f64,
     /// ISO 3166-1 alpha-3.
     destination: String,
     #[schema(min_length = 1, max_length = 300)]
@@ -121,39 +130,88 @@ pub struct ShipmentBody {
     end_user: Option<String>,
 }
 
-/// A dated event. `kind` decides which other fields it may have: amendment (`valid_until`,
-/// `quantities`, `add_destinations`, `add_consignees`), suspension (`until`), reinstatement and
-/// full_revocation (none), partial_revocation (`items`, `consignees`, `end_users`,
-/// `destinations`, `quantities` withdrawn). Any other field is refused as unknown.
-#[derive(utoipa::ToSchema)]
+/// A dated event: `kind` with its own fields beside `date`, `reason` and `instrument`; a field
+/// the kind does not have is refused as unknown (a misspelt field must not silently change
+/// nothing). A `null` counts as absent.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(dead_code)]
-pub struct EventBody {
-    /// Not before the licence's last event.
-    #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
-    date: String,
-    #[schema(
-        pattern = "^(amendment|suspension|reinstatement|partial_revocation|full_revocation)$"
-    )]
-    kind: String,
-    #[schema(min_length = 1, max_length = 2000)]
-    reason: String,
-    /// The decision, notice or letter.
-    #[schema(max_length = 500)]
-    instrument: Option<String>,
-    #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
-    valid_until: Option<String>,
-    #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
-    until: Option<String>,
-    /// Item line id -> quantity (new ceiling for an amendment, withdrawn for a partial
-    /// revocation).
-    #[schema(value_type = Option<Object>)]
-    quantities: Option<Value>,
-    items: Option<Vec<String>>,
-    consignees: Option<Vec<String>>,
-    end_users: Option<Vec<String>>,
-    destinations: Option<Vec<String>>,
-    add_destinations: Option<Vec<String>>,
-    add_consignees: Option<Vec<String>>,
+pub enum EventBody {
+    /// Changes validity, quantity ceilings (`quantities`: line -> new ceiling) or parties from
+    /// the event's date on.
+    Amendment {
+        /// Not before the licence's last event.
+        #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+        date: String,
+        #[schema(min_length = 1, max_length = 2000)]
+        reason: String,
+        /// The decision, notice or letter.
+        #[schema(max_length = 500)]
+        instrument: Option<String>,
+        #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+        valid_until: Option<String>,
+        #[serde(default)]
+        quantities: BTreeMap<String, f64>,
+        #[serde(default)]
+        add_destinations: Vec<String>,
+        #[serde(default)]
+        add_consignees: Vec<String>,
+    },
+    /// No shipment from the date until `until` (inclusive), or until reinstated.
+    Suspension {
+        /// Not before the licence's last event.
+        #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+        date: String,
+        #[schema(min_length = 1, max_length = 2000)]
+        reason: String,
+        /// The decision, notice or letter.
+        #[schema(max_length = 500)]
+        instrument: Option<String>,
+        #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+        until: Option<String>,
+    },
+    Reinstatement {
+        /// Not before the licence's last event.
+        #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+        date: String,
+        #[schema(min_length = 1, max_length = 2000)]
+        reason: String,
+        /// The decision, notice or letter.
+        #[schema(max_length = 500)]
+        instrument: Option<String>,
+    },
+    /// Item lines, consignees, end users or destinations withdrawn, or quantity withdrawn from
+    /// what was still authorised (`quantities`: line -> quantity).
+    PartialRevocation {
+        /// Not before the licence's last event.
+        #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+        date: String,
+        #[schema(min_length = 1, max_length = 2000)]
+        reason: String,
+        /// The decision, notice or letter.
+        #[schema(max_length = 500)]
+        instrument: Option<String>,
+        #[serde(default)]
+        items: Vec<String>,
+        #[serde(default)]
+        consignees: Vec<String>,
+        #[serde(default)]
+        end_users: Vec<String>,
+        #[serde(default)]
+        destinations: Vec<String>,
+        #[serde(default)]
+        quantities: BTreeMap<String, f64>,
+    },
+    FullRevocation {
+        /// Not before the licence's last event.
+        #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
+        date: String,
+        #[schema(min_length = 1, max_length = 2000)]
+        reason: String,
+        /// The decision, notice or letter.
+        #[schema(max_length = 500)]
+        instrument: Option<String>,
+    },
 }
 
 /// A refused shipment: the error body, plus the refusal naming the limit. (Documented as the
