@@ -638,6 +638,29 @@ impl EventKind {
     }
 }
 
+impl LicenceEvent {
+    /// An event from JSON (an API body, a database row), checked like a file's event: the
+    /// kind's fields beside `date` and `reason`, an unknown one refused. A `null` counts as
+    /// absent (TOML has no null).
+    pub fn from_json(v: serde_json::Value) -> Result<LicenceEvent, String> {
+        let serde_json::Value::Object(mut m) = v else {
+            return Err("an event is a JSON object".into());
+        };
+        m.retain(|_, v| !v.is_null());
+        serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| e.to_string())
+    }
+
+    /// The event as JSON, without null fields, so that [`LicenceEvent::from_json`] reads it
+    /// back.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let serde_json::Value::Object(m) = &mut v {
+            m.retain(|_, v| !v.is_null());
+        }
+        v
+    }
+}
+
 impl TryFrom<toml::Table> for LicenceEvent {
     type Error = String;
 
@@ -766,70 +789,13 @@ pub fn parse_register(text: &str, file: &str) -> Result<Vec<LicenceRecord>, Cont
             message: m,
         };
         let l = &rec.licence;
-        if l.number.trim().is_empty() || !numbers.insert(l.number.clone()) {
+        if !numbers.insert(l.number.clone()) {
             return Err(field(
                 "number".into(),
                 format!("`{}` is empty or used twice", l.number),
             ));
         }
-        if l.jurisdiction != "EU" && !crate::country::is_iso3(&l.jurisdiction) {
-            return Err(field(
-                "jurisdiction".into(),
-                format!(
-                    "`{}` is not an ISO 3166-1 alpha-3 code or EU",
-                    l.jurisdiction
-                ),
-            ));
-        }
-        for (k, d) in l.destinations.iter().enumerate() {
-            if !crate::country::is_iso3(d) {
-                return Err(field(
-                    format!("destinations[{k}]"),
-                    format!("`{d}` is not an ISO 3166-1 alpha-3 code"),
-                ));
-            }
-        }
-        if l.items.is_empty() {
-            return Err(field(
-                "items".into(),
-                "a licence needs at least one item line".into(),
-            ));
-        }
-        let mut ids = BTreeSet::new();
-        for (k, it) in l.items.iter().enumerate() {
-            if !ids.insert(it.id.as_str()) {
-                return Err(field(
-                    format!("items[{k}].id"),
-                    format!("`{}` is used twice", it.id),
-                ));
-            }
-            for (name, v) in [("quantity", it.quantity), ("value", it.value)] {
-                if let Some(v) = v {
-                    if !(v.is_finite() && v >= 0.0) {
-                        return Err(field(
-                            format!("items[{k}].{name}"),
-                            format!("{v} is not a non-negative number"),
-                        ));
-                    }
-                }
-            }
-        }
-        if let Some(v) = l.value_ceiling {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(field(
-                    "value_ceiling".into(),
-                    format!("{v} is not a non-negative number"),
-                ));
-            }
-        }
-        if let Some(u) = l.valid_until {
-            if u < l.valid_from {
-                return Err(field(
-                    "valid_until".into(),
-                    format!("{u} is before valid_from {}", l.valid_from),
-                ));
-            }
-        }
+        check_licence(l).map_err(|(f, m)| field(f, m))?;
         // Replay events and shipments in order: the file must tell a history that could have
         // happened.
         let mut replay = LicenceRecord {
@@ -850,6 +816,77 @@ pub fn parse_register(text: &str, file: &str) -> Result<Vec<LicenceRecord>, Cont
         out.push(rec);
     }
     Ok(out)
+}
+
+/// What the types cannot check about a licence as granted: a number, ISO country codes, at
+/// least one item line with unique ids, non-negative ceilings, validity in order. The error is
+/// `(field, message)`, the field relative to the licence (`destinations[1]`, `items[0].id`).
+/// Used by [`parse_register`] and by every other way a licence enters the register (the
+/// database), so the rules live in one place.
+pub fn check_licence(l: &Licence) -> Result<(), (String, String)> {
+    let field = |f: String, m: String| Err((f, m));
+    if l.number.trim().is_empty() {
+        return field("number".into(), "a licence needs its number".into());
+    }
+    if l.jurisdiction != "EU" && !crate::country::is_iso3(&l.jurisdiction) {
+        return field(
+            "jurisdiction".into(),
+            format!(
+                "`{}` is not an ISO 3166-1 alpha-3 code or EU",
+                l.jurisdiction
+            ),
+        );
+    }
+    for (k, d) in l.destinations.iter().enumerate() {
+        if !crate::country::is_iso3(d) {
+            return field(
+                format!("destinations[{k}]"),
+                format!("`{d}` is not an ISO 3166-1 alpha-3 code"),
+            );
+        }
+    }
+    if l.items.is_empty() {
+        return field(
+            "items".into(),
+            "a licence needs at least one item line".into(),
+        );
+    }
+    let mut ids = BTreeSet::new();
+    for (k, it) in l.items.iter().enumerate() {
+        if !ids.insert(it.id.as_str()) {
+            return field(
+                format!("items[{k}].id"),
+                format!("`{}` is used twice", it.id),
+            );
+        }
+        for (name, v) in [("quantity", it.quantity), ("value", it.value)] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v >= 0.0) {
+                    return field(
+                        format!("items[{k}].{name}"),
+                        format!("{v} is not a non-negative number"),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(v) = l.value_ceiling {
+        if !(v.is_finite() && v >= 0.0) {
+            return field(
+                "value_ceiling".into(),
+                format!("{v} is not a non-negative number"),
+            );
+        }
+    }
+    if let Some(u) = l.valid_until {
+        if u < l.valid_from {
+            return field(
+                "valid_until".into(),
+                format!("{u} is before valid_from {}", l.valid_from),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Write a register back in the same format.

@@ -432,3 +432,29 @@ fn partial_revocation_of_what_the_licence_does_not_authorise_is_refused() {
     r.add_event(ev(&[], &["ALPHA WAFER CO LTD"], &[])).unwrap();
     assert!(r.state_on(d("2024-03-02")).consignees.is_empty());
 }
+
+#[test]
+fn events_round_trip_through_json_and_unknown_fields_are_refused() {
+    let r = register();
+    for e in &r.events {
+        assert_eq!(&LicenceEvent::from_json(e.to_json()).unwrap(), e);
+    }
+    let e = LicenceEvent::from_json(serde_json::json!({"date": "2024-01-01",
+        "kind": "partial_revocation", "quantities": {"1": 2}, "reason": "cut",
+        "instrument": null}))
+    .unwrap();
+    assert!(
+        matches!(e.kind, EventKind::PartialRevocation { ref quantities, .. }
+        if quantities["1"] == 2.0)
+    );
+    let err = LicenceEvent::from_json(serde_json::json!({"date": "2024-01-01",
+        "kind": "suspension", "consignees": ["x"], "reason": "r"}))
+    .unwrap_err();
+    assert!(err.contains("unknown field `consignees`"), "{err}");
+    assert!(LicenceEvent::from_json(serde_json::json!([1])).is_err());
+    let l = r.licence.clone();
+    assert_eq!(check_licence(&l), Ok(()));
+    let mut bad = l.clone();
+    bad.destinations.push("XXX".into());
+    assert_eq!(check_licence(&bad).unwrap_err().0, "destinations[1]");
+}

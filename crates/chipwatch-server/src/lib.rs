@@ -315,6 +315,43 @@ pub fn route_table() -> Vec<RouteDef> {
             None,
             controls::list_determination_records,
         ),
+        // licence register
+        r(get.clone(), "/api/v1/licences", true, None, licences::list),
+        r(
+            post.clone(),
+            "/api/v1/licences",
+            true,
+            None,
+            licences::create,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/licences/{id}",
+            true,
+            Tenant,
+            licences::get,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/licences/{id}/shipments",
+            true,
+            Tenant,
+            licences::ship,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/licences/{id}/events",
+            true,
+            Tenant,
+            licences::add_event,
+        ),
+        r(
+            post.clone(),
+            "/api/v1/licences/{id}/impact",
+            true,
+            Tenant,
+            licences::impact,
+        ),
         r(
             post.clone(),
             "/api/v1/screening",
@@ -665,6 +702,8 @@ impl utoipa::Modify for BearerAuth {
         routes::controls::licence_check, routes::controls::screening,
         routes::controls::create_determination_record, routes::controls::list_determination_records,
         routes::controls::determine, routes::controls::screen,
+        routes::licences::list, routes::licences::create, routes::licences::get,
+        routes::licences::ship, routes::licences::add_event, routes::licences::impact,
         routes::measures::list_measures, routes::measures::get_measure,
         routes::measures::measure_impact, routes::measures::list_products,
         routes::model::validate_model, routes::model::risk,
@@ -684,7 +723,7 @@ impl utoipa::Modify for BearerAuth {
         routes::federation::pull_route,
         routes::audit::list, routes::audit::verify, routes::audit::start_verify,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue, routes::controls::DetermineBody))
+    components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue, routes::controls::DetermineBody, routes::licences::LicenceBody, routes::licences::LicenceItemBody, routes::licences::LegalBasisBody, routes::licences::ShipmentBody, routes::licences::EventBody))
 )]
 struct ApiDoc;
 

@@ -30,16 +30,27 @@ const PURE: &[(&str, &str)] = &[
     ("POST", "/api/v1/risk"),
     ("POST", "/api/v1/model/validate"),
     ("POST", "/api/v1/monitor/classify"),
+    ("POST", "/api/v1/licences/{id}/impact"),
 ];
 
-/// Body fields that take an ISO 3166-1 alpha-3 code (checked against the standard's list): their
-/// schema gets the list as an enum.
+/// Body fields that take an ISO 3166-1 alpha-3 code (checked against the standard's list), or a
+/// list of them: their schema (or their items' schema) gets the list as an enum.
 const COUNTRY_FIELDS: &[(&str, &str)] = &[
     ("DetermineBody", "from"),
     ("DetermineBody", "to"),
     ("DetermineBody", "origin"),
     ("NewRecordBody", "country"),
+    ("LicenceBody", "destinations"),
+    ("ShipmentBody", "destination"),
 ];
+
+/// Body schemas that are internally tagged enums refusing unknown fields: utoipa does not carry
+/// serde's `deny_unknown_fields` to their variants, so each variant is closed here.
+const CLOSED_ONE_OF: &[&str] = &["EventBody"];
+
+/// Query parameters that take an ISO 3166-1 alpha-3 code: (path, parameter); their schema gets
+/// the list as an enum too.
+const COUNTRY_PARAMS: &[(&str, &str)] = &[("/api/v1/licences", "destination")];
 
 /// Every ISO 3166-1 alpha-3 code, as `chipwatch_controls::country::check` accepts them.
 fn iso_countries() -> Vec<String> {
@@ -170,6 +181,15 @@ pub fn complete(doc: &mut Value, routes: &[RouteDef]) {
             .pointer_mut(&format!("/schemas/{schema}/properties/{field}"))
             .and_then(Value::as_object_mut)
         {
+            // A list of codes: the enum goes on its items.
+            let p = if p.get("type") == Some(&json!("array")) {
+                match p.get_mut("items").and_then(Value::as_object_mut) {
+                    Some(items) => items,
+                    None => continue,
+                }
+            } else {
+                p
+            };
             let nullable = p.get("type").is_some_and(Value::is_array);
             let mut list: Vec<Value> = countries.iter().map(|c| json!(c)).collect();
             if nullable {
@@ -179,6 +199,27 @@ pub fn complete(doc: &mut Value, routes: &[RouteDef]) {
         }
     }
 
+    for schema in CLOSED_ONE_OF {
+        let variants = components
+            .pointer_mut(&format!("/schemas/{schema}/oneOf"))
+            .and_then(Value::as_array_mut);
+        for v in variants.into_iter().flatten() {
+            v["additionalProperties"] = json!(false);
+        }
+    }
+    for (path, name) in COUNTRY_PARAMS {
+        let params = doc
+            .pointer_mut(&format!(
+                "/paths/{}/get/parameters",
+                path.replace('/', "~1")
+            ))
+            .and_then(Value::as_array_mut);
+        for p in params.into_iter().flatten() {
+            if p["name"] == *name {
+                p["schema"]["enum"] = Value::Array(countries.iter().map(|c| json!(c)).collect());
+            }
+        }
+    }
     for route in routes {
         let method = route.method.as_str().to_ascii_lowercase();
         let Some(op) = doc

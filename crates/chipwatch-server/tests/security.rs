@@ -50,6 +50,16 @@ async fn seed(env: &Env, a: &Tenant, c: &Tenant) -> Owned {
     .await;
     assert_eq!(st, 201, "{sc}");
     ids.insert("scenarios", sc["id"].as_i64().unwrap());
+    let (st, li) = call(
+        app,
+        "POST",
+        "/api/v1/licences",
+        Some(&a.analyst),
+        Some(licence_body("NL-SWEEP-1", MARKER)),
+    )
+    .await;
+    assert_eq!(st, 201, "{li}");
+    ids.insert("licences", li["id"].as_i64().unwrap());
     let config = format!("[[watch]]\nname = \"{MARKER}\"\nitems = [\"N20\"]\n");
     let (st, wl) = call(
         app,
@@ -80,6 +90,12 @@ fn sample_body(method: &str, path: &str, own_record: i64) -> Option<Value> {
                 || p.ends_with("/withdraw") =>
         {
             None
+        }
+        ("POST", "/api/v1/licences/{id}/shipments") => Some(json!({"reference": "X-1",
+            "date": "2023-09-01", "item": "1", "quantity": 1, "value": 1, "destination": "CHN",
+            "consignee": "Gamma Semiconductor Co., Ltd."})),
+        ("POST", "/api/v1/licences/{id}/events" | "/api/v1/licences/{id}/impact") => {
+            Some(json!({"date": "2024-01-01", "kind": "full_revocation", "reason": "intruder"}))
         }
         ("GET", _) | ("DELETE", _) => None,
         _ => panic!("cross-tenant sweep: add a sample body for {method} {path}"),
@@ -164,6 +180,12 @@ async fn cross_tenant_sweep() {
             .unwrap()
             .unwrap();
         assert_eq!(rq.status, chipwatch_store::partner::RequestStatus::Open);
+        let lic = env
+            .store
+            .licence(a.org.id, owned.ids["licences"])
+            .await
+            .unwrap();
+        assert!(lic.events.is_empty() && lic.shipments.is_empty());
         let (st, _) = call(&env.app, "GET", "/api/v1/me", Some(&a.admin), None).await;
         assert_eq!(st, 200, "owner's admin token still valid");
         assert_eq!(env.store.users_of(a.org.id).await.unwrap().len(), 3);
@@ -175,6 +197,7 @@ async fn cross_tenant_sweep() {
             "/api/v1/scenarios",
             "/api/v1/aggregates",
             "/api/v1/monitor/watchlists",
+            "/api/v1/licences",
         ] {
             let (_, v) = call(&env.app, "GET", p, Some(&b.admin), None).await;
             assert!(

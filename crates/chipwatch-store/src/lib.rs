@@ -31,6 +31,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod determinations;
+pub mod licences;
 mod migrate;
 pub mod monitor;
 pub mod monitor_feedback;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod controls;
 pub mod exchange;
 pub mod federation;
+pub mod licences;
 pub mod measures;
 pub mod model;
 pub mod monitor;

@@ -1,8 +1,8 @@
 //! The web dashboard: server-rendered HTML over the same state as the API, with no scripts and
 //! no front-end build. Pages: overview (value chain, chokepoints, who supplies what), item,
 //! search, firm and country pages,
-//! scenario builder, licence check / screening / measure impact, monitor, partner exchange, and
-//! login. Charts are the SVG functions of `chipwatch-report`, shared with the HTML reports.
+//! scenario builder, licence check / screening / measure impact, licence register, monitor,
+//! partner exchange, and login. Charts are the SVG functions of `chipwatch-report`, shared with the HTML reports.
 //! The two assets (CSS, favicon) are vendored under `assets/` and embedded with `include_str!`,
 //! so the dashboard works without external network.
 //!
@@ -22,6 +22,7 @@
 
 mod controls;
 mod entity;
+mod licences;
 mod model;
 mod monitor;
 mod monitor_feedback;
@@ -66,6 +67,11 @@ pub fn router() -> Router<AppState> {
         .route("/scenario/save", post(scenario::save))
         .route("/scenario/report", get(scenario::report))
         .route("/licence", get(controls::licence))
+        .route("/licences", get(licences::register))
+        .route("/licences/{id}", get(licences::licence))
+        .route("/licences/{id}/shipments", post(licences::post_shipment))
+        .route("/licences/{id}/events", post(licences::post_event))
+        .route("/licences/{id}/impact", post(licences::post_impact))
         .route("/screening", get(controls::screening))
         .route("/measures", get(controls::measures))
         .route("/monitor", get(monitor::page))
@@ -430,6 +436,7 @@ pub enum Nav {
     Overview,
     Scenario,
     Licence,
+    Licences,
     Screening,
     Measures,
     Monitor,
@@ -443,6 +450,7 @@ pub const NAV: &[(Nav, &str, &str)] = &[
     (Nav::Overview, "/", "Overview"),
     (Nav::Scenario, "/scenario", "Scenarios"),
     (Nav::Licence, "/licence", "Licence check"),
+    (Nav::Licences, "/licences", "Licence register"),
     (Nav::Screening, "/screening", "Screening"),
     (Nav::Measures, "/measures", "Measure impact"),
     (Nav::Monitor, "/monitor", "Monitor"),

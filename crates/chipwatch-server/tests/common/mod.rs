@@ -234,3 +234,25 @@ pub async fn verify_via_api(app: &Router, admin_token: &str) -> Value {
     }
     panic!("audit verification did not finish in 5 s");
 }
+
+/// A licence to register (`POST /api/v1/licences`): a fictitious Dutch global licence for
+/// immersion scanners to two Chinese customers, of the kind partly revoked in January 2024.
+pub fn licence_body(number: &str, holder: &str) -> Value {
+    serde_json::json!({
+        "number": number,
+        "authority": "Ministerie van Buitenlandse Zaken, CDIU (fictitious example)",
+        "jurisdiction": "NLD", "kind": "global", "holder": holder,
+        "consignees": ["Gamma Semiconductor Co., Ltd.", "Delta Integrated Circuit Co., Ltd."],
+        "end_users": ["Gamma Semiconductor Co., Ltd.", "Delta Integrated Circuit Co., Ltd."],
+        "items": [
+            {"id": "1", "description": "ArF immersion scanner", "product": "NXT:2000i",
+             "control_entry": "3B001.f.1", "quantity": 5, "value": 400},
+            {"id": "2", "description": "ArF immersion scanner", "product": "NXT:1980Di",
+             "quantity": 8, "value": 300}
+        ],
+        "destinations": ["CHN"], "value_ceiling": 800, "currency": "EUR million",
+        "granted_on": "2023-06-20", "valid_from": "2023-07-01", "valid_until": "2024-12-31",
+        "legal_basis": {"measure_id": "NL-semiconductor-equipment",
+                        "version": "2023 (Stcrt. 2023, 18212)"}
+    })
+}
