@@ -354,6 +354,13 @@ pub fn route_table() -> Vec<RouteDef> {
         ),
         r(
             post.clone(),
+            "/api/v1/licences/impact",
+            true,
+            None,
+            licences::decision_impact,
+        ),
+        r(
+            post.clone(),
             "/api/v1/screening",
             true,
             None,
@@ -703,7 +710,7 @@ impl utoipa::Modify for BearerAuth {
         routes::controls::create_determination_record, routes::controls::list_determination_records,
         routes::controls::determine, routes::controls::screen,
         routes::licences::list, routes::licences::create, routes::licences::get,
-        routes::licences::ship, routes::licences::add_event, routes::licences::impact,
+        routes::licences::ship, routes::licences::add_event, routes::licences::impact, routes::licences::decision_impact,
         routes::measures::list_measures, routes::measures::get_measure,
         routes::measures::measure_impact, routes::measures::list_products,
         routes::model::validate_model, routes::model::risk,
@@ -723,7 +730,7 @@ impl utoipa::Modify for BearerAuth {
         routes::federation::pull_route,
         routes::audit::list, routes::audit::verify, routes::audit::start_verify,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue, routes::controls::DetermineBody, routes::licences::LicenceBody, routes::licences::LicenceItemBody, routes::licences::LegalBasisBody, routes::licences::ShipmentBody, routes::licences::EventBody))
+    components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue, routes::controls::DetermineBody, routes::licences::LicenceBody, routes::licences::LicenceItemBody, routes::licences::LegalBasisBody, routes::licences::ShipmentBody, routes::licences::EventBody, routes::licences::DecisionBody))
 )]
 struct ApiDoc;
 

@@ -197,6 +197,69 @@ async fn licences_register_draw_down_events_and_impact() {
         assert_eq!(imp["items"][0]["quantity"], 3.0, "{b}: {imp}");
         assert_eq!(imp["consignees_removed"], json!([DELTA]), "{b}: {imp}");
         assert_eq!(imp["stops_everything"], false);
+        // Its supply effect: line 1's value left (400 - 10 shipped, EUR million) at the ECB
+        // 2024 rate, all to China, the ArF immersion flow NLD -> CHN cut, China affected.
+        let d = &imp["decision"];
+        let usd = d["value_usd_known"].as_f64().unwrap();
+        assert!((usd - 390.0 * 1.0824e6).abs() < 1.0, "{b}: {d}");
+        assert_eq!(d["incidence"]["top_destination"], "CHN", "{b}: {d}");
+        assert!(d["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["item_id"] == "N22" && f["exporter"] == "NLD" && f["destination"] == "CHN"));
+        let chn = d["affected_consumers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["country"] == "CHN")
+            .unwrap_or_else(|| panic!("{b}: {d}"));
+        assert!(
+            chn["final_output_estimate"].as_f64().unwrap() < 1.0,
+            "{b}: {d}"
+        );
+        // The same decision over the register: one licence given twice counts once; bad input
+        // names the field; another organisation's licence is 404.
+        let decide = format!("{base}/impact");
+        let (st, v) = call(
+            app,
+            "POST",
+            &decide,
+            Some(&nl.viewer),
+            Some(json!({"licences": [id, id], "event": revocation.clone()})),
+        )
+        .await;
+        assert_eq!(st, 200, "{b}: {v}");
+        assert_eq!(v["licences"].as_array().unwrap().len(), 1, "{b}: {v}");
+        assert!((v["value_usd_known"].as_f64().unwrap() - usd).abs() < 1e-6);
+        for (bad, code) in [
+            (
+                json!({"licences": [], "event": revocation.clone()}),
+                "validation_failed",
+            ),
+            (json!({"licences": [id]}), "invalid_json"),
+            (
+                json!({"licences": [id], "event": revocation.clone(), "x": 1}),
+                "unknown_field",
+            ),
+            (
+                json!({"licences": [id], "event": {"date": "2024-01-01", "kind": "partial_revocation",
+                    "items": ["9"], "reason": "r"}}),
+                "validation_failed",
+            ),
+        ] {
+            let (st, v) = call(app, "POST", &decide, Some(&nl.analyst), Some(bad)).await;
+            assert_eq!(error_code(st, &v), code, "{b}: {v}");
+        }
+        let (st, v) = call(
+            app,
+            "POST",
+            &decide,
+            Some(&kr.admin),
+            Some(json!({"licences": [id], "event": revocation.clone()})),
+        )
+        .await;
+        assert_eq!(error_code(st, &v), "not_found", "{b}: {v}");
         let (_, full) = call(
             app,
             "POST",

@@ -694,11 +694,13 @@ pub async fn add_event(
 }
 
 /// What a proposed event would take away, on its date, compared with the licence without it:
-/// item lines with the quantity and value still left, consignees, end users, destinations.
-/// Nothing is recorded.
+/// item lines with the quantity and value still left, consignees, end users, destinations; and
+/// under `decision`, the supply effect through the scenario engine (value in USD, scheduled
+/// shipments refused, flows cut, consumers affected, incidence across destinations; unknown
+/// values stay unknown). Nothing is recorded.
 #[utoipa::path(post, path = "/api/v1/licences/{id}/impact", tag = "licences",
     params(("id" = i64, Path, description = "Licence id")), request_body = EventBody,
-    responses((status = 200, description = "The impact of the event", body = Object),
+    responses((status = 200, description = "The impact of the event, with `decision`: its supply effect", body = Object),
         (status = 404, description = "No such licence in your organisation's register", body = crate::error::ErrorBody),
         (status = 422, description = "The event could not be recorded on this licence; the message says why", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -708,7 +710,110 @@ pub async fn impact(
     Path(id): Path<i64>,
     Json(b): Json<Value>,
 ) -> ApiResult<axum::Json<Value>> {
-    Ok(axum::Json(json!(propose(&s, &a, id, b).await?)))
+    let (imp, decision) = propose_with_supply(&s, &a, id, b).await?;
+    let mut v = json!(imp);
+    v["decision"] = json!(decision);
+    Ok(axum::Json(v))
+}
+
+/// A decision over several licences of the register.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// Ids of the licences the decision applies to (at least one, at most 500).
+    #[schema(min_items = 1, max_items = 500)]
+    pub licences: Vec<i64>,
+    /// The event applied to each of them (its date, reason and kind).
+    #[schema(value_type = EventBody)]
+    pub event: Value,
+}
+
+/// The impact of one decision (a revocation, suspension or amendment, proposed) applied to
+/// several licences of the register: what each loses, the scheduled shipments it refuses, the
+/// value no longer authorised in USD by destination with its incidence ("does it target one
+/// country in effect?"), the flows it cuts and each consumer's finished-chip availability
+/// through the scenario engine. Nothing is recorded.
+#[utoipa::path(post, path = "/api/v1/licences/impact", tag = "licences",
+    request_body = DecisionBody,
+    responses((status = 200, description = "The decision's impact", body = Object),
+        (status = 400, description = "Malformed body", body = crate::error::ErrorBody),
+        (status = 404, description = "A licence is not in your organisation's register", body = crate::error::ErrorBody),
+        (status = 422, description = "The event cannot apply to a licence; the message says which and why", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn decision_impact(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<DecisionBody>,
+) -> ApiResult<axum::Json<Value>> {
+    let p = a.require_local()?;
+    if b.licences.is_empty() || b.licences.len() > 500 {
+        return Err(ApiError::validation(
+            "licences: give between 1 and 500 licence ids".to_string(),
+        ));
+    }
+    let e = event_body(b.event)?;
+    let mut records = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for id in &b.licences {
+        if seen.insert(*id) {
+            records.push(s.store.licence(p.org.id, *id).await?.record());
+        }
+    }
+    let proposals = records
+        .iter()
+        .map(|r| chipwatch_controls::licence_impact::Proposal {
+            licence: r.licence.number.clone(),
+            event: e.clone(),
+        })
+        .collect();
+    Ok(axum::Json(json!(supply(&s, records, proposals).await?)))
+}
+
+/// The decision's supply effect, computed off the request workers (two scenario runs).
+async fn supply(
+    s: &AppState,
+    records: Vec<chipwatch_controls::licence::LicenceRecord>,
+    proposals: Vec<chipwatch_controls::licence_impact::Proposal>,
+) -> ApiResult<chipwatch_controls::licence_impact::DecisionImpact> {
+    let engine = super::controls::engine()?;
+    let model = s.model.clone();
+    tokio::task::spawn_blocking(move || {
+        chipwatch_controls::licence_impact::decision_impact(
+            &records,
+            &proposals,
+            engine.catalogue(),
+            &model,
+            &chipwatch_controls::licence_impact::Fx::default(),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|x| ApiError::validation(format!("event: {x}")))
+}
+
+/// [`propose`] with the supply effect of the same event.
+pub async fn propose_with_supply(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    b: Value,
+) -> ApiResult<(
+    EventImpact,
+    chipwatch_controls::licence_impact::DecisionImpact,
+)> {
+    let p = a.require_local()?;
+    let e = event_body(b)?;
+    let l = s.store.licence(p.org.id, id).await?;
+    let record = l.record();
+    let imp = record
+        .impact_of(&e)
+        .map_err(|x| ApiError::validation(format!("event: {x}")))?;
+    let proposal = chipwatch_controls::licence_impact::Proposal {
+        licence: record.licence.number.clone(),
+        event: e,
+    };
+    let decision = supply(s, vec![record], vec![proposal]).await?;
+    Ok((imp, decision))
 }
 
 // The three operations, for the handlers above and the dashboard's forms (which must not grow a

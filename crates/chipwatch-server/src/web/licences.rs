@@ -221,6 +221,8 @@ struct FormState {
     error: Option<String>,
     done: Option<String>,
     impact: Option<EventImpact>,
+    /// The same event's supply effect (scenario engine).
+    decision: Option<chipwatch_controls::licence_impact::DecisionImpact>,
 }
 
 /// GET /licences/{id}?date=: the licence on a date.
@@ -398,6 +400,9 @@ fn licence_body(l: &StoredLicence, p: &Principal, date: Date, form: &FormState) 
     }
     if let Some(imp) = &form.impact {
         b.push_str(&impact_html(imp));
+        if let Some(d) = &form.decision {
+            b.push_str(&super::licence_supply::decision_html(d));
+        }
     }
     b.push_str(&event_form(l, date, form, writer));
     b
@@ -829,15 +834,16 @@ pub async fn post_impact(
         .await;
     };
     let r = match event_value(&f) {
-        Ok(v) => api::propose(&s, &Auth(p.clone()), lid, v).await,
+        Ok(v) => api::propose_with_supply(&s, &Auth(p.clone()), lid, v).await,
         Err(e) => Err(e),
     };
     match r {
-        Ok(imp) => {
+        Ok((imp, decision)) => {
             let state = FormState {
                 form: "event".into(),
                 values: f,
                 impact: Some(imp),
+                decision: Some(decision),
                 ..Default::default()
             };
             page(&s, &p, &id, when, state, StatusCode::OK).await

@@ -22,6 +22,7 @@
 
 mod controls;
 mod entity;
+mod licence_supply;
 mod licences;
 mod model;
 mod monitor;
