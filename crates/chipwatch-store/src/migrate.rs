@@ -55,6 +55,7 @@ embed![
     ("0100_monitor", 100, "monitor"),
     ("0101_monitor_feedback", 101, "monitor_feedback"),
     ("0102_determination_records", 102, "determination_records"),
+    ("0104_denial_notices", 104, "denial_notices"),
 ];
 
 /// The migrations of a backend, ordered by version.
