@@ -449,7 +449,7 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?,
         )?;
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|v| std::cmp::Reverse(v.id));
         Ok(out)
     }
 
