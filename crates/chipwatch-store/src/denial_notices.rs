@@ -453,6 +453,25 @@ impl Store {
         Ok(out)
     }
 
+    /// One notice as released to a viewer; `None` when missing or not visible (the API answers
+    /// 404 for both, so ids of other organisations' notices reveal nothing).
+    pub async fn visible_denial(
+        &self,
+        org: &Org,
+        id: i64,
+    ) -> Result<Option<DenialView>, StoreError> {
+        let Some(d) = self.denial_raw(id).await? else {
+            return Ok(None);
+        };
+        let viewer = Viewer {
+            org_id: org.id,
+            kind: org.kind,
+            groups: self.group_ids_of(org.id).await?,
+        };
+        let agreements = self.agreements_granted_to(org.id).await?;
+        Ok(release(&d, &viewer, &agreements, crate::time::now()))
+    }
+
     /// Keep notices received from a federation peer as notices of `peer_org` (its local
     /// stand-in): a new uid is inserted; a known uid of the same peer only gains a withdrawal
     /// the copy lacks (notices are never rewritten); uids owned by anyone else are skipped.
