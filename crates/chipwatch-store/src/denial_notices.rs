@@ -358,17 +358,18 @@ impl Store {
         on: Date,
         reason: &str,
     ) -> Result<StoredDenial, StoreError> {
+        // Another organisation's notice is not found, whatever else is wrong with the request.
+        let d = self
+            .denial_raw(id)
+            .await?
+            .filter(|d| d.org_id == who.org.id && d.origin.is_none())
+            .ok_or_else(|| StoreError::NotFound(format!("denial notice {id}")))?;
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 2000 {
             return Err(StoreError::Invalid(
                 "reason: 1 to 2000 characters saying why the notice is withdrawn".into(),
             ));
         }
-        let d = self
-            .denial_raw(id)
-            .await?
-            .filter(|d| d.org_id == who.org.id && d.origin.is_none())
-            .ok_or_else(|| StoreError::NotFound(format!("denial notice {id}")))?;
         if on < d.notice.denied_on {
             return Err(StoreError::Invalid(
                 "withdrawn_on: must not be before the date of denial".into(),

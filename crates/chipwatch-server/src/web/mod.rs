@@ -21,6 +21,7 @@
 //! entries.
 
 mod controls;
+mod denials;
 mod entity;
 mod model;
 mod monitor;
@@ -32,6 +33,8 @@ mod partner_readers;
 pub mod scenario;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_denials;
 #[cfg(test)]
 mod tests_monitor_feedback;
 #[cfg(test)]
@@ -66,6 +69,11 @@ pub fn router() -> Router<AppState> {
         .route("/scenario/save", post(scenario::save))
         .route("/scenario/report", get(scenario::report))
         .route("/licence", get(controls::licence))
+        .route(
+            "/licence/denials",
+            get(denials::page).post(denials::publish),
+        )
+        .route("/licence/denials/{id}/withdrawal", post(denials::withdraw))
         .route("/screening", get(controls::screening))
         .route("/measures", get(controls::measures))
         .route("/monitor", get(monitor::page))
