@@ -12,7 +12,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap()
 }
 
-fn notice<'a>(destination: &'a str) -> Vec<(&'a str, &'a str)> {
+fn notice(destination: &str) -> Vec<(&str, &str)> {
     vec![
         ("reference", "BAFA-2025-0042"),
         ("authority", "BAFA"),
