@@ -201,10 +201,11 @@ pub async fn list_denials(
         Some("shared") => (false, true),
         Some(o) => return Err(bad(format!("scope: `{o}` is not one of own, shared, all"))),
     };
+    // The form of a code is checked; a well-formed code no notice names simply finds none.
     if let Some(d) = q.destination.as_deref() {
-        if !chipwatch_controls::country::is_iso3(d) || d != d.to_uppercase() {
+        if d.len() != 3 || !d.bytes().all(|c| c.is_ascii_uppercase()) {
             return Err(bad(format!(
-                "destination: `{d}` is not an ISO 3166-1 alpha-3 code"
+                "destination: `{d}` is not an ISO 3166-1 alpha-3 code (three capitals)"
             )));
         }
     }
