@@ -410,3 +410,133 @@ pub fn mask_notice(
     }
     Some((out, withheld))
 }
+
+#[cfg(test)]
+mod denial_tests {
+    use super::*;
+    use chipwatch_controls::denials::{DenialNotice, DeniedItem, ReasonCategory};
+
+    fn agreement(metrics: &[&str], items: &[&str], fields: &[&str]) -> Agreement {
+        Agreement {
+            id: 1,
+            grantor_org_id: 1,
+            grantee_org_id: 2,
+            items: items.iter().map(|s| s.to_string()).collect(),
+            metrics: metrics.iter().map(|s| s.to_string()).collect(),
+            fields: fields.iter().map(|s| s.to_string()).collect(),
+            granularity: Granularity::Firm,
+            min_firms: 1,
+            max_firm_share: 0.6,
+            valid_from: 0,
+            valid_until: Some(100),
+            revoked_at: None,
+            created_at: 0,
+        }
+    }
+
+    fn scope(d: Distribution) -> NoticeScope<'static> {
+        NoticeScope {
+            org_id: 1,
+            distribution: d,
+            sharing_group_id: None,
+            federated: false,
+            control_entry: Some("3B001.f"),
+            model_item: None,
+        }
+    }
+
+    const VIEWER: Viewer = Viewer {
+        org_id: 2,
+        kind: OrgKind::Local,
+        groups: Vec::new(),
+    };
+
+    #[test]
+    fn only_active_firm_agreements_naming_denial_notice_release_notices() {
+        let s = scope(Distribution::Community);
+        let ok = agreement(&[DENIAL_METRIC], &["*"], &["end_user", "provider"]);
+        assert_eq!(
+            notice_access(&s, &VIEWER, std::slice::from_ref(&ok), 50),
+            Access::Fields(["end_user".to_string()].into()),
+            "record fields are not notice fields"
+        );
+        // Expired (now 100 = valid_until), not yet valid, revoked, "*" metric, country
+        // granularity, another entry, another grantee or grantor: nothing.
+        assert_eq!(
+            notice_access(&s, &VIEWER, std::slice::from_ref(&ok), 100),
+            Access::None
+        );
+        let mut later = ok.clone();
+        later.valid_from = 60;
+        let mut revoked = ok.clone();
+        revoked.revoked_at = Some(10);
+        let mut country = ok.clone();
+        country.granularity = Granularity::Country;
+        let mut other_grantee = ok.clone();
+        other_grantee.grantee_org_id = 3;
+        let mut other_grantor = ok.clone();
+        other_grantor.grantor_org_id = 3;
+        for a in [
+            later,
+            revoked,
+            country,
+            other_grantee,
+            other_grantor,
+            agreement(&["*"], &["*"], &["end_user"]),
+            agreement(&[DENIAL_METRIC], &["3B001.g"], &["end_user"]),
+        ] {
+            assert_eq!(
+                notice_access(&s, &VIEWER, &[a.clone()], 50),
+                Access::None,
+                "{a:?}"
+            );
+        }
+        // The notice's control entry as item counts; the union of fields over agreements.
+        let a = agreement(&[DENIAL_METRIC], &["3B001.f"], &["reason"]);
+        assert_eq!(
+            notice_access(&s, &VIEWER, &[ok, a], 50),
+            Access::Fields(["end_user".to_string(), "reason".to_string()].into())
+        );
+        // Organisation-only notices never leave, whatever the agreement.
+        let a = agreement(&[DENIAL_METRIC], &["*"], &["end_user"]);
+        assert_eq!(
+            notice_access(&scope(Distribution::OrganisationOnly), &VIEWER, &[a], 50),
+            Access::None
+        );
+        // The owner sees everything without any agreement.
+        let mut own = scope(Distribution::OrganisationOnly);
+        own.org_id = 2;
+        assert_eq!(notice_access(&own, &VIEWER, &[], 50), Access::Full);
+    }
+
+    #[test]
+    fn masking_empties_and_names_withheld_fields() {
+        let n = DenialNotice {
+            reference: "R".into(),
+            authority: "BAFA".into(),
+            jurisdiction: "DEU".into(),
+            denied_on: chipwatch_controls::Date::parse("2025-03-14").unwrap(),
+            item: DeniedItem {
+                description: "scanner".into(),
+                ..Default::default()
+            },
+            destination: "CHN".into(),
+            end_user: Some("E".into()),
+            end_user_aliases: vec!["A".into()],
+            consignees: vec!["C".into()],
+            reason_category: ReasonCategory::Other,
+            reason: Some("why".into()),
+            withdrawn_on: None,
+        };
+        let (m, w) = mask_notice(&n, &Access::Fields(["consignees".to_string()].into())).unwrap();
+        assert_eq!(w, vec!["end_user", "reason"]);
+        assert!(m.end_user.is_none() && m.end_user_aliases.is_empty() && m.reason.is_none());
+        assert_eq!(m.consignees, vec!["C"]);
+        assert_eq!(
+            (m.item, m.destination),
+            (n.item.clone(), n.destination.clone())
+        );
+        assert_eq!(mask_notice(&n, &Access::Full).unwrap(), (n.clone(), vec![]));
+        assert!(mask_notice(&n, &Access::None).is_none());
+    }
+}
