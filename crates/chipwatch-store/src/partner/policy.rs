@@ -486,7 +486,7 @@ mod denial_tests {
             agreement(&[DENIAL_METRIC], &["3B001.g"], &["end_user"]),
         ] {
             assert_eq!(
-                notice_access(&s, &VIEWER, &[a.clone()], 50),
+                notice_access(&s, &VIEWER, std::slice::from_ref(&a), 50),
                 Access::None,
                 "{a:?}"
             );
