@@ -125,6 +125,19 @@ pub const MAX_NAMES: usize = 50;
 
 /// Check a notice; `Err((field, message))` names the first field at fault.
 pub fn validate(n: &DenialNotice) -> Result<(), (String, String)> {
+    validate_released(n)?;
+    if n.end_user.is_none() && n.consignees.is_empty() {
+        return Err((
+            "end_user".into(),
+            "a notice names its end user, a consignee or both (the match needs a party)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Check a copy released under an agreement (a federated copy): as [`validate`], except that
+/// the parties may be absent, withheld by the agreement.
+pub fn validate_released(n: &DenialNotice) -> Result<(), (String, String)> {
     let err = |f: &str, m: &str| Err((f.to_string(), m.to_string()));
     let text = |f: &str, v: &str, max: usize| -> Result<(), (String, String)> {
         if v.trim().is_empty() {
@@ -181,12 +194,6 @@ pub fn validate(n: &DenialNotice) -> Result<(), (String, String)> {
         return err(
             "end_user_aliases",
             "aliases need the end_user they belong to",
-        );
-    }
-    if n.end_user.is_none() && n.consignees.is_empty() {
-        return err(
-            "end_user",
-            "a notice names its end user, a consignee or both (the match needs a party)",
         );
     }
     if n.withdrawn_on.is_some_and(|w| w < n.denied_on) {

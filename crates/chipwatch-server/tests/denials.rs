@@ -344,11 +344,17 @@ async fn notices_are_federated_masked_and_matched_on_the_other_instance() {
         ("N-2", "organisation_only", "amber"),
         ("N-3", "all", "red"),
         ("N-4", "all", "green"),
+        ("N-5", "all", "green"),
     ] {
         let mut body = notice_body();
         body["reference"] = json!(r);
         body["distribution"] = json!(dist);
         body["tlp"] = json!(tlp);
+        if r == "N-5" {
+            // Consignees only, which the agreement withholds: the copy travels without parties.
+            body.as_object_mut().unwrap().remove("end_user");
+            body["end_user_aliases"] = json!([]);
+        }
         if r == "N-4" {
             body["end_user"] = json!("Other End User Ltd");
             body["end_user_aliases"] = json!([]);
@@ -373,12 +379,12 @@ async fn notices_are_federated_masked_and_matched_on_the_other_instance() {
         v
     };
     let v = push(berlin.app.clone(), bafa.admin.clone()).await;
-    assert_eq!(v["peer_counts"]["denials"]["inserted"], 2, "{v}");
+    assert_eq!(v["peer_counts"]["denials"]["inserted"], 3, "{v}");
 
     // On Seoul: the two notices, masked (no consignees), at narrowed levels; the check matches.
     let (_, l) = call(&seoul.app, "GET", PATH, Some(&motie.viewer), None).await;
     let got = l["denials"].as_array().unwrap();
-    assert_eq!(got.len(), 2, "{l}");
+    assert_eq!(got.len(), 3, "{l}");
     for n in got {
         assert_eq!(n["federated"], true);
         assert!(n.get("consignees").is_none(), "masked at the sender: {n}");

@@ -15,7 +15,9 @@
 use crate::partner::policy::{self, Access, NoticeScope, Viewer};
 use crate::partner::{Agreement, Distribution, Org, Principal, Tlp};
 use crate::{audit, col, Store, StoreError};
-use chipwatch_controls::denials::{validate, DenialNotice, DeniedItem, ReasonCategory};
+use chipwatch_controls::denials::{
+    validate, validate_released, DenialNotice, DeniedItem, ReasonCategory,
+};
 use chipwatch_controls::Date;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -484,7 +486,8 @@ impl Store {
         notices: Vec<(String, String, NewDenialNotice)>,
     ) -> Result<(usize, usize, usize), StoreError> {
         for (uid, _, n) in &notices {
-            validate(&n.notice)
+            // A copy may lack the parties the sender's agreement withholds.
+            validate_released(&n.notice)
                 .map_err(|(f, m)| StoreError::Invalid(format!("denials: `{uid}`: {f}: {m}")))?;
         }
         let mut tx = self.begin_write().await?;

@@ -313,6 +313,25 @@ async fn federated_copies_gain_withdrawals_and_follow_their_level() {
             .await
             .unwrap()
             .is_empty());
+        // A copy whose parties the sender's agreement withheld is still kept (it lists, it
+        // cannot match).
+        let mut bare = notice("BAFA-10");
+        bare.end_user = None;
+        bare.end_user_aliases.clear();
+        bare.consignees.clear();
+        let c = store
+            .ingest_federated_denials(
+                &peer,
+                "peer",
+                vec![(
+                    "u2".into(),
+                    "seoul/u2".into(),
+                    new(bare, Distribution::Community),
+                )],
+            )
+            .await
+            .unwrap();
+        assert_eq!(c, (1, 0, 0), "{name}");
         // The local organisation cannot withdraw a federated copy.
         let id = store
             .visible_denials(
@@ -323,7 +342,10 @@ async fn federated_copies_gain_withdrawals_and_follow_their_level() {
                 },
             )
             .await
-            .unwrap()[0]
+            .unwrap()
+            .iter()
+            .find(|v| v.notice.reference == "BAFA-9")
+            .unwrap()
             .id;
         let e = store
             .withdraw_denial(&local, id, Date::parse("2025-11-01").unwrap(), "x")
