@@ -76,7 +76,7 @@ pub struct CheckArgs {
     pub register: Option<PathBuf>,
     /// Partners' denial notices (TOML): shows those this shipment matches (same end user or
     /// consignee, same product or model item), to consult before granting.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "batch")]
     pub denials: Option<PathBuf>,
 }
 
