@@ -70,6 +70,9 @@ async fn publish_share_match_and_withdraw() {
             ),
             ("colour", json!("red"), "unknown_field"),
             ("denied_on", json!(20250314), "invalid_json"),
+            ("distribution", json!("sharing_group"), "validation_failed"), // without a group
+            ("sharing_group_id", json!(5), "validation_failed"),           // with community
+            ("consignees", json!(vec!["x"; 51]), "validation_failed"),
         ] {
             let mut body = notice_body();
             body[key] = value.clone();
