@@ -24,6 +24,7 @@ pub mod catalogue;
 pub mod country;
 pub mod csl;
 pub mod date;
+pub mod denials;
 pub mod engine;
 pub mod expr;
 pub mod impact;

@@ -74,6 +74,21 @@ async fn seed(env: &Env, a: &Tenant, c: &Tenant) -> Owned {
     let (_, toks) = call(app, "GET", "/api/v1/tokens", Some(&a.admin), None).await;
     ids.insert("tokens", toks["tokens"][0]["id"].as_i64().unwrap());
     ids.insert("orgs", a.org.id);
+    // A denial notice, community-wide but released to no one (no agreement lists it).
+    let (st, dn) = call(
+        app,
+        "POST",
+        "/api/v1/licences/denials",
+        Some(&a.analyst),
+        Some(json!({
+        "reference": MARKER, "authority": "BAFA", "jurisdiction": "DEU", "denied_on": "2025-03-14",
+        "item": {"description": MARKER, "control_entry": "3B001.f"}, "destination": "CHN",
+        "end_user": MARKER, "reason_category": "other", "reason": MARKER,
+        "distribution": "community"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{dn}");
+    ids.insert("licences/denials", dn["id"].as_i64().unwrap());
     Owned { ids }
 }
 
@@ -83,6 +98,9 @@ fn sample_body(method: &str, path: &str, own_record: i64) -> Option<Value> {
         ("POST", "/api/v1/requests/{id}/respond") => Some(json!({"record_ids": [own_record]})),
         ("POST", "/api/v1/orgs/{id}/users") => Some(json!({"name": "intruder", "role": "admin"})),
         ("PUT", "/api/v1/records/{id}") => Some(record_body("N20", "Overwritten", 9.0, "all")),
+        ("POST", "/api/v1/licences/denials/{id}/withdrawal") => {
+            Some(json!({"withdrawn_on": "2025-09-01", "reason": "intruder"}))
+        }
         ("POST", p)
             if p.ends_with("/revoke")
                 || p.ends_with("/run")
@@ -124,15 +142,15 @@ async fn cross_tenant_sweep() {
             .unwrap();
         let mut checked = 0;
         for route in route_table().into_iter().filter(|r| r.id == IdKind::Tenant) {
-            let kind = route
-                .path
-                .trim_start_matches("/api/v1/")
-                .split('/')
-                .next()
-                .unwrap();
+            let rest = route.path.trim_start_matches("/api/v1/");
+            let kind = rest.split('/').next().unwrap();
+            // Objects under a static second segment (`licences/denials/{id}`) have their own
+            // seeded object.
+            let sub = rest.split('/').take(2).collect::<Vec<_>>().join("/");
             let id = *owned
                 .ids
-                .get(kind)
+                .get(sub.as_str())
+                .or_else(|| owned.ids.get(kind))
                 .unwrap_or_else(|| panic!("sweep: no seeded object for {}", route.path));
             let path = route.path.replace("{id}", &id.to_string());
             for token in b.tokens() {
@@ -198,6 +216,7 @@ async fn cross_tenant_sweep() {
             "/api/v1/aggregates",
             "/api/v1/monitor/watchlists",
             "/api/v1/licences",
+            "/api/v1/licences/denials?include_withdrawn=true",
         ] {
             let (_, v) = call(&env.app, "GET", p, Some(&b.admin), None).await;
             assert!(

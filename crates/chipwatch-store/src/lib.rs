@@ -30,6 +30,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod denial_notices;
 pub mod determinations;
 pub mod licences;
 mod migrate;

@@ -56,6 +56,7 @@ embed![
     ("0101_monitor_feedback", 101, "monitor_feedback"),
     ("0102_determination_records", 102, "determination_records"),
     ("0103_licences", 103, "licences"),
+    ("0104_denial_notices", 104, "denial_notices"),
 ];
 
 /// The migrations of a backend, ordered by version.

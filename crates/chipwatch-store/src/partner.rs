@@ -322,6 +322,11 @@ pub struct SavedScenario {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
+/// A fresh random uid (as records get): unique across instances, so federated copies keep it.
+pub(crate) fn new_uid() -> String {
+    random_hex(16)
+}
+
 fn random_hex(bytes: usize) -> String {
     let raw: [u8; 32] = rand::random();
     hex::encode(&raw[..bytes.min(32)])
@@ -1124,10 +1129,14 @@ impl Store {
             }
         }
         for f in &a.fields {
-            if !SHAREABLE_FIELDS.contains(&f.as_str()) {
+            // Record fields, and the denial-notice fields for agreements listing `denial_notice`.
+            if !SHAREABLE_FIELDS.contains(&f.as_str())
+                && !policy::DENIAL_SHAREABLE_FIELDS.contains(&f.as_str())
+            {
                 return Err(StoreError::Invalid(format!(
-                    "fields: unknown field `{f}` (allowed: {})",
-                    SHAREABLE_FIELDS.join(", ")
+                    "fields: unknown field `{f}` (allowed: {}, {})",
+                    SHAREABLE_FIELDS.join(", "),
+                    policy::DENIAL_SHAREABLE_FIELDS.join(", ")
                 )));
             }
         }

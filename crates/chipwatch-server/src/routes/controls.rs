@@ -55,6 +55,10 @@ pub struct DetermineBody {
     /// Date of the shipment, YYYY-MM-DD (default: today): the measures in force on that date.
     #[schema(pattern = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub date: Option<String>,
+    /// Control list entry of the item (e.g. "3B001.f"), if known: partners' denial notices for
+    /// the same entry or a sub-entry match (`partner_denials`).
+    #[schema(min_length = 1, max_length = 300)]
+    pub control_entry: Option<String>,
 }
 
 /// A parameter value (documentation of `chipwatch_controls::Value`).
@@ -80,15 +84,44 @@ fn country(field: &str, v: &str) -> ApiResult<String> {
     chipwatch_controls::country::check(field, v).map_err(|e| ApiError::validation(e.to_string()))
 }
 
-/// Licence check: the determination per jurisdiction, with the strictest overall verdict.
+/// Licence check: the determination per jurisdiction, with the strictest overall verdict, and
+/// `partner_denials`: the partners' denial notices visible to the caller's organisation that
+/// this transaction matches (same end user or consignee, matching item), each with the line
+/// telling the officer to consult the issuing authority before granting.
 #[utoipa::path(post, path = "/api/v1/licence/check", tag = "controls", request_body = DetermineBody,
-    responses((status = 200, description = "Determination", body = Object), (status = 422, description = "Unknown product or bad value", body = crate::error::ErrorBody)),
+    responses((status = 200, description = "Determination with partner_denials", body = Object), (status = 422, description = "Unknown product or bad value", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn licence_check(
-    _a: Auth,
+    State(s): State<AppState>,
+    a: Auth,
     Json(b): Json<DetermineBody>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
-    Ok(axum::Json(determine_body(b).await?))
+    let p = a.require_local()?;
+    if let Some(c) = b.control_entry.as_deref() {
+        if c.trim().is_empty() || c.chars().count() > 300 {
+            return Err(ApiError::validation(
+                "control_entry: 1 to 300 characters naming a control list entry",
+            ));
+        }
+    }
+    let control_entry = b.control_entry.clone();
+    let (end_user, parties, product) = (b.end_user.clone(), b.parties.clone(), b.product.clone());
+    let mut d = determine_body(b).await?;
+    let date = d["date"]
+        .as_str()
+        .and_then(|t| Date::parse(t).ok())
+        .ok_or_else(|| ApiError::internal(&"determination without a date"))?;
+    let t = crate::routes::denials::transaction_of(
+        end_user.as_deref(),
+        &parties,
+        product.as_deref(),
+        control_entry.as_deref(),
+        date,
+    );
+    let matches =
+        crate::routes::denials::partner_denials(&s, &p.org, &p.actor(), &*engine()?, &t).await?;
+    d["partner_denials"] = json!(matches);
+    Ok(axum::Json(d))
 }
 
 /// The determination of a request body, as JSON.
@@ -380,10 +413,11 @@ pub async fn screening(
     responses((status = 200, description = "Determination (deprecated path: use /api/v1/licence/check)", body = Object), (status = 422, description = "Unknown product or bad value", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn determine(
+    s: State<AppState>,
     a: Auth,
     b: Json<DetermineBody>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
-    licence_check(a, b).await
+    licence_check(s, a, b).await
 }
 
 /// Former name of [`screening`] (deprecated, like [`determine`]).

@@ -533,9 +533,10 @@ pub struct NewAgreementBody {
     pub grantee_org_id: i64,
     /// Item ids or "*".
     pub items: Vec<String>,
-    /// Metrics or "*".
+    /// Metrics or "*"; `denial_notice` (named exactly, never by "*") covers denial notices.
     pub metrics: Vec<String>,
-    /// Released optional fields: provider, site, country, value, unit, period, provenance.
+    /// Released optional fields: provider, site, country, value, unit, period, provenance;
+    /// for denial notices end_user, consignees, reason.
     pub fields: Vec<String>,
     /// firm (default) or country.
     #[schema(value_type = Option<String>, pattern = "^(firm|country)$")]

@@ -8,6 +8,11 @@
 //! copies as records of its own stand-in for the sender, and re-checks the levels, so a
 //! distribution never widens even if the sender is misconfigured.
 //!
+//! Denial notices (issue 17) travel in the same batch (`denials`): what the agreements release
+//! to the peer organisation (metric `denial_notice`, agreed fields only, the rest masked), under
+//! the same narrowing and TLP:RED rules; a withdrawal travels as `withdrawn_on` and is appended
+//! to the receiver's copy, which is never rewritten.
+//!
 //! Push: `POST /federation/peers/{name}/push` sends our outbox for that peer to the peer's
 //! `/federation/inbox`. Pull: `POST /federation/peers/{name}/pull` fetches the peer's
 //! `/federation/outbox` (as our stand-in organisation on that instance) and ingests it.
@@ -45,11 +50,30 @@ pub struct FederatedRecord {
     pub origin: String,
 }
 
+/// A denial notice as it travels between instances (masked by the sender's agreements).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FederatedDenial {
+    pub uid: String,
+    /// `instance/uid` of the original notice.
+    pub origin: String,
+    #[schema(value_type = String)]
+    pub tlp: Tlp,
+    #[schema(value_type = String)]
+    pub distribution: Distribution,
+    /// The notice (fields the agreement withholds are absent; `withdrawn_on` once withdrawn).
+    #[schema(value_type = Object)]
+    pub notice: chipwatch_controls::denials::DenialNotice,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Batch {
     pub instance: String,
     pub records: Vec<FederatedRecord>,
+    /// Denial notices released to the peer (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denials: Vec<FederatedDenial>,
     /// The sender's newest signed audit checkpoint (docs/partner-exchange.md, "Audit"); the
     /// receiver checks and keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,9 +82,9 @@ pub struct Batch {
 }
 
 /// What `org` (a peer stand-in) may receive, narrowed for the trip, with the ids of the records
-/// in it. Nothing is logged here: the caller logs what it actually sent (a push only once the
-/// peer accepted it).
-pub async fn outbox_for(s: &AppState, org: &Org) -> ApiResult<(Batch, Vec<i64>)> {
+/// and of the denial notices in it. Nothing is logged here: the caller logs what it actually
+/// sent (a push only once the peer accepted it).
+pub async fn outbox_for(s: &AppState, org: &Org) -> ApiResult<(Batch, Vec<i64>, Vec<i64>)> {
     let rows = visible_records_unlogged(s, org, None, None, false, true).await?;
     let mut ids = Vec::new();
     let records = rows
@@ -86,32 +110,61 @@ pub async fn outbox_for(s: &AppState, org: &Org) -> ApiResult<(Batch, Vec<i64>)>
             })
         })
         .collect();
+    let filter = chipwatch_store::denial_notices::DenialFilter {
+        include_withdrawn: true,
+        ..Default::default()
+    };
+    let mut denial_ids = Vec::new();
+    let denials = s
+        .store
+        .visible_denials(org, &filter)
+        .await?
+        .into_iter()
+        // The peer's own copies (received from it) never go back; TLP:RED never leaves.
+        .filter(|v| !v.own && v.tlp != Tlp::Red)
+        .filter_map(|v| {
+            let d = v.distribution.narrowed_for_federation()?;
+            denial_ids.push(v.id);
+            Some(FederatedDenial {
+                origin: format!("{}/{}", s.instance, v.uid),
+                uid: v.uid,
+                tlp: v.tlp,
+                distribution: d,
+                notice: v.notice,
+            })
+        })
+        .collect();
     let checkpoint = s.store.audit_config().and_then(|c| c.last_checkpoint());
     Ok((
         Batch {
             instance: s.instance.clone(),
             records,
+            denials,
             checkpoint,
         },
         ids,
+        denial_ids,
     ))
 }
 
 /// Receiver-side check: the level a copy gets here, or a validation error.
 fn accept(r: &FederatedRecord) -> ApiResult<Distribution> {
-    if r.tlp == Tlp::Red {
+    accept_level("records", &r.uid, r.tlp, r.distribution)
+}
+
+/// The rule of [`accept`] for anything that carries TLP and distribution (records, notices).
+fn accept_level(what: &str, uid: &str, tlp: Tlp, d: Distribution) -> ApiResult<Distribution> {
+    if tlp == Tlp::Red {
         return Err(ApiError::validation(format!(
-            "records: `{}` is TLP:RED and may not be federated",
-            r.uid
+            "{what}: `{uid}` is TLP:RED and may not be federated"
         )));
     }
     // Re-narrow: a copy is at most community-wide here unless it was `all` at the source.
-    match r.distribution {
+    match d {
         Distribution::All => Ok(Distribution::All),
         Distribution::Community | Distribution::ConnectedCommunities => Ok(Distribution::Community),
         d => Err(ApiError::validation(format!(
-            "records: `{}` has distribution {} which never leaves its instance",
-            r.uid,
+            "{what}: `{uid}` has distribution {} which never leaves its instance",
             d.as_str()
         ))),
     }
@@ -120,6 +173,28 @@ fn accept(r: &FederatedRecord) -> ApiResult<Distribution> {
 async fn ingest(s: &AppState, org: &Org, actor: &str, batch: Batch) -> ApiResult<Value> {
     if batch.records.len() > 10_000 {
         return Err(ApiError::validation("records: at most 10000 per batch"));
+    }
+    if batch.denials.len() > 10_000 {
+        return Err(ApiError::validation("denials: at most 10000 per batch"));
+    }
+    let mut notices = Vec::with_capacity(batch.denials.len());
+    for d in batch.denials {
+        let distribution = accept_level("denials", &d.uid, d.tlp, d.distribution)?;
+        if d.uid.trim().is_empty() || d.uid.len() > 200 || d.origin.len() > 300 {
+            return Err(ApiError::validation(
+                "denials: uid and origin must be short and non-empty",
+            ));
+        }
+        notices.push((
+            d.uid,
+            d.origin,
+            chipwatch_store::denial_notices::NewDenialNotice {
+                notice: d.notice,
+                tlp: Some(d.tlp),
+                distribution: Some(distribution),
+                sharing_group_id: None,
+            },
+        ));
     }
     let mut recs = Vec::with_capacity(batch.records.len());
     for r in batch.records {
@@ -153,9 +228,15 @@ async fn ingest(s: &AppState, org: &Org, actor: &str, batch: Batch) -> ApiResult
             })?;
     }
     let (inserted, updated, skipped) = s.store.ingest_federated(org, actor, recs).await?;
-    Ok(
-        json!({"from": batch.instance, "inserted": inserted, "updated": updated, "skipped": skipped}),
-    )
+    let mut counts = json!({"from": batch.instance, "inserted": inserted, "updated": updated, "skipped": skipped});
+    if !notices.is_empty() {
+        let (i, w, k) = s
+            .store
+            .ingest_federated_denials(org, actor, notices)
+            .await?;
+        counts["denials"] = json!({"inserted": i, "withdrawn": w, "skipped": k});
+    }
+    Ok(counts)
 }
 
 /// Records this instance releases to the calling peer (peer organisations only).
@@ -163,15 +244,16 @@ async fn ingest(s: &AppState, org: &Org, actor: &str, batch: Batch) -> ApiResult
     responses((status = 200, description = "A batch of records", body = Batch)), security(("bearer" = [])))]
 pub async fn outbox(State(s): State<AppState>, a: PeerAuth) -> ApiResult<axum::Json<Batch>> {
     let p = &a.0;
-    let (batch, ids) = outbox_for(&s, &p.org).await?;
-    if !ids.is_empty() {
-        // Logged as released: exactly the records in the answer.
+    let (batch, ids, denial_ids) = outbox_for(&s, &p.org).await?;
+    if !ids.is_empty() || !denial_ids.is_empty() {
+        // Logged as released: exactly the records and notices in the answer.
+        let detail = with_denials(json!({"records": ids}), "denials", &denial_ids);
         s.store
             .audit(
                 &p.actor(),
                 "federation.outbox",
                 &format!("org:{}", p.org.id),
-                json!({"records": ids}),
+                detail,
             )
             .await?;
     }
@@ -188,6 +270,15 @@ pub async fn inbox(
 ) -> ApiResult<axum::Json<Value>> {
     let p = a.require(Role::Analyst)?;
     Ok(axum::Json(ingest(&s, &p.org, &p.actor(), b).await?))
+}
+
+/// An audit detail with the notice ids under `key` when there are any (details of batches
+/// without notices stay as they were).
+fn with_denials(mut detail: Value, key: &str, ids: &[i64]) -> Value {
+    if !ids.is_empty() {
+        detail[key] = json!(ids);
+    }
+    detail
 }
 
 async fn peer(s: &AppState, name: &str) -> ApiResult<(Peer, Org)> {
@@ -214,7 +305,7 @@ fn upstream(e: impl std::fmt::Display) -> ApiError {
 /// `federation.push_failed` with the records that were not delivered and why.
 pub async fn push(s: &AppState, name: &str, actor: &str) -> ApiResult<Value> {
     let (peer, org) = peer(s, name).await?;
-    let (batch, ids) = outbox_for(s, &org).await?;
+    let (batch, ids, denial_ids) = outbox_for(s, &org).await?;
     let n = batch.records.len();
     let object = format!("peer:{}", peer.id);
     let outcome: Result<Value, String> = async {
@@ -241,7 +332,7 @@ pub async fn push(s: &AppState, name: &str, actor: &str) -> ApiResult<Value> {
                     actor,
                     "federation.push",
                     &object,
-                    json!({"sent": n, "records": ids}),
+                    with_denials(json!({"sent": n, "records": ids}), "denials", &denial_ids),
                 )
                 .await?;
             Ok(json!({"peer": name, "sent": n, "peer_counts": counts}))
@@ -252,7 +343,11 @@ pub async fn push(s: &AppState, name: &str, actor: &str) -> ApiResult<Value> {
                     actor,
                     "federation.push_failed",
                     &object,
-                    json!({"not_delivered": ids, "error": why}),
+                    with_denials(
+                        json!({"not_delivered": ids, "error": why}),
+                        "denials_not_delivered",
+                        &denial_ids,
+                    ),
                 )
                 .await?;
             Err(upstream(format!("peer {name}: {why}")))

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod controls;
+pub mod denials;
 pub mod exchange;
 pub mod federation;
 pub mod licences;

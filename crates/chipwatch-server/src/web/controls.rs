@@ -361,6 +361,7 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
 <div><label for="end_user">End user <span class="hint">(screened)</span></label><input type="text" id="end_user" name="end_user" size="28" value="{eu}"></div>
 <div><label for="end_use">End use</label><input type="text" id="end_use" name="end_use" size="18" value="{euse}"></div>
 <div><label for="date">Date</label><input type="date" id="date" name="date" value="{date}"></div>
+<div><label for="control_entry">Control entry <span class="hint">(optional, e.g. 3B001.f)</span></label><input type="text" id="control_entry" name="control_entry" size="10" value="{centry}"></div>
 </div><div class="fields"><div><label for="params">Parameters <span class="hint">(one name=value per line; override the catalogue)</span></label><textarea id="params" name="params" rows="3" cols="50">{params}</textarea></div>
 <div><label for="parties">Other parties <span class="hint">(one role=name per line: purchaser, intermediate_consignee, consignee, exporter)</span></label><textarea id="parties" name="parties" rows="3" cols="40">{parties}</textarea></div>
 <div><button type="submit">Check licence</button></div></div></form>"#,
@@ -376,11 +377,41 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
         ),
         params = v("params"),
         parties = v("parties"),
+        centry = v("control_entry"),
     );
     let mut status = StatusCode::OK;
     if p.has("from") || p.has("to") {
-        match shipment(&p).and_then(|sh| e.determine(&sh).map_err(|e| e.to_string())) {
-            Ok(d) => b.push_str(&determination_html(&s.model, &d)),
+        match shipment(&p)
+            .and_then(|sh| e.determine(&sh).map(|d| (sh, d)).map_err(|e| e.to_string()))
+        {
+            Ok((sh, d)) => {
+                // Signed in: the partners' denial notices this transaction matches come first.
+                if let Some(who) = &who {
+                    let t = crate::routes::denials::transaction_of(
+                        sh.end_user.as_deref(),
+                        &sh.parties,
+                        sh.product.as_deref(),
+                        p.get("control_entry"),
+                        sh.date,
+                    );
+                    match crate::routes::denials::partner_denials(
+                        &s,
+                        &who.org,
+                        &who.actor(),
+                        &e,
+                        &t,
+                    )
+                    .await
+                    {
+                        Ok(ms) => b.push_str(&super::denials::matches_html(&ms)),
+                        Err(err) => b.push_str(&error_box(&format!(
+                            "Partner denial notices could not be checked: {}",
+                            err.message
+                        ))),
+                    }
+                }
+                b.push_str(&determination_html(&s.model, &d));
+            }
             Err(m) => {
                 status = StatusCode::UNPROCESSABLE_ENTITY;
                 b.push_str(&error_box(&m));

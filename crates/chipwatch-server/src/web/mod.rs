@@ -21,6 +21,7 @@
 //! entries.
 
 mod controls;
+mod denials;
 mod entity;
 mod licence_supply;
 mod licences;
@@ -34,6 +35,8 @@ mod partner_readers;
 pub mod scenario;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_denials;
 #[cfg(test)]
 mod tests_monitor_feedback;
 #[cfg(test)]
@@ -73,6 +76,11 @@ pub fn router() -> Router<AppState> {
         .route("/licences/{id}/shipments", post(licences::post_shipment))
         .route("/licences/{id}/events", post(licences::post_event))
         .route("/licences/{id}/impact", post(licences::post_impact))
+        .route(
+            "/licence/denials",
+            get(denials::page).post(denials::publish),
+        )
+        .route("/licence/denials/{id}/withdrawal", post(denials::withdraw))
         .route("/screening", get(controls::screening))
         .route("/measures", get(controls::measures))
         .route("/monitor", get(monitor::page))

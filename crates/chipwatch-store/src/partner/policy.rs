@@ -160,13 +160,17 @@ pub fn list_matches(list: &[String], v: &str) -> bool {
 
 /// Whether a record's distribution level admits the viewer (ignoring agreements).
 pub fn distribution_allows(rec: &Record, viewer: &Viewer) -> bool {
-    match rec.distribution {
+    distribution_admits(rec.distribution, rec.sharing_group_id, viewer)
+}
+
+/// Whether a distribution level (with its sharing group) admits the viewer; the rule of
+/// [`distribution_allows`] for anything that carries a level (records, denial notices).
+pub fn distribution_admits(d: Distribution, group: Option<i64>, viewer: &Viewer) -> bool {
+    match d {
         Distribution::OrganisationOnly => false,
         Distribution::Community => viewer.kind == OrgKind::Local,
         Distribution::ConnectedCommunities | Distribution::All => true,
-        Distribution::SharingGroup => rec
-            .sharing_group_id
-            .is_some_and(|g| viewer.groups.contains(&g)),
+        Distribution::SharingGroup => group.is_some_and(|g| viewer.groups.contains(&g)),
     }
 }
 
@@ -290,3 +294,249 @@ pub fn view(rec: &Record, access: &Access) -> Option<RecordView> {
 }
 
 pub use super::aggregates::Aggregate;
+
+// ---------------------------------------------------------------------------------------------
+// Denial notices (issue 17)
+
+/// The metric an agreement lists to cover denial notices. Only this exact name counts, never
+/// `"*"`: agreements written for supply-chain records before notices existed must not start
+/// releasing denials (fail closed).
+pub const DENIAL_METRIC: &str = "denial_notice";
+
+/// Notice fields an agreement can release (`end_user` includes its aliases). Always shown:
+/// reference, authority, jurisdiction, date, item, destination, reason category, TLP,
+/// distribution and a withdrawal: without them a partner cannot tell what was denied, by whom,
+/// or whether it still stands.
+pub const DENIAL_SHAREABLE_FIELDS: &[&str] = &["end_user", "consignees", "reason"];
+
+/// What the policy needs of a stored notice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoticeScope<'a> {
+    pub org_id: i64,
+    pub distribution: Distribution,
+    pub sharing_group_id: Option<i64>,
+    /// Federated copy (received from a peer instance).
+    pub federated: bool,
+    pub control_entry: Option<&'a str>,
+    pub model_item: Option<&'a str>,
+}
+
+/// Whether an agreement covers a notice: from its owner, active, firm-level, listing
+/// [`DENIAL_METRIC`], and listing `"*"`, the notice's model item or its control entry as item.
+pub fn agreement_covers_notice(a: &Agreement, n: &NoticeScope, now: i64) -> bool {
+    a.grantor_org_id == n.org_id
+        && agreement_active(a, now)
+        && a.granularity == Granularity::Firm
+        && a.metrics.iter().any(|m| m == DENIAL_METRIC)
+        && (a.items.iter().any(|i| i == "*")
+            || [n.model_item, n.control_entry]
+                .into_iter()
+                .flatten()
+                .any(|v| a.items.iter().any(|i| i == v)))
+}
+
+/// Decide access to one notice, as [`record_access`] does for records: the owner sees all; a
+/// federated copy (masked by the sender) is governed by its distribution level; otherwise the
+/// level must admit the viewer AND an active agreement cover the notice, and the viewer sees
+/// the union of the [`DENIAL_SHAREABLE_FIELDS`] those agreements list.
+pub fn notice_access(
+    n: &NoticeScope,
+    viewer: &Viewer,
+    agreements: &[Agreement],
+    now: i64,
+) -> Access {
+    if n.org_id == viewer.org_id {
+        return Access::Full;
+    }
+    if !distribution_admits(n.distribution, n.sharing_group_id, viewer) {
+        return Access::None;
+    }
+    if n.federated {
+        return Access::Fields(
+            DENIAL_SHAREABLE_FIELDS
+                .iter()
+                .map(|f| f.to_string())
+                .collect(),
+        );
+    }
+    let mut fields = BTreeSet::new();
+    let mut any = false;
+    for a in agreements {
+        if a.grantee_org_id == viewer.org_id && agreement_covers_notice(a, n, now) {
+            any = true;
+            fields.extend(
+                a.fields
+                    .iter()
+                    .filter(|f| DENIAL_SHAREABLE_FIELDS.contains(&f.as_str()))
+                    .cloned(),
+            );
+        }
+    }
+    if any {
+        Access::Fields(fields)
+    } else {
+        Access::None
+    }
+}
+
+/// Mask a notice for an access decision: withheld fields are emptied and named in the answer
+/// (`None` for [`Access::None`]).
+pub fn mask_notice(
+    n: &chipwatch_controls::denials::DenialNotice,
+    access: &Access,
+) -> Option<(chipwatch_controls::denials::DenialNotice, Vec<String>)> {
+    let allowed = |f: &str| match access {
+        Access::Full => true,
+        Access::Fields(fs) => fs.contains(f),
+        Access::None => false,
+    };
+    if *access == Access::None {
+        return None;
+    }
+    let mut out = n.clone();
+    let mut withheld = Vec::new();
+    if !allowed("end_user") {
+        if out.end_user.take().is_some() {
+            withheld.push("end_user".to_string());
+        }
+        out.end_user_aliases.clear();
+    }
+    if !allowed("consignees") && !out.consignees.is_empty() {
+        out.consignees.clear();
+        withheld.push("consignees".to_string());
+    }
+    if !allowed("reason") && out.reason.take().is_some() {
+        withheld.push("reason".to_string());
+    }
+    Some((out, withheld))
+}
+
+#[cfg(test)]
+mod denial_tests {
+    use super::*;
+    use chipwatch_controls::denials::{DenialNotice, DeniedItem, ReasonCategory};
+
+    fn agreement(metrics: &[&str], items: &[&str], fields: &[&str]) -> Agreement {
+        Agreement {
+            id: 1,
+            grantor_org_id: 1,
+            grantee_org_id: 2,
+            items: items.iter().map(|s| s.to_string()).collect(),
+            metrics: metrics.iter().map(|s| s.to_string()).collect(),
+            fields: fields.iter().map(|s| s.to_string()).collect(),
+            granularity: Granularity::Firm,
+            min_firms: 1,
+            max_firm_share: 0.6,
+            valid_from: 0,
+            valid_until: Some(100),
+            revoked_at: None,
+            created_at: 0,
+        }
+    }
+
+    fn scope(d: Distribution) -> NoticeScope<'static> {
+        NoticeScope {
+            org_id: 1,
+            distribution: d,
+            sharing_group_id: None,
+            federated: false,
+            control_entry: Some("3B001.f"),
+            model_item: None,
+        }
+    }
+
+    const VIEWER: Viewer = Viewer {
+        org_id: 2,
+        kind: OrgKind::Local,
+        groups: Vec::new(),
+    };
+
+    #[test]
+    fn only_active_firm_agreements_naming_denial_notice_release_notices() {
+        let s = scope(Distribution::Community);
+        let ok = agreement(&[DENIAL_METRIC], &["*"], &["end_user", "provider"]);
+        assert_eq!(
+            notice_access(&s, &VIEWER, std::slice::from_ref(&ok), 50),
+            Access::Fields(["end_user".to_string()].into()),
+            "record fields are not notice fields"
+        );
+        // Expired (now 100 = valid_until), not yet valid, revoked, "*" metric, country
+        // granularity, another entry, another grantee or grantor: nothing.
+        assert_eq!(
+            notice_access(&s, &VIEWER, std::slice::from_ref(&ok), 100),
+            Access::None
+        );
+        let mut later = ok.clone();
+        later.valid_from = 60;
+        let mut revoked = ok.clone();
+        revoked.revoked_at = Some(10);
+        let mut country = ok.clone();
+        country.granularity = Granularity::Country;
+        let mut other_grantee = ok.clone();
+        other_grantee.grantee_org_id = 3;
+        let mut other_grantor = ok.clone();
+        other_grantor.grantor_org_id = 3;
+        for a in [
+            later,
+            revoked,
+            country,
+            other_grantee,
+            other_grantor,
+            agreement(&["*"], &["*"], &["end_user"]),
+            agreement(&[DENIAL_METRIC], &["3B001.g"], &["end_user"]),
+        ] {
+            assert_eq!(
+                notice_access(&s, &VIEWER, std::slice::from_ref(&a), 50),
+                Access::None,
+                "{a:?}"
+            );
+        }
+        // The notice's control entry as item counts; the union of fields over agreements.
+        let a = agreement(&[DENIAL_METRIC], &["3B001.f"], &["reason"]);
+        assert_eq!(
+            notice_access(&s, &VIEWER, &[ok, a], 50),
+            Access::Fields(["end_user".to_string(), "reason".to_string()].into())
+        );
+        // Organisation-only notices never leave, whatever the agreement.
+        let a = agreement(&[DENIAL_METRIC], &["*"], &["end_user"]);
+        assert_eq!(
+            notice_access(&scope(Distribution::OrganisationOnly), &VIEWER, &[a], 50),
+            Access::None
+        );
+        // The owner sees everything without any agreement.
+        let mut own = scope(Distribution::OrganisationOnly);
+        own.org_id = 2;
+        assert_eq!(notice_access(&own, &VIEWER, &[], 50), Access::Full);
+    }
+
+    #[test]
+    fn masking_empties_and_names_withheld_fields() {
+        let n = DenialNotice {
+            reference: "R".into(),
+            authority: "BAFA".into(),
+            jurisdiction: "DEU".into(),
+            denied_on: chipwatch_controls::Date::parse("2025-03-14").unwrap(),
+            item: DeniedItem {
+                description: "scanner".into(),
+                ..Default::default()
+            },
+            destination: "CHN".into(),
+            end_user: Some("E".into()),
+            end_user_aliases: vec!["A".into()],
+            consignees: vec!["C".into()],
+            reason_category: ReasonCategory::Other,
+            reason: Some("why".into()),
+            withdrawn_on: None,
+        };
+        let (m, w) = mask_notice(&n, &Access::Fields(["consignees".to_string()].into())).unwrap();
+        assert_eq!(w, vec!["end_user", "reason"]);
+        assert!(m.end_user.is_none() && m.end_user_aliases.is_empty() && m.reason.is_none());
+        assert_eq!(m.consignees, vec!["C"]);
+        assert_eq!(
+            (m.item, m.destination),
+            (n.item.clone(), n.destination.clone())
+        );
+        assert_eq!(mask_notice(&n, &Access::Full).unwrap(), (n.clone(), vec![]));
+        assert!(mask_notice(&n, &Access::None).is_none());
+    }
+}

@@ -28,6 +28,9 @@ pub enum LicenceCmd {
     /// The licence register file: register, show, ship, revoke, impact.
     #[command(flatten)]
     Register(super::register::RegisterCmd),
+    /// Partner authorities' denial notices (TOML file): list, and match a transaction.
+    #[command(subcommand)]
+    Denials(super::denials::DenialsCmd),
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +74,10 @@ pub struct CheckArgs {
     /// (validity, parties, destination, grandfathering applied).
     #[arg(long, value_name = "FILE")]
     pub register: Option<PathBuf>,
+    /// Partners' denial notices (TOML): shows those this shipment matches (same end user or
+    /// consignee, same product or model item), to consult before granting.
+    #[arg(long, value_name = "FILE", conflicts_with = "batch")]
+    pub denials: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +202,7 @@ pub fn licence(cli: &Cli, c: &LicenceCmd) -> Result<()> {
     match c {
         LicenceCmd::Check(a) => check(cli, a),
         LicenceCmd::Register(c) => super::register::run(cli, c),
+        LicenceCmd::Denials(c) => super::denials::run(cli, c),
         LicenceCmd::Products => {
             let e = default_engine()?;
             if cli.json {
@@ -289,6 +297,30 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
             .collect::<Result<_>>()?,
     };
     let d = engine.determine(&s)?;
+    let denials = match &a.denials {
+        Some(path) => {
+            let ns = super::denials::load(path)?;
+            let t = chipwatch_controls::denials::Transaction {
+                parties: s
+                    .end_user
+                    .iter()
+                    .map(|n| ("end_user", n.clone()))
+                    .chain(s.parties.iter().map(|p| (p.role.as_str(), p.name.clone())))
+                    .map(|(role, name)| chipwatch_controls::denials::QueryParty {
+                        role: role.to_string(),
+                        name,
+                    })
+                    .collect(),
+                product: s.product.clone(),
+                control_entries: Vec::new(),
+                model_item: None,
+                date: Some(date),
+            };
+            let ms = super::denials::matches(&engine, &ns, &t);
+            Some((ns, ms))
+        }
+        None => None,
+    };
     let covers = match &a.register {
         Some(path) => {
             let text = read(path)?;
@@ -298,17 +330,28 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
         }
         None => None,
     };
-    if cli.json {
-        match &covers {
-            Some(c) => {
-                let mut v = serde_json::to_value(&d)?;
-                v["licences"] = serde_json::to_value(c)?;
-                print_json(&v)?;
-            }
-            None => print_json(&d)?,
+    if cli.json && covers.is_none() && denials.is_none() {
+        // As the engine serialises it (field order kept).
+        print_json(&d)?;
+    } else if cli.json {
+        let mut v = serde_json::to_value(&d)?;
+        if let Some(c) = &covers {
+            v["licences"] = serde_json::to_value(c)?;
         }
+        if let Some((ns, ms)) = &denials {
+            v["partner_denials"] = serde_json::json!(ms
+                .iter()
+                .map(|m| serde_json::json!({"notice": ns[m.notice], "match": m,
+                    "consult": chipwatch_controls::denials::CONSULT_LINE}))
+                .collect::<Vec<_>>());
+        }
+        print_json(&v)?;
     } else {
         print_determination(&d)?;
+        if let Some((ns, ms)) = &denials {
+            outln!("\nPartner denials:");
+            super::denials::print_matches(cli, ns, ms)?;
+        }
         if let Some(c) = &covers {
             outln!("\nLicences in the register:");
             if c.is_empty() {

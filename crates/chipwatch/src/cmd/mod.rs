@@ -3,6 +3,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod controls;
+pub mod denials;
 pub mod feedback;
 pub mod licence_impact;
 pub mod model;
