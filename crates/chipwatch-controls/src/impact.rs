@@ -379,7 +379,7 @@ pub fn measure_impact(
 
     let (dests, total) = destination_values(by_dest);
     let text_names_countries = m.rules.iter().any(|r| !r.destinations.countries.is_empty());
-    let incidence = incidence_of(&dests, total, text_names_countries);
+    let incidence = incidence_of(&dests, total, text_names_countries, "the text");
     assumptions.push(format!(
         "scenario horizon 365 days; engine assumptions: {}",
         words(&serde_json::to_value(&shocked.assumptions).unwrap_or_default())
@@ -429,21 +429,22 @@ pub(crate) fn incidence_of(
     dests: &[DestinationValue],
     total: f64,
     text_names_countries: bool,
+    subject: &str,
 ) -> Incidence {
     let hhi: f64 = dests.iter().map(|d| d.share_pct * d.share_pct).sum::<f64>() + 0.0;
     let top = dests.first();
     let reading = match (hhi, text_names_countries) {
         (h, _) if total == 0.0 || h == 0.0 => "no blocked value in the model".to_string(),
         (h, false) if h >= 5000.0 => format!(
-            "the text names no country, yet one destination ({}) bears {:.0}% of the blocked value: \
-             concentrated incidence (HHI {:.0})",
+            "{subject} names no country, yet one destination ({}) bears {:.0}% of the blocked \
+             value: concentrated incidence (HHI {:.0})",
             top.map_or("-", |d| d.country.as_str()),
             top.map_or(0.0, |d| d.share_pct),
             h
         ),
-        (h, true) if h >= 5000.0 => format!(
-            "concentrated incidence (HHI {h:.0}); the text names its target countries"
-        ),
+        (h, true) if h >= 5000.0 => {
+            format!("concentrated incidence (HHI {h:.0}); {subject} names its target countries")
+        }
         (h, _) if h >= 2500.0 => format!("moderately concentrated incidence (HHI {h:.0})"),
         (h, _) => format!("incidence spread across destinations (HHI {h:.0})"),
     };

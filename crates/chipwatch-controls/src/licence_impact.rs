@@ -693,7 +693,7 @@ pub fn decision_impact(
     let names_countries = proposals.iter().any(|p| {
         matches!(&p.event.kind, crate::licence::EventKind::PartialRevocation { destinations, .. } if !destinations.is_empty())
     });
-    let incidence = incidence_of(&dests, total, names_countries);
+    let incidence = incidence_of(&dests, total, names_countries, "the decision");
     if !value_unknown.is_empty() {
         notes.push(format!(
             "the value no longer authorised is unknown for {} licence(s) ({}): the totals and the \
