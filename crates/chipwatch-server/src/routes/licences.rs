@@ -791,7 +791,8 @@ async fn supply(
     .map_err(|x| ApiError::validation(format!("event: {x}")))
 }
 
-/// [`propose`] with the supply effect of the same event.
+/// The impact of the event of body `b` on licence `id` with its supply effect, recording nothing
+/// (any role).
 pub async fn propose_with_supply(
     s: &AppState,
     a: &Auth,
@@ -837,14 +838,4 @@ pub async fn record_event(s: &AppState, a: &Auth, id: i64, b: Value) -> ApiResul
     let p = a.require(Role::Analyst)?;
     let e = event_body(b)?;
     Ok(s.store.add_licence_event(p, id, e).await?)
-}
-
-/// The impact of the event of body `b` on licence `id`, recording nothing (any role).
-pub async fn propose(s: &AppState, a: &Auth, id: i64, b: Value) -> ApiResult<EventImpact> {
-    let p = a.require_local()?;
-    let e = event_body(b)?;
-    let l = s.store.licence(p.org.id, id).await?;
-    l.record()
-        .impact_of(&e)
-        .map_err(|x| ApiError::validation(format!("event: {x}")))
 }

@@ -722,6 +722,27 @@ async fn refused(
     page(s, p, id, date, state, status).await
 }
 
+/// The common start of the licence page's form posts: the signed-in same-origin user, the
+/// form, the date it names (else today) and the licence id; or the answer to give instead.
+async fn form_post(
+    s: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    body: &str,
+) -> Result<(Principal, Params, Date, i64), Response> {
+    let back = format!("/licences/{}", super::url_encode(id));
+    let p = guard(s, headers, &back).await?;
+    let f = Params::parse(body);
+    let when = f
+        .get("date")
+        .and_then(|d| Date::parse(d).ok())
+        .unwrap_or_else(today);
+    match id.parse::<i64>() {
+        Ok(lid) => Ok((p, f, when, lid)),
+        Err(_) => Err(page(s, &p, id, when, FormState::default(), StatusCode::NOT_FOUND).await),
+    }
+}
+
 /// POST /licences/{id}/shipments: draw a shipment down.
 pub async fn post_shipment(
     State(s): State<AppState>,
@@ -729,26 +750,9 @@ pub async fn post_shipment(
     UrlPath(id): UrlPath<String>,
     body: String,
 ) -> Response {
-    let back = format!("/licences/{}", super::url_encode(&id));
-    let p = match guard(&s, &headers, &back).await {
-        Ok(p) => p,
+    let (p, f, when, lid) = match form_post(&s, &headers, &id, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let f = Params::parse(&body);
-    let when = f
-        .get("date")
-        .and_then(|d| Date::parse(d).ok())
-        .unwrap_or_else(today);
-    let Ok(lid) = id.parse::<i64>() else {
-        return page(
-            &s,
-            &p,
-            &id,
-            when,
-            FormState::default(),
-            StatusCode::NOT_FOUND,
-        )
-        .await;
     };
     let r = match shipment_body(&f) {
         Ok(b) => api::draw(&s, &Auth(p.clone()), lid, b).await,
@@ -773,26 +777,9 @@ pub async fn post_event(
     UrlPath(id): UrlPath<String>,
     body: String,
 ) -> Response {
-    let back = format!("/licences/{}", super::url_encode(&id));
-    let p = match guard(&s, &headers, &back).await {
-        Ok(p) => p,
+    let (p, f, when, lid) = match form_post(&s, &headers, &id, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let f = Params::parse(&body);
-    let when = f
-        .get("date")
-        .and_then(|d| Date::parse(d).ok())
-        .unwrap_or_else(today);
-    let Ok(lid) = id.parse::<i64>() else {
-        return page(
-            &s,
-            &p,
-            &id,
-            when,
-            FormState::default(),
-            StatusCode::NOT_FOUND,
-        )
-        .await;
     };
     let r = match event_value(&f) {
         Ok(v) => api::record_event(&s, &Auth(p.clone()), lid, v).await,
@@ -812,26 +799,9 @@ pub async fn post_impact(
     UrlPath(id): UrlPath<String>,
     body: String,
 ) -> Response {
-    let back = format!("/licences/{}", super::url_encode(&id));
-    let p = match guard(&s, &headers, &back).await {
-        Ok(p) => p,
+    let (p, f, when, lid) = match form_post(&s, &headers, &id, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let f = Params::parse(&body);
-    let when = f
-        .get("date")
-        .and_then(|d| Date::parse(d).ok())
-        .unwrap_or_else(today);
-    let Ok(lid) = id.parse::<i64>() else {
-        return page(
-            &s,
-            &p,
-            &id,
-            when,
-            FormState::default(),
-            StatusCode::NOT_FOUND,
-        )
-        .await;
     };
     let r = match event_value(&f) {
         Ok(v) => api::propose_with_supply(&s, &Auth(p.clone()), lid, v).await,
