@@ -154,7 +154,7 @@ async fn determine_body(b: DetermineBody) -> ApiResult<serde_json::Value> {
 }
 
 /// Outcomes a determination (or an officer's override) can have.
-const OUTCOMES: &[&str] = &[
+pub const OUTCOMES: &[&str] = &[
     "not_required",
     "general_authorisation",
     "exception_with_notification",
@@ -287,6 +287,42 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// Determination records as CSV (one row per record, the shipment's main inputs as columns).
+pub fn records_csv(recs: &[chipwatch_store::determinations::DeterminationRecord]) -> String {
+    let mut out = String::from("id,time_utc,user,case,outcome,override_outcome,override_reason,ruleset,from,to,product,end_user\n");
+    for r in recs {
+        let g = |k: &str| {
+            r.inputs
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let row = [
+            r.id.to_string(),
+            chipwatch_store::time::format(r.created_at),
+            r.user_name.clone(),
+            r.case_ref.clone(),
+            r.outcome.clone(),
+            r.override_outcome.clone().unwrap_or_default(),
+            r.override_reason.clone().unwrap_or_default(),
+            r.ruleset.clone(),
+            g("from"),
+            g("to"),
+            g("product"),
+            g("end_user"),
+        ];
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    }
+    out
+}
+
 /// The caller's organisation's determination records, newest first; `format=csv` for export.
 #[utoipa::path(get, path = "/api/v1/licence/records", tag = "controls", params(RecordsQuery),
     responses((status = 200, description = "Records (JSON, or CSV with format=csv)", content((Object = "application/json"), (String = "text/csv")))),
@@ -325,37 +361,7 @@ pub async fn list_determination_records(
     };
     let recs = s.store.determination_records(p.org.id, &filter).await?;
     if q.format.as_deref() == Some("csv") {
-        let mut out = String::from("id,time_utc,user,case,outcome,override_outcome,override_reason,ruleset,from,to,product,end_user\n");
-        for r in &recs {
-            let g = |k: &str| {
-                r.inputs
-                    .get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let row = [
-                r.id.to_string(),
-                chipwatch_store::time::format(r.created_at),
-                r.user_name.clone(),
-                r.case_ref.clone(),
-                r.outcome.clone(),
-                r.override_outcome.clone().unwrap_or_default(),
-                r.override_reason.clone().unwrap_or_default(),
-                r.ruleset.clone(),
-                g("from"),
-                g("to"),
-                g("product"),
-                g("end_user"),
-            ];
-            out.push_str(
-                &row.iter()
-                    .map(|f| csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            out.push('\n');
-        }
+        let out = records_csv(&recs);
         return Ok((
             [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
             out,

@@ -411,6 +411,12 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
                     }
                 }
                 b.push_str(&determination_html(&s.model, &d));
+                if let Some(who) = &who {
+                    b.push_str(&super::determination_records::keep_form(
+                        who,
+                        q.0.as_deref().unwrap_or(""),
+                    ));
+                }
             }
             Err(m) => {
                 status = StatusCode::UNPROCESSABLE_ENTITY;

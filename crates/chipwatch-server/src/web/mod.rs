@@ -22,6 +22,7 @@
 
 mod controls;
 mod denials;
+mod determination_records;
 mod entity;
 mod licence_supply;
 mod licences;
@@ -37,6 +38,8 @@ pub mod scenario;
 mod tests;
 #[cfg(test)]
 mod tests_denials;
+#[cfg(test)]
+mod tests_determination_records;
 #[cfg(test)]
 mod tests_monitor_feedback;
 #[cfg(test)]
@@ -76,6 +79,14 @@ pub fn router() -> Router<AppState> {
         .route("/licences/{id}/shipments", post(licences::post_shipment))
         .route("/licences/{id}/events", post(licences::post_event))
         .route("/licences/{id}/impact", post(licences::post_impact))
+        .route(
+            "/licence/records",
+            get(determination_records::records_page).post(determination_records::post_record),
+        )
+        .route(
+            "/licence/records.csv",
+            get(determination_records::records_csv_download),
+        )
         .route(
             "/licence/denials",
             get(denials::page).post(denials::publish),
