@@ -725,3 +725,114 @@ fn licence_register_add_and_impact() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+/// `licence check --record-case` keeps the determination in the server's database for a user
+/// of an organisation (analysts and admins only), with an override and its reason; bad
+/// overrides and unknown users are errors and keep nothing.
+#[test]
+fn licence_check_keeps_a_determination_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let db_s = db.to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let out = cw().args(args).args(["--db", db_s]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(&["admin", "org", "create", "Hague"]);
+    ok(&[
+        "admin", "user", "create", "--org", "Hague", "--role", "analyst", "--name", "officer1",
+    ]);
+    ok(&[
+        "admin", "user", "create", "--org", "Hague", "--role", "viewer", "--name", "reader",
+    ]);
+    let check = [
+        "licence",
+        "check",
+        "--product",
+        "NXT:2050i",
+        "--from",
+        "NLD",
+        "--to",
+        "CHN",
+        "--date",
+        "2024-10-01",
+        "--as-org",
+        "Hague",
+    ];
+    let out = ok(&[
+        &check[..],
+        &["--record-case", "CDIU-1", "--as-user", "officer1"],
+    ]
+    .concat());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kept as determination record 1"));
+    ok(&[
+        &check[..],
+        &[
+            "--record-case",
+            "CDIU-2",
+            "--as-user",
+            "officer1",
+            "--override",
+            "prohibited",
+            "--override-reason",
+            "end user diverts",
+        ],
+    ]
+    .concat());
+    for (extra, needle) in [
+        (vec!["--record-case", "X", "--as-user", "reader"], "viewer"),
+        (
+            vec!["--record-case", "X", "--as-user", "nobody"],
+            "no user `nobody`",
+        ),
+        (
+            vec![
+                "--record-case",
+                "X",
+                "--as-user",
+                "officer1",
+                "--override",
+                "maybe",
+                "--override-reason",
+                "r",
+            ],
+            "not one of",
+        ),
+        (vec!["--record-case", "X"], "--as-user"),
+    ] {
+        let out = cw()
+            .args([&check[..], &extra[..]].concat())
+            .args(["--db", db_s])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(needle),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let recs = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = chipwatch_store::Store::open(db_s).await.unwrap();
+            let org = store.org_by_name("Hague").await.unwrap().unwrap();
+            store
+                .determination_records(org.id, &Default::default())
+                .await
+                .unwrap()
+        });
+    assert_eq!(recs.len(), 2);
+    let r2 = recs.iter().find(|r| r.case_ref == "CDIU-2").unwrap();
+    assert_eq!(r2.outcome, "licence_required");
+    assert_eq!(r2.override_outcome.as_deref(), Some("prohibited"));
+    assert_eq!(r2.user_name, "officer1");
+    assert_eq!(r2.inputs["product"], "NXT:2050i");
+}

@@ -64,7 +64,10 @@ async fn determination_records_from_the_licence_check() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert!(r.headers["location"].to_str().unwrap().starts_with("/licence/records?kept="));
+    assert!(r.headers["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/licence/records?kept="));
     let r = post_form(
         app,
         "/licence/records",
@@ -105,7 +108,10 @@ async fn determination_records_from_the_licence_check() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     assert!(r.body.starts_with("id,time_utc,user,case,"));
     assert!(r.body.contains("CDIU-2024-17") && r.body.contains("NXT:2050i"));
 

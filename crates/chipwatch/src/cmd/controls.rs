@@ -78,6 +78,8 @@ pub struct CheckArgs {
     /// consignee, same product or model item), to consult before granting.
     #[arg(long, value_name = "FILE", conflicts_with = "batch")]
     pub denials: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: super::records::RecordArgs,
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +299,18 @@ fn check(cli: &Cli, a: &CheckArgs) -> Result<()> {
             .collect::<Result<_>>()?,
     };
     let d = engine.determine(&s)?;
+    if a.record.record_case.is_some() {
+        let inputs = serde_json::json!({
+            "product": a.product, "params": a.params, "from": a.from, "to": a.to,
+            "origin": a.origin, "end_user": a.end_user, "end_use": a.end_use,
+            "parties": a.parties, "date": date.to_string(),
+        });
+        let id = super::records::keep(&a.record, inputs, serde_json::to_value(&d)?)?;
+        eprintln!(
+            "kept as determination record {id} for case `{}`",
+            a.record.record_case.as_deref().unwrap_or("")
+        );
+    }
     let denials = match &a.denials {
         Some(path) => {
             let ns = super::denials::load(path)?;

@@ -8,6 +8,7 @@ pub mod feedback;
 pub mod licence_impact;
 pub mod model;
 pub mod monitor;
+pub mod records;
 pub mod register;
 pub mod scenario;
 pub mod server;

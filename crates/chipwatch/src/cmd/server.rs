@@ -270,7 +270,7 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
-async fn org_named(store: &Store, name: &str) -> Result<chipwatch_store::partner::Org> {
+pub(crate) async fn org_named(store: &Store, name: &str) -> Result<chipwatch_store::partner::Org> {
     store
         .org_by_name(name)
         .await?
