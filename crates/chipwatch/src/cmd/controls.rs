@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Subcommand)]
 pub enum LicenceCmd {
     /// Does this shipment need a licence, under which jurisdiction, and why.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the product catalogue (names usable with --product).
     Products,
     /// The licence register file: register, show, ship, revoke, impact.
