@@ -158,6 +158,13 @@ fn licence_register_in_chromium() {
         "{text}"
     );
     assert!(text.contains(DELTA), "{text}");
+    // Its supply effect through the scenario engine, under the impact.
+    assert!(
+        text.contains("Supply effect of the proposed decision")
+            && text.contains("N22 ArF immersion (DUV) lithography tools")
+            && text.contains("the decision names no country, yet one destination (CHN)"),
+        "{text}"
+    );
     d.screenshot("licences-impact");
     let still = api(a, "GET", &format!("/api/v1/licences/{id}"), &token, None);
     assert!(
@@ -178,5 +185,26 @@ fn licence_register_in_chromium() {
         None,
     );
     assert_eq!(done["events"].as_array().unwrap().len(), 1);
+
+    // A licence check kept as a determination record for a case, then found on the records
+    // page.
+    d.go(
+        &base,
+        "/licence?product=NXT%3A2050i&from=NLD&to=CHN&date=2024-10-01&end_user=Gamma+Semiconductor",
+    );
+    d.wait_text("the licence check", |t| {
+        t.contains("Keep this determination for a case")
+    });
+    d.type_into("#case", "CDIU-2024-17");
+    d.click("#keep-form button[type=submit]");
+    d.wait_url("the records page", |u| u.contains("/licence/records?kept="));
+    let text = d.wait_text("the records", |t| t.contains("CDIU-2024-17"));
+    assert!(
+        text.contains("licence required") && text.contains("NXT:2050i"),
+        "{text}"
+    );
+    d.screenshot("licences-records");
+    let recs = api(a, "GET", "/api/v1/licence/records", &token, None);
+    assert_eq!(recs["records"][0]["case_ref"], "CDIU-2024-17", "{recs}");
     assert_eq!(done["drawdown"]["items"][0]["revoked"], true);
 }
