@@ -31,7 +31,7 @@ SHARED=${SHARED_DIR:-$ROOT/../shared}
 ALL=(model_toml model_json eto_csv controls_measure_toml controls_csl_csv controls_csl_json
     controls_eu_fsf_xml controls_uk_sanctions_csv controls_jp_eul_csv controls_ownership_csv
     controls_batch_csv store_time server_bodies web_form_params monitor_archive monitor_feed
-    monitor_classify scenario_toml network_json controls_licence_register)
+    monitor_classify scenario_toml network_json controls_licence_register controls_denial_notices)
 
 # ---- seeding ------------------------------------------------------------------------------
 # put TARGET NAME < content: one seed file (the name keeps seeds recognisable in the corpus).
@@ -124,6 +124,9 @@ seed() {
     scenario_toml) cp_seed "$t" "$ROOT"/examples/scenarios/*.toml ;;
     network_json) cp_seed "$t" "$C"/chipwatch-analysis/tests/fixtures/tts_n{40,120}.json ;;
     controls_licence_register) cp_seed "$t" "$C"/chipwatch-controls/tests/fixtures/licences/*.toml ;;
+    controls_denial_notices)
+        printf '[[notice]]\nreference = "X-2025-1"\nauthority = "Example authority"\njurisdiction = "DEU"\ndenied_on = "2025-03-14"\ndestination = "CHN"\nend_user = "Example Wafer Co., Ltd."\nend_user_aliases = ["EWC"]\nreason_category = "military_end_use"\nreason = "example"\n[notice.item]\ndescription = "DUV immersion scanner"\nproduct = "NXT:2000i"\ncontrol_entry = "3B001.f.1"\n' | put "$t" notices.toml
+        ;;
     *) echo "no seeds for $t" >&2 ;;
     esac
 }
