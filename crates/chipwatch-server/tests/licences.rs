@@ -179,6 +179,37 @@ async fn licences_register_draw_down_events_and_impact() {
             assert!(v.get("refusal").is_none());
         }
 
+        // A licence check names the register's licences that cover its requirement (on the
+        // check's date, for the destination), and another organisation's check names none.
+        let check = json!({"product": "NXT:2000i", "from": "NLD", "to": "CHN",
+            "date": "2023-12-01", "end_user": GAMMA});
+        let (st, v) = call(
+            app,
+            "POST",
+            "/api/v1/licence/check",
+            Some(&nl.viewer),
+            Some(check.clone()),
+        )
+        .await;
+        assert_eq!(st, 200, "{b}: {v}");
+        let nl_cover = v["licences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["jurisdiction"] == "NLD")
+            .unwrap_or_else(|| panic!("{b}: {v}"));
+        assert_eq!(nl_cover["licence"], "NL-2023-EX-0042", "{b}: {v}");
+        assert_eq!(nl_cover["covers"], true, "{b}: {nl_cover}");
+        let (_, v) = call(
+            app,
+            "POST",
+            "/api/v1/licence/check",
+            Some(&kr.admin),
+            Some(check),
+        )
+        .await;
+        assert_eq!(v["licences"], json!([]), "{b}: {v}");
+
         // The impact of a proposed partial revocation (viewer may look; nothing recorded).
         let revocation = json!({"date": "2024-01-01", "kind": "partial_revocation",
             "items": ["1"], "consignees": [DELTA], "end_users": [DELTA],

@@ -192,9 +192,15 @@ fn licence_register_in_chromium() {
         &base,
         "/licence?product=NXT%3A2050i&from=NLD&to=CHN&date=2024-10-01&end_user=Gamma+Semiconductor",
     );
-    d.wait_text("the licence check", |t| {
+    let text = d.wait_text("the licence check", |t| {
         t.contains("Keep this determination for a case")
     });
+    // The register's licence for the requirement, named under the verdict.
+    assert!(
+        text.contains("Licences of your register for these requirements")
+            && text.contains("NL-2023-EX-0042"),
+        "{text}"
+    );
     d.type_into("#case", "CDIU-2024-17");
     d.click("#keep-form button[type=submit]");
     d.wait_url("the records page", |u| u.contains("/licence/records?kept="));

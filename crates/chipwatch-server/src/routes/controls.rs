@@ -106,11 +106,28 @@ pub async fn licence_check(
     }
     let control_entry = b.control_entry.clone();
     let (end_user, parties, product) = (b.end_user.clone(), b.parties.clone(), b.product.clone());
-    let mut d = determine_body(b).await?;
-    let date = d["date"]
-        .as_str()
-        .and_then(|t| Date::parse(t).ok())
-        .ok_or_else(|| ApiError::internal(&"determination without a date"))?;
+    let to = b.to.trim().to_ascii_uppercase();
+    let det = determination(b).await?;
+    let date = det.date;
+    // The organisation's licences that can cover each requirement found (grandfathering
+    // applied from the measure data), from its register in the database.
+    let register: Vec<_> = s
+        .store
+        .licences(
+            p.org.id,
+            &chipwatch_store::licences::LicenceFilter {
+                date: Some(date),
+                destination: Some(to),
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|e| e.licence.record())
+        .collect();
+    let cover = chipwatch_controls::licence::covers(&*engine()?, &det, &register);
+    let mut d = json!(det);
+    d["licences"] = json!(cover);
     let t = crate::routes::denials::transaction_of(
         end_user.as_deref(),
         &parties,
@@ -126,6 +143,11 @@ pub async fn licence_check(
 
 /// The determination of a request body, as JSON.
 async fn determine_body(b: DetermineBody) -> ApiResult<serde_json::Value> {
+    Ok(json!(determination(b).await?))
+}
+
+/// The determination of a request body.
+async fn determination(b: DetermineBody) -> ApiResult<chipwatch_controls::Determination> {
     let engine = engine()?;
     let date = match &b.date {
         Some(d) => Date::parse(d).map_err(|e| ApiError::validation(format!("date: {e}")))?,
@@ -146,11 +168,10 @@ async fn determine_body(b: DetermineBody) -> ApiResult<serde_json::Value> {
         date,
         parties: b.parties,
     };
-    let d = tokio::task::spawn_blocking(move || engine.determine(&shipment))
+    tokio::task::spawn_blocking(move || engine.determine(&shipment))
         .await
         .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::validation(e.to_string()))?;
-    Ok(json!(d))
+        .map_err(|e| ApiError::validation(e.to_string()))
 }
 
 /// Outcomes a determination (or an officer's override) can have.

@@ -320,6 +320,47 @@ pub(super) fn hits_table(hits: &[Hit]) -> String {
     b
 }
 
+/// The signed-in organisation's licences that can cover each requirement of `d` (grandfathering
+/// applied), from its register in the database; nothing when no licence is required.
+async fn covering_licences_html(
+    s: &AppState,
+    who: &chipwatch_store::partner::Principal,
+    e: &Engine,
+    d: &Determination,
+    to: &str,
+) -> String {
+    let filter = chipwatch_store::licences::LicenceFilter {
+        date: Some(d.date),
+        destination: Some(to.to_string()),
+        ..Default::default()
+    };
+    let register: Vec<_> = match s.store.licences(who.org.id, &filter).await {
+        Ok(v) => v.into_iter().map(|x| x.licence.record()).collect(),
+        Err(err) => {
+            return error_box(&format!("The licence register could not be read: {err}"));
+        }
+    };
+    let cover = chipwatch_controls::licence::covers(e, d, &register);
+    if cover.is_empty() {
+        return String::new();
+    }
+    let mut b = String::from(
+        r#"<section class="panel" id="covering" aria-labelledby="covering-h"><h2 id="covering-h">Licences of your register for these requirements</h2><table><thead><tr><th scope="col">Licence</th><th scope="col">Jurisdiction</th><th scope="col">Covers</th><th scope="col">Why</th></tr></thead><tbody>"#,
+    );
+    for c in &cover {
+        let _ = write!(
+            b,
+            r#"<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            escape(&c.licence),
+            escape(&c.jurisdiction),
+            if c.covers { "yes" } else { "no" },
+            escape(&c.reason)
+        );
+    }
+    b.push_str("</tbody></table></section>");
+    b
+}
+
 /// GET /licence
 pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) -> Response {
     let who = session(&s, &headers).await;
@@ -412,6 +453,7 @@ pub async fn licence(State(s): State<AppState>, headers: HeaderMap, q: RawQuery)
                 }
                 b.push_str(&determination_html(&s.model, &d));
                 if let Some(who) = &who {
+                    b.push_str(&covering_licences_html(&s, who, &e, &d, &sh.to).await);
                     b.push_str(&super::determination_records::keep_form(
                         who,
                         q.0.as_deref().unwrap_or(""),
