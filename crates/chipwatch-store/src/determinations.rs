@@ -8,6 +8,17 @@ use crate::{audit, col, Store, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
+/// Outcomes a determination (or an officer's override) can have, as the controls engine names
+/// them; shared by every interface that keeps records (API, dashboard, CLI).
+pub const OUTCOMES: &[&str] = &[
+    "not_required",
+    "general_authorisation",
+    "exception_with_notification",
+    "undetermined",
+    "licence_required",
+    "prohibited",
+];
+
 /// A record to append.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDeterminationRecord {

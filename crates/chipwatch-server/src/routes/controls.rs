@@ -174,15 +174,7 @@ async fn determination(b: DetermineBody) -> ApiResult<chipwatch_controls::Determ
         .map_err(|e| ApiError::validation(e.to_string()))
 }
 
-/// Outcomes a determination (or an officer's override) can have.
-pub const OUTCOMES: &[&str] = &[
-    "not_required",
-    "general_authorisation",
-    "exception_with_notification",
-    "undetermined",
-    "licence_required",
-    "prohibited",
-];
+pub use chipwatch_store::determinations::OUTCOMES;
 
 /// A licence check to make and keep as a determination record.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -8,14 +8,16 @@
 //! what the engine said for those inputs under the rule-set version it names. Records are
 //! append-only and announced in the audit chain by the store, as through the API.
 
+use super::licences::redirect;
 use super::{options, page_response, session, to_login, Nav, Params};
-use crate::routes::controls::{engine, records_csv, OUTCOMES};
+use crate::routes::controls::{engine, records_csv};
 use crate::AppState;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chipwatch_report::svg::escape;
+use chipwatch_store::determinations::OUTCOMES;
 use chipwatch_store::determinations::{NewDeterminationRecord, RecordFilter};
 use chipwatch_store::partner::{Principal, Role};
 use std::fmt::Write;
@@ -59,14 +61,6 @@ pub fn keep_form(who: &Principal, query: &str) -> String {
         q = escape(query),
         opts = options(&outcomes, &[]),
     )
-}
-
-fn redirect(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(LOCATION, v);
-    }
-    r
 }
 
 fn message_page(status: StatusCode, who: &Principal, msg: &str) -> Response {

@@ -691,7 +691,8 @@ fn event_value(f: &Params) -> ApiResult<Value> {
     Ok(Value::Object(m))
 }
 
-fn redirect(to: &str) -> Response {
+/// 303 See Other to `to` (after a form post).
+pub(super) fn redirect(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(l) = HeaderValue::from_str(to) {
         r.headers_mut().insert(LOCATION, l);

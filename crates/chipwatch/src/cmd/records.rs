@@ -7,19 +7,9 @@
 
 use super::server::{open, org_named, runtime, DbArg};
 use anyhow::{Context, Result};
-use chipwatch_store::determinations::NewDeterminationRecord;
+use chipwatch_store::determinations::{NewDeterminationRecord, OUTCOMES};
 use chipwatch_store::partner::{Credential, Principal, Role};
 use clap::Args;
-
-/// Outcomes a determination (or an officer's override) can have.
-const OUTCOMES: &[&str] = &[
-    "not_required",
-    "general_authorisation",
-    "exception_with_notification",
-    "undetermined",
-    "licence_required",
-    "prohibited",
-];
 
 #[derive(Debug, Args)]
 pub struct RecordArgs {
