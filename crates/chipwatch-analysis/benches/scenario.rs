@@ -66,6 +66,7 @@ fn default_scenario(c: &mut Criterion) {
         items: vec!["N22".into()],
         start_day: 0,
         duration_days: None,
+        fraction: None,
     });
     c.bench_function("scenario/default_model_365_days", |b| {
         b.iter(|| run(&vc, &s).unwrap())

@@ -85,6 +85,14 @@ pub struct Chokepoint {
     pub bucket_share: f64,
     pub year: Option<i32>,
     pub sources: Vec<String>,
+    /// With countries listed without a number: the HHI over every way of giving them the
+    /// unassigned share (lowest: split evenly among them; highest: all to one of them). `hhi`
+    /// counts the numbered countries only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hhi_range: Option<(f64, f64)>,
+    /// The same interval for the largest country's share (CR1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cr1_range: Option<(f64, f64)>,
 }
 
 impl Chokepoint {
@@ -222,7 +230,24 @@ fn row(
         let v: Vec<f64> = countries.iter().map(|c| c.1).collect();
         (Some(metrics(&v)), Some(countries[0].0.clone()))
     };
+    // Unknown shares as an interval: the remainder goes to the listed countries evenly (lowest
+    // concentration) or to one of them (highest).
+    let (hhi_range, cr1_range) = if listed.is_empty() {
+        (None, None)
+    } else {
+        let known: f64 = countries.iter().map(|c| c.1).sum::<f64>() + bucket_share;
+        let rest = (100.0 - known).max(0.0);
+        let k = listed.len() as f64;
+        let sq: f64 = countries.iter().map(|c| c.1 * c.1).sum();
+        let top = countries.first().map_or(0.0, |c| c.1);
+        (
+            Some((sq + rest * rest / k, sq + rest * rest)),
+            Some((top.max(rest / k), top.max(rest))),
+        )
+    };
     Some(Chokepoint {
+        hhi_range,
+        cr1_range,
         item_id: id.to_string(),
         name: name.to_string(),
         hhi: m.map(|m| m.hhi),
@@ -510,6 +535,56 @@ mod tests {
         assert_eq!((m.hhi, m.effective_providers, m.cr1), (0.0, 0.0, 0.0));
     }
 
+    /// Partial data: KOR 40% known, JPN and USA listed without numbers share the other 60%:
+    /// HHI from 1600 + 2 x 30^2 = 3400 to 1600 + 60^2 = 5200, CR1 from 40 to 60.
+    #[test]
+    fn unknown_shares_give_intervals() {
+        use chipwatch_model::{Item, Model, Provider, ProviderType, Share};
+        let mut m = Model::default();
+        m.items.push(Item {
+            id: "N1".into(),
+            name: "x".into(),
+            kind: chipwatch_model::ItemKind::Material,
+            stage: None,
+            is_type_of: vec![],
+            goes_into: vec![],
+            market_size: None,
+            year: None,
+            hs_codes: vec![],
+            control_entries: vec![],
+            parameters: Default::default(),
+        });
+        for (id, iso, v) in [
+            ("PK", "KOR", Some(40.0)),
+            ("PJ", "JPN", None),
+            ("PU", "USA", None),
+        ] {
+            m.providers.push(Provider {
+                id: id.into(),
+                name: iso.into(),
+                provider_type: ProviderType::Country,
+                country: Some(iso.into()),
+                aliases: vec![],
+                bucket_of: None,
+            });
+            m.shares.push(Share {
+                provider: id.into(),
+                item: "N1".into(),
+                share: v,
+                year: Some(2022),
+                source: None,
+                basis: Basis::Hq,
+            });
+        }
+        let vc = chipwatch_model::ValueChain::new(m).unwrap();
+        let rows = chokepoints(&vc, ChokepointOptions::default());
+        let r = rows.iter().find(|r| r.item_id == "N1").unwrap();
+        assert_eq!(r.hhi_range, Some((3400.0, 5200.0)));
+        assert_eq!(r.cr1_range, Some((40.0, 60.0)));
+        assert_eq!(r.spof_status(65.0), "no");
+        assert_eq!(r.spof_status(50.0), "unknown");
+    }
+
     #[test]
     fn missing_shares_make_a_single_point_of_failure_unknown_not_no() {
         let mut r = Chokepoint {
@@ -529,6 +604,8 @@ mod tests {
             bucket_share: 0.0,
             year: None,
             sources: vec![],
+            hhi_range: None,
+            cr1_range: None,
         };
         assert_eq!(r.spof_status(65.0), "unknown");
         // 40% known: the listed countries share 60%, so none can be above 65%.

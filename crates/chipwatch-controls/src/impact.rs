@@ -100,6 +100,22 @@ fn scenario_err(e: impl std::fmt::Display) -> ControlsError {
     ControlsError::Impact(e.to_string())
 }
 
+/// Destinations (among `countries`) where the measure, on `date`, prohibits or reviews under a
+/// presumption of denial (no fallback).
+pub(crate) fn strict_denials(
+    e: &Engine,
+    m: &Measure,
+    countries: &[String],
+    date: Date,
+) -> Vec<String> {
+    let (v, basis) = default_denials(e, m, countries, date);
+    if basis.starts_with("destinations where") {
+        v
+    } else {
+        Vec::new()
+    }
+}
+
 /// Destinations (among `countries`) where the measure, on `date`, denies: prohibited or
 /// licence with presumption of denial. Falls back to every licence destination when none is.
 fn default_denials(
@@ -155,7 +171,7 @@ fn default_denials(
 }
 
 /// Countries whose exports the measure's reach names on `date` (its own territory).
-fn exporters_of(e: &Engine, m: &Measure, date: Date) -> Vec<String> {
+pub(crate) fn exporters_of(e: &Engine, m: &Measure, date: Date) -> Vec<String> {
     match &m.reach.exporters {
         Some(d) => {
             let mut v: BTreeSet<String> = d.countries.iter().cloned().collect();
@@ -354,6 +370,7 @@ pub fn measure_impact(
                 items: vec![c.item.clone()],
                 start_day: 0,
                 duration_days: None,
+                fraction: None,
             });
         }
         items.push(ItemImpact {

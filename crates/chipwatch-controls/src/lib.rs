@@ -19,6 +19,7 @@
 //! The crate does no IO: the default data are embedded with `include_str!` and parsed on demand;
 //! user files are read by the CLI and handed in as text with their file name.
 
+pub mod baseline;
 pub mod batch;
 pub mod catalogue;
 pub mod country;

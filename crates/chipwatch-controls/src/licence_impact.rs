@@ -570,6 +570,7 @@ pub fn decision_impact(
                 items: vec![item.clone()],
                 start_day: 0,
                 duration_days: None,
+                fraction: None,
             });
         } else if vc.country_provider(exporter).is_none() {
             basis.push(format!(

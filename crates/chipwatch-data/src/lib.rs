@@ -5,6 +5,7 @@
 //! their data without reading code.
 
 pub mod eto;
+pub mod fabs;
 pub mod format;
 
 use chipwatch_model::{Diagnostic, ModelError, Severity, ValueChain};

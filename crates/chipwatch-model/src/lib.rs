@@ -6,6 +6,7 @@
 //! on it cheaply.
 
 mod graph;
+pub mod production;
 mod types;
 mod validate;
 

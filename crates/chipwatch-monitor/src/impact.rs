@@ -92,6 +92,7 @@ pub fn shocks_for(c: &Classified, vc: &ValueChain) -> Result<(Vec<Shock>, Vec<St
                 items: c.items.clone(),
                 start_day: 0,
                 duration_days: None,
+                fraction: None,
             }],
             notes,
         ));

@@ -344,6 +344,7 @@ mod tests {
             items: vec!["N19".into()],
             start_day: 0,
             duration_days: None,
+            fraction: None,
         });
         let r = run(&vc, &s).unwrap();
         let html = scenario_report(&r);

@@ -170,6 +170,18 @@ impl Prepared {
         a: &Assumptions,
         consumers: Option<&[ConsumerSpec]>,
     ) -> Result<Prepared, ScenarioError> {
+        Prepared::new_biased(vc, a, consumers, None)
+    }
+
+    /// [`Prepared::new`], with the unassigned share of items whose providers are listed without
+    /// a number given to the providers in `hit` (`worst = true`) or to the others (`false`)
+    /// instead of split evenly: the two ends of the interval unknown shares leave open.
+    pub(crate) fn new_biased(
+        vc: &ValueChain,
+        a: &Assumptions,
+        consumers: Option<&[ConsumerSpec]>,
+        bias: Option<(&std::collections::HashSet<ProviderIdx>, bool)>,
+    ) -> Result<Prepared, ScenarioError> {
         let n = vc.model().items.len();
         let mut notes = Vec::new();
         let items: Vec<ItemInfo> = vc
@@ -254,16 +266,39 @@ impl Prepared {
             let (t, unknown) = split_known(&listed);
             let mut out: Vec<(ProviderIdx, f64)> = Vec::new();
             if unknown > 0 {
-                let each = (100.0 - t).max(0.0) / unknown as f64;
-                notes.push(format!(
-                    "{} {}: {unknown} provider(s) listed without a share; each assumed {each:.1}% \
-                     (equal split of the unassigned {:.1}%)",
-                    it.id,
-                    it.name,
-                    (100.0 - t).max(0.0)
-                ));
+                let unknowns: Vec<ProviderIdx> = listed
+                    .iter()
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(p, _)| *p)
+                    .collect();
+                let chosen: Vec<ProviderIdx> = match bias {
+                    Some((hit, worst)) => {
+                        let h: Vec<ProviderIdx> = unknowns
+                            .iter()
+                            .copied()
+                            .filter(|p| hit.contains(p) == worst)
+                            .collect();
+                        if h.is_empty() {
+                            unknowns.clone()
+                        } else {
+                            h
+                        }
+                    }
+                    None => unknowns.clone(),
+                };
+                let each = (100.0 - t).max(0.0) / chosen.len() as f64;
+                if bias.is_none() {
+                    notes.push(format!(
+                        "{} {}: {unknown} provider(s) listed without a share; each assumed \
+                         {each:.1}% (equal split of the unassigned {:.1}%; the segment layer \
+                         reports the range over every split)",
+                        it.id,
+                        it.name,
+                        (100.0 - t).max(0.0)
+                    ));
+                }
                 for (p, v) in &listed {
-                    out.push((*p, v.unwrap_or(each)));
+                    out.push((*p, v.unwrap_or(if chosen.contains(p) { each } else { 0.0 })));
                 }
             } else {
                 for (p, v) in &listed {
@@ -422,6 +457,7 @@ impl Prepared {
                     items,
                     start_day,
                     duration_days,
+                    fraction,
                 } => {
                     let set = self.resolve_items(vc, items, &f("items"))?;
                     let targets = self.resolve_consumers(vc, to, &f("to"), &mut fx.notes)?;
@@ -445,7 +481,8 @@ impl Prepared {
                                         != home.as_deref().unwrap_or("")
                             })
                             .collect();
-                        self.edge_effects(vc, p, &set, Some(cons), 1.0, shock, &mut fx);
+                        let strength = fraction.unwrap_or(1.0);
+                        self.edge_effects(vc, p, &set, Some(cons), strength, shock, &mut fx);
                     }
                     rs.consumers = targets
                         .iter()
@@ -903,7 +940,7 @@ impl Prepared {
     }
 
     /// Per-edge factors for one consumer on one day.
-    fn edge_multipliers(
+    pub(crate) fn edge_multipliers(
         &self,
         fx: &Effects,
         intensity: &[f64],
@@ -995,6 +1032,7 @@ impl Prepared {
                 stages: con.stages.clone(),
                 items,
                 final_output,
+                segments: Vec::new(),
             });
         }
         let wsum: f64 = self.consumers.iter().map(|c| c.weight).sum();
@@ -1039,6 +1077,10 @@ impl Prepared {
                 engine: format!("chipwatch-analysis {}", env!("CARGO_PKG_VERSION")),
             },
             notes,
+            economies: Vec::new(),
+            production: Vec::new(),
+            baseline: None,
+            segment_provenance: None,
         }
     }
 

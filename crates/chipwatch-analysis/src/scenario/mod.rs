@@ -9,12 +9,17 @@
 //! country shock hits that country's firms consistently.
 
 pub(crate) mod engine;
+pub(crate) mod segments;
 
 use chipwatch_model::StageKind;
 use serde::{Deserialize, Serialize};
 
 pub use crate::kernel::TaxonomyRule;
 pub use engine::run;
+pub use segments::{
+    run_with_production, BaselineView, EconomyResult, ProductionRow, SegmentProvenance,
+    SegmentResult, EU27_MEMBERS,
+};
 
 /// A scenario: what happens to whom if X stops.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +40,80 @@ pub struct Scenario {
     /// location, ETO stage shares S2/S3). See `docs/scenarios.md`.
     #[serde(default, rename = "consumer", skip_serializing_if = "Option::is_none")]
     pub consumers: Option<Vec<ConsumerSpec>>,
+    /// The day the scenario starts from (`YYYY-MM-DD`): fabs producing in that year, and the
+    /// export-control measures in force that day (`baseline_denial`, filled from the controls
+    /// data by the CLI) shape the baseline, so results are changes against the world as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_date: Option<String>,
+    /// How a shortage of a segment's chips is shared among consumers.
+    #[serde(default)]
+    pub allocation: Allocation,
+    /// A bilateral chip trade matrix (CSV, `segment,from,to,value`): the path is read by the CLI
+    /// (relative to the scenario file); without one, output reaches consumers pro rata to demand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trade_matrix: Option<String>,
+    /// Flows already denied on the baseline date (who may not receive which items since when).
+    #[serde(
+        default,
+        rename = "baseline_denial",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub baseline_denials: Vec<BaselineDenial>,
+}
+
+/// A flow already denied on the baseline date by a measure in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineDenial {
+    /// Measure id (`nl-2023-18212`) or a description.
+    pub measure: String,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+    pub items: Vec<String>,
+    /// Part of the items' flows the measure covers (the measure file's documented assumption).
+    #[serde(default = "one")]
+    pub fraction: f64,
+    /// Date the denial took effect (`YYYY-MM-DD`).
+    pub since: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Rule sharing a segment's output among consumers when it falls short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocationRule {
+    /// Every consumer loses the same fraction of what it received from each producer.
+    #[default]
+    ProRata,
+    /// A producing economy serves its own demand first, then exports pro rata.
+    HomeFirst,
+    /// A producing economy serves itself and the members of its groups first.
+    AlliesFirst,
+}
+
+impl AllocationRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AllocationRule::ProRata => "pro_rata",
+            AllocationRule::HomeFirst => "home_first",
+            AllocationRule::AlliesFirst => "allies_first",
+        }
+    }
+}
+
+/// `[allocation]`: the rule and, for `allies_first`, the named groups (`chip4 = ["USA", ...]`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allocation {
+    #[serde(default)]
+    pub rule: AllocationRule,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub groups: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 fn default_horizon() -> u32 {
@@ -60,6 +139,10 @@ pub enum Shock {
         /// `None`: until the end of the horizon.
         #[serde(default)]
         duration_days: Option<u32>,
+        /// Part of the flows stopped (`None`: all of them); for a measure that covers part of
+        /// an item or is licensed case by case.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fraction: Option<f64>,
     },
     /// A provider (or a whole country, including its own process capacity) loses `fraction` of
     /// its capacity for `items`; after `duration_days` it ramps back linearly over
@@ -126,6 +209,30 @@ pub struct Assumptions {
     /// Country shares the user supplies where the model has none (or to replace the model's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub share_override: Vec<ShareOverride>,
+    /// Segment layer: share of a blocked tool's installed base lost per year without new
+    /// tools, spare parts and service (project assumption, docs/scenarios.md).
+    pub installed_base_erosion: f64,
+    /// Segment layer: yearly growth of wafer capacity the world would have had, which a tool
+    /// block forgoes (SEMI World Fab Forecast: about 6-7% a year in 2024-2025).
+    pub capacity_growth: f64,
+    /// Segment layer: days over which deliveries of tools make good a year's erosion after a
+    /// block ends.
+    pub tool_recovery_days: u32,
+    /// Segment layer: demand shares the scenario sets (percent of world demand in a segment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demand_override: Vec<DemandOverride>,
+}
+
+/// A consumer's share of world demand set by the scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemandOverride {
+    pub consumer: String,
+    /// A segment or `all`.
+    pub segment: String,
+    pub share_pct: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Default for Assumptions {
@@ -138,6 +245,10 @@ impl Default for Assumptions {
             taxonomy: TaxonomyRule::WeightedMean,
             share_basis: chipwatch_model::Basis::Hq,
             share_override: Vec::new(),
+            installed_base_erosion: 0.10,
+            capacity_growth: 0.06,
+            tool_recovery_days: 365,
+            demand_override: Vec::new(),
         }
     }
 }
@@ -221,6 +332,10 @@ impl Scenario {
             assumptions: Assumptions::default(),
             shocks: Vec::new(),
             consumers: None,
+            baseline_date: None,
+            allocation: Allocation::default(),
+            trade_matrix: None,
+            baseline_denials: Vec::new(),
         }
     }
 
@@ -290,6 +405,66 @@ impl Scenario {
                 format!("{} is outside 0..=3650", a.tool_lag_days),
             ));
         }
+        check_range(
+            "assumptions.installed_base_erosion",
+            a.installed_base_erosion,
+            0.0,
+            1.0,
+        )?;
+        check_range("assumptions.capacity_growth", a.capacity_growth, 0.0, 1.0)?;
+        if a.tool_recovery_days == 0 || a.tool_recovery_days > 36_500 {
+            return Err(ScenarioError::field(
+                "assumptions.tool_recovery_days",
+                format!("{} is outside 1..=36500", a.tool_recovery_days),
+            ));
+        }
+        for (i, o) in a.demand_override.iter().enumerate() {
+            check_range(
+                &format!("assumptions.demand_override[{i}].share_pct"),
+                o.share_pct,
+                0.0,
+                100.0,
+            )?;
+            if o.segment != "all"
+                && chipwatch_model::production::Segment::parse(&o.segment).is_none()
+            {
+                return Err(ScenarioError::field(
+                    format!("assumptions.demand_override[{i}].segment"),
+                    format!(
+                        "unknown segment `{}` (all or one of {})",
+                        o.segment, SEGMENT_NAMES
+                    ),
+                ));
+            }
+        }
+        if let Some(d) = &self.baseline_date {
+            if !valid_date(d) {
+                return Err(ScenarioError::field(
+                    "baseline_date",
+                    format!("`{d}` is not a date (YYYY-MM-DD)"),
+                ));
+            }
+        }
+        for (i, d) in self.baseline_denials.iter().enumerate() {
+            let f = |n: &str| format!("baseline_denial[{i}].{n}");
+            non_empty(&f("from"), &d.from)?;
+            non_empty(&f("to"), &d.to)?;
+            non_empty(&f("items"), &d.items)?;
+            check_range(&f("fraction"), d.fraction, 0.0, 1.0)?;
+            if !valid_date(&d.since) {
+                return Err(ScenarioError::field(
+                    f("since"),
+                    format!("`{}` is not a date (YYYY-MM-DD)", d.since),
+                ));
+            }
+        }
+        if self.allocation.rule == AllocationRule::AlliesFirst && self.allocation.groups.is_empty()
+        {
+            return Err(ScenarioError::field(
+                "allocation.groups",
+                "allies_first needs at least one named group (chip4 = [\"USA\", \"JPN\", \"KOR\", \"TWN\"])",
+            ));
+        }
         for (i, o) in a.share_override.iter().enumerate() {
             check_range(
                 &format!("assumptions.share_override[{i}].share"),
@@ -315,11 +490,18 @@ impl Scenario {
             }
             match sh {
                 Shock::ExportBlock {
-                    from, to, items, ..
+                    from,
+                    to,
+                    items,
+                    fraction,
+                    ..
                 } => {
                     non_empty(&f("from"), from)?;
                     non_empty(&f("to"), to)?;
                     non_empty(&f("items"), items)?;
+                    if let Some(x) = fraction {
+                        check_range(&f("fraction"), *x, 0.0, 1.0)?;
+                    }
                 }
                 Shock::CapacityLoss {
                     provider,
@@ -361,6 +543,20 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// The six segment names, for messages.
+pub(crate) const SEGMENT_NAMES: &str =
+    "logic_leading, logic_advanced, logic_mature, dram, nand, analog_power";
+
+/// `YYYY-MM-DD` with a plausible month and day.
+pub(crate) fn valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+    matches!((n(0..4), n(5..7), n(8..10)), (Some(y), Some(m), Some(d)) if (1900..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
 }
 
 fn check_range(field: &str, v: f64, lo: f64, hi: f64) -> Result<(), ScenarioError> {
@@ -426,6 +622,18 @@ pub struct ScenarioResult {
     /// Things a reader should know: imputed shares, items without supply data, references that
     /// matched nothing.
     pub notes: Vec<String>,
+    /// Segment layer (where chips are made against where they are used): every consuming
+    /// economy's availability per segment. Empty when the run has no production data.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub economies: Vec<EconomyResult>,
+    /// Segment layer: capacity per country, owner and segment, most wafers lost first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub production: Vec<ProductionRow>,
+    /// Segment layer: what the measures in force on the baseline date already deny.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_provenance: Option<SegmentProvenance>,
 }
 
 /// One consuming country.
@@ -437,6 +645,9 @@ pub struct ConsumerResult {
     pub stages: Vec<StageKind>,
     pub items: Vec<ItemResult>,
     pub final_output: FinalOutput,
+    /// The consumer's chips per segment (segment layer; empty without production data).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentResult>,
 }
 
 /// Availability of one item for one consumer over time.

@@ -137,6 +137,7 @@ fn block(from: &str, to: &str, items: &[&str]) -> Shock {
         items: items.iter().map(|s| s.to_string()).collect(),
         start_day: 0,
         duration_days: None,
+        fraction: None,
     }
 }
 
@@ -436,6 +437,7 @@ fn arb_shock() -> impl Strategy<Value = Shock> {
                 items: vec![i.into()],
                 start_day: d,
                 duration_days: None,
+                fraction: None,
             }
         }),
         (countries, items, 0.05f64..1.0, 0u32..20).prop_map(|(p, i, f, d)| Shock::CapacityLoss {
@@ -476,9 +478,9 @@ proptest! {
         let bigger = match shock.clone() {
             Shock::CapacityLoss { provider, items, fraction, start_day, duration_days, recovery_days } =>
                 Shock::CapacityLoss { provider, items, fraction: (fraction + extra).min(1.0), start_day, duration_days, recovery_days },
-            Shock::ExportBlock { from, to, items, start_day, duration_days } =>
+            Shock::ExportBlock { from, to, items, start_day, duration_days, .. } =>
                 // A longer block is a larger shock.
-                Shock::ExportBlock { from, to, items, start_day: start_day.saturating_sub(3), duration_days },
+                Shock::ExportBlock { from, to, items, start_day: start_day.saturating_sub(3), duration_days, fraction: None },
             other => other,
         };
         let a = all_values(&run(&vc, &short_scenario(vec![shock])).unwrap());

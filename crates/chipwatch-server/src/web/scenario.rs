@@ -83,6 +83,7 @@ pub fn from_params(p: &Params) -> Result<Scenario, String> {
                     items,
                     start_day: start,
                     duration_days: duration,
+                    fraction: None,
                 });
             }
             "capacity_loss" => {
@@ -154,6 +155,7 @@ pub fn to_params(sc: &Scenario) -> Vec<(String, String)> {
                 items,
                 start_day,
                 duration_days,
+                ..
             } => {
                 push_all("from", from);
                 push_all("to", to);

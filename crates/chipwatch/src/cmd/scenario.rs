@@ -23,6 +23,23 @@ pub struct RunArgs {
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "OUT.html")]
     pub report: Option<PathBuf>,
+    /// Production data directory (fabs, ATP, demand, segment needs; layout of data/fabs/)
+    /// instead of the embedded one.
+    #[arg(long, value_name = "DIR")]
+    pub fabs: Option<PathBuf>,
+    /// Bilateral chip trade matrix (CSV `segment,from,to,value`, e.g. from `chipwatch trade
+    /// matrix`); overrides the scenario's `trade_matrix`.
+    #[arg(long, value_name = "FILE")]
+    pub trade_matrix: Option<PathBuf>,
+    /// Baseline date (YYYY-MM-DD); overrides the scenario's `baseline_date` (default today).
+    #[arg(long, value_name = "DATE")]
+    pub baseline_date: Option<String>,
+    /// Do not add the export controls in force on the baseline date to the baseline.
+    #[arg(long)]
+    pub no_controls: bool,
+    /// Item-level view only (the v1 engine, no fabs, segments or economies).
+    #[arg(long)]
+    pub no_segments: bool,
 }
 
 pub fn scenario(cli: &Cli, c: &ScenarioCmd) -> Result<()> {
@@ -34,9 +51,65 @@ pub fn scenario(cli: &Cli, c: &ScenarioCmd) -> Result<()> {
 fn run(cli: &Cli, a: &RunArgs) -> Result<()> {
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("cannot read {}", a.file.display()))?;
-    let s = Scenario::from_toml_str(&text, &a.file.display().to_string())?;
+    let mut s = Scenario::from_toml_str(&text, &a.file.display().to_string())?;
     let vc = super::load_model(cli)?;
-    let r = scenario::run(&vc, &s).with_context(|| format!("{}", a.file.display()))?;
+    let r = if a.no_segments {
+        scenario::run(&vc, &s).with_context(|| format!("{}", a.file.display()))?
+    } else {
+        let prod = match &a.fabs {
+            Some(dir) => chipwatch_data::fabs::load_production_dir(dir)?,
+            None => chipwatch_data::fabs::default_production(),
+        };
+        let matrix_path = a.trade_matrix.clone().or_else(|| {
+            s.trade_matrix.as_ref().map(|m| {
+                a.file
+                    .parent()
+                    .unwrap_or_else(|| std::path::Path::new("."))
+                    .join(m)
+            })
+        });
+        let matrix = match &matrix_path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read trade matrix {}", p.display()))?;
+                Some(chipwatch_data::fabs::parse_trade_matrix(
+                    &text,
+                    &p.display().to_string(),
+                )?)
+            }
+            None => None,
+        };
+        if let Some(d) = &a.baseline_date {
+            chipwatch_controls::Date::parse(d)
+                .map_err(|m| anyhow::anyhow!("--baseline-date: {m}"))?;
+            s.baseline_date = Some(d.clone());
+        }
+        let date = match &s.baseline_date {
+            Some(d) => chipwatch_controls::Date::parse(d)
+                .map_err(|m| anyhow::anyhow!("{}: baseline_date: {m}", a.file.display()))?,
+            None => {
+                let d = super::controls::today();
+                s.baseline_date = Some(d.to_string());
+                d
+            }
+        };
+        if !a.no_controls && s.baseline_denials.is_empty() {
+            let engine = chipwatch_controls::default_engine()?;
+            let mut dests: Vec<String> = prod
+                .fabs
+                .iter()
+                .map(|f| f.country.clone())
+                .chain(prod.economies.iter().map(|e| e.code.clone()))
+                .filter(|c| c.len() == 3 && c != "ROW")
+                .collect();
+            dests.sort();
+            dests.dedup();
+            s.baseline_denials =
+                chipwatch_controls::baseline::baseline_denials(&engine, date, &dests)?;
+        }
+        scenario::run_with_production(&vc, &s, &prod, matrix.as_ref())
+            .with_context(|| format!("{}", a.file.display()))?
+    };
     if let Some(out) = &a.report {
         let html = chipwatch_report::scenario_report(&r);
         std::fs::write(out, html).with_context(|| format!("cannot write {}", out.display()))?;
@@ -83,8 +156,14 @@ fn print_result(r: &ScenarioResult) -> anyhow::Result<()> {
             format!(", {} share override(s)", a.share_override.len())
         }
     );
+    if !r.economies.is_empty() {
+        print_segments(r)?;
+    }
     outln!();
-    outln!("Finished chips ({}) by consumer:", r.world.item_id);
+    outln!(
+        "Item-level view (v1: inputs of each country's own fabs; finished chips {}):",
+        r.world.item_id
+    );
     let mut t = Table::new([
         "country",
         "weight",
@@ -156,6 +235,90 @@ fn print_result(r: &ScenarioResult) -> anyhow::Result<()> {
         outln!("notes:");
         for n in &r.notes {
             outln!("  - {n}");
+        }
+    }
+    Ok(())
+}
+
+/// Economies by segment, production lost, baseline denials.
+fn print_segments(r: &ScenarioResult) -> anyhow::Result<()> {
+    use chipwatch_model::production::Segment;
+    if let Some(p) = &r.segment_provenance {
+        outln!(
+            "production: {} ({} fab rows, {} producing in {}; coverage {} of {}); allocation: {}; trade matrix: {}",
+            p.fabs,
+            p.fab_rows,
+            p.producing_fabs,
+            p.baseline_year,
+            p.coverage_pct.map_or_else(|| "unknown".into(), |c| format!("{c:.0}%")),
+            p.coverage_total,
+            p.allocation,
+            p.trade_matrix
+        );
+    }
+    if let Some(b) = &r.baseline {
+        outln!(
+            "baseline: {} with {} denial(s) in force",
+            b.date.as_deref().unwrap_or("-"),
+            b.denials.len()
+        );
+    }
+    outln!();
+    outln!("Chips available to each economy by segment (lowest over the horizon; after chip inventory):");
+    let mut head = vec!["economy".to_string()];
+    head.extend(Segment::ALL.iter().map(|s| s.as_str().to_string()));
+    head.push("all chips".into());
+    head.push("binding constraint (worst segment)".into());
+    let mut t = Table::new(head);
+    for e in &r.economies {
+        let mut row = vec![match &e.part_of {
+            Some(p) => format!("  {} ({p})", e.code),
+            None => e.code.clone(),
+        }];
+        row.extend(e.segments.iter().map(|s| f3(s.availability_min)));
+        row.push(f3(e.chips_min));
+        let worst = e
+            .segments
+            .iter()
+            .filter(|s| !s.binding_constraint.is_empty())
+            .min_by(|a, b| a.availability_min.total_cmp(&b.availability_min));
+        row.push(worst.map_or_else(String::new, |s| s.binding_constraint.join(" <- ")));
+        t.row(row);
+    }
+    t.print()?;
+    let lost: Vec<_> = r
+        .production
+        .iter()
+        .filter(|p| p.capacity_min < 1.0 - 1e-6)
+        .collect();
+    if !lost.is_empty() {
+        outln!();
+        outln!("Production hit (most wafers lost first; 300 mm equivalents):");
+        let mut t = Table::new([
+            "country",
+            "owner",
+            "segment",
+            "wspm",
+            "min",
+            "end",
+            "wafers lost",
+            "cause",
+        ]);
+        for p in lost.iter().take(15) {
+            t.row([
+                p.country.clone(),
+                p.owner.clone(),
+                p.segment.to_string(),
+                format!("{:.0}", p.baseline_wspm_300eq),
+                f3(p.capacity_min),
+                f3(p.capacity_end),
+                format!("{:.0}", p.wafers_lost_300eq),
+                p.cause.clone(),
+            ]);
+        }
+        t.print()?;
+        if lost.len() > 15 {
+            outln!("... {} more (use --json for all)", lost.len() - 15);
         }
     }
     Ok(())
