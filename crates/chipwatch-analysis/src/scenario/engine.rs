@@ -1078,6 +1078,7 @@ impl Prepared {
             },
             notes,
             economies: Vec::new(),
+            world_segments: Vec::new(),
             production: Vec::new(),
             baseline: None,
             segment_provenance: None,

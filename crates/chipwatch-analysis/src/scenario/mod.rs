@@ -18,7 +18,7 @@ pub use crate::kernel::TaxonomyRule;
 pub use engine::run;
 pub use segments::{
     run_with_production, BaselineView, EconomyResult, ProductionRow, SegmentProvenance,
-    SegmentResult, EU27_MEMBERS,
+    SegmentResult, WorldSegment, EU27_MEMBERS,
 };
 
 /// A scenario: what happens to whom if X stops.
@@ -626,6 +626,9 @@ pub struct ScenarioResult {
     /// economy's availability per segment. Empty when the run has no production data.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub economies: Vec<EconomyResult>,
+    /// Segment layer: each segment worldwide (capacity, output, wafers lost).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub world_segments: Vec<WorldSegment>,
     /// Segment layer: capacity per country, owner and segment, most wafers lost first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub production: Vec<ProductionRow>,

@@ -76,6 +76,26 @@ pub struct EconomyResult {
     pub chips_min_range: Option<(f64, f64)>,
 }
 
+/// One segment worldwide: capacity, what reaches consumers, what was lost.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorldSegment {
+    pub segment: Segment,
+    /// Producing capacity on the baseline date (wafer starts per month, 300 mm equivalents).
+    pub baseline_wspm_300eq: f64,
+    /// Lowest world capacity as a fraction of the baseline (before spare capacity is used).
+    pub capacity_min: f64,
+    /// Lowest world output (capacity with the spare `headroom` of fabs not hit, after
+    /// assembly and test) as a fraction of baseline demand, capped at 1.
+    pub supply_min: f64,
+    /// Capacity lost over the horizon (300 mm equivalent wafers).
+    pub wafers_lost_300eq: f64,
+    /// Capacity lost over the first 90 days from the first shock, as a share of 90 days of
+    /// baseline capacity (the "quarter" calibration figures are quoted in).
+    pub quarter_lost_share: f64,
+    /// Lowest demand-weighted availability over the economies (after chip inventory).
+    pub availability_min: f64,
+}
+
 /// Capacity of one owner's fabs of one segment in one country.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductionRow {
@@ -168,6 +188,7 @@ pub fn run_with_production(
         }
     }
     result.notes.extend(out.notes);
+    result.world_segments = out.world;
     result.economies = out.economies;
     result.production = out.production;
     result.baseline = Some(out.baseline);
@@ -176,6 +197,7 @@ pub fn run_with_production(
 }
 
 struct Output {
+    world: Vec<WorldSegment>,
     economies: Vec<EconomyResult>,
     production: Vec<ProductionRow>,
     baseline: BaselineView,
@@ -763,10 +785,7 @@ impl<'a> Layer<'a> {
     }
 
     /// Needed item ids per segment, resolved in the model.
-    fn needs(
-        &self,
-        vc: &ValueChain,
-    ) -> Result<Vec<Need>, ScenarioError> {
+    fn needs(&self, vc: &ValueChain) -> Result<Vec<Need>, ScenarioError> {
         let mut out = Vec::new();
         for n in &self.prod.needs {
             let i = vc.find_item(&n.item).map_err(|e| {
@@ -943,6 +962,15 @@ impl<'a> Layer<'a> {
             vec![std::array::from_fn(|_| (f64::INFINITY, 0, Vec::new())); n_part];
         let mut cause = vec![String::new(); nu];
         let mut capfrac = vec![1.0f64; nu];
+        // World per segment: (baseline, capacity min, supply min, wafers lost, quarter lost).
+        let mut wbase = [0.0f64; NS];
+        for u in &self.units {
+            wbase[u.segment.index()] += u.base;
+        }
+        let mut wcap_min = [1.0f64; NS];
+        let mut wsup_min = [1.0f64; NS];
+        let mut wlost = [0.0f64; NS];
+        let mut wq = [0.0f64; NS];
         for t in 0..days {
             // Erosion state of blocked tools.
             for c in 0..np {
@@ -1041,6 +1069,22 @@ impl<'a> Layer<'a> {
                     }
                 }
                 let world: f64 = base_p.iter().sum();
+                if world > 0.0 {
+                    let cap: f64 = self
+                        .units
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, u)| u.segment.index() == sg)
+                        .map(|(u, unit)| unit.base * capfrac[u])
+                        .sum();
+                    wcap_min[sg] = wcap_min[sg].min(cap / world);
+                    let sup: f64 = out_p.iter().sum();
+                    wsup_min[sg] = wsup_min[sg].min((sup / world).min(1.0));
+                    wlost[sg] += (world - cap) / 30.0;
+                    if t >= first_shock && t < first_shock + 90 {
+                        wq[sg] += (world - cap) / (world * 90.0);
+                    }
+                }
                 if world <= 0.0 {
                     for c in 0..n_part {
                         avail[c][sg][t as usize] = 1.0;
@@ -1163,6 +1207,28 @@ impl<'a> Layer<'a> {
             wseg[u.segment.index()] += u.base;
         }
         let wtot: f64 = wseg.iter().sum::<f64>().max(1e-9);
+        let world: Vec<WorldSegment> = Segment::ALL
+            .into_iter()
+            .enumerate()
+            .map(|(sg, seg)| {
+                let avail_min = (0..days as usize)
+                    .map(|t| {
+                        (0..n_part)
+                            .map(|c| self.demand[c][sg] * f64::from(avail[c][sg][t]))
+                            .sum::<f64>()
+                    })
+                    .fold(1.0f64, f64::min);
+                WorldSegment {
+                    segment: seg,
+                    baseline_wspm_300eq: round6(wbase[sg]),
+                    capacity_min: round6(wcap_min[sg]),
+                    supply_min: round6(wsup_min[sg]),
+                    wafers_lost_300eq: round6(wlost[sg]),
+                    quarter_lost_share: round6(wq[sg]),
+                    availability_min: round6(avail_min),
+                }
+            })
+            .collect();
         let mut economies = Vec::new();
         for (c, e) in self.economies.iter().enumerate() {
             let (row, parent) = if c < n_part {
@@ -1311,6 +1377,7 @@ impl<'a> Layer<'a> {
         };
         let _ = &self.producer_home;
         Ok(Output {
+            world,
             economies,
             production,
             baseline: BaselineView {
@@ -1481,11 +1548,7 @@ fn report_days_pub(days: u32, step: u32) -> Vec<u32> {
 }
 
 /// (min, end, tts, worst day, shortfall days, series) of a daily series.
-fn stats_of(
-    v: &[f32],
-    report: &[u32],
-    first_shock: u32,
-) -> Stats6 {
+fn stats_of(v: &[f32], report: &[u32], first_shock: u32) -> Stats6 {
     let mut min = f64::INFINITY;
     let mut worst = 0;
     let mut tts = None;

@@ -53,62 +53,84 @@ fn run(cli: &Cli, a: &RunArgs) -> Result<()> {
         .with_context(|| format!("cannot read {}", a.file.display()))?;
     let mut s = Scenario::from_toml_str(&text, &a.file.display().to_string())?;
     let vc = super::load_model(cli)?;
-    let r = if a.no_segments {
-        scenario::run(&vc, &s).with_context(|| format!("{}", a.file.display()))?
-    } else {
-        let prod = match &a.fabs {
-            Some(dir) => chipwatch_data::fabs::load_production_dir(dir)?,
-            None => chipwatch_data::fabs::default_production(),
-        };
-        let matrix_path = a.trade_matrix.clone().or_else(|| {
-            s.trade_matrix.as_ref().map(|m| {
-                a.file
-                    .parent()
-                    .unwrap_or_else(|| std::path::Path::new("."))
-                    .join(m)
-            })
-        });
-        let matrix = match &matrix_path {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("cannot read trade matrix {}", p.display()))?;
-                Some(chipwatch_data::fabs::parse_trade_matrix(
-                    &text,
-                    &p.display().to_string(),
-                )?)
-            }
-            None => None,
-        };
-        if let Some(d) = &a.baseline_date {
-            chipwatch_controls::Date::parse(d)
-                .map_err(|m| anyhow::anyhow!("--baseline-date: {m}"))?;
-            s.baseline_date = Some(d.clone());
-        }
-        let date = match &s.baseline_date {
-            Some(d) => chipwatch_controls::Date::parse(d)
-                .map_err(|m| anyhow::anyhow!("{}: baseline_date: {m}", a.file.display()))?,
-            None => {
-                let d = super::controls::today();
-                s.baseline_date = Some(d.to_string());
-                d
-            }
-        };
-        if !a.no_controls && s.baseline_denials.is_empty() {
-            let engine = chipwatch_controls::default_engine()?;
-            let mut dests: Vec<String> = prod
-                .fabs
+    let prod = match &a.fabs {
+        Some(dir) => Some(chipwatch_data::fabs::load_production_dir(dir)?),
+        None if a.no_segments => None,
+        None => {
+            let p = chipwatch_data::fabs::default_production();
+            // The embedded needs name the ETO model's items: a model without them (a generated
+            // or a user's own model) runs the item-level view only, and says so.
+            let missing: Vec<&str> = p
+                .needs
                 .iter()
-                .map(|f| f.country.clone())
-                .chain(prod.economies.iter().map(|e| e.code.clone()))
-                .filter(|c| c.len() == 3 && c != "ROW")
+                .filter(|n| vc.find_item(&n.item).is_err())
+                .map(|n| n.item.as_str())
                 .collect();
-            dests.sort();
-            dests.dedup();
-            s.baseline_denials =
-                chipwatch_controls::baseline::baseline_denials(&engine, date, &dests)?;
+            if missing.is_empty() {
+                Some(p)
+            } else {
+                eprintln!(
+                    "note: segment layer off: the model lacks the items the embedded production \
+                     data needs ({}); pass --fabs DIR with a segments.toml for this model",
+                    missing.first().copied().unwrap_or_default()
+                );
+                None
+            }
         }
-        scenario::run_with_production(&vc, &s, &prod, matrix.as_ref())
-            .with_context(|| format!("{}", a.file.display()))?
+    };
+    let r = match prod {
+        None => scenario::run(&vc, &s).with_context(|| format!("{}", a.file.display()))?,
+        Some(prod) => {
+            let matrix_path = a.trade_matrix.clone().or_else(|| {
+                s.trade_matrix.as_ref().map(|m| {
+                    a.file
+                        .parent()
+                        .unwrap_or_else(|| std::path::Path::new("."))
+                        .join(m)
+                })
+            });
+            let matrix = match &matrix_path {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read trade matrix {}", p.display()))?;
+                    Some(chipwatch_data::fabs::parse_trade_matrix(
+                        &text,
+                        &p.display().to_string(),
+                    )?)
+                }
+                None => None,
+            };
+            if let Some(d) = &a.baseline_date {
+                chipwatch_controls::Date::parse(d)
+                    .map_err(|m| anyhow::anyhow!("--baseline-date: {m}"))?;
+                s.baseline_date = Some(d.clone());
+            }
+            let date = match &s.baseline_date {
+                Some(d) => chipwatch_controls::Date::parse(d)
+                    .map_err(|m| anyhow::anyhow!("{}: baseline_date: {m}", a.file.display()))?,
+                None => {
+                    let d = super::controls::today();
+                    s.baseline_date = Some(d.to_string());
+                    d
+                }
+            };
+            if !a.no_controls && s.baseline_denials.is_empty() {
+                let engine = chipwatch_controls::default_engine()?;
+                let mut dests: Vec<String> = prod
+                    .fabs
+                    .iter()
+                    .map(|f| f.country.clone())
+                    .chain(prod.economies.iter().map(|e| e.code.clone()))
+                    .filter(|c| c.len() == 3 && c != "ROW")
+                    .collect();
+                dests.sort();
+                dests.dedup();
+                s.baseline_denials =
+                    chipwatch_controls::baseline::baseline_denials(&engine, date, &dests)?;
+            }
+            scenario::run_with_production(&vc, &s, &prod, matrix.as_ref())
+                .with_context(|| format!("{}", a.file.display()))?
+        }
     };
     if let Some(out) = &a.report {
         let html = chipwatch_report::scenario_report(&r);
