@@ -1,0 +1,691 @@
+//! The segment layer day by day: input availability in every producing country (the item model
+//! with and without the scenario's shocks), installed-base erosion, fab capacity, the ATP pool,
+//! allocation of each segment's output to economies by the chosen rule, chip inventories, and the
+//! result views.
+
+#![allow(clippy::needless_range_loop)]
+
+use super::*;
+use crate::scenario::engine::{round6, Effects, Prepared};
+use chipwatch_model::production::{NeedKind, Segment};
+use chipwatch_model::ProviderIdx;
+use chipwatch_model::{ItemKind, ValueChain};
+use std::collections::{BTreeSet, HashSet};
+
+impl Layer<'_> {
+    pub(super) fn simulate(
+        &self,
+        vc: &ValueChain,
+        s: &Scenario,
+        bias: Option<(&HashSet<ProviderIdx>, bool)>,
+    ) -> Result<Output, ScenarioError> {
+        let a = &s.assumptions;
+        let h = a.headroom;
+        let days = s.horizon_days;
+        let mut notes = self.notes.clone();
+        let needs = self.needs(vc)?;
+        let producers = &self.producers;
+        let np = producers.len();
+
+        // Item availability in every producing country: with the baseline denials only, and
+        // with the denials and the scenario's shocks.
+        let specs: Vec<ConsumerSpec> = producers
+            .iter()
+            .map(|c| ConsumerSpec {
+                country: c.clone(),
+                weight: Some(1.0),
+                stages: Some(vec![StageKind::Fabrication]),
+            })
+            .collect();
+        let mut a0 = a.clone();
+        a0.tool_lag_days = 0;
+        a0.inventory_days.tool = 0.0;
+        let prep = Prepared::new_biased(vc, &a0, Some(&specs), bias)?;
+        let denial_shocks: Vec<Shock> = s
+            .baseline_denials
+            .iter()
+            .map(|d| Shock::ExportBlock {
+                from: d.from.clone(),
+                to: expand_economies(&d.to),
+                items: d.items.clone(),
+                start_day: 0,
+                duration_days: None,
+                fraction: Some(d.fraction),
+            })
+            .collect();
+        let fx_base = prep.resolve(vc, &denial_shocks).map_err(|e| match e {
+            ScenarioError::Field { field, message } => {
+                ScenarioError::field(field.replacen("shock", "baseline_denial", 1), message)
+            }
+            other => other,
+        })?;
+        let mut all_shocks = denial_shocks.clone();
+        all_shocks.extend(self.item_shocks.iter().cloned());
+        let fx_shock = prep.resolve(vc, &all_shocks)?;
+        let mut item_ix: Vec<usize> = needs.iter().map(|n| n.1).collect();
+        item_ix.sort_unstable();
+        item_ix.dedup();
+        let base = prep.leaf_series(&fx_base, days, &item_ix);
+        let shocked = prep.leaf_series(&fx_shock, days, &item_ix);
+        let ni = item_ix.len();
+        let at = |t: u32, c: usize, j: usize| (t as usize * np + c) * ni + j;
+        let jx = |k: usize| item_ix.binary_search(&k).unwrap_or(0);
+
+        // Baseline denial report.
+        let mut already = Vec::new();
+        for (i, sh) in s.shocks.iter().enumerate() {
+            if let Shock::ExportBlock {
+                from, to, items, ..
+            } = sh
+            {
+                for d in &s.baseline_denials {
+                    let covers = |x: &[String], y: &[String]| {
+                        y.iter()
+                            .all(|v| x.contains(v) || x.iter().any(|w| w == "*"))
+                    };
+                    if covers(&d.from, from) && covers(&d.to, to) && covers(&d.items, items) {
+                        already.push(format!(
+                            "shock[{i}]: {} have been denied {} from {} since {} ({}{}); the shock adds nothing for the covered part",
+                            to.join(", "),
+                            items.join(", "),
+                            from.join(", "),
+                            d.since,
+                            d.measure,
+                            if d.fraction < 1.0 { format!(", {:.0}% of the flows", d.fraction * 100.0) } else { String::new() }
+                        ));
+                    }
+                }
+            }
+        }
+        notes.extend(already.iter().cloned());
+
+        // Day by day: unit capacity, production by producer and segment, allocation.
+        let nu = self.units.len();
+        let q = ((1.0 - a.installed_base_erosion) / (1.0 + a.capacity_growth)).max(1e-9);
+        let daily = 1.0 - q.powf(1.0 / 365.0);
+        let rec = 1.0 / f64::from(a.tool_recovery_days);
+        // Erosion per (producer, needed item).
+        let mut eroded = vec![0.0f64; np * ni];
+        let prod_of: Vec<usize> = self
+            .units
+            .iter()
+            .map(|u| producers.binary_search(&u.country).unwrap_or(0))
+            .collect();
+        let n_part = self.n_part;
+        let report = report_days_pub(days, s.step_days);
+        let first_shock = s.shocks.iter().map(Shock::start_day).min().unwrap_or(0);
+        let mut unit_min = vec![(1.0f64, 0u32, String::new()); nu];
+        let mut unit_end = vec![1.0f64; nu];
+        let mut unit_lost = vec![0.0f64; nu];
+        let mut avail = vec![vec![vec![0.0f32; days as usize]; NS]; n_part];
+        let mut chip_stock = vec![[a.chip_inventory_days; NS]; n_part];
+        // On each economy's worst day per segment: (value, day, binding).
+        let mut worst: Vec<[(f64, u32, Vec<String>); NS]> =
+            vec![std::array::from_fn(|_| (f64::INFINITY, 0, Vec::new())); n_part];
+        let mut cause = vec![String::new(); nu];
+        let mut capfrac = vec![1.0f64; nu];
+        // World per segment: (baseline, capacity min, supply min, wafers lost, quarter lost).
+        let mut wbase = [0.0f64; NS];
+        for u in &self.units {
+            wbase[u.segment.index()] += u.base;
+        }
+        let mut wcap_min = [1.0f64; NS];
+        let mut wsup_min = [1.0f64; NS];
+        let mut wlost = [0.0f64; NS];
+        let mut wq = [0.0f64; NS];
+        for t in 0..days {
+            // Erosion state of blocked tools.
+            for c in 0..np {
+                for (j, &k) in item_ix.iter().enumerate() {
+                    let is_tool = needs.iter().any(|n| n.1 == k && n.2 == NeedKind::Tool);
+                    if !is_tool {
+                        continue;
+                    }
+                    let b0 = f64::from(base[at(t, c, j)]);
+                    let b1 = f64::from(shocked[at(t, c, j)]);
+                    let rel = if b0 <= 1e-9 { 1.0 } else { (b1 / b0).min(1.0) };
+                    let blocked = 1.0 - rel;
+                    let e = &mut eroded[c * ni + j];
+                    if blocked > EPS {
+                        *e += blocked * (1.0 - *e) * daily;
+                    } else if *e > 0.0 {
+                        *e = (*e - rec).max(0.0);
+                    }
+                }
+            }
+            // ATP capacity, world pool.
+            let mut atp_cap = 0.0;
+            for (ac, sh) in &self.atp {
+                let mut keep = 1.0;
+                for l in &self.losses {
+                    if l.atp_country.as_deref() == Some(ac.as_str()) {
+                        keep *= 1.0 - l.fraction * l.profile.at(t);
+                    }
+                }
+                atp_cap += sh * keep;
+            }
+            let atp_ok = ((1.0 + h) * atp_cap).min(1.0);
+            // Units.
+            for (u, unit) in self.units.iter().enumerate() {
+                let p = prod_of[u];
+                let mut keep = 1.0;
+                let mut why = String::new();
+                let mut worst_part = 0.0;
+                for l in &self.losses {
+                    if l.units.contains(&u) {
+                        let x = l.fraction * l.profile.at(t);
+                        if x > 0.0 {
+                            keep *= 1.0 - x;
+                            if x > worst_part {
+                                worst_part = x;
+                                why = l.label.clone();
+                            }
+                        }
+                    }
+                }
+                let mut input = 1.0f64;
+                let mut input_why = String::new();
+                for n in needs.iter().filter(|n| n.0 == unit.segment) {
+                    let j = jx(n.1);
+                    let v = match n.2 {
+                        NeedKind::Material => {
+                            let b0 = f64::from(base[at(t, p, j)]);
+                            let b1 = f64::from(shocked[at(t, p, j)]);
+                            let rel = if b0 <= 1e-9 { 1.0 } else { (b1 / b0).min(1.0) };
+                            1.0 - n.3 * (1.0 - rel)
+                        }
+                        NeedKind::Tool => 1.0 - n.3 * eroded[p * ni + j],
+                    };
+                    if v < input - 1e-12 {
+                        input = v;
+                        input_why = match n.2 {
+                            NeedKind::Material => format!("{} {}: supply short after inventories", n.4, item_name(vc, n.1)),
+                            NeedKind::Tool => format!("{} {}: installed base eroding without new tools, parts and service ({:.1}% lost)", n.4, item_name(vc, n.1), 100.0 * n.3 * eroded[p * ni + j]),
+                        };
+                    }
+                }
+                let cf = (keep * input).clamp(0.0, 1.0);
+                capfrac[u] = cf;
+                cause[u] = if keep <= input && keep < 1.0 - EPS {
+                    why
+                } else if input < 1.0 - EPS {
+                    input_why
+                } else {
+                    String::new()
+                };
+                if cf < unit_min[u].0 - 1e-12 {
+                    unit_min[u] = (cf, t, cause[u].clone());
+                }
+                unit_end[u] = cf;
+                unit_lost[u] += unit.base * (1.0 - cf) / 30.0;
+            }
+            // Allocation per segment.
+            for sg in 0..NS {
+                let mut out_p = vec![0.0f64; np];
+                let mut base_p = vec![0.0f64; np];
+                for (u, unit) in self.units.iter().enumerate() {
+                    if unit.segment.index() == sg {
+                        let p = prod_of[u];
+                        base_p[p] += unit.base;
+                        out_p[p] += unit.base * ((1.0 + h) * capfrac[u]).min(1.0 + h) * atp_ok;
+                    }
+                }
+                let world: f64 = base_p.iter().sum();
+                if world > 0.0 {
+                    let cap: f64 = self
+                        .units
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, u)| u.segment.index() == sg)
+                        .map(|(u, unit)| unit.base * capfrac[u])
+                        .sum();
+                    wcap_min[sg] = wcap_min[sg].min(cap / world);
+                    let sup: f64 = out_p.iter().sum();
+                    wsup_min[sg] = wsup_min[sg].min((sup / world).min(1.0));
+                    wlost[sg] += (world - cap) / 30.0;
+                    if t >= first_shock && t < first_shock + 90 {
+                        wq[sg] += (world - cap) / (world * 90.0);
+                    }
+                }
+                if world <= 0.0 {
+                    for c in 0..n_part {
+                        avail[c][sg][t as usize] = 1.0;
+                    }
+                    continue;
+                }
+                // Demand (baseline receipts) with surges.
+                let mut dem = vec![0.0f64; n_part];
+                for p in 0..np {
+                    for c in 0..n_part {
+                        dem[c] += base_p[p] * self.flow[sg][p][c];
+                    }
+                }
+                let mut surge = vec![1.0f64; n_part];
+                for (pr, c, segs, f) in &self.demand_surge {
+                    if segs[sg] && pr.at(t) > 0.0 {
+                        surge[*c] *= f;
+                    }
+                }
+                // Blocked part of each flow.
+                let blocked = |p: usize, c: usize| -> f64 {
+                    let mut keep = 1.0;
+                    for b in &self.chip_blocks {
+                        if b.segments[sg]
+                            && b.from.contains(&producers[p])
+                            && b.to.contains(&c)
+                            && self.producer_home[p] != c
+                        {
+                            keep *= 1.0 - b.fraction * b.profile.at(t);
+                        }
+                    }
+                    1.0 - keep
+                };
+                let mut got = vec![0.0f64; n_part];
+                let mut spare = vec![0.0f64; np];
+                let tiers = |p: usize| -> Vec<Vec<usize>> { self.tiers(s, p) };
+                for p in 0..np {
+                    let mut left = out_p[p];
+                    for tier in tiers(p) {
+                        let claims: Vec<(usize, f64)> = tier
+                            .iter()
+                            .map(|&c| {
+                                (
+                                    c,
+                                    base_p[p]
+                                        * self.flow[sg][p][c]
+                                        * surge[c]
+                                        * (1.0 - blocked(p, c)),
+                                )
+                            })
+                            .collect();
+                        let want: f64 = claims.iter().map(|x| x.1).sum();
+                        if want <= 0.0 {
+                            continue;
+                        }
+                        let give = left.min(want);
+                        for (c, w) in claims {
+                            got[c] += give * w / want;
+                        }
+                        left -= give;
+                    }
+                    spare[p] = left.max(0.0);
+                }
+                // Spare capacity goes to shortfalls (by the same tiers).
+                for p in 0..np {
+                    if spare[p] <= 0.0 {
+                        continue;
+                    }
+                    for tier in tiers(p) {
+                        let short: Vec<(usize, f64)> = tier
+                            .iter()
+                            .map(|&c| {
+                                (
+                                    c,
+                                    ((dem[c] * surge[c] - got[c]).max(0.0)) * (1.0 - blocked(p, c)),
+                                )
+                            })
+                            .filter(|x| x.1 > 0.0)
+                            .collect();
+                        let want: f64 = short.iter().map(|x| x.1).sum();
+                        if want <= 0.0 {
+                            continue;
+                        }
+                        let give = spare[p].min(want);
+                        for (c, w) in short {
+                            got[c] += give * w / want;
+                        }
+                        spare[p] -= give;
+                    }
+                }
+                for c in 0..n_part {
+                    let need = dem[c] * surge[c];
+                    let x = if need <= 0.0 {
+                        1.0
+                    } else {
+                        (got[c] / need).min(1.0)
+                    };
+                    let st = &mut chip_stock[c][sg];
+                    let used = (x + *st).min(1.0);
+                    *st = if x >= 1.0 - EPS {
+                        (*st + h).min(a.chip_inventory_days)
+                    } else {
+                        (*st - (used - x)).max(0.0)
+                    };
+                    avail[c][sg][t as usize] = used as f32;
+                    if x < worst[c][sg].0 - 1e-12 && x < 1.0 - EPS {
+                        worst[c][sg] = (
+                            x,
+                            t,
+                            self.binding(sg, c, &base_p, &out_p, &cause, &prod_of, t, &blocked),
+                        );
+                    }
+                }
+            }
+        }
+
+        // Segment weights for the all-chips figure: world wafer capacity per segment.
+        let mut wseg = [0.0f64; NS];
+        for u in &self.units {
+            wseg[u.segment.index()] += u.base;
+        }
+        let wtot: f64 = wseg.iter().sum::<f64>().max(1e-9);
+        let world: Vec<WorldSegment> = Segment::ALL
+            .into_iter()
+            .enumerate()
+            .map(|(sg, seg)| {
+                let avail_min = (0..days as usize)
+                    .map(|t| {
+                        (0..n_part)
+                            .map(|c| self.demand[c][sg] * f64::from(avail[c][sg][t]))
+                            .sum::<f64>()
+                    })
+                    .fold(1.0f64, f64::min);
+                WorldSegment {
+                    segment: seg,
+                    baseline_wspm_300eq: round6(wbase[sg]),
+                    capacity_min: round6(wcap_min[sg]),
+                    supply_min: round6(wsup_min[sg]),
+                    wafers_lost_300eq: round6(wlost[sg]),
+                    quarter_lost_share: round6(wq[sg]),
+                    availability_min: round6(avail_min),
+                }
+            })
+            .collect();
+        let mut economies = Vec::new();
+        for (c, e) in self.economies.iter().enumerate() {
+            let (row, parent) = if c < n_part {
+                (c, None)
+            } else {
+                let p = self.economies[..n_part]
+                    .iter()
+                    .position(|x| Some(&x.code) == e.part_of.as_ref())
+                    .unwrap_or(0);
+                (p, Some(p))
+            };
+            let mut segs = Vec::new();
+            for (sg, seg) in Segment::ALL.into_iter().enumerate() {
+                let series_v = &avail[row][sg];
+                let st = stats_of(series_v, &report, first_shock);
+                let share = match parent {
+                    None => self.demand[c][sg],
+                    Some(p) => {
+                        let m = self.member_demand[c - n_part][sg];
+                        if m.is_nan() {
+                            f64::NAN
+                        } else {
+                            m * self.demand[p][sg]
+                        }
+                    }
+                };
+                segs.push(SegmentResult {
+                    segment: seg,
+                    demand_share_pct: if share.is_nan() {
+                        f64::NAN
+                    } else {
+                        round6(share * 100.0)
+                    },
+                    availability_min: st.0,
+                    availability_end: st.1,
+                    tts_days: st.2,
+                    worst_day: st.3,
+                    shortfall_days: st.4,
+                    binding_constraint: if st.0 < 1.0 - EPS {
+                        worst[row][sg].2.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    series: st.5,
+                    availability_min_range: None,
+                });
+            }
+            let chips: Vec<f32> = (0..days as usize)
+                .map(|t| {
+                    (0..NS)
+                        .map(|sg| wseg[sg] / wtot * f64::from(avail[row][sg][t]))
+                        .sum::<f64>() as f32
+                })
+                .collect();
+            let cs = stats_of(&chips, &report, first_shock);
+            economies.push(EconomyResult {
+                code: e.code.clone(),
+                name: e.name.clone(),
+                part_of: e.part_of.clone(),
+                segments: segs,
+                chips_min: cs.0,
+                chips_end: cs.1,
+                chips_series: cs.5,
+                chips_min_range: None,
+            });
+        }
+        // JSON has no NaN: an unknown member share is reported as -1 with a note.
+        for e in &mut economies {
+            for sgr in &mut e.segments {
+                if sgr.demand_share_pct.is_nan() {
+                    sgr.demand_share_pct = -1.0;
+                }
+            }
+        }
+        if economies
+            .iter()
+            .any(|e| e.segments.iter().any(|s| s.demand_share_pct < 0.0))
+        {
+            notes.push("demand_share_pct -1: the member's share of its group's demand is unknown (no figure in the data); its availability is the group's".into());
+        }
+        let mut production: Vec<ProductionRow> = self
+            .units
+            .iter()
+            .enumerate()
+            .map(|(u, unit)| ProductionRow {
+                country: unit.country.clone(),
+                owner: unit.owner.clone(),
+                segment: unit.segment,
+                baseline_wspm_300eq: round6(unit.base),
+                capacity_min: round6(unit_min[u].0),
+                capacity_end: round6(unit_end[u]),
+                wafers_lost_300eq: round6(unit_lost[u]),
+                cause: unit_min[u].2.clone(),
+            })
+            .collect();
+        production.sort_by(|x, y| {
+            y.wafers_lost_300eq
+                .total_cmp(&x.wafers_lost_300eq)
+                .then(y.baseline_wspm_300eq.total_cmp(&x.baseline_wspm_300eq))
+        });
+
+        let producing: f64 = self.units.iter().map(|u| u.base).sum();
+        let total = self
+            .prod
+            .totals
+            .iter()
+            .filter(|t| t.scope == "all")
+            .min_by_key(|t| (t.year - self.baseline_year).abs());
+        let producing_fabs: BTreeSet<&str> = self
+            .units
+            .iter()
+            .flat_map(|u| u.fab_ids.iter().map(String::as_str))
+            .collect();
+        let provenance = SegmentProvenance {
+            fabs: self.prod.origin.clone(),
+            fab_rows: self.prod.fabs.len(),
+            producing_fabs: producing_fabs.len(),
+            fabs_without_capacity: self.no_capacity,
+            baseline_year: self.baseline_year,
+            coverage_pct: total.map(|t| round6(100.0 * producing / t.capacity_wspm_300eq)),
+            coverage_total: total.map_or_else(
+                || "no world total in the data".to_string(),
+                |t| {
+                    format!(
+                        "{:.0} wafers/month (300 mm eq.), {} ({})",
+                        t.capacity_wspm_300eq, t.year, t.source
+                    )
+                },
+            ),
+            demand: self.demand_note.clone(),
+            allocation: match s.allocation.rule {
+                AllocationRule::AlliesFirst => format!(
+                    "allies_first ({})",
+                    s.allocation
+                        .groups
+                        .iter()
+                        .map(|(g, m)| format!("{g}: {}", m.join(" ")))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                r => r.as_str().to_string(),
+            },
+            trade_matrix: self.matrix_origin.clone(),
+            segment_weights:
+                "all-chips figures weight segments by world wafer capacity (300 mm eq.)".into(),
+        };
+        let _ = &self.producer_home;
+        Ok(Output {
+            world,
+            economies,
+            production,
+            baseline: BaselineView {
+                date: s.baseline_date.clone(),
+                denials: s.baseline_denials.clone(),
+                already_denied: already,
+            },
+            provenance,
+            notes,
+        })
+    }
+
+    /// Consumers in the order producer `p` serves them under the allocation rule.
+    fn tiers(&self, s: &Scenario, p: usize) -> Vec<Vec<usize>> {
+        let all: Vec<usize> = (0..self.n_part).collect();
+        let home = self.producer_home[p];
+        match s.allocation.rule {
+            AllocationRule::ProRata => vec![all],
+            AllocationRule::HomeFirst => {
+                vec![vec![home], all.into_iter().filter(|&c| c != home).collect()]
+            }
+            AllocationRule::AlliesFirst => {
+                let pc = &self.producers[p];
+                let hc = &self.economies[home].code;
+                let mut first: BTreeSet<usize> = BTreeSet::from([home]);
+                for members in s.allocation.groups.values() {
+                    if members.iter().any(|m| m == pc || m == hc) {
+                        for m in members {
+                            if let Some(c) = self.economies[..self.n_part]
+                                .iter()
+                                .position(|e| &e.code == m)
+                            {
+                                first.insert(c);
+                            }
+                        }
+                    }
+                }
+                let rest = all.into_iter().filter(|c| !first.contains(c)).collect();
+                vec![first.into_iter().collect(), rest]
+            }
+        }
+    }
+
+    /// Why economy `c` falls short in segment `sg` on day `t`: the producer whose lost deliveries
+    /// weigh most, and that producer's main cause.
+    #[allow(clippy::too_many_arguments)]
+    fn binding(
+        &self,
+        sg: usize,
+        c: usize,
+        base_p: &[f64],
+        out_p: &[f64],
+        cause: &[String],
+        prod_of: &[usize],
+        _t: u32,
+        blocked: &dyn Fn(usize, usize) -> f64,
+    ) -> Vec<String> {
+        let mut best: Option<(f64, usize, bool)> = None;
+        for p in 0..self.producers.len() {
+            let f = base_p[p] * self.flow[sg][p][c];
+            let lost_prod = f * (1.0 - (out_p[p] / base_p[p].max(1e-12)).min(1.0));
+            let lost_block = f * blocked(p, c);
+            let (l, is_block) = if lost_block > lost_prod {
+                (lost_block, true)
+            } else {
+                (lost_prod, false)
+            };
+            if l > 1e-12 && best.is_none_or(|b| l > b.0) {
+                best = Some((l, p, is_block));
+            }
+        }
+        let mut chain = vec![Segment::ALL[sg].as_str().to_string()];
+        if let Some((_, p, is_block)) = best {
+            let pc = &self.producers[p];
+            if is_block {
+                chain.push(format!("imports from {pc}"));
+                chain.push("export block of chips".into());
+                return chain;
+            }
+            // The unit of that producer losing the most.
+            let mut top: Option<(f64, usize)> = None;
+            for (u, unit) in self.units.iter().enumerate() {
+                if prod_of[u] == p
+                    && unit.segment.index() == sg
+                    && !cause[u].is_empty()
+                    && top.is_none_or(|x| unit.base > x.0)
+                {
+                    top = Some((unit.base, u));
+                }
+            }
+            chain.push(format!("production in {pc}"));
+            match top {
+                Some((_, u)) => chain.push(format!("{} fabs: {}", self.units[u].owner, cause[u])),
+                None => chain.push("assembly and test capacity".into()),
+            }
+        }
+        chain
+    }
+}
+
+impl Prepared {
+    /// Daily supply-side availability of `items` for every consumer, before the flow pass:
+    /// tools as their raw supply ratio (no lag: the segment layer models the installed base),
+    /// materials after the consumer's inventory. `out[(t * n_consumers + c) * items.len() + j]`.
+    pub(crate) fn leaf_series(&self, fx: &Effects, days: u32, items: &[usize]) -> Vec<f32> {
+        let a = &self.assumptions;
+        let nc = self.consumers.len();
+        let ni = items.len();
+        let n = self.n_items();
+        let ne = self.kernel.n_supply_edges();
+        let ones = vec![1.0f32; self.kernel.n_providers()];
+        let mut mult = vec![1.0f32; ne];
+        let mut floss = vec![0.0f64; ne];
+        let mut sup = vec![0.0f32; n];
+        let mut intensity = vec![0.0f64; fx.profiles.len()];
+        let mut stock = vec![a.inventory_days.material; nc * ni];
+        let mut out = vec![1.0f32; days as usize * nc * ni];
+        for t in 0..days {
+            for (s, p) in fx.profiles.iter().enumerate() {
+                intensity[s] = p.at(t);
+            }
+            for c in 0..nc {
+                self.edge_multipliers(fx, &intensity, c as u32, &mut mult, &mut floss);
+                self.kernel
+                    .supply(&ones, Some(&mult), a.headroom as f32, &mut sup);
+                for (j, &k) in items.iter().enumerate() {
+                    let s = sup[k];
+                    let v = if s.is_nan() {
+                        1.0
+                    } else {
+                        let r = f64::from(s).max(0.0);
+                        if self.items[k].kind == ItemKind::Material
+                            && a.inventory_days.material > 0.0
+                        {
+                            let st = &mut stock[c * ni + j];
+                            let used = (r + *st).min(1.0);
+                            *st = (*st + (r - used)).min(a.inventory_days.material).max(0.0);
+                            used
+                        } else {
+                            r.min(1.0)
+                        }
+                    };
+                    out[(t as usize * nc + c) * ni + j] = v as f32;
+                }
+            }
+        }
+        out
+    }
+}
