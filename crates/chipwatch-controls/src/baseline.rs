@@ -44,6 +44,41 @@ pub fn parse_practice(text: &str, origin: &str) -> Result<Vec<BaselineDenial>, C
     Ok(f.denial)
 }
 
+/// Give a scenario its baseline: the date (`today` when it names none) and, unless it lists its
+/// own, the flows denied that day towards every country of the production data (fab sites and
+/// consuming economies).
+pub fn prepare(
+    e: &Engine,
+    prod: &chipwatch_model::production::ProductionData,
+    s: &mut chipwatch_analysis::scenario::Scenario,
+    today: Date,
+) -> Result<(), ControlsError> {
+    let date = match &s.baseline_date {
+        Some(d) => Date::parse(d).map_err(|m| ControlsError::Field {
+            file: "scenario".into(),
+            field: "baseline_date".into(),
+            message: m,
+        })?,
+        None => {
+            s.baseline_date = Some(today.to_string());
+            today
+        }
+    };
+    if s.baseline_denials.is_empty() {
+        let mut dests: Vec<String> = prod
+            .fabs
+            .iter()
+            .map(|f| f.country.clone())
+            .chain(prod.economies.iter().map(|e| e.code.clone()))
+            .filter(|c| c.len() == 3 && c != "ROW")
+            .collect();
+        dests.sort();
+        dests.dedup();
+        s.baseline_denials = baseline_denials(e, date, &dests)?;
+    }
+    Ok(())
+}
+
 /// Flows denied on `date` towards `destinations` (ISO alpha-3 codes).
 pub fn baseline_denials(
     e: &Engine,

@@ -60,6 +60,18 @@ pub fn default_production() -> ProductionData {
     .expect("embedded production data is valid (checked by tests)")
 }
 
+/// The embedded production data when `vc` has every item its segment needs name (the embedded
+/// ETO model does); `None` for other models (generated ones, a user's own), whose items the
+/// embedded needs do not describe: callers then run the item view only and say so. The `Err`
+/// names the first missing item.
+pub fn production_for(vc: &chipwatch_model::ValueChain) -> Result<ProductionData, String> {
+    let p = default_production();
+    match p.needs.iter().find(|n| vc.find_item(&n.item).is_err()) {
+        None => Ok(p),
+        Some(n) => Err(n.item.clone()),
+    }
+}
+
 /// Read a production data directory with the layout of `data/fabs/`.
 pub fn load_production_dir(dir: &Path) -> Result<ProductionData, DataError> {
     let read = |name: &str| {

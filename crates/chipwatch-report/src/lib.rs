@@ -3,7 +3,10 @@
 //! The chart functions in [`svg`] are general and shared with the web dashboard.
 
 pub mod flow;
+mod segments;
 pub mod svg;
+
+pub use segments::segments_html;
 
 use chipwatch_analysis::scenario::ScenarioResult;
 use std::fmt::Write;
@@ -134,8 +137,12 @@ pub fn scenario_report(r: &ScenarioResult) -> String {
         escape(&r.provenance.share_view)
     );
 
+    // Where chips are made against where they are used (the segment layer), first: it is the
+    // answer to "who loses what".
+    h.push_str(&segments_html(r));
+
     // Summary.
-    h.push_str("<h2>Finished chips by consumer</h2><table><tr><th>country</th><th>weight</th><th>minimum</th><th>worst day</th><th>end</th><th>time to survive (days)</th><th>shortfall (days)</th><th>binding constraint</th><th>providers</th></tr>");
+    h.push_str("<h2>Item-level view: finished chips from each country's own fabs</h2><table><tr><th>country</th><th>weight</th><th>minimum</th><th>worst day</th><th>end</th><th>time to survive (days)</th><th>shortfall (days)</th><th>binding constraint</th><th>providers</th></tr>");
     for c in &r.consumers {
         let f = &c.final_output;
         let _ = write!(

@@ -84,6 +84,9 @@ pub struct AppState {
     pub audit_job: Arc<routes::audit::VerifyJob>,
     /// Open summary windows of audited reads ([`access_log`]).
     pub access: Arc<access_log::AccessLog>,
+    /// Production data of the scenario engine's segment layer (`None` for a model whose items
+    /// the embedded data do not describe: scenarios then run the item view only).
+    pub production: Option<Arc<chipwatch_model::production::ProductionData>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -101,6 +104,9 @@ impl AppState {
             items: routes::model::all_item_details(&model),
             openapi: serde_json::to_vec(&openapi()).unwrap_or_default().into(),
         };
+        let production = chipwatch_data::fabs::production_for(&model)
+            .ok()
+            .map(Arc::new);
         AppState {
             store,
             model: Arc::new(model),
@@ -117,6 +123,7 @@ impl AppState {
             operator_org: None,
             audit_job: Arc::new(routes::audit::VerifyJob::default()),
             access: Arc::new(access_log::AccessLog::default()),
+            production,
         }
     }
 

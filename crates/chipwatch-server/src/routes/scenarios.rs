@@ -51,6 +51,20 @@ pub struct ScenarioBody {
     #[serde(default)]
     #[schema(value_type = Vec<Object>, min_items = 1)]
     consumer: Vec<Value>,
+    /// Baseline date (YYYY-MM-DD, default today): fabs producing then and the export controls
+    /// in force that day shape the baseline.
+    #[serde(default)]
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    baseline_date: Option<String>,
+    /// How a shortage is shared: `{"rule": "pro_rata" | "home_first" | "allies_first",
+    /// "groups": {"chip4": ["USA", "JPN", "KOR", "TWN"]}}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    allocation: Value,
+    /// Flows already denied on the baseline date (default: from the controls data).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    baseline_denial: Vec<Value>,
 }
 
 /// Read a scenario body in two steps: the top level must have the documented shape
@@ -71,11 +85,38 @@ pub fn parse_scenario(raw: Value) -> ApiResult<Scenario> {
     Scenario::deserialize(raw).map_err(|e| ApiError::validation(format!("scenario: {e}")))
 }
 
+/// Run a scenario as the CLI does: with the segment layer and the controls in force on its
+/// baseline date (default today) when the server's model carries the production data's items,
+/// the item view alone otherwise. CPU-bound: call it from the blocking pool.
+pub fn execute(s: &AppState, mut sc: Scenario) -> Result<scenario::ScenarioResult, ScenarioError> {
+    match &s.production {
+        None => scenario::run(&s.model, &sc),
+        Some(prod) => {
+            let engine = crate::routes::controls::engine().map_err(|_| ScenarioError::Parse {
+                origin: "controls".into(),
+                message: "the embedded controls data could not be read".into(),
+            })?;
+            chipwatch_controls::baseline::prepare(&engine, prod, &mut sc, today()).map_err(
+                |e| ScenarioError::Field {
+                    field: "baseline_date".into(),
+                    message: e.to_string(),
+                },
+            )?;
+            scenario::run_with_production(&s.model, &sc, prod, None)
+        }
+    }
+}
+
+/// Today's date (UTC), by the store's clock (which tests can set).
+fn today() -> chipwatch_controls::Date {
+    chipwatch_controls::Date::from_days_since_epoch(chipwatch_store::time::now().div_euclid(86_400))
+}
+
 /// Run a scenario on the server's model.
 pub async fn run_scenario(s: &AppState, sc: Scenario) -> ApiResult<Value> {
     sc.validate().map_err(scenario_error)?;
-    let model = s.model.clone();
-    let result = tokio::task::spawn_blocking(move || scenario::run(&model, &sc))
+    let st = s.clone();
+    let result = tokio::task::spawn_blocking(move || execute(&st, sc))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(scenario_error)?;

@@ -12,7 +12,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, HOST, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chipwatch_analysis::scenario::{self, Scenario, ScenarioResult, Shock};
+use chipwatch_analysis::scenario::{AllocationRule, Scenario, ScenarioResult, Shock};
+use chipwatch_model::production::{ProductionData, Segment};
 use chipwatch_model::{ProviderType, ValueChain};
 use chipwatch_report::svg::{escape, heatmap, line_chart, LineOptions};
 use chipwatch_store::partner::{Principal, Role};
@@ -52,6 +53,34 @@ pub fn from_params(p: &Params) -> Result<Scenario, String> {
     }
     if let Some(v) = num::<f64>(p, "inv_chip")? {
         sc.assumptions.chip_inventory_days = v;
+    }
+    if let Some(d) = p.get("baseline").map(str::trim).filter(|d| !d.is_empty()) {
+        sc.baseline_date = Some(d.to_string());
+    }
+    match p.get("alloc").unwrap_or("pro_rata") {
+        "pro_rata" => {}
+        "home_first" => sc.allocation.rule = AllocationRule::HomeFirst,
+        "allies_first" => sc.allocation.rule = AllocationRule::AlliesFirst,
+        other => return Err(format!("allocation: unknown rule `{other}`")),
+    }
+    // Groups as `name: USA JPN KOR TWN; other: ...`.
+    for part in p.get("groups").unwrap_or("").split(';') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (name, members) = part
+            .split_once(':')
+            .ok_or_else(|| format!("allocation groups: `{part}` is not `name: CODE CODE ...`"))?;
+        let members: Vec<String> = members
+            .split([' ', ','])
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_uppercase)
+            .collect();
+        sc.allocation
+            .groups
+            .insert(name.trim().to_string(), members);
     }
     for k in 0..MAX_ROWS {
         let f = |n: &str| format!("s{k}_{n}");
@@ -139,7 +168,20 @@ pub fn to_params(sc: &Scenario) -> Vec<(String, String)> {
             "inv_chip".into(),
             sc.assumptions.chip_inventory_days.to_string(),
         ),
+        ("alloc".into(), sc.allocation.rule.as_str().to_string()),
     ];
+    if let Some(d) = &sc.baseline_date {
+        v.push(("baseline".into(), d.clone()));
+    }
+    if !sc.allocation.groups.is_empty() {
+        let g: Vec<String> = sc
+            .allocation
+            .groups
+            .iter()
+            .map(|(n, m)| format!("{n}: {}", m.join(" ")))
+            .collect();
+        v.push(("groups".into(), g.join("; ")));
+    }
     for (k, s) in sc.shocks.iter().enumerate() {
         let f = |n: &str| format!("s{k}_{n}");
         v.push((f("kind"), s.kind().to_string()));
@@ -209,7 +251,7 @@ struct Choices {
     items: Opts,
 }
 
-fn choices(vc: &ValueChain) -> Choices {
+fn choices(vc: &ValueChain, prod: Option<&ProductionData>) -> Choices {
     let mut countries: Opts = vc
         .providers()
         .filter(|(_, p)| p.provider_type == ProviderType::Country)
@@ -238,9 +280,36 @@ fn choices(vc: &ValueChain) -> Choices {
         })
         .collect();
     firms.sort_by_key(|f| f.1.to_lowercase());
+    // Fab owners the segment layer knows (a capacity loss on TSMC lands on its fabs).
+    if let Some(p) = prod {
+        let mut owners: Vec<&str> = p.fabs.iter().map(|f| f.owner.as_str()).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        for o in owners {
+            if !firms.iter().any(|f| f.1.starts_with(o)) {
+                firms.push((o.to_string(), format!("{o} (fab owner)")));
+            }
+        }
+        firms.sort_by_key(|f| f.1.to_lowercase());
+    }
     let mut consumers = vec![("*".to_string(), "* every consumer".to_string())];
+    if let Some(p) = prod {
+        // Economies the model has no country for (EU27, ROW, SGP, ...).
+        for e in p
+            .economies
+            .iter()
+            .filter(|e| !countries.iter().any(|c| c.0 == e.code))
+        {
+            consumers.push((e.code.clone(), format!("{} ({})", e.name, e.code)));
+        }
+    }
     consumers.extend(countries.iter().cloned());
     let mut items = vec![("*".to_string(), "* every item".to_string())];
+    if prod.is_some() {
+        for sg in Segment::ALL {
+            items.push((sg.as_str().to_string(), format!("segment: {}", sg.label())));
+        }
+    }
     for st in &vc.model().stages {
         items.push((st.id.clone(), format!("{} stage: {}", st.id, st.name)));
     }
@@ -263,8 +332,8 @@ fn choices(vc: &ValueChain) -> Choices {
     }
 }
 
-fn form(vc: &ValueChain, p: &Params, rows: usize) -> String {
-    let ch = choices(vc);
+fn form(vc: &ValueChain, prod: Option<&ProductionData>, p: &Params, rows: usize) -> String {
+    let ch = choices(vc, prod);
     let mut b = String::new();
     let val = |n: &str, d: &str| escape(p.get(n).unwrap_or(d));
     let _ = write!(
@@ -275,13 +344,26 @@ fn form(vc: &ValueChain, p: &Params, rows: usize) -> String {
 <div><label for="step">Series step (days)</label><input type="number" id="step" name="step" min="1" max="365" value="{}"></div>
 <div><label for="headroom">Spare capacity <span class="hint">(0.10 = 10%)</span></label><input type="number" id="headroom" name="headroom" step="0.01" min="0" max="1" value="{}"></div>
 <div><label for="inv_material">Material inventory (days)</label><input type="number" id="inv_material" name="inv_material" step="1" min="0" value="{}"></div>
-<div><label for="inv_chip">Chip inventory (days)</label><input type="number" id="inv_chip" name="inv_chip" step="1" min="0" value="{}"></div></div>"#,
+<div><label for="inv_chip">Chip inventory (days)</label><input type="number" id="inv_chip" name="inv_chip" step="1" min="0" value="{}"></div>
+<div><label for="baseline">Baseline date <span class="hint">(controls in force; blank: today)</span></label><input type="date" id="baseline" name="baseline" value="{}"></div>
+<div><label for="alloc">Shortage shared</label><select id="alloc" name="alloc">{}</select></div>
+<div><label for="groups">Groups <span class="hint">(allies first: chip4: USA JPN KOR TWN; ...)</span></label><input type="text" id="groups" name="groups" size="30" value="{}"></div></div>"#,
         val("name", "Dashboard scenario"),
         val("horizon", "365"),
         val("step", "7"),
         val("headroom", "0.1"),
         val("inv_material", "30"),
-        val("inv_chip", "5")
+        val("inv_chip", "5"),
+        val("baseline", ""),
+        options(
+            &[
+                ("pro_rata".to_string(), "pro rata".to_string()),
+                ("home_first".to_string(), "home first".to_string()),
+                ("allies_first".to_string(), "allies first".to_string()),
+            ],
+            &[p.get("alloc").unwrap_or("pro_rata").to_string()]
+        ),
+        val("groups", "")
     );
     for k in 0..rows {
         let f = |n: &str| format!("s{k}_{n}");
@@ -342,6 +424,8 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
         r.consumers.len(),
         r.shocks.len()
     );
+    // Who loses which chips (the segment layer), before the item-level view.
+    b.push_str(&chipwatch_report::segments_html(r));
     let mut order: Vec<usize> = (0..r.consumers.len()).collect();
     order.sort_by(|&a, &b| {
         r.consumers[a]
@@ -507,8 +591,8 @@ pub fn result_html(vc: &ValueChain, r: &ScenarioResult) -> String {
 
 async fn run_blocking(s: &AppState, sc: Scenario) -> Result<ScenarioResult, String> {
     sc.validate().map_err(|e| e.to_string())?;
-    let model = s.model.clone();
-    tokio::task::spawn_blocking(move || scenario::run(&model, &sc))
+    let st = s.clone();
+    tokio::task::spawn_blocking(move || crate::routes::scenarios::execute(&st, sc))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "scenario task failed");
@@ -643,14 +727,19 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
         }
     }
     if result.is_empty() {
-        body.push_str(&form(&s.model, &p, rows.min(MAX_ROWS)));
+        body.push_str(&form(
+            &s.model,
+            s.production.as_deref(),
+            &p,
+            rows.min(MAX_ROWS),
+        ));
     } else {
         // The answer first; the form to change it below, folded.
         body.push_str(&result);
         let _ = write!(
             body,
             r#"<details class="noprint"><summary>Change the scenario</summary>{}</details>"#,
-            form(&s.model, &p, rows.min(MAX_ROWS))
+            form(&s.model, s.production.as_deref(), &p, rows.min(MAX_ROWS))
         );
     }
     page_response(

@@ -56,27 +56,18 @@ fn run(cli: &Cli, a: &RunArgs) -> Result<()> {
     let prod = match &a.fabs {
         Some(dir) => Some(chipwatch_data::fabs::load_production_dir(dir)?),
         None if a.no_segments => None,
-        None => {
-            let p = chipwatch_data::fabs::default_production();
-            // The embedded needs name the ETO model's items: a model without them (a generated
-            // or a user's own model) runs the item-level view only, and says so.
-            let missing: Vec<&str> = p
-                .needs
-                .iter()
-                .filter(|n| vc.find_item(&n.item).is_err())
-                .map(|n| n.item.as_str())
-                .collect();
-            if missing.is_empty() {
-                Some(p)
-            } else {
+        // The embedded needs name the ETO model's items: a model without them (a generated or
+        // a user's own model) runs the item-level view only, and says so.
+        None => match chipwatch_data::fabs::production_for(&vc) {
+            Ok(p) => Some(p),
+            Err(item) => {
                 eprintln!(
-                    "note: segment layer off: the model lacks the items the embedded production \
-                     data needs ({}); pass --fabs DIR with a segments.toml for this model",
-                    missing.first().copied().unwrap_or_default()
+                    "note: segment layer off: the model lacks {item}, an item the embedded \
+                     production data needs; pass --fabs DIR with a segments.toml for this model"
                 );
                 None
             }
-        }
+        },
     };
     let r = match prod {
         None => scenario::run(&vc, &s).with_context(|| format!("{}", a.file.display()))?,
@@ -105,28 +96,18 @@ fn run(cli: &Cli, a: &RunArgs) -> Result<()> {
                     .map_err(|m| anyhow::anyhow!("--baseline-date: {m}"))?;
                 s.baseline_date = Some(d.clone());
             }
-            let date = match &s.baseline_date {
-                Some(d) => chipwatch_controls::Date::parse(d)
-                    .map_err(|m| anyhow::anyhow!("{}: baseline_date: {m}", a.file.display()))?,
-                None => {
-                    let d = super::controls::today();
-                    s.baseline_date = Some(d.to_string());
-                    d
-                }
-            };
-            if !a.no_controls && s.baseline_denials.is_empty() {
+            if a.no_controls && s.baseline_date.is_none() {
+                s.baseline_date = Some(super::controls::today().to_string());
+            }
+            if !a.no_controls {
                 let engine = chipwatch_controls::default_engine()?;
-                let mut dests: Vec<String> = prod
-                    .fabs
-                    .iter()
-                    .map(|f| f.country.clone())
-                    .chain(prod.economies.iter().map(|e| e.code.clone()))
-                    .filter(|c| c.len() == 3 && c != "ROW")
-                    .collect();
-                dests.sort();
-                dests.dedup();
-                s.baseline_denials =
-                    chipwatch_controls::baseline::baseline_denials(&engine, date, &dests)?;
+                chipwatch_controls::baseline::prepare(
+                    &engine,
+                    &prod,
+                    &mut s,
+                    super::controls::today(),
+                )
+                .with_context(|| format!("{}", a.file.display()))?;
             }
             scenario::run_with_production(&vc, &s, &prod, matrix.as_ref())
                 .with_context(|| format!("{}", a.file.display()))?

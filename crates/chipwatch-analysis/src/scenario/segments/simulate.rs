@@ -242,9 +242,9 @@ impl Layer<'_> {
                     wcap_min[sg] = wcap_min[sg].min(cap / world);
                     let sup: f64 = out_p.iter().sum();
                     wsup_min[sg] = wsup_min[sg].min((sup / world).min(1.0));
-                    wlost[sg] += (world - cap) / 30.0;
+                    wlost[sg] += (world - cap).max(0.0) / 30.0;
                     if t >= first_shock && t < first_shock + 90 {
-                        wq[sg] += (world - cap) / (world * 90.0);
+                        wq[sg] += (world - cap).max(0.0) / (world * 90.0);
                     }
                 }
                 if world <= 0.0 {
