@@ -24,6 +24,13 @@ FOUNDRY_OWNERS = {"TSMC", "SMIC", "UMC", "GlobalFoundries", "Hua Hong", "Powerch
                   "Tower", "DB HiTek", "Key Foundry", "Rapidus"}
 EUROPE = {"AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL",
           "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE", "GBR", "CHE", "NOR"}
+# region groups used by location_share tables that do not list single countries
+REGION_GROUPS = {
+    "EUR": EUROPE,
+    "EUR_ME": EUROPE | {"ISR", "ARE", "SAU", "TUR"},
+    "AMER": {"USA", "CAN", "MEX", "CRI", "BRA"},
+    "SEA": {"SGP", "MYS", "THA", "PHL", "VNM", "IDN"},
+}
 ATP_HEADER = ["country", "share_pct", "year", "source", "note"]
 ISO3 = re.compile(r"^[A-Z]{3}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -215,10 +222,12 @@ def main():
         def region_of(c, listed):
             if c in listed:
                 return c
-            if "EUR" in listed and c in EUROPE:
-                return "EUR"
+            for g, members in REGION_GROUPS.items():
+                if g in listed and c in members:
+                    return g
             return "OTHER"
         for basis, denom, rows_b in (("all_fab_capacity", base, op),
+                                     ("all_fab_capacity_2024", base, op),
                                      ("foundry_capacity", fbase["capacity_wspm_300eq"] if fbase else None,
                                       [r for r in op if r["owner"] in FOUNDRY_OWNERS
                                        or (r["owner"] == "Samsung" and r["segment"].startswith("logic"))])):

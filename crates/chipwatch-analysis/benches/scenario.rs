@@ -71,6 +71,37 @@ fn default_scenario(c: &mut Criterion) {
     c.bench_function("scenario/default_model_365_days", |b| {
         b.iter(|| run(&vc, &s).unwrap())
     });
+    // The segment layer on the embedded production data, against a baseline with EUV denied to
+    // China (what the CLI adds from the controls data): the whole v2 run in-process.
+    let prod = chipwatch_data::fabs::default_production();
+    let mut s2 = s.clone();
+    s2.baseline_date = Some("2025-06-30".into());
+    s2.baseline_denials
+        .push(chipwatch_analysis::scenario::BaselineDenial {
+            measure: "bench".into(),
+            from: vec!["NLD".into()],
+            to: vec!["CHN".into()],
+            items: vec!["N20".into()],
+            fraction: 1.0,
+            since: "2019-11-01".into(),
+            source: String::new(),
+        });
+    c.bench_function("scenario/default_model_365_days_segments", |b| {
+        b.iter(|| chipwatch_analysis::scenario::run_with_production(&vc, &s2, &prod, None).unwrap())
+    });
+    // The Taiwan stop: a shock reaching providers listed without a share (three runs).
+    let mut s3 = s2.clone();
+    s3.shocks = vec![Shock::CapacityLoss {
+        provider: "TWN".into(),
+        items: vec!["*".into()],
+        fraction: 1.0,
+        start_day: 0,
+        duration_days: None,
+        recovery_days: 0,
+    }];
+    c.bench_function("scenario/twn_stop_365_days_segments", |b| {
+        b.iter(|| chipwatch_analysis::scenario::run_with_production(&vc, &s3, &prod, None).unwrap())
+    });
 }
 
 fn tts_1000(c: &mut Criterion) {

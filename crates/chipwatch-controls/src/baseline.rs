@@ -1,7 +1,7 @@
 //! The controls in force on a scenario's baseline date, as flows the baseline already lacks:
 //! every measure in force that day that prohibits, or reviews under a presumption of denial,
 //! exports of items it covers (its `[[coverage]]`) to a destination, and the denials in licensing
-//! practice of `data/controls/practice-denials.toml`. The scenario engine takes them as
+//! practice of `data/controls/practice/denials.toml`. The scenario engine takes them as
 //! `baseline_denial` entries, so a scenario's results are changes against the world as it is
 //! and a shock on an already-denied flow is reported as such.
 
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 
 /// The embedded practice denials.
-pub const PRACTICE_TOML: &str = include_str!("../../../data/controls/practice-denials.toml");
+pub const PRACTICE_TOML: &str = include_str!("../../../data/controls/practice/denials.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,7 +128,7 @@ pub fn baseline_denials(
             });
         }
     }
-    for d in parse_practice(PRACTICE_TOML, "data/controls/practice-denials.toml")? {
+    for d in parse_practice(PRACTICE_TOML, "data/controls/practice/denials.toml")? {
         let since = Date::parse(&d.since).map_err(ControlsError::Impact)?;
         if since <= date && d.to.iter().any(|t| destinations.contains(t)) {
             out.push(d);

@@ -121,6 +121,7 @@ impl<'a> Layer<'a> {
         let mut units: Vec<Unit> = Vec::new();
         let mut index: HashMap<(String, String, Segment), usize> = HashMap::new();
         let mut no_capacity = 0;
+        let mut keys_cache: HashMap<String, Vec<String>> = HashMap::new();
         for f in prod.fabs.iter().filter(|f| f.producing_in(baseline_year)) {
             let Some(cap) = f.capacity_300eq() else {
                 no_capacity += 1;
@@ -131,7 +132,10 @@ impl<'a> Layer<'a> {
                 units.push(Unit {
                     country: f.country.clone(),
                     owner: f.owner.clone(),
-                    owner_keys: owner_keys(vc, f),
+                    owner_keys: keys_cache
+                        .entry(f.owner.clone())
+                        .or_insert_with(|| owner_keys(vc, f))
+                        .clone(),
                     fab_ids: Vec::new(),
                     segment: f.segment,
                     base: 0.0,
@@ -607,39 +611,61 @@ impl<'a> Layer<'a> {
         Ok(out)
     }
 
-    /// Country-view providers the scenario's own shocks name (a firm: its home country too).
-    pub(super) fn hit_providers(&self, vc: &ValueChain) -> HashSet<ProviderIdx> {
-        let mut hit = HashSet::new();
-        let mut add = |r: &str| {
+    /// What the scenario's own shocks reach on the item model: country-view providers (a firm:
+    /// its home country too), each with the items it is hit for (`None`: every item).
+    pub(super) fn hits(&self, vc: &ValueChain) -> Vec<(ProviderIdx, Option<HashSet<usize>>)> {
+        let mut out = Vec::new();
+        let items_of = |refs: &[String]| -> Option<HashSet<usize>> {
+            if refs.iter().any(|r| r.trim() == "*") {
+                return None;
+            }
+            let mut set = HashSet::new();
+            for r in refs {
+                if let Ok(i) = vc.find_item(r) {
+                    set.insert(i.ix());
+                    set.extend(vc.descendants(i).into_iter().map(|d| d.ix()));
+                } else {
+                    // A stage: its processes have no providers; nothing listed is reached.
+                }
+            }
+            Some(set)
+        };
+        let mut add = |r: &str, items: Option<HashSet<usize>>| {
             if let Ok(p) = resolve_provider(vc, r, "") {
-                hit.insert(p);
+                out.push((p, items.clone()));
                 if let Some(h) = vc
                     .provider(p)
                     .country
                     .as_deref()
                     .and_then(|c| vc.country_provider(c))
                 {
-                    hit.insert(h);
+                    out.push((h, items));
                 }
             }
         };
         for sh in &self.item_shocks {
             match sh {
-                Shock::ExportBlock { from, .. } => from.iter().for_each(|r| add(r)),
-                Shock::CapacityLoss { provider, .. } => add(provider),
+                Shock::ExportBlock { from, items, .. } => {
+                    from.iter().for_each(|r| add(r, items_of(items)))
+                }
+                Shock::CapacityLoss {
+                    provider, items, ..
+                } => add(provider, items_of(items)),
                 Shock::DemandSurge { .. } => {}
             }
         }
-        hit
+        out
     }
 
-    /// Needed items with a provider listed without a number among `hit`.
+    /// Needed items (or their variants) with a provider listed without a number that a shock
+    /// reaches for that item; and those providers.
     pub(super) fn unknown_inputs_hit(
         &self,
         vc: &ValueChain,
-        hit: &HashSet<ProviderIdx>,
-    ) -> Vec<String> {
+        hits: &[(ProviderIdx, Option<HashSet<usize>>)],
+    ) -> (Vec<String>, HashSet<ProviderIdx>) {
         let mut out: Vec<String> = Vec::new();
+        let mut provs = HashSet::new();
         for n in &self.prod.needs {
             let Ok(i) = vc.find_item(&n.item) else {
                 continue;
@@ -647,19 +673,27 @@ impl<'a> Layer<'a> {
             let ids: Vec<chipwatch_model::ItemIdx> =
                 std::iter::once(i).chain(vc.descendants(i)).collect();
             for k in ids {
-                let listed = vc.country_shares(k, None).into_iter().any(|sh| {
-                    sh.share.is_none()
-                        && vc
-                            .provider_idx(&sh.provider)
-                            .is_some_and(|p| hit.contains(&p))
-                });
-                let id = vc.item(k).id.clone();
-                if listed && !out.contains(&id) {
-                    out.push(id);
+                for sh in vc.country_shares(k, None) {
+                    if sh.share.is_some() {
+                        continue;
+                    }
+                    let Some(p) = vc.provider_idx(&sh.provider) else {
+                        continue;
+                    };
+                    let reached = hits.iter().any(|(q, items)| {
+                        *q == p && items.as_ref().is_none_or(|s| s.contains(&k.ix()))
+                    });
+                    if reached {
+                        provs.insert(p);
+                        let id = vc.item(k).id.clone();
+                        if !out.contains(&id) {
+                            out.push(id);
+                        }
+                    }
                 }
             }
         }
         out.sort();
-        out
+        (out, provs)
     }
 }

@@ -153,8 +153,8 @@ pub fn run_with_production(
     let mut out = layer.simulate(vc, s, None)?;
     // Unknown shares: the two ends of the interval, when a shock reaches a provider listed
     // without a number for an input some segment needs.
-    let hit = layer.hit_providers(vc);
-    let unknown = layer.unknown_inputs_hit(vc, &hit);
+    let hits = layer.hits(vc);
+    let (unknown, hit) = layer.unknown_inputs_hit(vc, &hits);
     if !unknown.is_empty() {
         let worst = layer.simulate(vc, s, Some((&hit, true)))?;
         let best = layer.simulate(vc, s, Some((&hit, false)))?;

@@ -99,46 +99,102 @@ impl Layer<'_> {
         }
         notes.extend(already.iter().cloned());
 
-        // Day by day: unit capacity, production by producer and segment, allocation.
+        // Day by day: unit capacity, production by producer and segment, allocation. Everything
+        // that does not change from day to day (who needs what, which shocks reach which unit,
+        // baseline flows and demand, the allocation tiers) is resolved once here; causes are kept
+        // as codes and written out once at the end.
         let nu = self.units.len();
         let q = ((1.0 - a.installed_base_erosion) / (1.0 + a.capacity_growth)).max(1e-9);
         let daily = 1.0 - q.powf(1.0 / 365.0);
         let rec = 1.0 / f64::from(a.tool_recovery_days);
         // Erosion per (producer, needed item).
         let mut eroded = vec![0.0f64; np * ni];
+        let is_tool: Vec<bool> = item_ix
+            .iter()
+            .map(|&k| needs.iter().any(|n| n.1 == k && n.2 == NeedKind::Tool))
+            .collect();
         let prod_of: Vec<usize> = self
             .units
             .iter()
             .map(|u| producers.binary_search(&u.country).unwrap_or(0))
             .collect();
+        let unit_needs: Vec<Vec<(usize, usize)>> = self
+            .units
+            .iter()
+            .map(|u| {
+                needs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.0 == u.segment)
+                    .map(|(i, n)| (i, jx(n.1)))
+                    .collect()
+            })
+            .collect();
+        let unit_losses: Vec<Vec<usize>> = (0..nu)
+            .map(|u| {
+                (0..self.losses.len())
+                    .filter(|&l| self.losses[l].units.contains(&u))
+                    .collect()
+            })
+            .collect();
+        let atp_losses: Vec<Vec<usize>> = self
+            .atp
+            .iter()
+            .map(|(ac, _)| {
+                (0..self.losses.len())
+                    .filter(|&l| self.losses[l].atp_country.as_deref() == Some(ac.as_str()))
+                    .collect()
+            })
+            .collect();
         let n_part = self.n_part;
+        let mut base_p = vec![vec![0.0f64; np]; NS];
+        for (u, unit) in self.units.iter().enumerate() {
+            base_p[unit.segment.index()][prod_of[u]] += unit.base;
+        }
+        let mut dem = vec![vec![0.0f64; n_part]; NS];
+        for sg in 0..NS {
+            for p in 0..np {
+                for c in 0..n_part {
+                    dem[sg][c] += base_p[sg][p] * self.flow[sg][p][c];
+                }
+            }
+        }
+        let tiers: Vec<Vec<Vec<usize>>> = (0..np).map(|p| self.tiers(s, p)).collect();
         let report = report_days_pub(days, s.step_days);
         let first_shock = s.shocks.iter().map(Shock::start_day).min().unwrap_or(0);
-        let mut unit_min = vec![(1.0f64, 0u32, String::new()); nu];
+        let mut unit_min = vec![(1.0f64, 0u32, Why::Nothing); nu];
         let mut unit_end = vec![1.0f64; nu];
         let mut unit_lost = vec![0.0f64; nu];
         let mut avail = vec![vec![vec![0.0f32; days as usize]; NS]; n_part];
         let mut chip_stock = vec![[a.chip_inventory_days; NS]; n_part];
         // On each economy's worst day per segment: (value, day, binding).
-        let mut worst: Vec<[(f64, u32, Vec<String>); NS]> =
-            vec![std::array::from_fn(|_| (f64::INFINITY, 0, Vec::new())); n_part];
-        let mut cause = vec![String::new(); nu];
+        let mut worst: Vec<[(f64, u32, Option<Bind>); NS]> =
+            vec![[(f64::INFINITY, 0, None); NS]; n_part];
+        let mut cause = vec![Why::Nothing; nu];
         let mut capfrac = vec![1.0f64; nu];
-        // World per segment: (baseline, capacity min, supply min, wafers lost, quarter lost).
-        let mut wbase = [0.0f64; NS];
-        for u in &self.units {
-            wbase[u.segment.index()] += u.base;
-        }
+        // World per segment: capacity min, supply min, wafers lost, quarter lost.
+        let wbase: Vec<f64> = base_p.iter().map(|v| v.iter().sum()).collect();
         let mut wcap_min = [1.0f64; NS];
         let mut wsup_min = [1.0f64; NS];
         let mut wlost = [0.0f64; NS];
         let mut wq = [0.0f64; NS];
+        let units_of: Vec<Vec<usize>> = (0..NS)
+            .map(|sg| {
+                (0..nu)
+                    .filter(|&u| self.units[u].segment.index() == sg)
+                    .collect()
+            })
+            .collect();
+        let mut out_p = vec![0.0f64; np];
+        let mut got = vec![0.0f64; n_part];
+        let mut spare = vec![0.0f64; np];
+        let mut surge = vec![1.0f64; n_part];
+        let mut claims: Vec<(usize, f64)> = Vec::with_capacity(n_part);
         for t in 0..days {
             // Erosion state of blocked tools.
             for c in 0..np {
-                for (j, &k) in item_ix.iter().enumerate() {
-                    let is_tool = needs.iter().any(|n| n.1 == k && n.2 == NeedKind::Tool);
-                    if !is_tool {
+                for j in 0..ni {
+                    if !is_tool[j] {
                         continue;
                     }
                     let b0 = f64::from(base[at(t, c, j)]);
@@ -155,12 +211,11 @@ impl Layer<'_> {
             }
             // ATP capacity, world pool.
             let mut atp_cap = 0.0;
-            for (ac, sh) in &self.atp {
+            for (i, (_, sh)) in self.atp.iter().enumerate() {
                 let mut keep = 1.0;
-                for l in &self.losses {
-                    if l.atp_country.as_deref() == Some(ac.as_str()) {
-                        keep *= 1.0 - l.fraction * l.profile.at(t);
-                    }
+                for &l in &atp_losses[i] {
+                    let l = &self.losses[l];
+                    keep *= 1.0 - l.fraction * l.profile.at(t);
                 }
                 atp_cap += sh * keep;
             }
@@ -169,39 +224,37 @@ impl Layer<'_> {
             for (u, unit) in self.units.iter().enumerate() {
                 let p = prod_of[u];
                 let mut keep = 1.0;
-                let mut why = String::new();
+                let mut why = Why::Nothing;
                 let mut worst_part = 0.0;
-                for l in &self.losses {
-                    if l.units.contains(&u) {
-                        let x = l.fraction * l.profile.at(t);
-                        if x > 0.0 {
-                            keep *= 1.0 - x;
-                            if x > worst_part {
-                                worst_part = x;
-                                why = l.label.clone();
-                            }
+                for &l in &unit_losses[u] {
+                    let x = self.losses[l].fraction * self.losses[l].profile.at(t);
+                    if x > 0.0 {
+                        keep *= 1.0 - x;
+                        if x > worst_part {
+                            worst_part = x;
+                            why = Why::Loss(l);
                         }
                     }
                 }
                 let mut input = 1.0f64;
-                let mut input_why = String::new();
-                for n in needs.iter().filter(|n| n.0 == unit.segment) {
-                    let j = jx(n.1);
-                    let v = match n.2 {
+                let mut input_why = Why::Nothing;
+                for &(i, j) in &unit_needs[u] {
+                    let n = &needs[i];
+                    let (v, w) = match n.2 {
                         NeedKind::Material => {
                             let b0 = f64::from(base[at(t, p, j)]);
                             let b1 = f64::from(shocked[at(t, p, j)]);
                             let rel = if b0 <= 1e-9 { 1.0 } else { (b1 / b0).min(1.0) };
-                            1.0 - n.3 * (1.0 - rel)
+                            (1.0 - n.3 * (1.0 - rel), Why::Need(i, 0.0))
                         }
-                        NeedKind::Tool => 1.0 - n.3 * eroded[p * ni + j],
+                        NeedKind::Tool => {
+                            let e = n.3 * eroded[p * ni + j];
+                            (1.0 - e, Why::Need(i, e))
+                        }
                     };
                     if v < input - 1e-12 {
                         input = v;
-                        input_why = match n.2 {
-                            NeedKind::Material => format!("{} {}: supply short after inventories", n.4, item_name(vc, n.1)),
-                            NeedKind::Tool => format!("{} {}: installed base eroding without new tools, parts and service ({:.1}% lost)", n.4, item_name(vc, n.1), 100.0 * n.3 * eroded[p * ni + j]),
-                        };
+                        input_why = w;
                     }
                 }
                 let cf = (keep * input).clamp(0.0, 1.0);
@@ -211,56 +264,39 @@ impl Layer<'_> {
                 } else if input < 1.0 - EPS {
                     input_why
                 } else {
-                    String::new()
+                    Why::Nothing
                 };
                 if cf < unit_min[u].0 - 1e-12 {
-                    unit_min[u] = (cf, t, cause[u].clone());
+                    unit_min[u] = (cf, t, cause[u]);
                 }
                 unit_end[u] = cf;
                 unit_lost[u] += unit.base * (1.0 - cf) / 30.0;
             }
             // Allocation per segment.
             for sg in 0..NS {
-                let mut out_p = vec![0.0f64; np];
-                let mut base_p = vec![0.0f64; np];
-                for (u, unit) in self.units.iter().enumerate() {
-                    if unit.segment.index() == sg {
-                        let p = prod_of[u];
-                        base_p[p] += unit.base;
-                        out_p[p] += unit.base * ((1.0 + h) * capfrac[u]).min(1.0 + h) * atp_ok;
-                    }
+                out_p.iter_mut().for_each(|x| *x = 0.0);
+                let mut cap = 0.0;
+                for &u in &units_of[sg] {
+                    let b = self.units[u].base;
+                    out_p[prod_of[u]] += b * ((1.0 + h) * capfrac[u]).min(1.0 + h) * atp_ok;
+                    cap += b * capfrac[u];
                 }
-                let world: f64 = base_p.iter().sum();
-                if world > 0.0 {
-                    let cap: f64 = self
-                        .units
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, u)| u.segment.index() == sg)
-                        .map(|(u, unit)| unit.base * capfrac[u])
-                        .sum();
-                    wcap_min[sg] = wcap_min[sg].min(cap / world);
-                    let sup: f64 = out_p.iter().sum();
-                    wsup_min[sg] = wsup_min[sg].min((sup / world).min(1.0));
-                    wlost[sg] += (world - cap).max(0.0) / 30.0;
-                    if t >= first_shock && t < first_shock + 90 {
-                        wq[sg] += (world - cap).max(0.0) / (world * 90.0);
-                    }
-                }
+                let world = wbase[sg];
                 if world <= 0.0 {
                     for c in 0..n_part {
                         avail[c][sg][t as usize] = 1.0;
                     }
                     continue;
                 }
-                // Demand (baseline receipts) with surges.
-                let mut dem = vec![0.0f64; n_part];
-                for p in 0..np {
-                    for c in 0..n_part {
-                        dem[c] += base_p[p] * self.flow[sg][p][c];
-                    }
+                wcap_min[sg] = wcap_min[sg].min(cap / world);
+                let sup: f64 = out_p.iter().sum();
+                wsup_min[sg] = wsup_min[sg].min((sup / world).min(1.0));
+                wlost[sg] += (world - cap).max(0.0) / 30.0;
+                if t >= first_shock && t < first_shock + 90 {
+                    wq[sg] += (world - cap).max(0.0) / (world * 90.0);
                 }
-                let mut surge = vec![1.0f64; n_part];
+                // Demand (baseline receipts) with surges.
+                surge.iter_mut().for_each(|x| *x = 1.0);
                 for (pr, c, segs, f) in &self.demand_surge {
                     if segs[sg] && pr.at(t) > 0.0 {
                         surge[*c] *= f;
@@ -268,6 +304,9 @@ impl Layer<'_> {
                 }
                 // Blocked part of each flow.
                 let blocked = |p: usize, c: usize| -> f64 {
+                    if self.chip_blocks.is_empty() {
+                        return 0.0;
+                    }
                     let mut keep = 1.0;
                     for b in &self.chip_blocks {
                         if b.segments[sg]
@@ -280,30 +319,24 @@ impl Layer<'_> {
                     }
                     1.0 - keep
                 };
-                let mut got = vec![0.0f64; n_part];
-                let mut spare = vec![0.0f64; np];
-                let tiers = |p: usize| -> Vec<Vec<usize>> { self.tiers(s, p) };
+                got.iter_mut().for_each(|x| *x = 0.0);
+                let bp = &base_p[sg];
                 for p in 0..np {
                     let mut left = out_p[p];
-                    for tier in tiers(p) {
-                        let claims: Vec<(usize, f64)> = tier
-                            .iter()
-                            .map(|&c| {
-                                (
-                                    c,
-                                    base_p[p]
-                                        * self.flow[sg][p][c]
-                                        * surge[c]
-                                        * (1.0 - blocked(p, c)),
-                                )
-                            })
-                            .collect();
+                    for tier in &tiers[p] {
+                        claims.clear();
+                        claims.extend(tier.iter().map(|&c| {
+                            (
+                                c,
+                                bp[p] * self.flow[sg][p][c] * surge[c] * (1.0 - blocked(p, c)),
+                            )
+                        }));
                         let want: f64 = claims.iter().map(|x| x.1).sum();
                         if want <= 0.0 {
                             continue;
                         }
                         let give = left.min(want);
-                        for (c, w) in claims {
+                        for &(c, w) in &claims {
                             got[c] += give * w / want;
                         }
                         left -= give;
@@ -315,30 +348,32 @@ impl Layer<'_> {
                     if spare[p] <= 0.0 {
                         continue;
                     }
-                    for tier in tiers(p) {
-                        let short: Vec<(usize, f64)> = tier
-                            .iter()
-                            .map(|&c| {
-                                (
-                                    c,
-                                    ((dem[c] * surge[c] - got[c]).max(0.0)) * (1.0 - blocked(p, c)),
-                                )
-                            })
-                            .filter(|x| x.1 > 0.0)
-                            .collect();
-                        let want: f64 = short.iter().map(|x| x.1).sum();
+                    for tier in &tiers[p] {
+                        claims.clear();
+                        claims.extend(
+                            tier.iter()
+                                .map(|&c| {
+                                    (
+                                        c,
+                                        ((dem[sg][c] * surge[c] - got[c]).max(0.0))
+                                            * (1.0 - blocked(p, c)),
+                                    )
+                                })
+                                .filter(|x| x.1 > 0.0),
+                        );
+                        let want: f64 = claims.iter().map(|x| x.1).sum();
                         if want <= 0.0 {
                             continue;
                         }
                         let give = spare[p].min(want);
-                        for (c, w) in short {
+                        for &(c, w) in &claims {
                             got[c] += give * w / want;
                         }
                         spare[p] -= give;
                     }
                 }
                 for c in 0..n_part {
-                    let need = dem[c] * surge[c];
+                    let need = dem[sg][c] * surge[c];
                     let x = if need <= 0.0 {
                         1.0
                     } else {
@@ -356,12 +391,55 @@ impl Layer<'_> {
                         worst[c][sg] = (
                             x,
                             t,
-                            self.binding(sg, c, &base_p, &out_p, &cause, &prod_of, t, &blocked),
+                            Some(self.binding(sg, c, bp, &out_p, &cause, &prod_of, &blocked)),
                         );
                     }
                 }
             }
         }
+        let why_text = |w: Why| -> String {
+            match w {
+                Why::Nothing => String::new(),
+                Why::Loss(l) => self.losses[l].label.clone(),
+                Why::Need(i, e) => {
+                    let n = &needs[i];
+                    match n.2 {
+                        NeedKind::Material => format!(
+                            "{} {}: supply short after inventories",
+                            n.4,
+                            item_name(vc, n.1)
+                        ),
+                        NeedKind::Tool => format!(
+                            "{} {}: installed base eroding without new tools, parts and service \
+                             ({:.1}% lost)",
+                            n.4,
+                            item_name(vc, n.1),
+                            100.0 * e
+                        ),
+                    }
+                }
+            }
+        };
+        let chain_text = |sg: usize, b: &Option<Bind>| -> Vec<String> {
+            let mut chain = vec![Segment::ALL[sg].as_str().to_string()];
+            match b {
+                None | Some(Bind::Nothing) => {}
+                Some(Bind::Block(p)) => {
+                    chain.push(format!("imports from {}", producers[*p]));
+                    chain.push("export block of chips".into());
+                }
+                Some(Bind::Production(p, unit)) => {
+                    chain.push(format!("production in {}", producers[*p]));
+                    match unit {
+                        Some((u, w)) => {
+                            chain.push(format!("{} fabs: {}", self.units[*u].owner, why_text(*w)))
+                        }
+                        None => chain.push("assembly and test capacity".into()),
+                    }
+                }
+            }
+            chain
+        };
 
         // Segment weights for the all-chips figure: world wafer capacity per segment.
         let mut wseg = [0.0f64; NS];
@@ -430,7 +508,7 @@ impl Layer<'_> {
                     worst_day: st.3,
                     shortfall_days: st.4,
                     binding_constraint: if st.0 < 1.0 - EPS {
-                        worst[row][sg].2.clone()
+                        chain_text(sg, &worst[row][sg].2)
                     } else {
                         Vec::new()
                     },
@@ -483,7 +561,7 @@ impl Layer<'_> {
                 capacity_min: round6(unit_min[u].0),
                 capacity_end: round6(unit_end[u]),
                 wafers_lost_300eq: round6(unit_lost[u]),
-                cause: unit_min[u].2.clone(),
+                cause: why_text(unit_min[u].2),
             })
             .collect();
         production.sort_by(|x, y| {
@@ -583,8 +661,8 @@ impl Layer<'_> {
         }
     }
 
-    /// Why economy `c` falls short in segment `sg` on day `t`: the producer whose lost deliveries
-    /// weigh most, and that producer's main cause.
+    /// Why economy `c` falls short in segment `sg` today: the producer whose lost deliveries
+    /// weigh most, and that producer's largest unit with a cause.
     #[allow(clippy::too_many_arguments)]
     fn binding(
         &self,
@@ -592,11 +670,10 @@ impl Layer<'_> {
         c: usize,
         base_p: &[f64],
         out_p: &[f64],
-        cause: &[String],
+        cause: &[Why],
         prod_of: &[usize],
-        _t: u32,
         blocked: &dyn Fn(usize, usize) -> f64,
-    ) -> Vec<String> {
+    ) -> Bind {
         let mut best: Option<(f64, usize, bool)> = None;
         for p in 0..self.producers.len() {
             let f = base_p[p] * self.flow[sg][p][c];
@@ -611,33 +688,43 @@ impl Layer<'_> {
                 best = Some((l, p, is_block));
             }
         }
-        let mut chain = vec![Segment::ALL[sg].as_str().to_string()];
-        if let Some((_, p, is_block)) = best {
-            let pc = &self.producers[p];
-            if is_block {
-                chain.push(format!("imports from {pc}"));
-                chain.push("export block of chips".into());
-                return chain;
-            }
-            // The unit of that producer losing the most.
-            let mut top: Option<(f64, usize)> = None;
-            for (u, unit) in self.units.iter().enumerate() {
-                if prod_of[u] == p
-                    && unit.segment.index() == sg
-                    && !cause[u].is_empty()
-                    && top.is_none_or(|x| unit.base > x.0)
-                {
-                    top = Some((unit.base, u));
+        match best {
+            None => Bind::Nothing,
+            Some((_, p, true)) => Bind::Block(p),
+            Some((_, p, false)) => {
+                let mut top: Option<(f64, usize)> = None;
+                for (u, unit) in self.units.iter().enumerate() {
+                    if prod_of[u] == p
+                        && unit.segment.index() == sg
+                        && cause[u] != Why::Nothing
+                        && top.is_none_or(|x| unit.base > x.0)
+                    {
+                        top = Some((unit.base, u));
+                    }
                 }
-            }
-            chain.push(format!("production in {pc}"));
-            match top {
-                Some((_, u)) => chain.push(format!("{} fabs: {}", self.units[u].owner, cause[u])),
-                None => chain.push("assembly and test capacity".into()),
+                Bind::Production(p, top.map(|(_, u)| (u, cause[u])))
             }
         }
-        chain
     }
+}
+
+/// What limits a fab unit on a day: a capacity loss (index), or a need (index, eroded share).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Why {
+    Nothing,
+    Loss(usize),
+    Need(usize, f64),
+}
+
+/// The binding constraint of an economy's segment on its worst day.
+#[derive(Debug, Clone, Copy)]
+enum Bind {
+    /// No producer's deliveries fell (a demand surge).
+    Nothing,
+    /// Chips from this producer are blocked.
+    Block(usize),
+    /// This producer's output fell; its largest unit with a cause, if any (else ATP).
+    Production(usize, Option<(usize, Why)>),
 }
 
 impl Prepared {
@@ -655,32 +742,49 @@ impl Prepared {
         let mut floss = vec![0.0f64; ne];
         let mut sup = vec![0.0f32; n];
         let mut intensity = vec![0.0f64; fx.profiles.len()];
+        let mut last: Option<Vec<f64>> = None;
+        // Each consumer's supply ratio of the items, recomputed only on days the shocks'
+        // intensities change (most days they do not: a block is on or off); inventories still
+        // move daily.
+        let mut ratio = vec![1.0f64; nc * ni];
         let mut stock = vec![a.inventory_days.material; nc * ni];
+        let material: Vec<bool> = items
+            .iter()
+            .map(|&k| self.items[k].kind == ItemKind::Material && a.inventory_days.material > 0.0)
+            .collect();
         let mut out = vec![1.0f32; days as usize * nc * ni];
         for t in 0..days {
             for (s, p) in fx.profiles.iter().enumerate() {
                 intensity[s] = p.at(t);
             }
-            for c in 0..nc {
-                self.edge_multipliers(fx, &intensity, c as u32, &mut mult, &mut floss);
-                self.kernel
-                    .supply(&ones, Some(&mult), a.headroom as f32, &mut sup);
-                for (j, &k) in items.iter().enumerate() {
-                    let s = sup[k];
-                    let v = if s.is_nan() {
-                        1.0
-                    } else {
-                        let r = f64::from(s).max(0.0);
-                        if self.items[k].kind == ItemKind::Material
-                            && a.inventory_days.material > 0.0
-                        {
-                            let st = &mut stock[c * ni + j];
-                            let used = (r + *st).min(1.0);
-                            *st = (*st + (r - used)).min(a.inventory_days.material).max(0.0);
-                            used
+            if last.as_deref() != Some(&intensity[..]) {
+                for c in 0..nc {
+                    self.edge_multipliers(fx, &intensity, c as u32, &mut mult, &mut floss);
+                    self.kernel
+                        .supply(&ones, Some(&mult), a.headroom as f32, &mut sup);
+                    for (j, &k) in items.iter().enumerate() {
+                        let s = sup[k];
+                        ratio[c * ni + j] = if s.is_nan() {
+                            f64::NAN
                         } else {
-                            r.min(1.0)
-                        }
+                            f64::from(s).max(0.0)
+                        };
+                    }
+                }
+                last = Some(intensity.clone());
+            }
+            for c in 0..nc {
+                for j in 0..ni {
+                    let r = ratio[c * ni + j];
+                    let v = if r.is_nan() {
+                        1.0
+                    } else if material[j] {
+                        let st = &mut stock[c * ni + j];
+                        let used = (r + *st).min(1.0);
+                        *st = (*st + (r - used)).min(a.inventory_days.material).max(0.0);
+                        used
+                    } else {
+                        r.min(1.0)
                     };
                     out[(t as usize * nc + c) * ni + j] = v as f32;
                 }
