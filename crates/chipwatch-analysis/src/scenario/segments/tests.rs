@@ -505,3 +505,74 @@ fn unknown_shares_give_a_range() {
         .availability_min_range
         .is_none());
 }
+
+mod embedded {
+    //! Properties on the embedded model and production data.
+    use super::super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn data() -> &'static (ValueChain, ProductionData) {
+        static D: OnceLock<(ValueChain, ProductionData)> = OnceLock::new();
+        D.get_or_init(|| {
+            (
+                chipwatch_data::default_model(),
+                chipwatch_data::fabs::default_production(),
+            )
+        })
+    }
+
+    fn mins(r: &ScenarioResult) -> Vec<f64> {
+        r.economies
+            .iter()
+            .flat_map(|e| e.segments.iter().map(|s| s.availability_min))
+            .collect()
+    }
+
+    fn shock(kind: u8, who: &str, f: f64) -> Shock {
+        match kind {
+            0 => Shock::CapacityLoss {
+                provider: who.into(),
+                items: vec!["*".into()],
+                fraction: f,
+                start_day: 5,
+                duration_days: Some(60),
+                recovery_days: 20,
+            },
+            _ => Shock::ExportBlock {
+                from: vec![who.into()],
+                to: vec!["*".into()],
+                items: vec!["N22".into(), "N31".into()],
+                start_day: 5,
+                duration_days: None,
+                fraction: Some(f),
+            },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+        /// More shock never raises any economy's availability in any segment; every value is
+        /// in 0..=1.
+        #[test]
+        fn more_shock_never_raises_availability(
+            kind in 0u8..2,
+            who in prop::sample::select(vec!["TWN", "KOR", "JPN", "CHN", "USA", "NLD"]),
+            f in 0.05f64..0.9,
+            extra in 0.01f64..0.1,
+        ) {
+            let (vc, prod) = data();
+            let mut s = Scenario::new("p");
+            s.horizon_days = 120;
+            s.baseline_date = Some("2025-06-30".into());
+            s.shocks = vec![shock(kind, who, f)];
+            let a = mins(&run_with_production(vc, &s, prod, None).unwrap());
+            s.shocks = vec![shock(kind, who, (f + extra).min(1.0))];
+            let b = mins(&run_with_production(vc, &s, prod, None).unwrap());
+            for (x, y) in a.iter().zip(&b) {
+                prop_assert!((0.0..=1.0).contains(x) && (0.0..=1.0).contains(y));
+                prop_assert!(*y <= *x + 1e-9, "{who} {f}+{extra}: {y} > {x}");
+            }
+        }
+    }
+}
