@@ -104,10 +104,19 @@ pub fn baseline_denials(
         }
         let exporters = crate::impact::exporters_of(e, m, date);
         for c in &m.coverage {
-            let from = if c.from.is_empty() {
+            // Foreign-made items a measure reaches through de minimis or a foreign direct
+            // product rule are caught shipment by shipment (by their US content, their
+            // production line), so the baseline does not deny them wholesale: it keeps the
+            // measure's own exporters. (ASML kept shipping immersion scanners to China under
+            // the US rules of 2023: about a third of its 2024 system sales went to China.)
+            let from: Vec<String> = if c.from.is_empty() {
                 exporters.clone()
             } else {
-                c.from.clone()
+                c.from
+                    .iter()
+                    .filter(|f| exporters.contains(f))
+                    .cloned()
+                    .collect()
             };
             let to: Vec<String> = denied
                 .iter()

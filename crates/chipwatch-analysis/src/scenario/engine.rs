@@ -290,8 +290,8 @@ impl Prepared {
                 if bias.is_none() {
                     notes.push(format!(
                         "{} {}: {unknown} provider(s) listed without a share; each assumed \
-                         {each:.1}% (equal split of the unassigned {:.1}%; the segment layer \
-                         reports the range over every split)",
+                         {each:.1}% (equal split of the unassigned {:.1}%; where a shock reaches \
+                         one of them, the segment layer reports the range over every split)",
                         it.id,
                         it.name,
                         (100.0 - t).max(0.0)

@@ -79,21 +79,40 @@ impl Layer<'_> {
             } = sh
             {
                 for d in &s.baseline_denials {
-                    let covers = |x: &[String], y: &[String]| {
-                        y.iter()
-                            .all(|v| x.contains(v) || x.iter().any(|w| w == "*"))
+                    // The part of the shock the denial already covers (`*` in the shock covers
+                    // whatever the denial names).
+                    let common = |shock: &[String], denial: &[String]| -> Vec<String> {
+                        if shock.iter().any(|x| x == "*") {
+                            denial.to_vec()
+                        } else {
+                            shock
+                                .iter()
+                                .filter(|x| denial.contains(x) || denial.iter().any(|w| w == "*"))
+                                .cloned()
+                                .collect()
+                        }
                     };
-                    if covers(&d.from, from) && covers(&d.to, to) && covers(&d.items, items) {
-                        already.push(format!(
-                            "shock[{i}]: {} have been denied {} from {} since {} ({}{}); the shock adds nothing for the covered part",
-                            to.join(", "),
-                            items.join(", "),
-                            from.join(", "),
-                            d.since,
-                            d.measure,
-                            if d.fraction < 1.0 { format!(", {:.0}% of the flows", d.fraction * 100.0) } else { String::new() }
-                        ));
+                    let (f, t, it) = (
+                        common(from, &d.from),
+                        common(to, &d.to),
+                        common(items, &d.items),
+                    );
+                    if f.is_empty() || t.is_empty() || it.is_empty() {
+                        continue;
                     }
+                    already.push(format!(
+                        "shock[{i}]: {} have been denied {} from {} since {} ({}{}); that part of the shock adds nothing",
+                        t.join(", "),
+                        it.join(", "),
+                        f.join(", "),
+                        d.since,
+                        d.measure,
+                        if d.fraction < 1.0 {
+                            format!(", {:.0}% of the flows", d.fraction * 100.0)
+                        } else {
+                            String::new()
+                        }
+                    ));
                 }
             }
         }
