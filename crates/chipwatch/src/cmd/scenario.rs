@@ -246,6 +246,19 @@ fn print_result(r: &ScenarioResult) -> anyhow::Result<()> {
 /// Economies by segment, production lost, baseline denials.
 fn print_segments(r: &ScenarioResult) -> anyhow::Result<()> {
     use chipwatch_model::production::Segment;
+    let a = &r.assumptions;
+    outln!(
+        "segment assumptions: installed base erodes {:.0}%/year when blocked, forgone capacity \
+         growth {:.0}%/year, {} days to make good a year's erosion{}",
+        a.installed_base_erosion * 100.0,
+        a.capacity_growth * 100.0,
+        a.tool_recovery_days,
+        if a.demand_override.is_empty() {
+            String::new()
+        } else {
+            format!(", {} demand override(s)", a.demand_override.len())
+        }
+    );
     if let Some(p) = &r.segment_provenance {
         outln!(
             "production: {} ({} fab rows, {} producing in {}; coverage {} of {}); allocation: {}; trade matrix: {}",
