@@ -149,15 +149,19 @@ pub fn run_with_production(
     // The item-level view runs without the segment names (which it does not know).
     let mut v1 = s.clone();
     v1.shocks = layer.item_shocks.clone();
-    let mut result = run(vc, &v1)?;
-    let mut out = layer.simulate(vc, s, None)?;
+    // The item view and the segment layer are independent: run them on both cores.
+    let (result, out) = rayon::join(|| run(vc, &v1), || layer.simulate(vc, s, None));
+    let (mut result, mut out) = (result?, out?);
     // Unknown shares: the two ends of the interval, when a shock reaches a provider listed
     // without a number for an input some segment needs.
     let hits = layer.hits(vc);
     let (unknown, hit) = layer.unknown_inputs_hit(vc, &hits);
     if !unknown.is_empty() {
-        let worst = layer.simulate(vc, s, Some((&hit, true)))?;
-        let best = layer.simulate(vc, s, Some((&hit, false)))?;
+        let (worst, best) = rayon::join(
+            || layer.simulate(vc, s, Some((&hit, true))),
+            || layer.simulate(vc, s, Some((&hit, false))),
+        );
+        let (worst, best) = (worst?, best?);
         for (e, (w, b)) in out
             .economies
             .iter_mut()

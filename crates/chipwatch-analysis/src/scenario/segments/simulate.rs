@@ -65,8 +65,10 @@ impl Layer<'_> {
         let mut item_ix: Vec<usize> = needs.iter().map(|n| n.1).collect();
         item_ix.sort_unstable();
         item_ix.dedup();
-        let base = prep.leaf_series(&fx_base, days, &item_ix);
-        let shocked = prep.leaf_series(&fx_shock, days, &item_ix);
+        let (base, shocked) = rayon::join(
+            || prep.leaf_series(&fx_base, days, &item_ix),
+            || prep.leaf_series(&fx_shock, days, &item_ix),
+        );
         let ni = item_ix.len();
         let at = |t: u32, c: usize, j: usize| (t as usize * np + c) * ni + j;
         let jx = |k: usize| item_ix.binary_search(&k).unwrap_or(0);
