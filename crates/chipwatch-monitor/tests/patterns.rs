@@ -281,3 +281,24 @@ fn taiwanese_sites_lead_times_and_stable_supply() {
         "公司表示，目前主要晶片都有穩定供貨，不像前幾年晶片荒時期那樣吃緊。",
     );
 }
+
+/// Taiwan's own licence requirements ("must apply in advance for an export permit", 輸出許可)
+/// are export controls; a wafer fab (晶圓廠) is not the wafer material N26.
+#[test]
+fn taiwanese_licence_requirements_and_wafer_fabs() {
+    let c = classify(
+        "經濟部公告：出口至特定國家之晶片須事先申請許可",
+        "國際貿易署公告修正規定，將部分晶片列入管制，廠商出口前必須事先申請輸出許可。",
+    );
+    assert_eq!(c.event_type, "export_control", "{:?}", c.evidence);
+    let c = classify(
+        "台積電新晶圓廠第四季動工",
+        "台積電規劃在科學園區興建新的晶圓廠，初期月產能約五萬片十二吋晶圓。",
+    );
+    assert_eq!(c.event_type, "capacity_expansion", "{:?}", c.evidence);
+    assert!(
+        !c.items.iter().any(|i| i == "N26"),
+        "a wafer fab is not the wafer material: {:?}",
+        c.items
+    );
+}
