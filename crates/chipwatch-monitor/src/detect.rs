@@ -309,13 +309,43 @@ impl Classifier {
             }
         }
         // A physical disruption is the cause of the shortage or price spike it brings: report
-        // the cause when both are there.
+        // the cause when both are there. Unless the headline leads with the market move ("DRAM
+        // prices up 18% on Taiwan quake", a market-research price report): its first event
+        // trigger is the price or the shortage, and the disruption comes after it, if at all.
+        let first_in_title = |e: usize| -> Option<usize> {
+            sents.first().filter(|s| s.is_title).and_then(|s| {
+                s.hits
+                    .iter()
+                    .filter(|h| g.terms[h.term].owner == TermOwner::Event(e))
+                    .map(|h| h.start)
+                    .min()
+            })
+        };
         if let Some(ei) = chosen {
             if matches!(g.events[ei].event_type, "shortage" | "price_spike") {
                 if let Some(&d) = order.iter().find(|&&o| {
                     DISRUPTION_TYPES.contains(&g.events[o].event_type) && score[o] >= MIN_SCORE
                 }) {
-                    chosen = Some(d);
+                    let market_headline = match (first_in_title(ei), first_in_title(d)) {
+                        (Some(m), Some(c)) => m < c,
+                        (Some(_), None) => true,
+                        _ => false,
+                    };
+                    if !market_headline {
+                        chosen = Some(d);
+                    }
+                }
+            } else if DISRUPTION_TYPES.contains(&g.events[ei].event_type) {
+                // The same headline test when the disruption scored higher.
+                if let Some(&m) = order.iter().find(|&&o| {
+                    matches!(g.events[o].event_type, "shortage" | "price_spike")
+                        && score[o] >= MIN_SCORE
+                }) {
+                    if let (Some(p), Some(c)) = (first_in_title(m), first_in_title(ei)) {
+                        if p < c {
+                            chosen = Some(m);
+                        }
+                    }
                 }
             }
         }

@@ -302,3 +302,24 @@ fn taiwanese_licence_requirements_and_wafer_fabs() {
         c.items
     );
 }
+
+/// A headline that leads with the market move reports the price, even when it names the quake
+/// or outage behind it; a headline that leads with the disruption reports the disruption.
+#[test]
+fn market_headlines_report_the_price() {
+    is(
+        "DRAM価格、最大18%上昇へ　台湾地震で供給懸念",
+        "調査会社は、地震で工場の装置が止まったことを反映し、DRAMの契約価格が上昇すると予測した。",
+        "price_spike",
+    );
+    is(
+        "Earthquake halts fabs in Taiwan; DRAM prices jump",
+        "A strong earthquake stopped production lines at several chip fabs; spot prices rose.",
+        "earthquake",
+    );
+    is(
+        "D램 고정가 한 달 새 50% 뛰어",
+        "DDR4 D램 가격이 가파르게 오르고 있다. 반도체 업체들이 생산을 줄였다.",
+        "price_spike",
+    );
+}
