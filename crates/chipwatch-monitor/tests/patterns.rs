@@ -323,3 +323,14 @@ fn market_headlines_report_the_price() {
         "price_spike",
     );
 }
+
+/// Dutch: machines put still during a quake stop production even when the report adds that some
+/// tools took no damage.
+#[test]
+fn dutch_machines_put_still_are_a_stoppage() {
+    is(
+        "Aardbeving in Taiwan: chipfabrikant zet machines stil",
+        "De chipfabrikant legde uit voorzorg machines stil. Volgens het bedrijf liepen de EUV-machines geen schade op.",
+        "earthquake",
+    );
+}
