@@ -334,3 +334,23 @@ fn dutch_machines_put_still_are_a_stoppage() {
         "earthquake",
     );
 }
+
+/// Lifted restrictions are an easing, a scrapped exemption a revocation, in every language.
+#[test]
+fn lifted_curbs_and_scrapped_exemptions() {
+    is(
+        "Design software makers free to sell to China again as U.S. drops curbs",
+        "The companies said export restrictions on chip design software to China have been lifted.",
+        "export_control_relaxation",
+    );
+    is(
+        "美方撤销对华EDA出口限制 软件企业恢复供货",
+        "芯片设计软件企业表示，此前针对中国客户的出口限制已撤销。",
+        "export_control_relaxation",
+    );
+    is(
+        "Washington schrapt vrijstelling voor Koreaanse chipfabrieken in China",
+        "De Verenigde Staten trekken de vrijstelling in waarmee chipmachines zonder vergunning naar de fabrieken konden.",
+        "licence_revocation",
+    );
+}
