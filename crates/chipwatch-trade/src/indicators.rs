@@ -285,7 +285,7 @@ pub fn bilateral_dependence(
         ("year", "t.year")
     };
     let on = if monthly {
-        "p.year = t.year AND p.month IS NOT DISTINCT FROM t.month AND p.code = t.code"
+        "p.year = t.year AND (p.month IS NOT DISTINCT FROM t.month) AND p.code = t.code"
     } else {
         "p.year = t.year AND p.code = t.code"
     };
