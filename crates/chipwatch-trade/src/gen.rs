@@ -16,7 +16,8 @@
 //!   ×2.5, unit value ×0.4). Each shock lasts to the end of the data and starts after at least
 //!   48 months, so the alert test has its 36 months of history.
 //!
-//! The same seed gives the same rows. Rows are rounded up to whole series.
+//! The same seed gives the same rows. Rows are rounded up to whole series (less the months after
+//! an injected stop).
 
 use crate::schema::{Flow, Source};
 use crate::writer::{DatasetWriter, RowRef};
