@@ -87,6 +87,9 @@ pub enum Command {
     /// Bootstrap a server: organisations, users, tokens, federation peers.
     #[command(subcommand)]
     Admin(cmd::server::AdminCmd),
+    /// Trade statistics of critical items: import, indicators, alerts, SQL (docs/trade.md).
+    #[command(subcommand)]
+    Trade(cmd::trade::TradeCmd),
 }
 
 fn main() -> ExitCode {

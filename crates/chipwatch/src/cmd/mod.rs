@@ -12,6 +12,7 @@ pub mod records;
 pub mod register;
 pub mod scenario;
 pub mod server;
+pub mod trade;
 
 use crate::{Cli, Command};
 use controls::ListFormat;
@@ -108,5 +109,6 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Serve(a) => server::serve(cli, a),
         Command::Audit(c) => audit::run(cli, c),
         Command::Admin(c) => server::admin(cli, c),
+        Command::Trade(c) => trade::run(cli, c),
     }
 }

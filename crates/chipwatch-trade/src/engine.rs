@@ -1,0 +1,276 @@
+//! The query engine: a DataFusion session over the dataset.
+//!
+//! [`Engine::open`] registers the hive-partitioned dataset under `DIR` as the table `trade`
+//! (the columns of [`schema`](crate::schema), `source` and `year` from the directory names, so
+//! filters on them prune whole directories) and the view `bilateral`, which puts every flow the
+//! same way round: `exporter`, `importer`, `code`, `value` … BACI rows are exports (BACI
+//! reconciles both declarations into one flow); for Comtrade and Comext the view takes the
+//! importers' declarations, which are the ones customs check most (and are CIF). Every
+//! indicator reads `bilateral`.
+
+use crate::schema::{file_schema, partition_columns};
+use crate::{Result, TradeError};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::ListingOptions;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The SQL of the `bilateral` view.
+pub const BILATERAL_VIEW: &str = "CREATE VIEW bilateral AS \
+SELECT source, year, month, \
+  CASE WHEN flow = 'export' THEN reporter ELSE partner END AS exporter, \
+  CASE WHEN flow = 'export' THEN partner ELSE reporter END AS importer, \
+  code, code_level, value, currency, quantity, unit \
+FROM trade \
+WHERE (source = 'baci' AND flow = 'export') OR (source <> 'baci' AND flow = 'import')";
+
+/// A DataFusion session with the dataset registered.
+pub struct Engine {
+    ctx: SessionContext,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("dir", &self.dir).finish()
+    }
+}
+
+/// The full table schema (file columns and partition columns), as the engine sees it.
+pub fn table_schema() -> Arc<Schema> {
+    let mut fields: Vec<Field> = file_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (n, t) in partition_columns() {
+        fields.push(Field::new(n, t, false));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// Registers the dataset at `dir` as `trade` and the view `bilateral` on `ctx`.
+pub async fn register(ctx: &SessionContext, dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(TradeError::Invalid(format!(
+            "{}: no trade dataset here (run `chipwatch trade import` or `trade gen` first)",
+            dir.display()
+        )));
+    }
+    let abs = std::fs::canonicalize(dir).map_err(|e| TradeError::io(dir, e))?;
+    let url = format!("file://{}/", abs.display());
+    let opts = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(partition_columns());
+    ctx.register_listing_table("trade", url, opts, Some(file_schema()), None)
+        .await?;
+    ctx.sql(BILATERAL_VIEW).await?.collect().await?;
+    Ok(())
+}
+
+impl Engine {
+    /// Opens the dataset at `dir`; `partitions` sets DataFusion's target partitions (default:
+    /// the number of cores).
+    pub async fn open(dir: &Path, partitions: Option<usize>) -> Result<Self> {
+        let mut config = SessionConfig::new().with_information_schema(true);
+        if let Some(n) = partitions {
+            config = config.with_target_partitions(n.max(1));
+        }
+        let ctx = SessionContext::new_with_config(config);
+        register(&ctx, dir).await?;
+        Ok(Engine {
+            ctx,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The session (to run DataFrame plans or register more tables).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Runs one SQL statement and collects the result.
+    pub async fn batches(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        Ok(self.ctx.sql(sql).await?.collect().await?)
+    }
+
+    /// Runs one SQL statement into a [`Table`].
+    pub async fn query(&self, sql: &str) -> Result<Table> {
+        let df = self.ctx.sql(sql).await?;
+        let schema = df.schema().as_arrow().clone();
+        let batches = df.collect().await?;
+        Table::from_batches(&schema, &batches)
+    }
+
+    /// The sources present in the dataset.
+    pub async fn sources(&self) -> Result<Vec<String>> {
+        let t = self
+            .query("SELECT DISTINCT source FROM trade ORDER BY source")
+            .await?;
+        Ok(t.rows
+            .iter()
+            .filter_map(|r| r[0].as_str().map(str::to_string))
+            .collect())
+    }
+}
+
+/// A query result as plain values: column names and rows of JSON values (numbers stay
+/// numbers, nulls stay null).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl Table {
+    /// Converts Arrow batches.
+    pub fn from_batches(schema: &Schema, batches: &[RecordBatch]) -> Result<Self> {
+        use datafusion::arrow::array::*;
+        let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let mut rows = Vec::new();
+        let opts = FormatOptions::default();
+        for b in batches {
+            let mut out: Vec<Vec<serde_json::Value>> = vec![Vec::new(); b.num_rows()];
+            for col in b.columns() {
+                let fmt = ArrayFormatter::try_new(col.as_ref(), &opts)?;
+                for (i, row) in out.iter_mut().enumerate() {
+                    let v = if col.is_null(i) {
+                        serde_json::Value::Null
+                    } else {
+                        match col.data_type() {
+                            DataType::Float64 => {
+                                let x = col
+                                    .as_any()
+                                    .downcast_ref::<Float64Array>()
+                                    .map(|a| a.value(i));
+                                x.and_then(serde_json::Number::from_f64)
+                                    .map(serde_json::Value::Number)
+                                    .unwrap_or(serde_json::Value::Null)
+                            }
+                            DataType::Int32 => col
+                                .as_any()
+                                .downcast_ref::<Int32Array>()
+                                .map(|a| a.value(i))
+                                .into(),
+                            DataType::Int64 => col
+                                .as_any()
+                                .downcast_ref::<Int64Array>()
+                                .map(|a| a.value(i))
+                                .into(),
+                            DataType::UInt64 => col
+                                .as_any()
+                                .downcast_ref::<UInt64Array>()
+                                .map(|a| a.value(i))
+                                .into(),
+                            DataType::Boolean => col
+                                .as_any()
+                                .downcast_ref::<BooleanArray>()
+                                .map(|a| a.value(i))
+                                .into(),
+                            _ => serde_json::Value::String(fmt.value(i).to_string()),
+                        }
+                    };
+                    row.push(v);
+                }
+            }
+            rows.extend(out);
+        }
+        Ok(Table { columns, rows })
+    }
+
+    /// The index of column `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// The rows as JSON objects keyed by column name.
+    pub fn to_records(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                self.columns
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().cloned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Writes the table as CSV (header, then rows; nulls empty).
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(&self.columns);
+        for r in &self.rows {
+            let _ = w.write_record(r.iter().map(cell));
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Renders an aligned text table.
+    pub fn to_text(&self) -> String {
+        let cells: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(cell).collect())
+            .collect();
+        let mut width: Vec<usize> = self.columns.iter().map(|c| c.len()).collect();
+        for r in &cells {
+            for (i, c) in r.iter().enumerate() {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let mut s = String::new();
+        let line = |s: &mut String, vals: &[String]| {
+            let l: Vec<String> = vals
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{v:<w$}", w = width[i]))
+                .collect();
+            s.push_str(l.join("  ").trim_end());
+            s.push('\n');
+        };
+        line(
+            &mut s,
+            &self
+                .columns
+                .iter()
+                .map(|c| c.to_uppercase())
+                .collect::<Vec<_>>(),
+        );
+        line(
+            &mut s,
+            &width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+        );
+        for r in &cells {
+            line(&mut s, r);
+        }
+        s
+    }
+}
+
+fn cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => {
+                if f.abs() >= 1e15 || f.fract() == 0.0 {
+                    format!("{f:.0}")
+                } else {
+                    let s = format!("{f:.6}");
+                    s.trim_end_matches('0').trim_end_matches('.').to_string()
+                }
+            }
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,613 @@
+//! Indicators and alerts as DataFusion SQL plans over the `bilateral` view.
+//!
+//! Every function here returns SQL text (so the same plan runs on the embedded engine and on a
+//! cluster) built from a validated [`Scope`]; [`run`] executes one on an [`Engine`]. Formulas and
+//! their sources: `docs/trade.md`.
+//!
+//! - [`import_concentration`]: per importer, code and year, the Herfindahl-Hirschman index of
+//!   partner shares on the 0–10,000 scale, number of partners, top three partners and shares.
+//! - [`export_concentration`]: per code and year, the same over exporters of world exports.
+//! - [`imports_over_exports`]: per country, code and year (9999 when exports are zero, as in
+//!   GeoDep).
+//! - [`dependence`]: the GeoDep strategic-dependency flag (CEPII; Lefebvre and Wibaux 2024): import
+//!   HHI > 4000, world export HHI > 4000 and imports over exports > 1, all three in at least two
+//!   years of the three-year window ending in the year.
+//! - [`bilateral_dependence`]: one importer's share of imports from one exporter, per code and
+//!   year (or month).
+//! - [`alert_series`] and [`alerts`]: monthly series per importer, exporter and code from SQL,
+//!   then the robust year-on-year test in Rust over each series.
+//! - [`matrix`]: the bilateral chip trade matrix for the scenario engine.
+
+use crate::engine::{Engine, Table};
+use crate::hs::Mapping;
+use crate::{Result, TradeError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Which rows an indicator reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    /// Source (`baci`, `comtrade`, `comext`): one at a time, since their values overlap and
+    /// differ in currency.
+    pub source: String,
+    /// Code level the indicator works at (digits: 2, 4, 6, 8); finer codes are truncated.
+    pub level: usize,
+    /// Code prefixes to keep (digits); empty = all.
+    pub codes: Vec<String>,
+    /// Years to keep (inclusive).
+    pub years: Option<(i32, i32)>,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope {
+            source: "baci".into(),
+            level: 6,
+            codes: Vec::new(),
+            years: None,
+        }
+    }
+}
+
+impl Scope {
+    /// Checks the values that go into SQL text.
+    pub fn validate(&self) -> Result<()> {
+        if !["baci", "comtrade", "comext"].contains(&self.source.as_str()) {
+            return Err(TradeError::Invalid(format!(
+                "unknown source `{}` (baci, comtrade, comext)",
+                self.source
+            )));
+        }
+        if !(2..=12).contains(&self.level) {
+            return Err(TradeError::Invalid(format!(
+                "code level {} is outside 2..=12",
+                self.level
+            )));
+        }
+        for c in &self.codes {
+            if c.is_empty() || c.len() > 12 || !c.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(TradeError::Invalid(format!(
+                    "`{c}` is not a code prefix (digits, dots removed)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The WHERE clause on `bilateral`.
+    pub fn filter(&self) -> String {
+        let mut w = vec![
+            format!("source = '{}'", self.source),
+            format!("code_level >= {}", self.level),
+            "exporter <> importer".to_string(),
+        ];
+        if !self.codes.is_empty() {
+            let ors: Vec<String> = self
+                .codes
+                .iter()
+                .map(|c| format!("code LIKE '{c}%'"))
+                .collect();
+            w.push(format!("({})", ors.join(" OR ")));
+        }
+        if let Some((a, b)) = self.years {
+            w.push(format!("year BETWEEN {a} AND {b}"));
+        }
+        w.join(" AND ")
+    }
+
+    /// The code expression at the scope's level.
+    fn code(&self) -> String {
+        format!("substr(code, 1, {})", self.level)
+    }
+}
+
+/// An ISO alpha-3 code (or `_X`) checked before it goes into SQL text.
+pub fn country(s: &str) -> Result<String> {
+    let u = s.trim().to_ascii_uppercase();
+    if u == "_X" || (u.len() == 3 && u.bytes().all(|b| b.is_ascii_uppercase())) {
+        Ok(u)
+    } else {
+        Err(TradeError::Invalid(format!(
+            "`{s}` is not an ISO alpha-3 code"
+        )))
+    }
+}
+
+/// Thresholds of the strategic-dependency flag.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DependenceThresholds {
+    /// Import HHI (0–10,000) above which imports are concentrated (GeoDep: 0.4 → 4000).
+    pub import_hhi: f64,
+    /// World export HHI above which world supply is concentrated (GeoDep: 4000).
+    pub export_hhi: f64,
+    /// Imports over exports above which domestic supply cannot substitute (GeoDep: 1).
+    pub ratio: f64,
+    /// Years out of the three-year window in which all three must hold (GeoDep: 2).
+    pub years: i64,
+}
+
+impl Default for DependenceThresholds {
+    fn default() -> Self {
+        DependenceThresholds {
+            import_hhi: 4000.0,
+            export_hhi: 4000.0,
+            ratio: 1.0,
+            years: 2,
+        }
+    }
+}
+
+fn import_cte(scope: &Scope, importer: Option<&str>) -> String {
+    let mut f = scope.filter();
+    if let Some(c) = importer {
+        f.push_str(&format!(" AND importer = '{c}'"));
+    }
+    format!(
+        "b AS (SELECT year, importer, exporter, {code} AS code, SUM(value) AS v \
+           FROM bilateral WHERE {f} GROUP BY year, importer, exporter, {code} HAVING SUM(value) > 0), \
+         t AS (SELECT year, importer, code, SUM(v) AS total, COUNT(*) AS partners \
+           FROM b GROUP BY year, importer, code), \
+         s AS (SELECT b.year, b.importer, b.code, b.exporter, b.v, t.total, t.partners, \
+             b.v / t.total AS share, \
+             ROW_NUMBER() OVER (PARTITION BY b.year, b.importer, b.code ORDER BY b.v DESC, b.exporter) AS rank \
+           FROM b JOIN t ON b.year = t.year AND b.importer = t.importer AND b.code = t.code)",
+        code = scope.code()
+    )
+}
+
+fn export_cte(scope: &Scope) -> String {
+    format!(
+        "wb AS (SELECT year, exporter, {code} AS code, SUM(value) AS v \
+           FROM bilateral WHERE {f} GROUP BY year, exporter, {code} HAVING SUM(value) > 0), \
+         wt AS (SELECT year, code, SUM(v) AS total, COUNT(*) AS exporters FROM wb GROUP BY year, code), \
+         ws AS (SELECT wb.year, wb.code, wb.exporter, wb.v, wt.total, wt.exporters, wb.v / wt.total AS share, \
+             ROW_NUMBER() OVER (PARTITION BY wb.year, wb.code ORDER BY wb.v DESC, wb.exporter) AS rank \
+           FROM wb JOIN wt ON wb.year = wt.year AND wb.code = wt.code)",
+        code = scope.code(),
+        f = scope.filter()
+    )
+}
+
+/// Import concentration per importer (`reporter`), code and year.
+pub fn import_concentration(scope: &Scope, importer: Option<&str>) -> Result<String> {
+    scope.validate()?;
+    let importer = importer.map(country).transpose()?;
+    Ok(format!(
+        "WITH {cte} \
+         SELECT importer AS reporter, code, year, MAX(total) AS imports, MAX(partners) AS partners, \
+           10000.0 * SUM(share * share) AS hhi, \
+           MAX(CASE WHEN rank = 1 THEN exporter END) AS top1, \
+           100.0 * MAX(CASE WHEN rank = 1 THEN share END) AS top1_share, \
+           MAX(CASE WHEN rank = 2 THEN exporter END) AS top2, \
+           100.0 * MAX(CASE WHEN rank = 2 THEN share END) AS top2_share, \
+           MAX(CASE WHEN rank = 3 THEN exporter END) AS top3, \
+           100.0 * MAX(CASE WHEN rank = 3 THEN share END) AS top3_share \
+         FROM s GROUP BY importer, code, year ORDER BY reporter, code, year",
+        cte = import_cte(scope, importer.as_deref())
+    ))
+}
+
+/// World export concentration per code and year.
+pub fn export_concentration(scope: &Scope) -> Result<String> {
+    scope.validate()?;
+    Ok(format!(
+        "WITH {cte} \
+         SELECT code, year, MAX(total) AS world_exports, MAX(exporters) AS exporters, \
+           10000.0 * SUM(share * share) AS hhi, \
+           MAX(CASE WHEN rank = 1 THEN exporter END) AS top1, \
+           100.0 * MAX(CASE WHEN rank = 1 THEN share END) AS top1_share, \
+           MAX(CASE WHEN rank = 2 THEN exporter END) AS top2, \
+           100.0 * MAX(CASE WHEN rank = 2 THEN share END) AS top2_share, \
+           MAX(CASE WHEN rank = 3 THEN exporter END) AS top3, \
+           100.0 * MAX(CASE WHEN rank = 3 THEN share END) AS top3_share \
+         FROM ws GROUP BY code, year ORDER BY code, year",
+        cte = export_cte(scope)
+    ))
+}
+
+fn ratio_cte(scope: &Scope) -> String {
+    format!(
+        "m AS (SELECT year, importer AS country, {code} AS code, SUM(value) AS imports \
+           FROM bilateral WHERE {f} AND importer <> '_X' GROUP BY year, importer, {code}), \
+         x AS (SELECT year, exporter AS country, {code} AS code, SUM(value) AS exports \
+           FROM bilateral WHERE {f} AND exporter <> '_X' GROUP BY year, exporter, {code}), \
+         r AS (SELECT m.country, m.code, m.year, m.imports, COALESCE(x.exports, 0.0) AS exports, \
+             CASE WHEN COALESCE(x.exports, 0.0) = 0.0 THEN 9999.0 ELSE m.imports / x.exports END AS ratio \
+           FROM m LEFT JOIN x ON m.year = x.year AND m.country = x.country AND m.code = x.code \
+           WHERE m.imports > 0)",
+        code = scope.code(),
+        f = scope.filter()
+    )
+}
+
+/// Imports over exports per country, code and year (9999 when the country exports nothing).
+pub fn imports_over_exports(scope: &Scope) -> Result<String> {
+    scope.validate()?;
+    Ok(format!(
+        "WITH {cte} SELECT country, code, year, imports, exports, ratio FROM r \
+         ORDER BY country, code, year",
+        cte = ratio_cte(scope)
+    ))
+}
+
+/// The strategic-dependency flag per importer, code and year.
+pub fn dependence(
+    scope: &Scope,
+    importer: Option<&str>,
+    th: &DependenceThresholds,
+) -> Result<String> {
+    scope.validate()?;
+    let importer = importer.map(country).transpose()?;
+    let only = importer
+        .as_deref()
+        .map(|c| format!("WHERE ic.reporter = '{c}'"))
+        .unwrap_or_default();
+    Ok(format!(
+        "WITH {icte}, {ecte}, {rcte}, \
+         ic AS (SELECT importer AS reporter, code, year, 10000.0 * SUM(share * share) AS hhi, \
+             MAX(CASE WHEN rank = 1 THEN exporter END) AS top1, \
+             100.0 * MAX(CASE WHEN rank = 1 THEN share END) AS top1_share \
+           FROM s GROUP BY importer, code, year), \
+         ec AS (SELECT code, year, 10000.0 * SUM(share * share) AS hhi FROM ws GROUP BY code, year), \
+         c AS (SELECT ic.reporter, ic.code, ic.year, ic.hhi AS import_hhi, ec.hhi AS world_export_hhi, \
+             r.ratio, ic.top1, ic.top1_share, \
+             (ic.hhi > {ih} AND ec.hhi > {eh} AND r.ratio > {ra}) AS criteria_met \
+           FROM ic JOIN ec ON ic.code = ec.code AND ic.year = ec.year \
+           JOIN r ON r.country = ic.reporter AND r.code = ic.code AND r.year = ic.year {only}) \
+         SELECT reporter, code, year, import_hhi, world_export_hhi, ratio, top1, top1_share, criteria_met, \
+           SUM(CASE WHEN criteria_met THEN 1 ELSE 0 END) OVER (PARTITION BY reporter, code ORDER BY year \
+             RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) AS years_met, \
+           SUM(CASE WHEN criteria_met THEN 1 ELSE 0 END) OVER (PARTITION BY reporter, code ORDER BY year \
+             RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) >= {years} AS dependent \
+         FROM c ORDER BY reporter, code, year",
+        icte = import_cte(scope, importer.as_deref()),
+        ecte = export_cte(scope),
+        rcte = ratio_cte(scope),
+        ih = th.import_hhi,
+        eh = th.export_hhi,
+        ra = th.ratio,
+        years = th.years,
+    ))
+}
+
+/// One importer's imports from one exporter, per code and year (`monthly`: per month).
+pub fn bilateral_dependence(
+    scope: &Scope,
+    importer: &str,
+    exporter: &str,
+    monthly: bool,
+) -> Result<String> {
+    scope.validate()?;
+    let (imp, exp) = (country(importer)?, country(exporter)?);
+    let (period, pcols) = if monthly {
+        ("year, month", "t.year, t.month")
+    } else {
+        ("year", "t.year")
+    };
+    let on = if monthly {
+        "p.year = t.year AND (p.month IS NOT DISTINCT FROM t.month) AND p.code = t.code"
+    } else {
+        "p.year = t.year AND p.code = t.code"
+    };
+    Ok(format!(
+        "WITH b AS (SELECT {period}, exporter, {code} AS code, value FROM bilateral \
+           WHERE {f} AND importer = '{imp}'), \
+         t AS (SELECT {period}, code, SUM(value) AS total FROM b GROUP BY {period}, code), \
+         p AS (SELECT {period}, code, SUM(value) AS v FROM b WHERE exporter = '{exp}' GROUP BY {period}, code) \
+         SELECT '{imp}' AS importer, '{exp}' AS exporter, t.code, {pcols}, COALESCE(p.v, 0.0) AS value, \
+           t.total AS imports, 100.0 * COALESCE(p.v, 0.0) / t.total AS share \
+         FROM t LEFT JOIN p ON {on} WHERE t.total > 0 ORDER BY t.code, {pcols}",
+        code = scope.code(),
+        f = scope.filter()
+    ))
+}
+
+/// Monthly series per importer, exporter and code (the input of [`alerts`]), ordered by series
+/// and month; `t` = year × 12 + month − 1.
+pub fn alert_series(scope: &Scope, importer: Option<&str>) -> Result<String> {
+    scope.validate()?;
+    let mut f = scope.filter();
+    if let Some(c) = importer {
+        f.push_str(&format!(" AND importer = '{}'", country(c)?));
+    }
+    Ok(format!(
+        "SELECT importer, exporter, {code} AS code, year * 12 + month - 1 AS t, \
+           SUM(value) AS v, SUM(quantity) AS q \
+         FROM bilateral WHERE {f} AND month IS NOT NULL \
+         GROUP BY importer, exporter, {code}, year * 12 + month - 1 \
+         ORDER BY importer, exporter, code, t",
+        code = scope.code()
+    ))
+}
+
+/// The chip trade matrix: value per segment (from the HS mapping), exporter and importer,
+/// summed over the scope's years. Codes the mapping does not tell apart go to `all`.
+pub fn matrix(scope: &Scope, mapping: &Mapping) -> Result<String> {
+    scope.validate()?;
+    let mut cases = Vec::new();
+    for (prefix, seg) in mapping.segment_prefixes() {
+        cases.push(format!("WHEN code LIKE '{prefix}%' THEN '{seg}'"));
+    }
+    let seg = if cases.is_empty() {
+        "'all'".to_string()
+    } else {
+        format!("CASE {} ELSE 'all' END", cases.join(" "))
+    };
+    let mut scope = scope.clone();
+    if scope.codes.is_empty() {
+        scope.codes = mapping.chip_prefixes();
+    }
+    Ok(format!(
+        "WITH m AS (SELECT {seg} AS segment, exporter, importer, currency, year, value \
+           FROM bilateral WHERE {f} AND exporter <> '_X' AND importer <> '_X'), \
+         p AS (SELECT CASE WHEN MIN(year) = MAX(year) THEN CAST(MIN(year) AS VARCHAR) \
+             ELSE CAST(MIN(year) AS VARCHAR) || '-' || CAST(MAX(year) AS VARCHAR) END AS period FROM m), \
+         a AS (SELECT segment, exporter, importer, currency, SUM(value) AS value \
+           FROM m GROUP BY segment, exporter, importer, currency) \
+         SELECT a.segment, a.exporter AS \"from\", a.importer AS \"to\", a.value, a.currency, p.period, \
+           '{src}' AS source FROM a CROSS JOIN p ORDER BY a.segment, \"from\", \"to\"",
+        f = scope.filter(),
+        src = scope.source,
+    ))
+}
+
+/// Runs SQL on the engine.
+pub async fn run(engine: &Engine, sql: &str) -> Result<Table> {
+    engine.query(sql).await
+}
+
+/// Settings of the alert test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AlertSettings {
+    /// Robust z-score above which a year-on-year change is an outlier.
+    pub threshold: f64,
+    /// Months of history (of year-on-year changes) the median and MAD are taken over.
+    pub window: usize,
+    /// Fewest year-on-year changes in the window for the test to run.
+    pub min_history: usize,
+    /// Smallest absolute log change that can alert (materiality; ln 1.5 by default).
+    pub min_log_change: f64,
+    /// Unit-value log change below which a quantity surge is a surge with a price drop.
+    pub price_drop: f64,
+    /// Floor of the robust scale (1.4826 × MAD), so a perfectly smooth series cannot alert on
+    /// rounding.
+    pub min_scale: f64,
+    /// A flow stops when a month has no trade after this many months with trade.
+    pub stop_after: usize,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            threshold: 3.5,
+            window: 36,
+            min_history: 24,
+            min_log_change: 1.5f64.ln(),
+            price_drop: -(1.25f64.ln()),
+            min_scale: 0.02,
+            stop_after: 12,
+        }
+    }
+}
+
+/// One alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// `stop`, `collapse`, `surge`, `surge_price_drop`.
+    pub kind: String,
+    /// Importer ISO3.
+    pub importer: String,
+    /// Exporter ISO3.
+    pub exporter: String,
+    /// Code at the scope's level.
+    pub code: String,
+    /// Year of the month that alerted.
+    pub year: i32,
+    /// Month that alerted.
+    pub month: u8,
+    /// Value that month.
+    pub value: f64,
+    /// Value twelve months before.
+    pub value_year_before: f64,
+    /// Year-on-year log change of the tested quantity (value, or quantity for price drops);
+    /// `None` for a stop.
+    pub log_change: Option<f64>,
+    /// Median of the previous changes.
+    pub median: Option<f64>,
+    /// Robust z-score.
+    pub z: Option<f64>,
+    /// Model items the code maps to (from `data/hs/mapping.toml`).
+    pub items: Vec<String>,
+}
+
+/// One month of one series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// year × 12 + month − 1.
+    pub t: i64,
+    /// Value.
+    pub v: f64,
+    /// Quantity.
+    pub q: Option<f64>,
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// Robust z-score of `x` against `hist`: (x − median) / max(1.4826 · MAD, floor).
+pub fn robust_z(x: f64, hist: &[f64], floor: f64) -> (f64, f64) {
+    let mut h = hist.to_vec();
+    let m = median(&mut h);
+    let mut dev: Vec<f64> = hist.iter().map(|v| (v - m).abs()).collect();
+    let mad = median(&mut dev);
+    let scale = (1.4826 * mad).max(floor);
+    ((x - m) / scale, m)
+}
+
+/// One alert of a series: kind, month index `t`, log change, median of the history, z-score.
+pub type SeriesAlert = (String, i64, Option<f64>, Option<f64>, Option<f64>);
+
+/// Alerts of one series (points sorted by `t`, months without trade absent), over months up to
+/// `t_end`. An alert is reported at the onset of an episode: the same kind does not alert again
+/// in the series within twelve months.
+pub fn series_alerts(points: &[Point], t_end: i64, s: &AlertSettings) -> Vec<SeriesAlert> {
+    let mut out = Vec::new();
+    let Some(first) = points.first() else {
+        return out;
+    };
+    let t0 = first.t;
+    let n = (t_end - t0 + 1).max(0) as usize;
+    let mut v = vec![0.0f64; n];
+    let mut q = vec![None; n];
+    for p in points {
+        if p.t >= t0 && p.t <= t_end {
+            v[(p.t - t0) as usize] += p.v;
+            q[(p.t - t0) as usize] = p.q;
+        }
+    }
+    let yoy = |a: &[f64], i: usize| -> Option<f64> {
+        (i >= 12 && a[i] > 0.0 && a[i - 12] > 0.0).then(|| (a[i] / a[i - 12]).ln())
+    };
+    let qv: Vec<f64> = q.iter().map(|x| x.unwrap_or(0.0)).collect();
+    let price: Vec<f64> = (0..n)
+        .map(|i| match q[i] {
+            Some(qq) if qq > 0.0 && v[i] > 0.0 => v[i] / qq,
+            _ => 0.0,
+        })
+        .collect();
+    let vy: Vec<Option<f64>> = (0..n).map(|i| yoy(&v, i)).collect();
+    let qy: Vec<Option<f64>> = (0..n).map(|i| yoy(&qv, i)).collect();
+    let mut last: BTreeMap<&'static str, i64> = BTreeMap::new();
+    let mut emit = |kind: &'static str, t: i64, lc, m, z, out: &mut Vec<_>| {
+        if last.get(kind).is_some_and(|l| t - l <= 12) {
+            last.insert(kind, t);
+            return;
+        }
+        last.insert(kind, t);
+        out.push((kind.to_string(), t, lc, m, z));
+    };
+    for i in 0..n {
+        let t = t0 + i as i64;
+        // Stop: no trade this month after `stop_after` months with trade.
+        if v[i] == 0.0 && i >= s.stop_after && (i - s.stop_after..i).all(|j| v[j] > 0.0) {
+            emit("stop", t, None, None, None, &mut out);
+            continue;
+        }
+        let hist = |ys: &[Option<f64>]| -> Vec<f64> {
+            ys[i.saturating_sub(s.window)..i]
+                .iter()
+                .flatten()
+                .copied()
+                .collect()
+        };
+        if let Some(x) = vy[i] {
+            let h = hist(&vy);
+            if h.len() >= s.min_history && x.abs() >= s.min_log_change {
+                let (z, m) = robust_z(x, &h, s.min_scale);
+                if z.abs() > s.threshold {
+                    let kind = if z < 0.0 { "collapse" } else { "surge" };
+                    emit(kind, t, Some(x), Some(m), Some(z), &mut out);
+                }
+            }
+        }
+        if let Some(x) = qy[i] {
+            let h = hist(&qy);
+            let dp = (i >= 12 && price[i] > 0.0 && price[i - 12] > 0.0)
+                .then(|| (price[i] / price[i - 12]).ln());
+            if h.len() >= s.min_history
+                && x >= s.min_log_change
+                && dp.is_some_and(|d| d < s.price_drop)
+            {
+                let (z, m) = robust_z(x, &h, s.min_scale);
+                if z > s.threshold {
+                    emit("surge_price_drop", t, Some(x), Some(m), Some(z), &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Runs the alert test over every series of the scope.
+pub async fn alerts(
+    engine: &Engine,
+    scope: &Scope,
+    importer: Option<&str>,
+    settings: &AlertSettings,
+    mapping: Option<&Mapping>,
+) -> Result<Vec<Alert>> {
+    let table = engine.query(&alert_series(scope, importer)?).await?;
+    let col = |n: &str| {
+        table
+            .column(n)
+            .ok_or_else(|| TradeError::Invalid(format!("no column {n}")))
+    };
+    let (ci, ce, cc, ct, cv, cq) = (
+        col("importer")?,
+        col("exporter")?,
+        col("code")?,
+        col("t")?,
+        col("v")?,
+        col("q")?,
+    );
+    let t_end = table
+        .rows
+        .iter()
+        .filter_map(|r| r[ct].as_i64())
+        .max()
+        .unwrap_or(0);
+    let mut out = Vec::new();
+    let mut i = 0;
+    let rows = &table.rows;
+    while i < rows.len() {
+        let key = (&rows[i][ci], &rows[i][ce], &rows[i][cc]);
+        let mut j = i;
+        let mut pts = Vec::new();
+        while j < rows.len() && (&rows[j][ci], &rows[j][ce], &rows[j][cc]) == key {
+            pts.push(Point {
+                t: rows[j][ct].as_i64().unwrap_or(0),
+                v: rows[j][cv].as_f64().unwrap_or(0.0),
+                q: rows[j][cq].as_f64(),
+            });
+            j += 1;
+        }
+        let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+        for (kind, t, lc, m, z) in series_alerts(&pts, t_end, settings) {
+            let at = |t: i64| pts.iter().find(|p| p.t == t).map(|p| p.v).unwrap_or(0.0);
+            let code = s(key.2);
+            out.push(Alert {
+                kind,
+                importer: s(key.0),
+                exporter: s(key.1),
+                items: mapping.map(|m| m.items_of(&code)).unwrap_or_default(),
+                code,
+                year: t.div_euclid(12) as i32,
+                month: (t.rem_euclid(12) + 1) as u8,
+                value: at(t),
+                value_year_before: at(t - 12),
+                log_change: lc,
+                median: m,
+                z,
+            });
+        }
+        i = j;
+    }
+    out.sort_by(|a, b| {
+        (a.year, a.month, &a.importer, &a.exporter, &a.code, &a.kind).cmp(&(
+            b.year,
+            b.month,
+            &b.importer,
+            &b.exporter,
+            &b.code,
+            &b.kind,
+        ))
+    });
+    Ok(out)
+}

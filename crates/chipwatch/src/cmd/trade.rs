@@ -1,0 +1,452 @@
+//! `chipwatch trade ...`: trade statistics of critical items on the embedded DataFusion
+//! engine (chipwatch-trade; docs/trade.md). Arguments in, one library call, a table or JSON out.
+
+use crate::output::print_json;
+use crate::Cli;
+use anyhow::{bail, Context, Result};
+use chipwatch_trade::engine::{Engine, Table};
+use chipwatch_trade::gen::{generate, GenOptions};
+use chipwatch_trade::hs::Mapping;
+use chipwatch_trade::import::{self, ImportOptions, Layout};
+use chipwatch_trade::indicators::{self as ind, AlertSettings, DependenceThresholds, Scope};
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum TradeCmd {
+    /// Import published trade files (BACI, Comtrade, Comext) into a Parquet dataset.
+    Import(ImportArgs),
+    /// Write synthetic BACI-shaped monthly trade data with injected shocks (for tests and
+    /// benchmarks).
+    Gen(GenArgs),
+    /// Dependency indicators: the strategic-dependency flag, import and world export
+    /// concentration, imports over exports, bilateral dependence over time.
+    Dependence(DependenceArgs),
+    /// Short-term alerts: year-on-year outliers against the last 36 months, flows that stop or
+    /// collapse, import surges with unit-price drops.
+    Alerts(AlertsArgs),
+    /// Run SQL on the dataset (tables `trade` and `bilateral`).
+    Sql(SqlArgs),
+    /// The bilateral chip trade matrix for the scenario engine, as CSV
+    /// (segment,from,to,value,currency,period,source).
+    Matrix(MatrixArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    Baci,
+    Comtrade,
+    Comext,
+}
+
+/// Where and how queries run.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Dataset directory (written by `trade import` or `trade gen`).
+    #[arg(
+        long,
+        env = "CHIPWATCH_TRADE_DATA",
+        default_value = "trade-data",
+        value_name = "DIR"
+    )]
+    pub data: PathBuf,
+    /// Query engine: `local` (embedded DataFusion, the only engine of this build).
+    #[arg(long, default_value = "local")]
+    pub engine: String,
+    /// DataFusion target partitions (default: the number of cores).
+    #[arg(long)]
+    pub partitions: Option<usize>,
+    /// Print the SQL (the `bilateral` view, then the query) instead of running it, e.g. to run
+    /// the same plan in another engine.
+    #[arg(long)]
+    pub show_sql: bool,
+}
+
+/// Which rows an indicator reads.
+#[derive(Debug, Args)]
+pub struct ScopeArgs {
+    /// Source: baci, comtrade or comext (default: the only one in the dataset).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Code level in digits (2, 4, 6, 8).
+    #[arg(long, default_value_t = 6)]
+    pub level: usize,
+    /// Keep codes starting with this (dots allowed: 8486.20); repeatable.
+    #[arg(long = "code", value_name = "PREFIX")]
+    pub codes: Vec<String>,
+    /// First year.
+    #[arg(long)]
+    pub from_year: Option<i32>,
+    /// Last year.
+    #[arg(long)]
+    pub to_year: Option<i32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Published layout of the files.
+    #[arg(long, value_enum)]
+    pub layout: LayoutArg,
+    /// Input files (BACI: the data files and its country_codes file).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Dataset directory to write (added to when it exists).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Vintage written on every row (default: each file's name).
+    #[arg(long)]
+    pub vintage: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Rows to write (rounded up to whole series of months).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: u64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Years of monthly data.
+    #[arg(long, default_value_t = 6)]
+    pub years: u32,
+    /// First year.
+    #[arg(long, default_value_t = 2019)]
+    pub start_year: i32,
+    /// Shocks to inject (listed in DIR/_gen/shocks.json).
+    #[arg(long, default_value_t = 12)]
+    pub shocks: usize,
+    /// Dataset directory to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Indicator {
+    /// The GeoDep strategic-dependency flag (with its three criteria).
+    Flag,
+    /// Import concentration per reporter, code and year.
+    Imports,
+    /// World export concentration per code and year.
+    Exports,
+    /// Imports over exports per country, code and year.
+    Ratio,
+    /// One importer's imports from one exporter over time (--reporter, --partner).
+    Bilateral,
+}
+
+#[derive(Debug, Args)]
+pub struct DependenceArgs {
+    /// What to compute.
+    #[arg(long, value_enum, default_value = "flag")]
+    pub indicator: Indicator,
+    /// Importing country (ISO alpha-3).
+    #[arg(long)]
+    pub reporter: Option<String>,
+    /// Exporting country, for --indicator bilateral.
+    #[arg(long)]
+    pub partner: Option<String>,
+    /// Monthly instead of annual (bilateral).
+    #[arg(long)]
+    pub monthly: bool,
+    /// Only rows flagged dependent (flag).
+    #[arg(long)]
+    pub only_dependent: bool,
+    /// Import HHI threshold (0–10,000).
+    #[arg(long, default_value_t = 4000.0)]
+    pub import_hhi: f64,
+    /// World export HHI threshold (0–10,000).
+    #[arg(long, default_value_t = 4000.0)]
+    pub export_hhi: f64,
+    /// Imports-over-exports threshold.
+    #[arg(long, default_value_t = 1.0)]
+    pub ratio: f64,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Importing country (ISO alpha-3).
+    #[arg(long)]
+    pub reporter: Option<String>,
+    /// Robust z-score threshold.
+    #[arg(long, default_value_t = 3.5)]
+    pub threshold: f64,
+    /// Months of history for the median and MAD.
+    #[arg(long, default_value_t = 36)]
+    pub window: usize,
+    /// Smallest year-on-year change that can alert, as a ratio (1.5 = +50% or −33%).
+    #[arg(long, default_value_t = 1.5)]
+    pub min_change: f64,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// One SQL statement (DataFusion dialect).
+    pub query: String,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// Write the CSV here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Runtime::new()?)
+}
+
+async fn open(e: &EngineArgs) -> Result<Engine> {
+    if e.engine != "local" {
+        bail!(
+            "--engine {}: this build runs queries on the embedded engine only (`--engine local`)",
+            e.engine
+        );
+    }
+    Ok(Engine::open(&e.data, e.partitions).await?)
+}
+
+async fn scope(engine: &Engine, s: &ScopeArgs) -> Result<Scope> {
+    let source = match &s.source {
+        Some(x) => x.clone(),
+        None => {
+            let all = engine.sources().await?;
+            match all.as_slice() {
+                [one] => one.clone(),
+                [] => bail!("the dataset is empty"),
+                many => bail!(
+                    "the dataset holds several sources ({}); choose one with --source",
+                    many.join(", ")
+                ),
+            }
+        }
+    };
+    Ok(Scope {
+        source,
+        level: s.level,
+        codes: s.codes.iter().map(|c| c.replace('.', "")).collect(),
+        years: match (s.from_year, s.to_year) {
+            (None, None) => None,
+            (a, b) => Some((a.unwrap_or(i32::MIN / 2), b.unwrap_or(i32::MAX / 2))),
+        },
+    })
+}
+
+fn show_sql(sql: &str) -> Result<()> {
+    outln!("{};", chipwatch_trade::engine::BILATERAL_VIEW);
+    outln!("{sql};");
+    Ok(())
+}
+
+fn print_table(cli: &Cli, t: &Table) -> Result<()> {
+    if cli.json {
+        print_json(&t.to_records())
+    } else {
+        out!("{}", t.to_text());
+        Ok(())
+    }
+}
+
+pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
+    match c {
+        TradeCmd::Import(a) => {
+            let layout = match a.layout {
+                LayoutArg::Baci => Layout::Baci,
+                LayoutArg::Comtrade => Layout::Comtrade,
+                LayoutArg::Comext => Layout::Comext,
+            };
+            let opts = ImportOptions {
+                vintage: a.vintage.clone(),
+            };
+            let s = import::import(layout, &a.files, &a.out, &opts)?;
+            if cli.json {
+                print_json(&s)?;
+            } else {
+                outln!(
+                    "{} rows read, {} written to {} ({} files)",
+                    s.rows_read,
+                    s.rows_written,
+                    a.out.display(),
+                    s.outputs.len()
+                );
+                for (k, n) in &s.counts {
+                    outln!("  {k}: {n}");
+                }
+                if s.mirror_pairs_checked > 0 {
+                    outln!(
+                        "  mirror flows: {} pairs checked, {} gaps",
+                        s.mirror_pairs_checked,
+                        s.mirror_gap_count
+                    );
+                }
+                outln!("summary and diagnostics: {}/_imports/", a.out.display());
+            }
+        }
+        TradeCmd::Gen(a) => {
+            let opts = GenOptions {
+                rows: a.rows,
+                seed: a.seed,
+                start_year: a.start_year,
+                years: a.years,
+                shocks: a.shocks,
+            };
+            let s = generate(&opts, &a.out)?;
+            if cli.json {
+                print_json(&s)?;
+            } else {
+                outln!(
+                    "{} rows ({} series x {} months) written to {}; {} shocks in {}/_gen/shocks.json",
+                    s.rows,
+                    s.series,
+                    s.months,
+                    a.out.display(),
+                    s.shocks.len(),
+                    a.out.display()
+                );
+            }
+        }
+        TradeCmd::Dependence(a) => {
+            let rt = runtime()?;
+            let t = rt.block_on(async {
+                let e = open(&a.engine).await?;
+                let sc = scope(&e, &a.scope).await?;
+                let rep = a.reporter.as_deref();
+                let sql = match a.indicator {
+                    Indicator::Flag => {
+                        let th = DependenceThresholds {
+                            import_hhi: a.import_hhi,
+                            export_hhi: a.export_hhi,
+                            ratio: a.ratio,
+                            ..Default::default()
+                        };
+                        let q = ind::dependence(&sc, rep, &th)?;
+                        if a.only_dependent {
+                            format!("SELECT * FROM ({q}) d WHERE dependent")
+                        } else {
+                            q
+                        }
+                    }
+                    Indicator::Imports => ind::import_concentration(&sc, rep)?,
+                    Indicator::Exports => ind::export_concentration(&sc)?,
+                    Indicator::Ratio => ind::imports_over_exports(&sc)?,
+                    Indicator::Bilateral => {
+                        let (Some(r), Some(p)) = (rep, a.partner.as_deref()) else {
+                            bail!("--indicator bilateral needs --reporter (importer) and --partner (exporter)");
+                        };
+                        ind::bilateral_dependence(&sc, r, p, a.monthly)?
+                    }
+                };
+                if a.engine.show_sql {
+                    show_sql(&sql)?;
+                }
+                if a.engine.show_sql {
+                    return Ok(None);
+                }
+                Ok::<_, anyhow::Error>(Some(e.query(&sql).await?))
+            })?;
+            if let Some(t) = t {
+                print_table(cli, &t)?;
+            }
+        }
+        TradeCmd::Alerts(a) => {
+            anyhow::ensure!(a.min_change > 1.0, "--min-change must be above 1");
+            let rt = runtime()?;
+            let alerts = rt.block_on(async {
+                let e = open(&a.engine).await?;
+                let sc = scope(&e, &a.scope).await?;
+                let settings = AlertSettings {
+                    threshold: a.threshold,
+                    window: a.window,
+                    min_history: (a.window * 2 / 3).max(1),
+                    min_log_change: a.min_change.ln(),
+                    ..Default::default()
+                };
+                let m = Mapping::embedded();
+                if a.engine.show_sql {
+                    show_sql(&ind::alert_series(&sc, a.reporter.as_deref())?)?;
+                    return Ok(Vec::new());
+                }
+                Ok::<_, anyhow::Error>(
+                    ind::alerts(&e, &sc, a.reporter.as_deref(), &settings, Some(&m)).await?,
+                )
+            })?;
+            if cli.json {
+                print_json(&alerts)?;
+            } else {
+                outln!(
+                    "{:<17} {:<7} {:<4} {:<4} {:<8} {:>16} {:>16} {:>7}  ITEMS",
+                    "KIND",
+                    "PERIOD",
+                    "TO",
+                    "FROM",
+                    "CODE",
+                    "VALUE",
+                    "YEAR BEFORE",
+                    "Z"
+                );
+                for a in &alerts {
+                    outln!(
+                        "{:<17} {}-{:02} {:<4} {:<4} {:<8} {:>16.0} {:>16.0} {:>7}  {}",
+                        a.kind,
+                        a.year,
+                        a.month,
+                        a.importer,
+                        a.exporter,
+                        a.code,
+                        a.value,
+                        a.value_year_before,
+                        a.z.map(|z| format!("{z:.1}")).unwrap_or_else(|| "-".into()),
+                        a.items.join(" ")
+                    );
+                }
+                outln!("{} alerts", alerts.len());
+            }
+        }
+        TradeCmd::Sql(a) => {
+            if a.engine.show_sql {
+                return show_sql(&a.query);
+            }
+            let rt = runtime()?;
+            let t = rt.block_on(async {
+                let e = open(&a.engine).await?;
+                Ok::<_, anyhow::Error>(e.query(&a.query).await?)
+            })?;
+            print_table(cli, &t)?;
+        }
+        TradeCmd::Matrix(a) => {
+            let rt = runtime()?;
+            let t = rt.block_on(async {
+                let e = open(&a.engine).await?;
+                let sc = scope(&e, &a.scope).await?;
+                let sql = ind::matrix(&sc, &Mapping::embedded())?;
+                if a.engine.show_sql {
+                    show_sql(&sql)?;
+                    return Ok(None);
+                }
+                Ok::<_, anyhow::Error>(Some(e.query(&sql).await?))
+            })?;
+            let Some(t) = t else { return Ok(()) };
+            if cli.json {
+                print_json(&t.to_records())?;
+            } else if let Some(p) = &a.out {
+                std::fs::write(p, t.to_csv()).with_context(|| p.display().to_string())?;
+            } else {
+                out!("{}", t.to_csv());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! The real binary's `trade` commands: import each published layout from the fixtures, generate
+//! data, and run the indicators, alerts, SQL and the chip trade matrix on them.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn chipwatch() -> Command {
+    let mut c = Command::cargo_bin("chipwatch").unwrap();
+    c.env_remove("CHIPWATCH_MODEL")
+        .env_remove("CHIPWATCH_TRADE_DATA");
+    c
+}
+
+fn fixture(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../chipwatch-trade/tests/fixtures")
+        .join(p)
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = chipwatch().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "chipwatch {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["--json"];
+    a.extend_from_slice(args);
+    serde_json::from_str(&run_ok(&a)).unwrap()
+}
+
+#[test]
+fn import_each_layout_then_query() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    let d = ds.to_str().unwrap();
+    let codes = fixture("baci/country_codes_V202401.csv");
+    let baci = fixture("baci/BACI_HS22_Y2022_V202401.csv");
+    let s = json(&[
+        "trade",
+        "import",
+        "--layout",
+        "baci",
+        codes.to_str().unwrap(),
+        baci.to_str().unwrap(),
+        "--out",
+        d,
+    ]);
+    assert_eq!(s["rows_written"], 10);
+    let s = json(&[
+        "trade",
+        "import",
+        "--layout",
+        "comtrade",
+        fixture("comtrade/comtrade_api_2023.csv").to_str().unwrap(),
+        "--out",
+        d,
+    ]);
+    assert_eq!(s["mirror_gap_count"], 1);
+    let s = json(&[
+        "trade",
+        "import",
+        "--layout",
+        "comext",
+        fixture("comext/full202301.csv").to_str().unwrap(),
+        "--out",
+        d,
+    ]);
+    assert_eq!(s["counts"]["confidential"], 2);
+
+    // Several sources: the indicators ask which one.
+    let out = chipwatch()
+        .args(["trade", "dependence", "--data", d])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--source"));
+
+    let rows = json(&[
+        "trade",
+        "dependence",
+        "--indicator",
+        "imports",
+        "--source",
+        "baci",
+        "--reporter",
+        "KOR",
+        "--code",
+        "8486.20",
+        "--data",
+        d,
+    ]);
+    assert_eq!(rows[0]["top1"], "NLD");
+    assert_eq!(rows[0]["partners"], 4);
+    let rows = json(&[
+        "trade",
+        "dependence",
+        "--indicator",
+        "bilateral",
+        "--source",
+        "comtrade",
+        "--reporter",
+        "KOR",
+        "--partner",
+        "NLD",
+        "--monthly",
+        "--code",
+        "8486",
+        "--data",
+        d,
+    ]);
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    let text = run_ok(&["trade", "dependence", "--source", "baci", "--data", d]);
+    assert!(text.starts_with("REPORTER"), "{text}");
+
+    let rows = json(&[
+        "trade",
+        "sql",
+        "SELECT source, COUNT(*) AS n FROM trade GROUP BY source ORDER BY source",
+        "--data",
+        d,
+    ]);
+    assert_eq!(rows[0]["source"], "baci");
+    assert_eq!(
+        (&rows[1]["source"], &rows[1]["n"]),
+        (&"comext".into(), &8.into())
+    );
+    assert_eq!(
+        (&rows[2]["source"], &rows[2]["n"]),
+        (&"comtrade".into(), &7.into())
+    );
+
+    let csv = run_ok(&["trade", "matrix", "--source", "baci", "--data", d]);
+    assert_eq!(
+        csv.lines().next(),
+        Some("segment,from,to,value,currency,period,source")
+    );
+    assert!(
+        csv.contains("\nall,KOR,CHN,7000000,USD,2022,baci\n"),
+        "{csv}"
+    );
+
+    // Errors name what is wrong.
+    let out = chipwatch()
+        .args([
+            "trade",
+            "sql",
+            "SELECT 1",
+            "--data",
+            d,
+            "--engine",
+            "10.0.0.1:50050",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "t,i,j,k,v,q\n2022,528,410,848620,x,1\n").unwrap();
+    let out = chipwatch()
+        .args([
+            "trade",
+            "import",
+            "--layout",
+            "baci",
+            codes.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            "--out",
+            d,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:2: field `v`"), "{err}");
+}
+
+#[test]
+fn gen_then_alerts_find_the_shocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    let g = json(&[
+        "trade", "gen", "--rows", "40000", "--seed", "3", "--shocks", "4", "--out", d,
+    ]);
+    assert_eq!(g["shocks"].as_array().unwrap().len(), 4);
+    let alerts = json(&["trade", "alerts", "--data", d]);
+    assert_eq!(alerts.as_array().unwrap().len(), 4, "{alerts}");
+    for s in g["shocks"].as_array().unwrap() {
+        assert!(
+            alerts
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["kind"] == s["kind"]
+                    && a["importer"] == s["importer"]
+                    && a["exporter"] == s["exporter"]
+                    && a["year"] == s["year"]
+                    && a["month"] == s["month"]),
+            "shock {s} not alerted: {alerts}"
+        );
+    }
+}
