@@ -144,6 +144,32 @@ fn import_each_layout_then_query() {
         "{csv}"
     );
 
+    // The matrix feeds the scenario engine's allocation (issue 12 <- issue 16).
+    let m = tmp.path().join("chips.csv");
+    std::fs::write(&m, &csv).unwrap();
+    let sc =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios/twn-total-stop.toml");
+    let r = json(&[
+        "scenario",
+        "run",
+        sc.to_str().unwrap(),
+        "--trade-matrix",
+        m.to_str().unwrap(),
+    ]);
+    let origin = r["segment_provenance"]["trade_matrix"].as_str().unwrap();
+    assert!(
+        origin.contains("chips.csv") && origin.contains("period 2022"),
+        "{origin}"
+    );
+    assert!(
+        r["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("producer-segment rows taken from it")),
+        "{}",
+        r["notes"]
+    );
+
     // Errors name what is wrong.
     let out = chipwatch()
         .args([
