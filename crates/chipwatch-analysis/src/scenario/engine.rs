@@ -822,30 +822,65 @@ impl Prepared {
         let mut pcap = vec![1.0f64; n];
         let mut day_val = vec![0.0f32; nc * n];
         let mut day_fin = vec![0.0f32; nc];
+        // Per item, what the daily item loop needs, packed (the `ItemInfo` rows with their
+        // strings are ~80 bytes each: reading them per consumer and day was memory traffic).
+        let kinds: Vec<(ItemKind, Option<StageKind>)> =
+            self.items.iter().map(|it| (it.kind, it.stage)).collect();
+        // The supply pass depends only on the edge multipliers, which change only when a
+        // shock's intensity does (or between consumers, for consumer-specific shocks): the last
+        // pass is reused while its multipliers are unchanged. `sup_key` holds the multipliers
+        // of the shocked edges it was computed with (the other edges are always 1.0).
+        let per_consumer = fx.edge.iter().any(|e| e.consumers.is_some());
+        let mut sup_key: Vec<f32> = Vec::with_capacity(fx.edge.len());
+        let mut sup_intensity: Option<Vec<f64>> = None;
+        // Per (consumer, item): a value of exactly 1.0 has been pushed to its `Running` before.
+        let mut seen_one = vec![false; if keep { nc * n } else { 0 }];
         for t in 0..days {
             let at_report = report.get(next_report) == Some(&t);
             for (s, p) in fx.profiles.iter().enumerate() {
                 intensity[s] = p.at(t);
             }
             for &c in &corder {
-                self.edge_multipliers(fx, &intensity, c as u32, &mut mult, &mut floss);
-                self.kernel.supply(&ones, Some(&mult), h as f32, &mut sup);
-                need.iter_mut().for_each(|x| *x = 1.0);
+                // Same intensities as the cached pass and no consumer-specific edge shock: the
+                // multipliers, hence the supply, are the cached ones.
+                let same_day = !per_consumer && sup_intensity.as_deref() == Some(&intensity[..]);
+                if !same_day {
+                    self.edge_multipliers(fx, &intensity, c as u32, &mut mult, &mut floss);
+                    let cached = sup_intensity.is_some()
+                        && fx
+                            .edge
+                            .iter()
+                            .zip(&sup_key)
+                            .all(|(e, m)| mult[e.edge as usize].to_bits() == m.to_bits());
+                    if !cached {
+                        self.kernel.supply(&ones, Some(&mult), h as f32, &mut sup);
+                        sup_key.clear();
+                        sup_key.extend(fx.edge.iter().map(|e| mult[e.edge as usize]));
+                    }
+                    sup_intensity = Some(intensity.clone());
+                }
+                // `need` and `pcap` are 1.0 except where a demand or process shock acts: reset
+                // those entries only (same products, same order).
+                for d in &fx.demand {
+                    need[d.item as usize] = 1.0;
+                }
                 for d in fx.demand.iter().filter(|d| d.consumer == c as u32) {
                     if intensity[d.shock as usize] > 0.0 {
                         need[d.item as usize] *= d.factor;
                     }
                 }
-                pcap.iter_mut().for_each(|x| *x = 1.0);
+                for pe in &fx.process {
+                    pcap[pe.item as usize] = 1.0;
+                }
                 for pe in fx.process.iter().filter(|p| p.consumer == c as u32) {
                     pcap[pe.item as usize] *= 1.0 - pe.strength * intensity[pe.shock as usize];
                 }
                 let con = &self.consumers[c];
-                for (k, it) in self.items.iter().enumerate() {
+                for (k, &(kind, stage)) in kinds.iter().enumerate() {
                     let s = sup[k];
                     own[k] = if s.is_nan() {
-                        if it.kind == ItemKind::Process {
-                            match it.stage {
+                        if kind == ItemKind::Process {
+                            match stage {
                                 Some(st) if !con.stages.contains(&st) => {
                                     self.imported(st, k, c, &day_val)
                                 }
@@ -864,7 +899,7 @@ impl Prepared {
                             *old = v;
                             r = window_sum[w] / lag as f64;
                         }
-                        let cap = match it.kind {
+                        let cap = match kind {
                             ItemKind::Material => a.inventory_days.material,
                             ItemKind::Tool => a.inventory_days.tool,
                             _ => 0.0,
@@ -893,8 +928,19 @@ impl Prepared {
                 day_fin[c] = used as f32;
                 if keep {
                     let stats = &mut sim.stats[c * n..(c + 1) * n];
-                    for (k, (st, &v)) in stats.iter_mut().zip(&val).enumerate() {
+                    let seen = &mut seen_one[c * n..(c + 1) * n];
+                    for (k, ((st, &v), one)) in
+                        stats.iter_mut().zip(&val).zip(seen.iter_mut()).enumerate()
+                    {
                         let v = if k == self.final_item { used as f32 } else { v };
+                        // Pushing exactly 1.0 again changes nothing (the minimum is already at
+                        // most 1.0, nothing falls short): skip reading the 32-byte record.
+                        if v == 1.0 {
+                            if *one {
+                                continue;
+                            }
+                            *one = true;
+                        }
                         st.push(t, f64::from(v));
                     }
                     if at_report {
