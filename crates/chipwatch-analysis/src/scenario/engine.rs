@@ -73,6 +73,29 @@ pub(crate) struct Profile {
 }
 
 impl Profile {
+    /// When a shock acts: its start day, duration and recovery ramp as the file gives them.
+    pub fn of(sh: &Shock) -> Profile {
+        let (start, duration, recovery) = match sh {
+            Shock::ExportBlock {
+                start_day,
+                duration_days,
+                ..
+            } => (*start_day, *duration_days, 0),
+            Shock::CapacityLoss {
+                start_day,
+                duration_days,
+                recovery_days,
+                ..
+            } => (*start_day, *duration_days, *recovery_days),
+            Shock::DemandSurge { start_day, .. } => (*start_day, None, 0),
+        };
+        Profile {
+            start,
+            end: duration.map(|d| start + d),
+            recovery,
+        }
+    }
+
     /// Strength multiplier (0..=1) on day `t`.
     pub fn at(&self, t: u32) -> f64 {
         if t < self.start {
@@ -461,11 +484,7 @@ impl Prepared {
                 } => {
                     let set = self.resolve_items(vc, items, &f("items"))?;
                     let targets = self.resolve_consumers(vc, to, &f("to"), &mut fx.notes)?;
-                    fx.profiles.push(Profile {
-                        start: *start_day,
-                        end: duration_days.map(|d| start_day + d),
-                        recovery: 0,
-                    });
+                    fx.profiles.push(Profile::of(sh));
                     rs.end_day = duration_days.map(|d| start_day + d);
                     for (j, r) in from.iter().enumerate() {
                         let p = resolve_provider(vc, r, &format!("{}[{j}]", f("from")))?;
@@ -500,11 +519,7 @@ impl Prepared {
                 } => {
                     let set = self.resolve_items(vc, items, &f("items"))?;
                     let p = resolve_provider(vc, provider, &f("provider"))?;
-                    fx.profiles.push(Profile {
-                        start: *start_day,
-                        end: duration_days.map(|d| start_day + d),
-                        recovery: *recovery_days,
-                    });
+                    fx.profiles.push(Profile::of(sh));
                     rs.end_day = duration_days.map(|d| start_day + d + recovery_days);
                     rs.providers.push(provider_label(vc, p));
                     self.edge_effects(vc, p, &set, None, *fraction, shock, &mut fx);
@@ -534,7 +549,7 @@ impl Prepared {
                     consumer,
                     items,
                     factor,
-                    start_day,
+                    ..
                 } => {
                     let set = self.resolve_items(vc, items, &f("items"))?;
                     let targets = self.resolve_consumers(
@@ -543,11 +558,7 @@ impl Prepared {
                         &f("consumer"),
                         &mut fx.notes,
                     )?;
-                    fx.profiles.push(Profile {
-                        start: *start_day,
-                        end: None,
-                        recovery: 0,
-                    });
+                    fx.profiles.push(Profile::of(sh));
                     // Leontief: more output needs proportionally more of everything upstream.
                     let up = self.upstream(vc, &set);
                     for &c in &targets {
@@ -600,14 +611,7 @@ impl Prepared {
                 set.iter_mut().for_each(|b| *b = true);
                 continue;
             }
-            let stage = vc
-                .model()
-                .stages
-                .iter()
-                .find(|s| s.id == r)
-                .map(|s| s.kind)
-                .or_else(|| StageKind::parse(r));
-            if let Some(st) = stage {
+            if let Some(st) = stage_ref(vc, r) {
                 for (k, it) in self.items.iter().enumerate() {
                     if it.kind == ItemKind::Process && it.stage == Some(st) {
                         set[k] = true;
@@ -1304,7 +1308,18 @@ fn series_stats(days: u32, report: &[u32], first_shock: u32, get: impl Fn(u32) -
 }
 
 /// Days reported in series: every `step` days and the last day.
-fn report_days(days: u32, step: u32) -> Vec<u32> {
+/// A stage named by a model stage id (`S2`) or a stage name (`fabrication`).
+pub(crate) fn stage_ref(vc: &ValueChain, r: &str) -> Option<StageKind> {
+    vc.model()
+        .stages
+        .iter()
+        .find(|s| s.id == r)
+        .map(|s| s.kind)
+        .or_else(|| StageKind::parse(r))
+}
+
+/// The days a series reports: every `step` days and the last day.
+pub(crate) fn report_days(days: u32, step: u32) -> Vec<u32> {
     let mut v: Vec<u32> = (0..days).step_by(step.max(1) as usize).collect();
     if v.last() != Some(&(days - 1)) {
         v.push(days - 1);

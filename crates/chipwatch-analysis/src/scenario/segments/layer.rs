@@ -364,15 +364,9 @@ impl<'a> Layer<'a> {
                     provider,
                     items,
                     fraction,
-                    start_day,
-                    duration_days,
-                    recovery_days,
+                    ..
                 } => {
-                    let profile = Profile {
-                        start: *start_day,
-                        end: duration_days.map(|d| start_day + d),
-                        recovery: *recovery_days,
-                    };
+                    let profile = Profile::of(sh);
                     let (mut segs, named_segs) = seg_set(items, "");
                     let mut fab_stage = false;
                     let mut atp_stage = false;
@@ -451,16 +445,11 @@ impl<'a> Layer<'a> {
                     from,
                     to,
                     items,
-                    start_day,
-                    duration_days,
                     fraction,
+                    ..
                 } => {
                     let (segs, any) = seg_set(items, &final_id);
-                    let profile = Profile {
-                        start: *start_day,
-                        end: duration_days.map(|d| start_day + d),
-                        recovery: 0,
-                    };
+                    let profile = Profile::of(sh);
                     if any {
                         let mut from_set = BTreeSet::new();
                         for (j, r) in from.iter().enumerate() {
@@ -523,7 +512,7 @@ impl<'a> Layer<'a> {
                     consumer,
                     items,
                     factor,
-                    start_day,
+                    ..
                 } => {
                     let (segs, any) = seg_set(items, &final_id);
                     if any {
@@ -537,16 +526,7 @@ impl<'a> Layer<'a> {
                                     format!("unknown consumer `{consumer}`"),
                                 )
                             })?;
-                        demand_surge.push((
-                            Profile {
-                                start: *start_day,
-                                end: None,
-                                recovery: 0,
-                            },
-                            c,
-                            segs,
-                            *factor,
-                        ));
+                        demand_surge.push((Profile::of(sh), c, segs, *factor));
                     }
                     let rest: Vec<String> = items
                         .iter()

@@ -230,14 +230,7 @@ pub(super) fn item_name(vc: &ValueChain, k: usize) -> String {
 }
 
 pub(super) fn stage_of_ref(vc: &ValueChain, r: &str) -> Option<StageKind> {
-    if let Some(st) = vc
-        .model()
-        .stages
-        .iter()
-        .find(|s| s.id == r)
-        .map(|s| s.kind)
-        .or_else(|| StageKind::parse(r))
-    {
+    if let Some(st) = super::engine::stage_ref(vc, r) {
         return Some(st);
     }
     let i = vc.find_item(r).ok()?;
@@ -266,14 +259,6 @@ pub(super) fn resolve_country_code_pub(vc: &ValueChain, r: &str) -> Option<Strin
         return vc.country_provider(r).map(|_| r.to_string());
     }
     None
-}
-
-pub(super) fn report_days_pub(days: u32, step: u32) -> Vec<u32> {
-    let mut v: Vec<u32> = (0..days).step_by(step.max(1) as usize).collect();
-    if v.last() != Some(&(days - 1)) {
-        v.push(days - 1);
-    }
-    v
 }
 
 /// (min, end, tts, worst day, shortfall days, series) of a daily series.

@@ -181,7 +181,7 @@ impl Layer<'_> {
             }
         }
         let tiers: Vec<Vec<Vec<usize>>> = (0..np).map(|p| self.tiers(s, p)).collect();
-        let report = report_days_pub(days, s.step_days);
+        let report = crate::scenario::engine::report_days(days, s.step_days);
         let first_shock = s.shocks.iter().map(Shock::start_day).min().unwrap_or(0);
         let mut unit_min = vec![(1.0f64, 0u32, Why::Nothing); nu];
         let mut unit_end = vec![1.0f64; nu];
@@ -636,7 +636,6 @@ impl Layer<'_> {
             segment_weights:
                 "all-chips figures weight segments by world wafer capacity (300 mm eq.)".into(),
         };
-        let _ = &self.producer_home;
         Ok(Output {
             world,
             economies,
