@@ -96,20 +96,19 @@ pub fn execute(s: &AppState, mut sc: Scenario) -> Result<scenario::ScenarioResul
                 origin: "controls".into(),
                 message: "the embedded controls data could not be read".into(),
             })?;
-            chipwatch_controls::baseline::prepare(&engine, prod, &mut sc, today()).map_err(
-                |e| ScenarioError::Field {
-                    field: "baseline_date".into(),
-                    message: e.to_string(),
-                },
-            )?;
+            chipwatch_controls::baseline::prepare(
+                &engine,
+                prod,
+                &mut sc,
+                crate::web::controls::today(),
+            )
+            .map_err(|e| ScenarioError::Field {
+                field: "baseline_date".into(),
+                message: e.to_string(),
+            })?;
             scenario::run_with_production(&s.model, &sc, prod, None)
         }
     }
-}
-
-/// Today's date (UTC), by the store's clock (which tests can set).
-fn today() -> chipwatch_controls::Date {
-    chipwatch_controls::Date::from_days_since_epoch(chipwatch_store::time::now().div_euclid(86_400))
 }
 
 /// Run a scenario on the server's model.

@@ -33,7 +33,7 @@ pub(super) fn engine() -> Result<Arc<Engine>, String> {
         .clone()
 }
 
-pub(super) fn today() -> Date {
+pub(crate) fn today() -> Date {
     Date::from_days_since_epoch(chipwatch_store::time::now().div_euclid(86_400))
 }
 

@@ -20,7 +20,7 @@
 //! what the API would show the same user (they call the same handlers), with the same audit
 //! entries.
 
-mod controls;
+pub(crate) mod controls;
 mod denials;
 mod determination_records;
 mod entity;
