@@ -10,8 +10,9 @@
 //! diagnostic. A numeric code the country file does not list, or that it maps to something that
 //! is not an ISO 3166-1 code (BACI's "nes" areas), is written as `_X`.
 
-use super::{bad, field, integer, iso3, number, optional_number, vintage_of, Collector, Header};
-use super::{csv_err, csv_reader, layout_err, ImportOptions};
+use super::open_records;
+use super::{bad, field, integer, iso3, number, optional_number, vintage_of, Collector};
+use super::{csv_err, ImportOptions};
 use crate::schema::{Flow, Source, TradeRecord, UNKNOWN_PARTNER};
 use crate::{Result, TradeError};
 use std::collections::HashMap;
@@ -28,13 +29,7 @@ pub struct Countries {
 impl Countries {
     /// Parses a BACI country-code file.
     pub fn parse<R: Read>(file: &Path, input: R) -> Result<Self> {
-        let mut rdr = csv_reader(input)?;
-        let mut records = rdr.records();
-        let head = match records.next() {
-            Some(r) => r.map_err(|e| csv_err(file, e))?,
-            None => return Err(layout_err(file, "empty country-code file")),
-        };
-        let h = Header::new(&head);
+        let (h, records) = open_records(file, input, "country-code file")?;
         let code = h.require(file, &["country_code", "i"])?;
         let iso = h.require(file, &["country_iso3", "iso_3digit_alpha", "iso3"])?;
         let name = h.find(&[
@@ -120,13 +115,7 @@ pub fn parse<R: Read>(
     col: &mut Collector,
     sink: &mut dyn FnMut(TradeRecord) -> Result<()>,
 ) -> Result<()> {
-    let mut rdr = csv_reader(input)?;
-    let mut records = rdr.records();
-    let head = match records.next() {
-        Some(r) => r.map_err(|e| csv_err(file, e))?,
-        None => return Err(layout_err(file, "empty file")),
-    };
-    let h = Header::new(&head);
+    let (h, records) = open_records(file, input, "file")?;
     let [t, i, j, k, v, q] = ["t", "i", "j", "k", "v", "q"].map(|c| h.require(file, &[c]));
     let (t, i, j, k, v, q) = (t?, i?, j?, k?, v?, q?);
     for (n, rec) in records.enumerate() {

@@ -13,10 +13,8 @@
 //!   `85SSS000`) is kept as written, with `code_level` the number of its leading digits, and
 //!   marked `confidential`; `TOTAL` rows are skipped.
 
-use super::{
-    bad, csv_err, csv_reader, field, integer, iso3_from_alpha2, layout_err, number,
-    optional_number, Collector, Header,
-};
+use super::open_records;
+use super::{bad, csv_err, field, integer, iso3_from_alpha2, number, optional_number, Collector};
 use crate::schema::{Flow, Source, TradeRecord, UNKNOWN_PARTNER};
 use crate::Result;
 use std::io::Read;
@@ -30,13 +28,7 @@ pub fn parse<R: Read>(
     col: &mut Collector,
     sink: &mut dyn FnMut(TradeRecord) -> Result<()>,
 ) -> Result<()> {
-    let mut rdr = csv_reader(input)?;
-    let mut records = rdr.records();
-    let head = match records.next() {
-        Some(r) => r.map_err(|e| csv_err(file, e))?,
-        None => return Err(layout_err(file, "empty file")),
-    };
-    let h = Header::new(&head);
+    let (h, records) = open_records(file, input, "file")?;
     let decl = h.require(file, &["DECLARANT_ISO"])?;
     let partner = h.require(file, &["PARTNER_ISO"])?;
     let product = h.require(file, &["PRODUCT_NC"])?;

@@ -17,9 +17,10 @@
 //!   marked `confidential`.
 //! - Quantity: `qty` in its unit when the unit is given, otherwise the net weight in kg.
 
+use super::open_records;
 use super::{
-    bad, csv_err, csv_reader, field, integer, iso3, layout_err, number, optional_number,
-    product_code, Collector, Header,
+    bad, csv_err, field, integer, iso3, layout_err, number, optional_number, product_code,
+    Collector,
 };
 use crate::schema::{Flow, Source, TradeRecord, UNKNOWN_PARTNER};
 use crate::Result;
@@ -34,13 +35,7 @@ pub fn parse<R: Read>(
     col: &mut Collector,
     sink: &mut dyn FnMut(TradeRecord) -> Result<()>,
 ) -> Result<()> {
-    let mut rdr = csv_reader(input)?;
-    let mut records = rdr.records();
-    let head = match records.next() {
-        Some(r) => r.map_err(|e| csv_err(file, e))?,
-        None => return Err(layout_err(file, "empty file")),
-    };
-    let h = Header::new(&head);
+    let (h, records) = open_records(file, input, "file")?;
     let period = h.find(&["period"]);
     let year_col = h.find(&["refYear", "Year"]);
     let month_col = h.find(&["refMonth"]);

@@ -258,6 +258,21 @@ pub fn field(rec: &csv::StringRecord, idx: usize) -> &str {
 }
 
 /// A CSV-level error (bad quoting, invalid UTF-8) with its line.
+/// A delimited file's header (its first record, read as data so the layout's own column names
+/// are checked) and the records after it; `what` names the file in the empty-file error.
+pub fn open_records<R: Read>(
+    file: &Path,
+    input: R,
+    what: &str,
+) -> Result<(Header, csv::StringRecordsIntoIter<std::io::Cursor<Vec<u8>>>)> {
+    let mut records = csv_reader(input)?.into_records();
+    let head = match records.next() {
+        Some(r) => r.map_err(|e| csv_err(file, e))?,
+        None => return Err(layout_err(file, &format!("empty {what}"))),
+    };
+    Ok((Header::new(&head), records))
+}
+
 pub fn csv_err(file: &Path, e: csv::Error) -> TradeError {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     TradeError::Parse {
