@@ -41,10 +41,14 @@ TOKEN="$("$CHIPWATCH_BIN" admin token create --org conformance --user tester 2>/
 # Token 2, the one DELETE /api/v1/tokens/{id} revokes (bench/schemathesis.toml).
 "$CHIPWATCH_BIN" admin token create --org conformance --user tester --label revocable >/dev/null 2>&1
 
+# A small synthetic trade dataset, so /api/v1/trade/* answer from data rather than 404.
+"$CHIPWATCH_BIN" trade gen --rows 20000 --seed 5 --shocks 4 --out "$WORK/trade" >/dev/null
+
 # Port 0: the server prints the address it bound. The failed-authentication limits are raised
 # so that schemathesis' deliberately unauthenticated calls do not lock the valid token out.
 "$CHIPWATCH_BIN" serve --addr 127.0.0.1:0 --log-format text \
     --auth-failures-per-source 1000000 --auth-failures-per-token 1000000 \
+    --trade "$WORK/trade" --trade-vintage synthetic \
     2>"$WORK/server.log" &
 SERVER_PID=$!
 BASE=""

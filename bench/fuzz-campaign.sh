@@ -31,7 +31,8 @@ SHARED=${SHARED_DIR:-$ROOT/../shared}
 ALL=(model_toml model_json eto_csv controls_measure_toml controls_csl_csv controls_csl_json
     controls_eu_fsf_xml controls_uk_sanctions_csv controls_jp_eul_csv controls_ownership_csv
     controls_batch_csv store_time server_bodies web_form_params monitor_archive monitor_feed
-    monitor_classify scenario_toml network_json controls_licence_register controls_denial_notices)
+    monitor_classify scenario_toml network_json controls_licence_register controls_denial_notices
+    production_data trade_baci_csv trade_comtrade_csv trade_comext_csv)
 
 # ---- seeding ------------------------------------------------------------------------------
 # put TARGET NAME < content: one seed file (the name keeps seeds recognisable in the corpus).
@@ -127,6 +128,25 @@ seed() {
     controls_denial_notices)
         printf '[[notice]]\nreference = "X-2025-1"\nauthority = "Example authority"\njurisdiction = "DEU"\ndenied_on = "2025-03-14"\ndestination = "CHN"\nend_user = "Example Wafer Co., Ltd."\nend_user_aliases = ["EWC"]\nreason_category = "military_end_use"\nreason = "example"\n[notice.item]\ndescription = "DUV immersion scanner"\nproduct = "NXT:2000i"\ncontrol_entry = "3B001.f.1"\n' | put "$t" notices.toml
         ;;
+    production_data)
+        # The first byte picks the file (0 fabs, 1 sources, 2 totals, 3 ATP, 4 demand,
+        # 5 demand sources, 6 segment needs, 7 the chip trade matrix): one real file behind each.
+        local i=0 f
+        for f in fabs.csv sources.toml totals.toml atp.csv demand.toml demand-sources.toml segments.toml; do
+            [ -f "$ROOT/data/fabs/$f" ] && { printf "\\x$(printf %02x $i)"; head -c 20000 "$ROOT/data/fabs/$f" | sed '$d'; } | put "$t" "$f"
+            i=$((i + 1))
+        done
+        printf '\x07segment,from,to,value,currency,period,source\nlogic_leading,TWN,USA,40,USD,2023,fixture\nall,KOR,CHN,50,USD,2023,fixture\n' | put "$t" matrix.csv
+        ;;
+    trade_baci_csv)
+        cp_seed "$t" "$C/chipwatch-trade/tests/fixtures/baci/"*.csv
+        ;;
+    trade_comtrade_csv)
+        cp_seed "$t" "$C/chipwatch-trade/tests/fixtures/comtrade/"*.csv
+        ;;
+    trade_comext_csv)
+        cp_seed "$t" "$C/chipwatch-trade/tests/fixtures/comext/"*.csv
+        ;;
     *) echo "no seeds for $t" >&2 ;;
     esac
 }
@@ -142,7 +162,7 @@ run_one() {
     # With -jobs libFuzzer fuzzes in one child process whose output goes to fuzz-0.log in the
     # working directory (and is echoed at the end): keep that file out of the tree.
     mkdir -p "$OUT/work-$t"
-    (cd "$OUT/work-$t" && cargo +nightly fuzz run --fuzz-dir "$FUZZ" "$t" "$CORPUS/$t" -- \
+    (cd "$OUT/work-$t" && cargo +nightly fuzz run --fuzz-dir "$FUZZ" "${FEATURES[@]}" "$t" "$CORPUS/$t" -- \
         -runs="$RUNS" -max_total_time="$SECS" -rss_limit_mb="$RSS" -jobs=1 -workers=1 \
         -print_final_stats=1 ${FUZZ_EXTRA:-}) >>"$log" 2>&1
     rc=$?
@@ -179,6 +199,9 @@ main() {
         esac
     done
     [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
+    # The trade importers' targets need the fuzz crate's `trade` feature (DataFusion).
+    FEATURES=()
+    for a in "${targets[@]}"; do case $a in trade_*) FEATURES=(--features trade) ;; esac; done
     if [ "${FUZZ_SEED:-1}" != 0 ]; then
         for t in "${targets[@]}"; do seed "$t"; done
     fi
@@ -192,7 +215,7 @@ main() {
     } >"$OUT/table.md"
     # Build all targets once up front (release + debug assertions + address sanitizer, the
     # cargo-fuzz defaults), so the per-target times are fuzzing only.
-    [ "${FUZZ_BUILD:-1}" = 0 ] || (cd "$ROOT" && cargo +nightly fuzz build --fuzz-dir "$FUZZ") >"$OUT/build.log" 2>&1 || {
+    [ "${FUZZ_BUILD:-1}" = 0 ] || (cd "$ROOT" && cargo +nightly fuzz build --fuzz-dir "$FUZZ" "${FEATURES[@]}") >"$OUT/build.log" 2>&1 || {
         echo "fuzz build failed, see $OUT/build.log" >&2
         exit 1
     }

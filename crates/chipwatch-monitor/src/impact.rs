@@ -163,6 +163,17 @@ pub fn shocks_for(c: &Classified, vc: &ValueChain) -> Result<(Vec<Shock>, Vec<St
 /// Run the scenario engine for an event.
 pub fn estimate(c: &Classified, vc: &ValueChain) -> Result<Impact, MonitorError> {
     let (shocks, mapping_assumptions) = shocks_for(c, vc).map_err(MonitorError::Impact)?;
+    estimate_shocks(c, vc, shocks, mapping_assumptions)
+}
+
+/// Run the scenario engine for an event whose shocks were derived elsewhere (trade signals,
+/// [`crate::trade`]), with the assumptions of that derivation.
+pub fn estimate_shocks(
+    c: &Classified,
+    vc: &ValueChain,
+    shocks: Vec<Shock>,
+    mapping_assumptions: Vec<String>,
+) -> Result<Impact, MonitorError> {
     let mut s = Scenario::new(format!("monitor: {} ({})", c.event_type, c.title));
     s.horizon_days = HORIZON_DAYS;
     s.step_days = 30;

@@ -24,6 +24,7 @@ pub mod input;
 pub mod lang;
 pub mod normalize;
 pub mod summary;
+pub mod trade;
 
 pub use article::{Article, RawArticle};
 pub use detect::{Classified, Classifier};

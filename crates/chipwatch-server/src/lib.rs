@@ -87,6 +87,9 @@ pub struct AppState {
     /// Production data of the scenario engine's segment layer (`None` for a model whose items
     /// the embedded data do not describe: scenarios then run the item view only).
     pub production: Option<Arc<chipwatch_model::production::ProductionData>>,
+    /// The trade dataset behind `/api/v1/trade/*` and the dashboard's trade page (`None`: the
+    /// server was started without one).
+    pub trade: Option<Arc<routes::trade::TradeData>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -124,7 +127,22 @@ impl AppState {
             audit_job: Arc::new(routes::audit::VerifyJob::default()),
             access: Arc::new(access_log::AccessLog::default()),
             production,
+            trade: None,
         }
+    }
+
+    /// The same state with a trade dataset opened on the embedded engine.
+    pub fn with_trade(
+        mut self,
+        engine: chipwatch_trade::engine::Engine,
+        vintage: Option<String>,
+    ) -> AppState {
+        self.trade = Some(Arc::new(routes::trade::TradeData {
+            engine,
+            mapping: chipwatch_trade::hs::Mapping::embedded(),
+            vintage,
+        }));
+        self
     }
 
     /// The same state with other security settings (and fresh failure counters).
@@ -299,6 +317,43 @@ pub fn route_table() -> Vec<RouteDef> {
             true,
             Tenant,
             scenarios::result,
+        ),
+        // trade statistics
+        r(get.clone(), "/api/v1/trade", true, None, trade::summary),
+        r(
+            get.clone(),
+            "/api/v1/trade/dependence",
+            true,
+            None,
+            trade::dependence,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/trade/bilateral",
+            true,
+            None,
+            trade::bilateral,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/trade/partners",
+            true,
+            None,
+            trade::partners,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/trade/alerts",
+            true,
+            None,
+            trade::alerts,
+        ),
+        r(
+            get.clone(),
+            "/api/v1/trade/matrix",
+            true,
+            None,
+            trade::matrix,
         ),
         // export controls
         r(
@@ -765,6 +820,8 @@ impl utoipa::Modify for BearerAuth {
         routes::federation::outbox, routes::federation::inbox, routes::federation::push_route,
         routes::federation::pull_route,
         routes::audit::list, routes::audit::verify, routes::audit::start_verify,
+        routes::trade::summary, routes::trade::dependence, routes::trade::bilateral,
+        routes::trade::partners, routes::trade::alerts, routes::trade::matrix,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, routes::scenarios::ScenarioBody, routes::controls::PartyBody, routes::controls::ParamValue, routes::controls::DetermineBody, routes::licences::LicenceBody, routes::licences::LicenceItemBody, routes::licences::LegalBasisBody, routes::licences::ShipmentBody, routes::licences::EventBody, routes::licences::DecisionBody))
 )]

@@ -50,7 +50,15 @@ const CLOSED_ONE_OF: &[&str] = &["EventBody"];
 
 /// Query parameters that take an ISO 3166-1 alpha-3 code: (path, parameter); their schema gets
 /// the list as an enum too.
-const COUNTRY_PARAMS: &[(&str, &str)] = &[("/api/v1/licences", "destination")];
+const COUNTRY_PARAMS: &[(&str, &str)] = &[
+    ("/api/v1/licences", "destination"),
+    ("/api/v1/trade/dependence", "importer"),
+    ("/api/v1/trade/bilateral", "importer"),
+    ("/api/v1/trade/bilateral", "exporter"),
+    ("/api/v1/trade/partners", "importer"),
+    ("/api/v1/trade/partners", "exporter"),
+    ("/api/v1/trade/alerts", "importer"),
+];
 
 /// Every ISO 3166-1 alpha-3 code, as `chipwatch_controls::country::check` accepts them.
 fn iso_countries() -> Vec<String> {

@@ -107,6 +107,28 @@ impl Engine {
         Table::from_batches(&schema, &batches)
     }
 
+    /// The source asked for, or the dataset's only source when none is asked for (sources
+    /// overlap and differ in currency, so indicators read one at a time).
+    pub async fn source_or_only(&self, asked: Option<&str>) -> Result<String> {
+        if let Some(s) = asked {
+            return Ok(s.to_string());
+        }
+        let all = self.sources().await?;
+        match all.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(TradeError::Invalid("the dataset is empty".into())),
+            many => Err(TradeError::Invalid(format!(
+                "the dataset holds several sources ({}); choose one",
+                many.join(", ")
+            ))),
+        }
+    }
+
+    /// The dataset's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The sources present in the dataset.
     pub async fn sources(&self) -> Result<Vec<String>> {
         let t = self

@@ -14,6 +14,7 @@
 //!   years of the three-year window ending in the year.
 //! - [`bilateral_dependence`]: one importer's share of imports from one exporter, per code and
 //!   year (or month).
+//! - [`partner_shares`]: one importer's partners and their shares per year.
 //! - [`alert_series`] and [`alerts`]: monthly series per importer, exporter and code from SQL,
 //!   then the robust year-on-year test in Rust over each series.
 //! - [`matrix`]: the bilateral chip trade matrix for the scenario engine.
@@ -302,6 +303,23 @@ pub fn bilateral_dependence(
     ))
 }
 
+/// One importer's partners over time: per year, each exporter's value and share (percent) of the
+/// importer's imports of all codes in the scope together, largest first (the partner-share
+/// chart of the dashboard).
+pub fn partner_shares(scope: &Scope, importer: &str) -> Result<String> {
+    scope.validate()?;
+    let imp = country(importer)?;
+    Ok(format!(
+        "WITH b AS (SELECT year, exporter, SUM(value) AS v FROM bilateral \
+           WHERE {f} AND importer = '{imp}' GROUP BY year, exporter HAVING SUM(value) > 0), \
+         t AS (SELECT year, SUM(v) AS total FROM b GROUP BY year) \
+         SELECT '{imp}' AS importer, b.year, b.exporter, b.v AS value, t.total AS imports, \
+           100.0 * b.v / t.total AS share \
+         FROM b JOIN t ON b.year = t.year ORDER BY b.year, b.v DESC, b.exporter",
+        f = scope.filter()
+    ))
+}
+
 /// Monthly series per importer, exporter and code (the input of [`alerts`]), ordered by series
 /// and month; `t` = year × 12 + month − 1.
 pub fn alert_series(scope: &Scope, importer: Option<&str>) -> Result<String> {
@@ -312,7 +330,7 @@ pub fn alert_series(scope: &Scope, importer: Option<&str>) -> Result<String> {
     }
     Ok(format!(
         "SELECT importer, exporter, {code} AS code, year * 12 + month - 1 AS t, \
-           SUM(value) AS v, SUM(quantity) AS q \
+           SUM(value) AS v, SUM(quantity) AS q, MAX(currency) AS currency \
          FROM bilateral WHERE {f} AND month IS NOT NULL \
          GROUP BY importer, exporter, {code}, year * 12 + month - 1 \
          ORDER BY importer, exporter, code, t",
@@ -418,6 +436,11 @@ pub struct Alert {
     pub z: Option<f64>,
     /// Model items the code maps to (from `data/hs/mapping.toml`).
     pub items: Vec<String>,
+    /// Currency of the values.
+    pub currency: String,
+    /// The exporter's share (0–1) of the importer's imports of the code (within the scope) over
+    /// the twelve months before the alert; `None` when the importer imported nothing then.
+    pub share_of_imports: Option<f64>,
 }
 
 /// One month of one series.
@@ -563,6 +586,21 @@ pub async fn alerts(
         .filter_map(|r| r[ct].as_i64())
         .max()
         .unwrap_or(0);
+    let cur = table.column("currency");
+    // Imports of each (importer, code) by month, from every exporter in the scope: the
+    // denominators of `share_of_imports`.
+    let mut totals: BTreeMap<(&str, &str), BTreeMap<i64, f64>> = BTreeMap::new();
+    for r in &table.rows {
+        let (Some(imp), Some(code), Some(t)) = (r[ci].as_str(), r[cc].as_str(), r[ct].as_i64())
+        else {
+            continue;
+        };
+        *totals
+            .entry((imp, code))
+            .or_default()
+            .entry(t)
+            .or_insert(0.0) += r[cv].as_f64().unwrap_or(0.0);
+    }
     let mut out = Vec::new();
     let mut i = 0;
     let rows = &table.rows;
@@ -579,10 +617,23 @@ pub async fn alerts(
             j += 1;
         }
         let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+        let currency = cur.map(|c| s(&rows[i][c])).unwrap_or_default();
+        let imp_code = (key.0.as_str().unwrap_or(""), key.2.as_str().unwrap_or(""));
         for (kind, t, lc, m, z) in series_alerts(&pts, t_end, settings) {
             let at = |t: i64| pts.iter().find(|p| p.t == t).map(|p| p.v).unwrap_or(0.0);
             let code = s(key.2);
+            let own: f64 = pts
+                .iter()
+                .filter(|p| p.t >= t - 12 && p.t < t)
+                .map(|p| p.v)
+                .sum();
+            let all: f64 = totals
+                .get(&imp_code)
+                .map(|m| m.range(t - 12..t).map(|(_, v)| v).sum())
+                .unwrap_or(0.0);
             out.push(Alert {
+                currency: currency.clone(),
+                share_of_imports: (all > 0.0).then(|| (own / all).clamp(0.0, 1.0)),
                 kind,
                 importer: s(key.0),
                 exporter: s(key.1),

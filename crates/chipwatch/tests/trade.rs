@@ -229,3 +229,84 @@ fn gen_then_alerts_find_the_shocks() {
         );
     }
 }
+
+#[test]
+fn alerts_join_the_monitor_store_and_watchlists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    let db = tmp.path().join("monitor.db");
+    let db = db.to_str().unwrap();
+    let g = json(&[
+        "trade", "gen", "--rows", "40000", "--seed", "3", "--shocks", "4", "--out", d,
+    ]);
+    let shocks = g["shocks"].as_array().unwrap();
+    // Watch the importer of the first shock only.
+    let importer = shocks[0]["importer"].as_str().unwrap();
+    let watch = tmp.path().join("watch.toml");
+    std::fs::write(
+        &watch,
+        format!("[[watch]]\nname = \"imports of {importer}\"\ncountries = [\"{importer}\"]\n"),
+    )
+    .unwrap();
+    let run = || {
+        let out = chipwatch()
+            .args([
+                "--json", "trade", "alerts", "--data", d, "--db", db, "--watch",
+            ])
+            .arg(&watch)
+            .args(["--vintage", "gen-3"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let alerts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (alerts, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (alerts, err) = run();
+    let n = alerts.as_array().unwrap().len();
+    let watched = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["importer"] == importer || a["exporter"] == importer)
+        .count();
+    assert!(watched >= 1);
+    assert!(
+        err.contains(&format!(
+            "{n} new, 0 already stored, {watched} watchlist alert(s)"
+        )),
+        "{err}"
+    );
+    // Idempotent: the same alerts are stored once.
+    let (_, err) = run();
+    assert!(
+        err.contains(&format!("0 new, {n} already stored, 0 watchlist")),
+        "{err}"
+    );
+    // They are monitor events with their period as the event date and a sentence.
+    let ev: Vec<serde_json::Value> = run_ok(&[
+        "--json", "monitor", "events", "--all", "--limit", "1000", "--db", db,
+    ])
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
+    assert_eq!(ev.len(), n, "{ev:?}");
+    let s0 = &shocks[0];
+    let kind = format!("trade_{}", s0["kind"].as_str().unwrap());
+    let hit = ev
+        .iter()
+        .find(|e| {
+            e["event_type"] == kind.as_str()
+                && e["title"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{importer}'s imports of"))
+        })
+        .unwrap_or_else(|| panic!("no {kind} event for {importer}: {ev:?}"));
+    let month = format!("{}-{:02}", s0["year"], s0["month"].as_u64().unwrap());
+    assert!(hit["title"].as_str().unwrap().contains(&month), "{hit}");
+}

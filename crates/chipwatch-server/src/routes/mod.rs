@@ -13,3 +13,4 @@ pub mod monitor;
 pub mod requests;
 pub mod scenarios;
 pub mod system;
+pub mod trade;

@@ -2,7 +2,7 @@
 //! no front-end build. Pages: overview (value chain, chokepoints, who supplies what), item,
 //! search, firm and country pages,
 //! scenario builder, licence check / screening / measure impact, licence register, monitor,
-//! partner exchange, and login. Charts are the SVG functions of `chipwatch-report`, shared with the HTML reports.
+//! trade statistics, partner exchange, and login. Charts are the SVG functions of `chipwatch-report`, shared with the HTML reports.
 //! The two assets (CSS, favicon) are vendored under `assets/` and embedded with `include_str!`,
 //! so the dashboard works without external network.
 //!
@@ -44,6 +44,9 @@ mod tests_determination_records;
 mod tests_monitor_feedback;
 #[cfg(test)]
 mod tests_partner_forms;
+#[cfg(test)]
+mod tests_trade;
+mod trade;
 
 use crate::auth;
 use crate::AppState;
@@ -95,6 +98,7 @@ pub fn router() -> Router<AppState> {
         .route("/screening", get(controls::screening))
         .route("/measures", get(controls::measures))
         .route("/monitor", get(monitor::page))
+        .route("/trade", get(trade::page))
         .route(
             "/monitor/events/{id}/feedback",
             post(monitor_feedback::post),
@@ -460,6 +464,7 @@ pub enum Nav {
     Screening,
     Measures,
     Monitor,
+    Trade,
     Partner,
     Search,
     Login,
@@ -474,6 +479,7 @@ pub const NAV: &[(Nav, &str, &str)] = &[
     (Nav::Screening, "/screening", "Screening"),
     (Nav::Measures, "/measures", "Measure impact"),
     (Nav::Monitor, "/monitor", "Monitor"),
+    (Nav::Trade, "/trade", "Trade"),
     (Nav::Partner, "/partner", "Partner exchange"),
 ];
 

@@ -353,10 +353,12 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
     let lang = p.get("lang");
     // The form.
     let mut types = vec![(String::new(), "(any type)".to_string())];
-    // The monitor's own list (BRIEF 3.6), plus `none` for articles with no event.
+    // The monitor's own list (BRIEF 3.6), the trade signals, and `none` for articles with no
+    // event.
     types.extend(
         chipwatch_monitor::gazetteer::EVENT_TYPES
             .iter()
+            .chain(chipwatch_monitor::trade::TRADE_EVENT_TYPES)
             .chain(&["none"])
             .map(|t| (t.to_string(), t.replace('_', " "))),
     );

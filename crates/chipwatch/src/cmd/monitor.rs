@@ -9,6 +9,7 @@ use chipwatch_model::ValueChain;
 use chipwatch_monitor::alert::{Alert, Watchlist};
 use chipwatch_monitor::cluster::{self, Clusterer, Member};
 use chipwatch_monitor::fetch::{self, FeedsConfig, FetchOptions, Fetched, Validators};
+use chipwatch_monitor::trade::TradeSignal;
 use chipwatch_monitor::{eval, impact, input, Article, Classified, Classifier, RawArticle};
 use chipwatch_store::monitor::{EventFilter, FeedState, Inserted, NewAlert, NewArticle};
 use chipwatch_store::Store;
@@ -210,24 +211,31 @@ fn classify(cli: &Cli, a: &ClassifyArgs) -> Result<()> {
 }
 
 /// Everything ingestion needs, shared by `ingest` and `run`.
-struct Ingestor<'a> {
+pub(crate) struct Ingestor<'a> {
     vc: &'a ValueChain,
     classifier: Classifier,
     clusterer: Clusterer,
     watch: Option<Watchlist>,
     store: Store,
     json: bool,
+    /// Print each new watchlist alert on standard output (off when the caller prints its own
+    /// result there).
+    print: bool,
 }
 
 #[derive(Debug, Default)]
-struct Tally {
-    new: usize,
-    duplicate: usize,
-    alerts: usize,
+pub(crate) struct Tally {
+    pub(crate) new: usize,
+    pub(crate) duplicate: usize,
+    pub(crate) alerts: usize,
 }
 
 impl<'a> Ingestor<'a> {
-    async fn open(vc: &'a ValueChain, args: &StoreArgs, json: bool) -> Result<Ingestor<'a>> {
+    pub(crate) async fn open(
+        vc: &'a ValueChain,
+        args: &StoreArgs,
+        json: bool,
+    ) -> Result<Ingestor<'a>> {
         let classifier = Classifier::new(vc)?;
         let watch = match &args.watch {
             Some(p) => {
@@ -264,6 +272,7 @@ impl<'a> Ingestor<'a> {
             watch,
             store,
             json,
+            print: true,
         })
     }
 
@@ -272,71 +281,111 @@ impl<'a> Ingestor<'a> {
             let art = Article::from_raw(raw);
             let mut c = self.classifier.classify(&art);
             c.cluster_id = Some(self.clusterer.assign(&c, &art.text));
-            let mut alerts = Vec::new();
-            if let Some(w) = &self.watch {
-                for (watch, matched) in w.matches(&c) {
-                    let mut al = Alert::new(watch, matched, &c);
-                    if w.config.impact {
-                        match impact::estimate(&c, self.vc) {
-                            Ok(i) => al.impact = Some(i),
-                            Err(e) => al.impact_note = Some(e.to_string()),
-                        }
-                    }
-                    alerts.push(al);
-                }
-            }
-            let entities: Vec<String> = cluster::entity_set(&c).into_iter().collect();
-            let row = NewArticle {
-                canonical_url: art.canonical_url.clone(),
-                content_hash: art.content_hash.clone(),
-                source: art.source.clone(),
-                url: art.url.clone(),
-                title: art.title.clone(),
-                language: art.language.clone(),
-                body: art.text.clone(),
-                seen_at: art.seen_at.clone(),
-                published_at: art.published_at.clone(),
-                event_time: cluster::article_time(&c).unwrap_or_else(chipwatch_store::time::now),
-                relevant: c.relevant,
-                event_type: c.event_type.clone(),
-                cluster_id: c.cluster_id.clone(),
-                severity: c.severity,
-                simhash: cluster::simhash(&format!("{}\n{}", c.title, art.text)),
-                entities: serde_json::to_string(&entities)?,
-                record: serde_json::to_string(&c)?,
-            };
-            let new_alerts: Vec<NewAlert> = alerts
-                .iter()
-                .map(|a| {
-                    Ok(NewAlert {
-                        watch: a.watch.clone(),
-                        payload: serde_json::to_string(a)?,
-                    })
-                })
-                .collect::<Result<_>>()?;
-            match self.store.monitor_insert_article(&row, &new_alerts).await? {
-                Inserted::New(_) => {
-                    tally.new += 1;
-                    tally.alerts += alerts.len();
-                    for a in &alerts {
-                        if self.json {
-                            emit(&serde_json::to_string(a)?)?;
-                        } else {
-                            emit(&format!(
-                                "ALERT [{}] {} sev {:.2} {} ({})",
-                                a.watch,
-                                a.event_type,
-                                a.severity,
-                                a.title,
-                                a.matched.join(", ")
-                            ))?;
-                        }
-                    }
-                }
-                Inserted::Duplicate(_) => tally.duplicate += 1,
-            }
+            let vc = self.vc;
+            self.store_event(&c, &art.text, tally, |c| impact::estimate(c, vc))
+                .await?;
         }
         self.deliver().await
+    }
+
+    /// Keep standard output for the caller: new alerts are counted, stored and delivered, not
+    /// printed.
+    pub(crate) fn quiet(mut self) -> Self {
+        self.print = false;
+        self
+    }
+
+    /// Trade signals as events (chipwatch_monitor::trade): the same store, watchlists, alert
+    /// stream and webhook as news.
+    pub(crate) async fn ingest_trade(
+        &mut self,
+        signals: &[TradeSignal],
+        tally: &mut Tally,
+    ) -> Result<()> {
+        for sig in signals {
+            let mut c = sig.classified();
+            let body = c.evidence.join("\n");
+            c.cluster_id = Some(self.clusterer.assign(&c, &body));
+            let vc = self.vc;
+            self.store_event(&c, &body, tally, |c| sig.impact(c, vc))
+                .await?;
+        }
+        self.deliver().await
+    }
+
+    /// Match one classified event against the watchlist, store it with its alerts (unless it is
+    /// stored already) and print the alerts.
+    async fn store_event(
+        &mut self,
+        c: &Classified,
+        body: &str,
+        tally: &mut Tally,
+        impact: impl Fn(&Classified) -> Result<impact::Impact, chipwatch_monitor::MonitorError>,
+    ) -> Result<()> {
+        let mut alerts = Vec::new();
+        if let Some(w) = &self.watch {
+            for (watch, matched) in w.matches(c) {
+                let mut al = Alert::new(watch, matched, c);
+                if w.config.impact {
+                    match impact(c) {
+                        Ok(i) => al.impact = Some(i),
+                        Err(e) => al.impact_note = Some(e.to_string()),
+                    }
+                }
+                alerts.push(al);
+            }
+        }
+        let entities: Vec<String> = cluster::entity_set(c).into_iter().collect();
+        let row = NewArticle {
+            canonical_url: c.canonical_url.clone(),
+            content_hash: c.content_hash.clone(),
+            source: c.source.clone(),
+            url: c.url.clone(),
+            title: c.title.clone(),
+            language: c.language.clone(),
+            body: body.to_string(),
+            seen_at: c.seen_at.clone(),
+            published_at: c.published_at.clone(),
+            event_time: cluster::article_time(c).unwrap_or_else(chipwatch_store::time::now),
+            relevant: c.relevant,
+            event_type: c.event_type.clone(),
+            cluster_id: c.cluster_id.clone(),
+            severity: c.severity,
+            simhash: cluster::simhash(&format!("{}\n{}", c.title, body)),
+            entities: serde_json::to_string(&entities)?,
+            record: serde_json::to_string(c)?,
+        };
+        let new_alerts: Vec<NewAlert> = alerts
+            .iter()
+            .map(|a| {
+                Ok(NewAlert {
+                    watch: a.watch.clone(),
+                    payload: serde_json::to_string(a)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        match self.store.monitor_insert_article(&row, &new_alerts).await? {
+            Inserted::New(_) => {
+                tally.new += 1;
+                tally.alerts += alerts.len();
+                for a in alerts.iter().filter(|_| self.print) {
+                    if self.json {
+                        emit(&serde_json::to_string(a)?)?;
+                    } else {
+                        emit(&format!(
+                            "ALERT [{}] {} sev {:.2} {} ({})",
+                            a.watch,
+                            a.event_type,
+                            a.severity,
+                            a.title,
+                            a.matched.join(", ")
+                        ))?;
+                    }
+                }
+            }
+            Inserted::Duplicate(_) => tally.duplicate += 1,
+        }
+        Ok(())
     }
 
     /// Post undelivered alerts to the webhook (at least once: delivery is marked after a 2xx).

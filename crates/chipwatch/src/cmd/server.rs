@@ -83,6 +83,13 @@ pub struct ServeArgs {
     pub trusted_proxy: Vec<std::net::IpAddr>,
     #[command(flatten)]
     pub peer_key: PeerKeyArg,
+    /// Trade dataset (written by `chipwatch trade import` or `trade gen`) behind
+    /// `/api/v1/trade/*` and the dashboard's trade page; without it they say none is loaded.
+    #[arg(long, env = "CHIPWATCH_TRADE_DATA", value_name = "DIR")]
+    pub trade: Option<std::path::PathBuf>,
+    /// Vintage of the trade dataset, shown with its numbers.
+    #[arg(long, value_name = "TEXT", requires = "trade")]
+    pub trade_vintage: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -328,7 +335,13 @@ pub fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
             ),
             None => {}
         }
-        let state = AppState::new(store, model, a.instance.clone()).with_security(security);
+        let mut state = AppState::new(store, model, a.instance.clone()).with_security(security);
+        if let Some(dir) = &a.trade {
+            let engine = chipwatch_trade::engine::Engine::open(dir, None)
+                .await
+                .with_context(|| format!("--trade {}", dir.display()))?;
+            state = state.with_trade(engine, a.trade_vintage.clone());
+        }
         chipwatch_server::serve_with(&a.addr, a.metrics_addr.as_deref(), state).await?;
         Ok(())
     })

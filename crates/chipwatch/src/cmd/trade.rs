@@ -4,6 +4,7 @@
 use crate::output::print_json;
 use crate::Cli;
 use anyhow::{bail, Context, Result};
+use chipwatch_monitor::trade::TradeSignal;
 use chipwatch_trade::engine::{Engine, Table};
 use chipwatch_trade::gen::{generate, GenOptions};
 use chipwatch_trade::hs::Mapping;
@@ -180,6 +181,18 @@ pub struct AlertsArgs {
     /// Smallest year-on-year change that can alert, as a ratio (1.5 = +50% or −33%).
     #[arg(long, default_value_t = 1.5)]
     pub min_change: f64,
+    /// Also store the alerts as monitor events in this database (SQLite path or postgres://
+    /// URL), where watchlists, webhooks and the dashboard's monitor see them like news events
+    /// (re-running stores only new ones).
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Watchlist file (TOML, docs/monitor.md) the stored events are matched against (needs
+    /// --db).
+    #[arg(long, value_name = "FILE", requires = "db")]
+    pub watch: Option<PathBuf>,
+    /// Vintage of the dataset, written into the stored events' provenance.
+    #[arg(long)]
+    pub vintage: Option<String>,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
@@ -220,20 +233,10 @@ async fn open(e: &EngineArgs) -> Result<Engine> {
 }
 
 async fn scope(engine: &Engine, s: &ScopeArgs) -> Result<Scope> {
-    let source = match &s.source {
-        Some(x) => x.clone(),
-        None => {
-            let all = engine.sources().await?;
-            match all.as_slice() {
-                [one] => one.clone(),
-                [] => bail!("the dataset is empty"),
-                many => bail!(
-                    "the dataset holds several sources ({}); choose one with --source",
-                    many.join(", ")
-                ),
-            }
-        }
-    };
+    let source = engine
+        .source_or_only(s.source.as_deref())
+        .await
+        .context("--source")?;
     Ok(Scope {
         source,
         level: s.level,
@@ -379,15 +382,42 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                     show_sql(&ind::alert_series(&sc, a.reporter.as_deref())?)?;
                     return Ok(Vec::new());
                 }
-                Ok::<_, anyhow::Error>(
-                    ind::alerts(&e, &sc, a.reporter.as_deref(), &settings, Some(&m)).await?,
-                )
+                let alerts =
+                    ind::alerts(&e, &sc, a.reporter.as_deref(), &settings, Some(&m)).await?;
+                if let Some(db) = &a.db {
+                    let signals: Vec<TradeSignal> = alerts
+                        .iter()
+                        .map(|x| {
+                            chipwatch_server::routes::trade::trade_signal(
+                                x,
+                                &m,
+                                &sc.source,
+                                a.vintage.as_deref(),
+                            )
+                        })
+                        .collect();
+                    let vc = super::load_model(cli)?;
+                    let store = super::monitor::StoreArgs {
+                        db: db.clone(),
+                        watch: a.watch.clone(),
+                    };
+                    let mut ing = super::monitor::Ingestor::open(&vc, &store, cli.json)
+                        .await?
+                        .quiet();
+                    let mut tally = super::monitor::Tally::default();
+                    ing.ingest_trade(&signals, &mut tally).await?;
+                    eprintln!(
+                        "stored as monitor events: {} new, {} already stored, {} watchlist alert(s)",
+                        tally.new, tally.duplicate, tally.alerts
+                    );
+                }
+                Ok::<_, anyhow::Error>(alerts)
             })?;
             if cli.json {
                 print_json(&alerts)?;
             } else {
                 outln!(
-                    "{:<17} {:<7} {:<4} {:<4} {:<8} {:>16} {:>16} {:>7}  ITEMS",
+                    "{:<17} {:<7} {:<4} {:<4} {:<8} {:>16} {:>16} {:>7} {:>6}  ITEMS",
                     "KIND",
                     "PERIOD",
                     "TO",
@@ -395,11 +425,12 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                     "CODE",
                     "VALUE",
                     "YEAR BEFORE",
-                    "Z"
+                    "Z",
+                    "SHARE"
                 );
                 for a in &alerts {
                     outln!(
-                        "{:<17} {}-{:02} {:<4} {:<4} {:<8} {:>16.0} {:>16.0} {:>7}  {}",
+                        "{:<17} {}-{:02} {:<4} {:<4} {:<8} {:>16.0} {:>16.0} {:>7} {:>6}  {}",
                         a.kind,
                         a.year,
                         a.month,
@@ -409,6 +440,9 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                         a.value,
                         a.value_year_before,
                         a.z.map(|z| format!("{z:.1}")).unwrap_or_else(|| "-".into()),
+                        a.share_of_imports
+                            .map(|s| format!("{:.0}%", s * 100.0))
+                            .unwrap_or_else(|| "-".into()),
                         a.items.join(" ")
                     );
                 }
