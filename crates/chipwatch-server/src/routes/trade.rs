@@ -81,7 +81,7 @@ macro_rules! with_scope {
             #[param(minimum = 2, maximum = 12)]
             pub level: Option<usize>,
             /// Code prefixes, comma-separated (dots allowed: 8486.20,8112.92).
-            #[param(pattern = "^[0-9.]{1,12}(,[0-9.]{1,12}){0,49}$")]
+            #[param(pattern = "^([0-9]{1,12}|[0-9]{1,4}(\\.[0-9]{1,4}){1,2})(,([0-9]{1,12}|[0-9]{1,4}(\\.[0-9]{1,4}){1,2})){0,49}$")]
             pub code: Option<String>,
             /// First year.
             #[param(minimum = 1900, maximum = 2200)]
@@ -117,13 +117,29 @@ impl ScopeQuery {
                 }
                 e => ApiError::internal(&e),
             })?;
+        let bad = |m: String| ApiError::new("invalid_parameter", m);
+        for (name, y) in [("from_year", self.from_year), ("to_year", self.to_year)] {
+            if y.is_some_and(|y| !(1900..=2200).contains(&y)) {
+                return Err(bad(format!("{name}: between 1900 and 2200")));
+            }
+        }
         let codes = match &self.code {
             None => Vec::new(),
-            Some(c) => c
-                .split(',')
-                .map(|p| p.trim().replace('.', ""))
-                .filter(|p| !p.is_empty())
-                .collect(),
+            Some(c) => {
+                let parts: Vec<&str> = c.split(',').collect();
+                if parts.len() > 50
+                    || parts.iter().any(|p| {
+                        let digits = p.bytes().filter(u8::is_ascii_digit).count();
+                        !(1..=12).contains(&digits)
+                            || !p.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    })
+                {
+                    return Err(bad(format!(
+                        "code: `{c}` is not a list of up to 50 HS code prefixes (digits and dots, comma-separated)"
+                    )));
+                }
+                parts.iter().map(|p| p.replace('.', "")).collect()
+            }
         };
         let scope = Scope {
             source,
@@ -428,6 +444,12 @@ pub(crate) async fn alert_settings(
 ) -> ApiResult<(Scope, AlertSettings)> {
     let scope = q.scope_query().scope(&d.engine).await?;
     iso("importer", q.importer.as_deref())?;
+    if q.since_year.is_some_and(|y| !(1900..=2200).contains(&y)) {
+        return Err(ApiError::new(
+            "invalid_parameter",
+            "since_year: between 1900 and 2200",
+        ));
+    }
     let window = q.window.unwrap_or(36);
     if !(12..=120).contains(&window) {
         return Err(ApiError::new(
@@ -537,7 +559,8 @@ pub struct MatrixQuery {
 /// The bilateral chip trade matrix for the scenario engine: value per segment (through the HS
 /// mapping), exporter and importer, summed over the scope's years.
 #[utoipa::path(get, path = "/api/v1/trade/matrix", tag = "trade", operation_id = "trade_matrix", params(MatrixQuery),
-    responses((status = 200, description = "The matrix as JSON, or CSV with format=csv", body = Object),
+    responses((status = 200, description = "The matrix as JSON, or CSV with format=csv",
+            content((Object = "application/json"), (String = "text/csv"))),
         (status = 404, description = "No trade dataset is loaded", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn matrix(

@@ -208,6 +208,10 @@ async fn the_trade_api_answers_with_provenance_and_refuses_typos() {
         "/api/v1/trade/alerts?window=3",
         "/api/v1/trade/dependence?indicator=nope",
         "/api/v1/trade/dependence?code=84x",
+        "/api/v1/trade/dependence?code=",
+        "/api/v1/trade/dependence?code=1234567890123",
+        "/api/v1/trade/matrix?to_year=1899",
+        "/api/v1/trade/alerts?since_year=1899",
         "/api/v1/trade/dependence?colour=red",
     ] {
         let r = api(&e.app, bad, &token).await;

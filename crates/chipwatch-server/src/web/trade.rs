@@ -65,6 +65,11 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
             errors.push(format!("{n}: not a year"));
         }
     }
+    if let (Some(a), Some(b)) = (sq.from_year, sq.to_year) {
+        if a > b {
+            errors.push(format!("from year {a} is after to year {b}"));
+        }
+    }
     if let Some(i) = &importer {
         if let Err(e) = chipwatch_controls::country::check("importer", i) {
             errors.push(e.to_string());
@@ -259,7 +264,14 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
                 })
                 .collect();
             let chart = line_chart(
-                &format!("{imp}: partner shares of imports, by year"),
+                &format!(
+                    "{imp}: partner shares of imports of {}, by year",
+                    if scope.codes.is_empty() {
+                        "all codes".to_string()
+                    } else {
+                        scope.codes.join(", ")
+                    }
+                ),
                 &series,
                 &LineOptions {
                     x_label: "year".into(),
