@@ -162,7 +162,7 @@ run_one() {
     # With -jobs libFuzzer fuzzes in one child process whose output goes to fuzz-0.log in the
     # working directory (and is echoed at the end): keep that file out of the tree.
     mkdir -p "$OUT/work-$t"
-    (cd "$OUT/work-$t" && cargo +nightly fuzz run --fuzz-dir "$FUZZ" "${FEATURES[@]}" "$t" "$CORPUS/$t" -- \
+    (cd "$OUT/work-$t" && cargo +nightly fuzz run --fuzz-dir "$FUZZ" "$t" "$CORPUS/$t" -- \
         -runs="$RUNS" -max_total_time="$SECS" -rss_limit_mb="$RSS" -jobs=1 -workers=1 \
         -print_final_stats=1 ${FUZZ_EXTRA:-}) >>"$log" 2>&1
     rc=$?
@@ -199,9 +199,6 @@ main() {
         esac
     done
     [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
-    # The trade importers' targets need the fuzz crate's `trade` feature (DataFusion).
-    FEATURES=()
-    for a in "${targets[@]}"; do case $a in trade_*) FEATURES=(--features trade) ;; esac; done
     if [ "${FUZZ_SEED:-1}" != 0 ]; then
         for t in "${targets[@]}"; do seed "$t"; done
     fi
@@ -215,7 +212,7 @@ main() {
     } >"$OUT/table.md"
     # Build all targets once up front (release + debug assertions + address sanitizer, the
     # cargo-fuzz defaults), so the per-target times are fuzzing only.
-    [ "${FUZZ_BUILD:-1}" = 0 ] || (cd "$ROOT" && cargo +nightly fuzz build --fuzz-dir "$FUZZ" "${FEATURES[@]}") >"$OUT/build.log" 2>&1 || {
+    [ "${FUZZ_BUILD:-1}" = 0 ] || (cd "$ROOT" && cargo +nightly fuzz build --fuzz-dir "$FUZZ") >"$OUT/build.log" 2>&1 || {
         echo "fuzz build failed, see $OUT/build.log" >&2
         exit 1
     }
