@@ -558,7 +558,81 @@ pub fn series_alerts(points: &[Point], t_end: i64, s: &AlertSettings) -> Vec<Ser
     out
 }
 
+/// One importer's monthly series (exporter, code, currency, points), gathered while streaming.
+#[derive(Default)]
+struct ImporterSeries {
+    importer: String,
+    series: Vec<(String, String, String, Vec<Point>)>,
+}
+
+impl ImporterSeries {
+    fn push(&mut self, exporter: &str, code: &str, currency: &str, p: Point) {
+        match self.series.last_mut() {
+            Some((e, c, _, pts)) if e == exporter && c == code => pts.push(p),
+            _ => self.series.push((
+                exporter.to_string(),
+                code.to_string(),
+                currency.to_string(),
+                vec![p],
+            )),
+        }
+    }
+
+    /// Tests every series of the importer (with the exporter's share of the importer's imports
+    /// of the code over the twelve months before each alert), then starts afresh.
+    fn flush(
+        &mut self,
+        t_end: i64,
+        settings: &AlertSettings,
+        mapping: Option<&Mapping>,
+        out: &mut Vec<Alert>,
+    ) {
+        let mut totals: BTreeMap<&str, BTreeMap<i64, f64>> = BTreeMap::new();
+        for (_, code, _, pts) in &self.series {
+            let m = totals.entry(code.as_str()).or_default();
+            for p in pts {
+                *m.entry(p.t).or_insert(0.0) += p.v;
+            }
+        }
+        for (exporter, code, currency, pts) in &self.series {
+            for (kind, t, lc, m, z) in series_alerts(pts, t_end, settings) {
+                let at = |t: i64| pts.iter().find(|p| p.t == t).map(|p| p.v).unwrap_or(0.0);
+                let own: f64 = pts
+                    .iter()
+                    .filter(|p| p.t >= t - 12 && p.t < t)
+                    .map(|p| p.v)
+                    .sum();
+                let all: f64 = totals
+                    .get(code.as_str())
+                    .map(|m| m.range(t - 12..t).map(|(_, v)| v).sum())
+                    .unwrap_or(0.0);
+                out.push(Alert {
+                    currency: currency.clone(),
+                    share_of_imports: (all > 0.0).then(|| (own / all).clamp(0.0, 1.0)),
+                    kind,
+                    importer: self.importer.clone(),
+                    exporter: exporter.clone(),
+                    items: mapping.map(|m| m.items_of(code)).unwrap_or_default(),
+                    code: code.clone(),
+                    year: t.div_euclid(12) as i32,
+                    month: (t.rem_euclid(12) + 1) as u8,
+                    value: at(t),
+                    value_year_before: at(t - 12),
+                    log_change: lc,
+                    median: m,
+                    z,
+                });
+            }
+        }
+        self.series.clear();
+    }
+}
+
 /// Runs the alert test over every series of the scope.
+///
+/// The series are streamed from the engine batch by batch, one importer at a time (the SQL
+/// orders them by importer, exporter, code and month), so memory holds one importer's series,
+/// not the whole scope: 10^8 rows would not fit as a [`Table`].
 pub async fn alerts(
     engine: &Engine,
     scope: &Scope,
@@ -566,90 +640,89 @@ pub async fn alerts(
     settings: &AlertSettings,
     mapping: Option<&Mapping>,
 ) -> Result<Vec<Alert>> {
-    let table = engine.query(&alert_series(scope, importer)?).await?;
-    let col = |n: &str| {
-        table
-            .column(n)
-            .ok_or_else(|| TradeError::Invalid(format!("no column {n}")))
+    use datafusion::arrow::array::{Array, Float64Array, Int64Array, StringArray};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::DataType;
+    use futures::StreamExt;
+
+    // The last month of the scope: a series that ends before it has stopped.
+    let mut f = scope.filter();
+    if let Some(c) = importer {
+        f.push_str(&format!(" AND importer = '{}'", country(c)?));
+    }
+    let last = engine
+        .query(&format!(
+            "SELECT MAX(year * 12 + month - 1) AS t_end FROM bilateral WHERE {f} AND month IS NOT NULL"
+        ))
+        .await?;
+    let Some(t_end) = last.rows.first().and_then(|r| r[0].as_i64()) else {
+        return Ok(Vec::new());
     };
-    let (ci, ce, cc, ct, cv, cq) = (
-        col("importer")?,
-        col("exporter")?,
-        col("code")?,
-        col("t")?,
-        col("v")?,
-        col("q")?,
-    );
-    let t_end = table
-        .rows
-        .iter()
-        .filter_map(|r| r[ct].as_i64())
-        .max()
-        .unwrap_or(0);
-    let cur = table.column("currency");
-    // Imports of each (importer, code) by month, from every exporter in the scope: the
-    // denominators of `share_of_imports`.
-    let mut totals: BTreeMap<(&str, &str), BTreeMap<i64, f64>> = BTreeMap::new();
-    for r in &table.rows {
-        let (Some(imp), Some(code), Some(t)) = (r[ci].as_str(), r[cc].as_str(), r[ct].as_i64())
-        else {
-            continue;
-        };
-        *totals
-            .entry((imp, code))
-            .or_default()
-            .entry(t)
-            .or_insert(0.0) += r[cv].as_f64().unwrap_or(0.0);
-    }
+    let df = engine
+        .context()
+        .sql(&alert_series(scope, importer)?)
+        .await?;
+    let mut stream = df.execute_stream().await?;
     let mut out = Vec::new();
-    let mut i = 0;
-    let rows = &table.rows;
-    while i < rows.len() {
-        let key = (&rows[i][ci], &rows[i][ce], &rows[i][cc]);
-        let mut j = i;
-        let mut pts = Vec::new();
-        while j < rows.len() && (&rows[j][ci], &rows[j][ce], &rows[j][cc]) == key {
-            pts.push(Point {
-                t: rows[j][ct].as_i64().unwrap_or(0),
-                v: rows[j][cv].as_f64().unwrap_or(0.0),
-                q: rows[j][cq].as_f64(),
-            });
-            j += 1;
+    let mut group = ImporterSeries::default();
+    let column = |b: &datafusion::arrow::array::RecordBatch, name: &str, ty: &DataType| {
+        let c = b
+            .column_by_name(name)
+            .ok_or_else(|| TradeError::Invalid(format!("no column {name}")))?;
+        Ok::<_, TradeError>(cast(c, ty)?)
+    };
+    while let Some(batch) = stream.next().await {
+        let b = batch?;
+        let (imp, exp, code, cur) = (
+            column(&b, "importer", &DataType::Utf8)?,
+            column(&b, "exporter", &DataType::Utf8)?,
+            column(&b, "code", &DataType::Utf8)?,
+            column(&b, "currency", &DataType::Utf8)?,
+        );
+        let (t, v, q) = (
+            column(&b, "t", &DataType::Int64)?,
+            column(&b, "v", &DataType::Float64)?,
+            column(&b, "q", &DataType::Float64)?,
+        );
+        let text = |a: &dyn Array| a.as_any().downcast_ref::<StringArray>().cloned();
+        let (Some(imp), Some(exp), Some(code), Some(cur)) = (
+            text(imp.as_ref()),
+            text(exp.as_ref()),
+            text(code.as_ref()),
+            text(cur.as_ref()),
+        ) else {
+            return Err(TradeError::Invalid(
+                "alert series: unexpected column types".into(),
+            ));
+        };
+        let (Some(t), Some(v), Some(q)) = (
+            t.as_any().downcast_ref::<Int64Array>(),
+            v.as_any().downcast_ref::<Float64Array>(),
+            q.as_any().downcast_ref::<Float64Array>(),
+        ) else {
+            return Err(TradeError::Invalid(
+                "alert series: unexpected column types".into(),
+            ));
+        };
+        for i in 0..b.num_rows() {
+            let importer = if imp.is_null(i) { "" } else { imp.value(i) };
+            if importer != group.importer {
+                group.flush(t_end, settings, mapping, &mut out);
+                group.importer = importer.to_string();
+            }
+            group.push(
+                if exp.is_null(i) { "" } else { exp.value(i) },
+                if code.is_null(i) { "" } else { code.value(i) },
+                if cur.is_null(i) { "" } else { cur.value(i) },
+                Point {
+                    t: if t.is_null(i) { 0 } else { t.value(i) },
+                    v: if v.is_null(i) { 0.0 } else { v.value(i) },
+                    q: (!q.is_null(i)).then(|| q.value(i)),
+                },
+            );
         }
-        let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-        let currency = cur.map(|c| s(&rows[i][c])).unwrap_or_default();
-        let imp_code = (key.0.as_str().unwrap_or(""), key.2.as_str().unwrap_or(""));
-        for (kind, t, lc, m, z) in series_alerts(&pts, t_end, settings) {
-            let at = |t: i64| pts.iter().find(|p| p.t == t).map(|p| p.v).unwrap_or(0.0);
-            let code = s(key.2);
-            let own: f64 = pts
-                .iter()
-                .filter(|p| p.t >= t - 12 && p.t < t)
-                .map(|p| p.v)
-                .sum();
-            let all: f64 = totals
-                .get(&imp_code)
-                .map(|m| m.range(t - 12..t).map(|(_, v)| v).sum())
-                .unwrap_or(0.0);
-            out.push(Alert {
-                currency: currency.clone(),
-                share_of_imports: (all > 0.0).then(|| (own / all).clamp(0.0, 1.0)),
-                kind,
-                importer: s(key.0),
-                exporter: s(key.1),
-                items: mapping.map(|m| m.items_of(&code)).unwrap_or_default(),
-                code,
-                year: t.div_euclid(12) as i32,
-                month: (t.rem_euclid(12) + 1) as u8,
-                value: at(t),
-                value_year_before: at(t - 12),
-                log_change: lc,
-                median: m,
-                z,
-            });
-        }
-        i = j;
     }
+    group.flush(t_end, settings, mapping, &mut out);
     out.sort_by(|a, b| {
         (a.year, a.month, &a.importer, &a.exporter, &a.code, &a.kind).cmp(&(
             b.year,

@@ -333,3 +333,90 @@ fn robust_z_against_hand_values() {
     assert_eq!(m, 2.0);
     assert!((z - 3.0 / 1.4826).abs() < 1e-12);
 }
+
+#[tokio::test]
+async fn partner_shares_hand_computed() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            rec(2022, "NLD", "KOR", "848620", 60.0),
+            rec(2022, "JPN", "KOR", "848620", 30.0),
+            rec(2022, "JPN", "KOR", "370790", 10.0),
+            rec(2023, "NLD", "KOR", "848620", 20.0),
+            rec(2023, "JPN", "KOR", "848620", 60.0),
+            rec(2023, "NLD", "CHN", "848620", 500.0),
+        ],
+    );
+    let e = Engine::open(tmp.path(), Some(4)).await.unwrap();
+    let t = e
+        .query(&ind::partner_shares(&Scope::default(), "KOR").unwrap())
+        .await
+        .unwrap();
+    // 2022: NLD 60, JPN 40 of 100; 2023: JPN 60, NLD 20 of 80 (largest first). CHN's imports
+    // are not KOR's.
+    let got: Vec<(i64, &str, f64)> = (0..t.rows.len())
+        .map(|i| {
+            (
+                get(&t, i, "year").as_i64().unwrap(),
+                s(&t, i, "exporter"),
+                f(&t, i, "share"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2022, "NLD", 60.0),
+            (2022, "JPN", 40.0),
+            (2023, "JPN", 75.0),
+            (2023, "NLD", 25.0)
+        ]
+    );
+    // A code filter narrows the denominator too.
+    let sc = Scope {
+        codes: vec!["3707".into()],
+        ..Scope::default()
+    };
+    let t = e
+        .query(&ind::partner_shares(&sc, "KOR").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(t.rows.len(), 1);
+    assert_eq!((s(&t, 0, "exporter"), f(&t, 0, "share")), ("JPN", 100.0));
+    assert!(ind::partner_shares(&Scope::default(), "Korea").is_err());
+}
+
+#[tokio::test]
+async fn a_stop_carries_the_exporters_share_of_the_previous_twelve_months() {
+    // Monthly: NLD sells 30 a month to KOR for two years, JPN 10; NLD stops in the 25th month.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rows = Vec::new();
+    for m in 0..30 {
+        let (year, month) = (2021 + m / 12, (m % 12) as u8 + 1);
+        for (from, v) in [("NLD", 30.0), ("JPN", 10.0)] {
+            if from == "NLD" && m >= 24 {
+                continue;
+            }
+            let mut r = rec(year, from, "KOR", "848620", v);
+            r.month = Some(month);
+            rows.push(r);
+        }
+    }
+    write(tmp.path(), &rows);
+    let e = Engine::open(tmp.path(), Some(4)).await.unwrap();
+    let alerts = ind::alerts(&e, &Scope::default(), None, &AlertSettings::default(), None)
+        .await
+        .unwrap();
+    let stop = alerts
+        .iter()
+        .find(|a| a.kind == "stop" && a.exporter == "NLD")
+        .unwrap_or_else(|| panic!("{alerts:?}"));
+    assert_eq!((stop.year, stop.month), (2023, 1));
+    assert_eq!(stop.currency, "USD");
+    // 12 x 30 of 12 x 40 over the twelve months before.
+    assert!(
+        (stop.share_of_imports.unwrap() - 0.75).abs() < 1e-12,
+        "{stop:?}"
+    );
+}
