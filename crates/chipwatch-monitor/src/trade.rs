@@ -275,9 +275,22 @@ impl TradeSignal {
         ))
     }
 
-    /// Impact estimate on the model (stops and collapses).
+    /// Impact estimate on the model (stops and collapses). An exporter the model does not list
+    /// as a supplier is a gap between the model and the statistics, and said so, not an error of
+    /// the shock.
     pub fn impact(&self, c: &Classified, vc: &ValueChain) -> Result<Impact, MonitorError> {
         let (shocks, notes) = self.shocks().map_err(MonitorError::Impact)?;
+        if vc.country_provider(&self.exporter).is_none() {
+            return Err(MonitorError::Impact(format!(
+                "the model lists no supplier in {exp}, although the statistics show {exp} supplying {imp}{share}: no impact can be estimated (a gap between the model and the trade statistics)",
+                exp = self.exporter,
+                imp = self.importer,
+                share = self
+                    .share_of_imports
+                    .map(|s| format!(" with {:.0}% of its imports of {}", s * 100.0, self.code))
+                    .unwrap_or_default(),
+            )));
+        }
         impact::estimate_shocks(c, vc, shocks, notes)
     }
 }
@@ -336,6 +349,23 @@ mod tests {
         later.month = 9;
         assert_eq!(s.classified().content_hash, c.content_hash);
         assert_ne!(later.classified().content_hash, c.content_hash);
+    }
+
+    #[test]
+    fn an_exporter_the_model_does_not_know_is_a_named_gap_and_a_known_one_runs() {
+        let vc = chipwatch_data::default_model();
+        let mut s = signal("stop");
+        s.exporter = "MDA".into();
+        s.items = vec!["N22".into()];
+        let err = s.impact(&s.classified(), &vc).unwrap_err().to_string();
+        assert!(
+            err.contains("lists no supplier in MDA") && err.contains("60%"),
+            "{err}"
+        );
+        s.exporter = "NLD".into();
+        s.importer = "CHN".into();
+        let i = s.impact(&s.classified(), &vc).unwrap();
+        assert!(i.consumers.iter().any(|c| c.country == "CHN"), "{i:?}");
     }
 
     #[test]

@@ -376,7 +376,7 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
     let mut b = String::new();
     let _ = write!(
         b,
-        r#"<p class="lead">Supply-chain events detected in the news (Chinese, English, Korean, Japanese, Dutch), linked to the model's items, providers and countries.</p>
+        r#"<p class="lead">Supply-chain events detected in the news (Chinese, English, Korean, Japanese, Dutch) and signals of the trade statistics (stops, collapses, surges: <code>chipwatch trade alerts --db</code>), linked to the model's items, providers and countries.</p>
 <form class="panel" method="get" action="/monitor"><div class="fields">
 <div><label for="type">Event type</label><select id="type" name="type">{}</select></div>
 <div><label for="country">Country <span class="hint">(ISO alpha-3)</span></label><input type="text" id="country" name="country" size="5" maxlength="3" value="{}"></div>
