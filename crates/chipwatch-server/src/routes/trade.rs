@@ -182,7 +182,9 @@ fn provenance(d: &TradeData, scope: &Scope, method: &str) -> Value {
 }
 
 async fn rows(e: &Engine, sql: &str) -> ApiResult<(Vec<serde_json::Map<String, Value>>, bool)> {
-    let t: Table = e.query(sql).await.map_err(trade_err)?;
+    // One row past the cap says whether there were more, without converting them all.
+    let limited = format!("SELECT * FROM ({sql}) q LIMIT {}", MAX_ROWS + 1);
+    let t: Table = e.query(&limited).await.map_err(trade_err)?;
     let mut r = t.to_records();
     let truncated = r.len() > MAX_ROWS;
     r.truncate(MAX_ROWS);
@@ -378,11 +380,13 @@ pub async fn partners(
     let d = data(&s)?;
     let scope = q.scope_query().scope(&d.engine).await?;
     let imp = iso("importer", Some(&q.importer))?.unwrap_or_default();
-    let sql = ind::partner_shares(&scope, &imp).map_err(trade_err)?;
-    let (mut r, truncated) = rows(&d.engine, &sql).await?;
+    let mut sql = ind::partner_shares(&scope, &imp).map_err(trade_err)?;
+    // The exporter filter goes into the query, before the row cap (filtering the capped rows
+    // could drop the exporter's years).
     if let Some(exp) = iso("exporter", q.exporter.as_deref())? {
-        r.retain(|row| row.get("exporter").and_then(Value::as_str) == Some(exp.as_str()));
+        sql = format!("SELECT * FROM ({sql}) p WHERE exporter = '{exp}' ORDER BY year");
     }
+    let (r, truncated) = rows(&d.engine, &sql).await?;
     Ok(axum::Json(json!({
         "provenance": provenance(d, &scope, "partner shares: each exporter's share of the importer's imports per year"),
         "rows": r,

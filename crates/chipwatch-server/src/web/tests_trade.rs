@@ -194,6 +194,20 @@ async fn the_trade_api_answers_with_provenance_and_refuses_typos() {
         assert!(v["provenance"]["method"].is_string(), "{path}");
         assert!(v["rows"].is_array(), "{path}");
     }
+    // One partner: every year of it, and nothing else.
+    let r = api(
+        &e.app,
+        &format!(
+            "/api/v1/trade/partners?importer={}&exporter={}",
+            s.importer, s.exporter
+        ),
+        &token,
+    )
+    .await;
+    let v = json(&r);
+    let rows = v["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{}", r.body);
+    assert!(rows.iter().all(|x| x["exporter"] == s.exporter.as_str()));
     let r = api(&e.app, "/api/v1/trade/matrix?format=csv", &token).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.headers["content-type"]

@@ -151,7 +151,7 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
     let dep = match ind::dependence(&scope, importer.as_deref(), &th) {
         Ok(q0) => {
             let sql = format!(
-                "SELECT * FROM ({q0}) d WHERE dependent ORDER BY year DESC, import_hhi DESC LIMIT 200"
+                "SELECT * FROM ({q0}) d WHERE dependent ORDER BY year DESC, import_hhi DESC LIMIT 201"
             );
             d.engine.query(&sql).await.map(|t| t.to_records())
         }
@@ -166,8 +166,8 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
                 eh = th.export_hhi,
                 ra = th.ratio,
                 y = th.years,
-                n = rows.len(),
-                more = if rows.len() == 200 {
+                n = rows.len().min(200),
+                more = if rows.len() > 200 {
                     " (the first 200)"
                 } else {
                     ""
@@ -226,8 +226,16 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
         let rows = match rows {
             Ok(r) => r,
             Err(e) => {
+                // Never "no imports": say the figures could not be computed.
                 tracing::error!(error = %e, "trade page: partner shares failed");
-                Vec::new()
+                b.push_str(r#"<div class="error" role="alert"><p>The partner shares could not be computed; see the server log.</p></div>"#);
+                return page_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Trade",
+                    Nav::Trade,
+                    Some(&p),
+                    &b,
+                );
             }
         };
         // The five partners with the largest value over the scope, each a series of shares.
