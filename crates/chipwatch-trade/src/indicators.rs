@@ -96,6 +96,15 @@ impl Scope {
         w.join(" AND ")
     }
 
+    /// The WHERE clause on `bilateral`, narrowed to one importer (checked) if given.
+    pub fn filter_for(&self, importer: Option<&str>) -> Result<String> {
+        let mut f = self.filter();
+        if let Some(c) = importer {
+            f.push_str(&format!(" AND importer = '{}'", country(c)?));
+        }
+        Ok(f)
+    }
+
     /// The code expression at the scope's level.
     fn code(&self) -> String {
         format!("substr(code, 1, {})", self.level)
@@ -138,12 +147,9 @@ impl Default for DependenceThresholds {
     }
 }
 
-fn import_cte(scope: &Scope, importer: Option<&str>) -> String {
-    let mut f = scope.filter();
-    if let Some(c) = importer {
-        f.push_str(&format!(" AND importer = '{c}'"));
-    }
-    format!(
+fn import_cte(scope: &Scope, importer: Option<&str>) -> Result<String> {
+    let f = scope.filter_for(importer)?;
+    Ok(format!(
         "b AS (SELECT year, importer, exporter, {code} AS code, SUM(value) AS v \
            FROM bilateral WHERE {f} GROUP BY year, importer, exporter, {code} HAVING SUM(value) > 0), \
          t AS (SELECT year, importer, code, SUM(v) AS total, COUNT(*) AS partners \
@@ -153,7 +159,7 @@ fn import_cte(scope: &Scope, importer: Option<&str>) -> String {
              ROW_NUMBER() OVER (PARTITION BY b.year, b.importer, b.code ORDER BY b.v DESC, b.exporter) AS rank \
            FROM b JOIN t ON b.year = t.year AND b.importer = t.importer AND b.code = t.code)",
         code = scope.code()
-    )
+    ))
 }
 
 fn export_cte(scope: &Scope) -> String {
@@ -184,7 +190,7 @@ pub fn import_concentration(scope: &Scope, importer: Option<&str>) -> Result<Str
            MAX(CASE WHEN rank = 3 THEN exporter END) AS top3, \
            100.0 * MAX(CASE WHEN rank = 3 THEN share END) AS top3_share \
          FROM s GROUP BY importer, code, year ORDER BY reporter, code, year",
-        cte = import_cte(scope, importer.as_deref())
+        cte = import_cte(scope, importer.as_deref())?
     ))
 }
 
@@ -261,7 +267,7 @@ pub fn dependence(
            SUM(CASE WHEN criteria_met THEN 1 ELSE 0 END) OVER (PARTITION BY reporter, code ORDER BY year \
              RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) >= {years} AS dependent \
          FROM c ORDER BY reporter, code, year",
-        icte = import_cte(scope, importer.as_deref()),
+        icte = import_cte(scope, importer.as_deref())?,
         ecte = export_cte(scope),
         rcte = ratio_cte(scope),
         ih = th.import_hhi,
@@ -324,10 +330,7 @@ pub fn partner_shares(scope: &Scope, importer: &str) -> Result<String> {
 /// and month; `t` = year × 12 + month − 1.
 pub fn alert_series(scope: &Scope, importer: Option<&str>) -> Result<String> {
     scope.validate()?;
-    let mut f = scope.filter();
-    if let Some(c) = importer {
-        f.push_str(&format!(" AND importer = '{}'", country(c)?));
-    }
+    let f = scope.filter_for(importer)?;
     Ok(format!(
         "SELECT importer, exporter, {code} AS code, year * 12 + month - 1 AS t, \
            SUM(value) AS v, SUM(quantity) AS q, MAX(currency) AS currency \
@@ -646,10 +649,7 @@ pub async fn alerts(
     use futures::StreamExt;
 
     // The last month of the scope: a series that ends before it has stopped.
-    let mut f = scope.filter();
-    if let Some(c) = importer {
-        f.push_str(&format!(" AND importer = '{}'", country(c)?));
-    }
+    let f = scope.filter_for(importer)?;
     let last = engine
         .query(&format!(
             "SELECT MAX(year * 12 + month - 1) AS t_end FROM bilateral WHERE {f} AND month IS NOT NULL"
