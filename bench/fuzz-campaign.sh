@@ -152,17 +152,28 @@ seed() {
 }
 
 # ---- running ------------------------------------------------------------------------------
+# The targets that link Apache DataFusion (the server and the trade importers) are built only with
+# the fuzz crate's `datafusion` feature (fuzz/Cargo.toml): its sanitizer build is slow.
+features_of() {
+    case $1 in
+    server_bodies | web_form_params | trade_*) echo "--features=datafusion" ;;
+    *) echo "" ;;
+    esac
+}
+
 run_one() {
     local t=$1 log="$OUT/$1.log" start end rc runs eps crash
     mkdir -p "$CORPUS/$t" "$FUZZ/artifacts/$t"
-    local cmd="cargo +nightly fuzz run $t $CORPUS/$t -- -runs=$RUNS -max_total_time=$SECS -rss_limit_mb=$RSS -jobs=1 -workers=1 -print_final_stats=1 ${FUZZ_EXTRA:-}"
+    local feat
+    feat=$(features_of "$t")
+    local cmd="cargo +nightly fuzz run $feat $t $CORPUS/$t -- -runs=$RUNS -max_total_time=$SECS -rss_limit_mb=$RSS -jobs=1 -workers=1 -print_final_stats=1 ${FUZZ_EXTRA:-}"
     echo "== $t: $cmd" >&2
     echo "\$ $cmd" >"$log"
     start=$(date +%s)
     # With -jobs libFuzzer fuzzes in one child process whose output goes to fuzz-0.log in the
     # working directory (and is echoed at the end): keep that file out of the tree.
     mkdir -p "$OUT/work-$t"
-    (cd "$OUT/work-$t" && cargo +nightly fuzz run --fuzz-dir "$FUZZ" "$t" "$CORPUS/$t" -- \
+    (cd "$OUT/work-$t" && cargo +nightly fuzz run $feat --fuzz-dir "$FUZZ" "$t" "$CORPUS/$t" -- \
         -runs="$RUNS" -max_total_time="$SECS" -rss_limit_mb="$RSS" -jobs=1 -workers=1 \
         -print_final_stats=1 ${FUZZ_EXTRA:-}) >>"$log" 2>&1
     rc=$?
@@ -212,7 +223,10 @@ main() {
     } >"$OUT/table.md"
     # Build all targets once up front (release + debug assertions + address sanitizer, the
     # cargo-fuzz defaults), so the per-target times are fuzzing only.
-    [ "${FUZZ_BUILD:-1}" = 0 ] || (cd "$ROOT" && cargo +nightly fuzz build --fuzz-dir "$FUZZ") >"$OUT/build.log" 2>&1 || {
+    # Only with the DataFusion feature when a target asked for needs it.
+    local build_feat=""
+    for t in "${targets[@]}"; do [ -n "$(features_of "$t")" ] && build_feat="--features=datafusion"; done
+    [ "${FUZZ_BUILD:-1}" = 0 ] || (cd "$ROOT" && cargo +nightly fuzz build $build_feat --fuzz-dir "$FUZZ") >"$OUT/build.log" 2>&1 || {
         echo "fuzz build failed, see $OUT/build.log" >&2
         exit 1
     }

@@ -23,7 +23,7 @@ fi
 t1=$(date +%s)
 
 echo "== building the fuzz targets" >&2
-(cd "$ROOT" && cargo +nightly fuzz build --fuzz-dir "$ROOT/fuzz")
+(cd "$ROOT" && cargo +nightly fuzz build --features=datafusion --fuzz-dir "$ROOT/fuzz")
 t2=$(date +%s)
 
 CORPUS=$(mktemp -d)
