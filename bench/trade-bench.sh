@@ -7,6 +7,7 @@
 #   bench/trade-bench.sh                      # 10^7 rows, target/release/chipwatch
 #   ROWS=100000000 bench/trade-bench.sh       # 10^8 rows
 #   CHIPWATCH=target/debug/chipwatch bench/trade-bench.sh
+#   CLUSTER=1 bench/trade-bench.sh            # also on a loopback Ballista cluster (2 executors)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ROWS=${ROWS:-10000000}

@@ -34,6 +34,18 @@ SELECT source, year, month, partner AS exporter, reporter AS importer, \
   code, code_level, value, currency, quantity, unit \
 FROM trade WHERE source <> 'baci' AND flow = 'import'";
 
+/// The `bilateral` view without a union, for a Ballista cluster: Ballista 55.0's scheduler
+/// fails to account for a stage whose `UNION ALL` has an empty branch (the source the filter
+/// pruned), logs "task metrics array size … does not equal …" and never finishes the job. The
+/// same rows, oriented by `CASE` expressions; slower on selective filters (docs/trade.md).
+pub const BILATERAL_VIEW_NO_UNION: &str = "CREATE VIEW bilateral AS \
+SELECT source, year, month, \
+  CASE WHEN flow = 'export' THEN reporter ELSE partner END AS exporter, \
+  CASE WHEN flow = 'export' THEN partner ELSE reporter END AS importer, \
+  code, code_level, value, currency, quantity, unit \
+FROM trade \
+WHERE (source = 'baci' AND flow = 'export') OR (source <> 'baci' AND flow = 'import')";
+
 /// A DataFusion session with the dataset registered.
 pub struct Engine {
     ctx: SessionContext,
@@ -59,8 +71,28 @@ pub fn table_schema() -> Arc<Schema> {
     Arc::new(Schema::new(fields))
 }
 
+/// The file schema as the scan reads it: text columns as `Utf8View` (DataFusion's string view
+/// arrays, which compare and hash short strings such as country codes inline instead of through
+/// an offsets buffer).
+pub fn scan_schema() -> Arc<Schema> {
+    let fields: Vec<Field> = file_schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => Field::new(f.name(), DataType::Utf8View, f.is_nullable()),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
 /// Registers the dataset at `dir` as `trade` and the view `bilateral` on `ctx`.
 pub async fn register(ctx: &SessionContext, dir: &Path) -> Result<()> {
+    register_with_view(ctx, dir, BILATERAL_VIEW).await
+}
+
+/// Registers the dataset at `dir` as `trade` and `view` (a `CREATE VIEW bilateral` statement).
+pub async fn register_with_view(ctx: &SessionContext, dir: &Path, view: &str) -> Result<()> {
     if !dir.is_dir() {
         return Err(TradeError::Invalid(format!(
             "{}: no trade dataset here (run `chipwatch trade import` or `trade gen` first)",
@@ -72,9 +104,9 @@ pub async fn register(ctx: &SessionContext, dir: &Path) -> Result<()> {
     let opts = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(partition_columns());
-    ctx.register_listing_table("trade", url, opts, Some(file_schema()), None)
+    ctx.register_listing_table("trade", url, opts, Some(scan_schema()), None)
         .await?;
-    ctx.sql(BILATERAL_VIEW).await?.collect().await?;
+    ctx.sql(view).await?.collect().await?;
     Ok(())
 }
 
@@ -82,12 +114,25 @@ impl Engine {
     /// Opens the dataset at `dir`; `partitions` sets DataFusion's target partitions (default:
     /// the number of cores).
     pub async fn open(dir: &Path, partitions: Option<usize>) -> Result<Self> {
-        let mut config = SessionConfig::new().with_information_schema(true);
+        // DataFusion's own options can be tuned from the environment (for example
+        // DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=true); a bad value is an error here.
+        let mut config = SessionConfig::from_env()?.with_information_schema(true);
         if let Some(n) = partitions {
             config = config.with_target_partitions(n.max(1));
         }
         let ctx = SessionContext::new_with_config(config);
         register(&ctx, dir).await?;
+        Ok(Engine {
+            ctx,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Registers the dataset at `dir` on a session made elsewhere, with `view` as the
+    /// `bilateral` view: a Ballista cluster's remote context (crate `chipwatch-cluster`, with
+    /// [`BILATERAL_VIEW_NO_UNION`]) runs the same indicator SQL as the embedded engine.
+    pub async fn with_context(ctx: SessionContext, dir: &Path, view: &str) -> Result<Self> {
+        register_with_view(&ctx, dir, view).await?;
         Ok(Engine {
             ctx,
             dir: dir.to_path_buf(),

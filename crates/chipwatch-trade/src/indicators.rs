@@ -149,6 +149,15 @@ impl Default for DependenceThresholds {
 
 fn import_cte(scope: &Scope, importer: Option<&str>) -> Result<String> {
     let f = scope.filter_for(importer)?;
+    // With one importer its column is constant: partitioning the window by it as well lets the
+    // optimiser drop it from the sort, and a Ballista executor, which does not see the filter
+    // of the earlier stage, then refuses the window ("Expects PARTITION BY expression to be
+    // ordered"). The same ranks without it.
+    let window = if importer.is_some() {
+        "b.year, b.code"
+    } else {
+        "b.year, b.importer, b.code"
+    };
     Ok(format!(
         "b AS (SELECT year, importer, exporter, {code} AS code, SUM(value) AS v \
            FROM bilateral WHERE {f} GROUP BY year, importer, exporter, {code} HAVING SUM(value) > 0), \
@@ -156,7 +165,7 @@ fn import_cte(scope: &Scope, importer: Option<&str>) -> Result<String> {
            FROM b GROUP BY year, importer, code), \
          s AS (SELECT b.year, b.importer, b.code, b.exporter, b.v, t.total, t.partners, \
              b.v / t.total AS share, \
-             ROW_NUMBER() OVER (PARTITION BY b.year, b.importer, b.code ORDER BY b.v DESC, b.exporter) AS rank \
+             ROW_NUMBER() OVER (PARTITION BY {window} ORDER BY b.v DESC, b.exporter) AS rank \
            FROM b JOIN t ON b.year = t.year AND b.importer = t.importer AND b.code = t.code)",
         code = scope.code()
     ))

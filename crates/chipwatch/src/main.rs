@@ -90,6 +90,10 @@ pub enum Command {
     /// Trade statistics of critical items: import, indicators, alerts, SQL (docs/trade.md).
     #[command(subcommand)]
     Trade(cmd::trade::TradeCmd),
+    /// Apache Ballista scheduler and executors for trade queries on several machines
+    /// (docs/trade.md, "A cluster").
+    #[command(subcommand)]
+    Cluster(cmd::cluster::ClusterCmd),
 }
 
 fn main() -> ExitCode {

@@ -310,3 +310,92 @@ fn alerts_join_the_monitor_store_and_watchlists() {
     let month = format!("{}-{:02}", s0["year"], s0["month"].as_u64().unwrap());
     assert!(hit["title"].as_str().unwrap().contains(&month), "{hit}");
 }
+
+/// Kills the cluster's processes when the test ends, passed or not.
+struct Procs(Vec<std::process::Child>);
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn cluster_processes_from_the_binary_answer_as_the_local_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    json(&[
+        "trade", "gen", "--rows", "20000", "--seed", "5", "--shocks", "2", "--out", d,
+    ]);
+    let bin = assert_cmd::cargo::cargo_bin("chipwatch");
+    let port = free_port();
+    let sched = format!("127.0.0.1:{port}");
+    let mut procs = Procs(vec![std::process::Command::new(&bin)
+        .args(["cluster", "scheduler", "--bind", &sched])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()]);
+    for i in 0..2 {
+        let work = tmp.path().join(format!("executor-{i}"));
+        procs.0.push(
+            std::process::Command::new(&bin)
+                .args([
+                    "cluster",
+                    "executor",
+                    "--scheduler",
+                    &sched,
+                    "--vcores",
+                    "1",
+                ])
+                .args(["--port", &free_port().to_string()])
+                .args(["--grpc-port", &free_port().to_string()])
+                .args(["--work-dir", work.to_str().unwrap()])
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+    }
+    // The executors register within a few seconds; a query submitted before waits for them.
+    let args = ["trade", "dependence", "--indicator", "imports", "--data", d];
+    let local = json(&args);
+    let mut remote_args = args.to_vec();
+    remote_args.extend_from_slice(&["--engine", &sched, "--partitions", "4"]);
+    let remote = json(&remote_args);
+    let (l, r) = (local.as_array().unwrap(), remote.as_array().unwrap());
+    assert!(!l.is_empty());
+    assert_eq!(l.len(), r.len());
+    for (a, b) in l.iter().zip(r) {
+        assert_eq!(a["reporter"], b["reporter"]);
+        assert_eq!(a["code"], b["code"]);
+        assert_eq!(a["top1"], b["top1"]);
+        let (x, y) = (a["hhi"].as_f64().unwrap(), b["hhi"].as_f64().unwrap());
+        assert!((x - y).abs() < 1e-6 * x.max(1.0), "{a} vs {b}");
+    }
+    // A typo in the engine address is an error that names the option, not a local run.
+    let out = chipwatch()
+        .args([
+            "trade",
+            "dependence",
+            "--data",
+            d,
+            "--engine",
+            "127.0.0.1:notaport",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--engine"));
+    drop(procs);
+}

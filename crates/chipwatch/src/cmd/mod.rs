@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod cluster;
 pub mod controls;
 pub mod denials;
 pub mod feedback;
@@ -110,5 +111,6 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Audit(c) => audit::run(cli, c),
         Command::Admin(c) => server::admin(cli, c),
         Command::Trade(c) => trade::run(cli, c),
+        Command::Cluster(c) => cluster::run(cli, c),
     }
 }

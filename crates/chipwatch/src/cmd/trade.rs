@@ -51,8 +51,9 @@ pub struct EngineArgs {
         value_name = "DIR"
     )]
     pub data: PathBuf,
-    /// Query engine: `local` (embedded DataFusion, the only engine of this build).
-    #[arg(long, default_value = "local")]
+    /// Query engine: `local` (embedded DataFusion) or a Ballista scheduler's HOST:PORT
+    /// (`chipwatch cluster scheduler`; the executors must see DIR at the same path).
+    #[arg(long, default_value = "local", value_name = "local|HOST:PORT")]
     pub engine: String,
     /// DataFusion target partitions (default: the number of cores).
     #[arg(long)]
@@ -223,13 +224,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 async fn open(e: &EngineArgs) -> Result<Engine> {
-    if e.engine != "local" {
-        bail!(
-            "--engine {}: this build runs queries on the embedded engine only (`--engine local`)",
-            e.engine
-        );
+    if e.engine == "local" {
+        return Ok(Engine::open(&e.data, e.partitions).await?);
     }
-    Ok(Engine::open(&e.data, e.partitions).await?)
+    chipwatch_cluster::parse_address(&e.engine, chipwatch_cluster::DEFAULT_SCHEDULER_PORT)
+        .with_context(|| format!("--engine {}: `local` or a scheduler's HOST:PORT", e.engine))?;
+    chipwatch_cluster::remote_engine(&e.engine, &e.data, e.partitions)
+        .await
+        .with_context(|| format!("--engine {}: the Ballista scheduler", e.engine))
 }
 
 async fn scope(engine: &Engine, s: &ScopeArgs) -> Result<Scope> {
