@@ -102,9 +102,14 @@ def main():
             t = time.perf_counter()
             # Streamed in batches, as chipwatch streams the alert series: 10^8 rows of series
             # do not fit in memory as Python tuples.
-            reader = con.execute(stmts[1]).fetch_record_batch(1_000_000)
-            for _batch in reader:
-                pass
+            res = con.execute(stmts[1])
+            try:
+                # Arrow batches without pyarrow in DuckDB 2.0's DB-API result; rows otherwise.
+                for _batch in res.to_arrow_reader(1_000_000):
+                    pass
+            except ImportError:
+                while res.fetchmany(100_000):
+                    pass
             ddb = time.perf_counter() - t
             cl = None
             if cluster:
