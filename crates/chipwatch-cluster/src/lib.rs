@@ -317,6 +317,29 @@ impl ExecutionEngine for CountingEngine {
     }
 }
 
+/// Waits until the scheduler's port accepts connections, at most `secs` seconds (0: one try).
+async fn wait_for_scheduler(host: &str, port: u16, secs: u16) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(u64::from(secs));
+    loop {
+        let attempt = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            tokio::net::TcpStream::connect((host, port)),
+        )
+        .await;
+        let err = match attempt {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no answer within 2 s".to_string(),
+        };
+        if std::time::Instant::now() >= deadline {
+            return Err(ClusterError::Invalid(format!(
+                "executor: cannot reach the scheduler at {host}:{port} within {secs} s ({err})"
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
 /// A running executor.
 #[derive(Debug)]
 pub struct Executor {
@@ -337,6 +360,16 @@ impl Executor {
                 source: e,
             })?;
         }
+        // Ballista 55.0's own retry loop never ends (it measures the elapsed time of a fresh
+        // `Instant`), so chipwatch waits for the scheduler itself and lets Ballista connect
+        // once: an executor without a scheduler fails with a clear error instead of retrying
+        // forever.
+        wait_for_scheduler(
+            &opts.scheduler_host,
+            opts.scheduler_port,
+            opts.connect_timeout_secs,
+        )
+        .await?;
         let config = ExecutorProcessConfig {
             bind_host: opts.bind_host.clone(),
             port: opts.port,
@@ -344,7 +377,7 @@ impl Executor {
             external_host: opts.external_host.clone(),
             scheduler_host: opts.scheduler_host.clone(),
             scheduler_port: opts.scheduler_port,
-            scheduler_connect_timeout_seconds: opts.connect_timeout_secs,
+            scheduler_connect_timeout_seconds: 0,
             vcores: opts.vcores,
             task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
             work_dir: opts

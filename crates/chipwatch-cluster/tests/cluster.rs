@@ -234,3 +234,23 @@ async fn a_scheduler_that_is_not_there_is_a_clear_error() {
         "a bad port is refused"
     );
 }
+
+#[tokio::test]
+async fn an_executor_without_a_scheduler_gives_up_after_its_timeout() {
+    let start = std::time::Instant::now();
+    let err = Executor::start(ExecutorOptions {
+        scheduler_host: "127.0.0.1".into(),
+        scheduler_port: free_port(),
+        port: free_port(),
+        grpc_port: free_port(),
+        connect_timeout_secs: 1,
+        ..ExecutorOptions::default()
+    })
+    .await
+    .expect_err("no scheduler listens there");
+    assert!(
+        err.to_string().contains("cannot reach the scheduler"),
+        "{err}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
