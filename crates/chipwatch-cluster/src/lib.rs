@@ -449,50 +449,6 @@ pub async fn remote_engine(
     Ok(Engine::with_context(ctx, dir, BILATERAL_VIEW_NO_UNION).await?)
 }
 
-/// The shuffle and result files an executor wrote under its work directory, per job (a job
-/// directory holds one directory per stage): how a test or an operator sees that an executor
-/// ran tasks.
-pub fn job_files(work_dir: &Path) -> Result<Vec<(String, usize)>> {
-    fn count(dir: &Path) -> usize {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return 0;
-        };
-        rd.flatten()
-            .map(|e| {
-                let p = e.path();
-                if p.is_dir() {
-                    count(&p)
-                } else {
-                    1
-                }
-            })
-            .sum()
-    }
-    let rd = match std::fs::read_dir(work_dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(ClusterError::Io {
-                context: format!("{}", work_dir.display()),
-                source: e,
-            })
-        }
-    };
-    let mut out: Vec<(String, usize)> = rd
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                count(&e.path()),
-            )
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    out.sort();
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -162,7 +162,6 @@ async fn every_indicator_on_a_two_executor_cluster_equals_the_local_engine() {
         ("matrix", ind::matrix(&scope, &Mapping::embedded()).unwrap()),
     ];
     for (name, sql) in &queries {
-        eprintln!("{name}");
         let a = local.query(sql).await.unwrap();
         let b = cluster
             .query(sql)

@@ -227,11 +227,9 @@ async fn open(e: &EngineArgs) -> Result<Engine> {
     if e.engine == "local" {
         return Ok(Engine::open(&e.data, e.partitions).await?);
     }
-    chipwatch_cluster::parse_address(&e.engine, chipwatch_cluster::DEFAULT_SCHEDULER_PORT)
-        .with_context(|| format!("--engine {}: `local` or a scheduler's HOST:PORT", e.engine))?;
     chipwatch_cluster::remote_engine(&e.engine, &e.data, e.partitions)
         .await
-        .with_context(|| format!("--engine {}: the Ballista scheduler", e.engine))
+        .with_context(|| format!("--engine {} (`local` or a scheduler's HOST:PORT)", e.engine))
 }
 
 async fn scope(engine: &Engine, s: &ScopeArgs) -> Result<Scope> {
