@@ -15,7 +15,11 @@
 # Needs: a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # Environment: FUZZ_RUNS, FUZZ_SECS, FUZZ_RSS_MB (default 2048), FUZZ_OUT (log directory),
 # FUZZ_CORPUS (corpus root, default fuzz/corpus), FUZZ_BUILD=0 to skip the up-front build,
-# FUZZ_SEED=0 to skip seeding, FUZZ_EXTRA (more libFuzzer flags).
+# FUZZ_SEED=0 to skip seeding, FUZZ_EXTRA (more libFuzzer flags), FUZZ_BUILD_FLAGS (more
+# `cargo fuzz build/run` flags, the same for both so the run does not rebuild: for example
+# "--codegen-units 16" for a faster build, "-s none" without AddressSanitizer, or
+# "--target-dir fuzz/target-df" so that two campaigns with different features do not rebuild
+# each other's binaries).
 # One libFuzzer process at a time (-jobs=1 -workers=1): the machine is shared.
 set -uo pipefail
 
@@ -166,14 +170,15 @@ run_one() {
     mkdir -p "$CORPUS/$t" "$FUZZ/artifacts/$t"
     local feat
     feat=$(features_of "$t")
-    local cmd="cargo +nightly fuzz run $feat $t $CORPUS/$t -- -runs=$RUNS -max_total_time=$SECS -rss_limit_mb=$RSS -jobs=1 -workers=1 -print_final_stats=1 ${FUZZ_EXTRA:-}"
+    local bflags=${FUZZ_BUILD_FLAGS:-}
+    local cmd="cargo +nightly fuzz run $feat $bflags $t $CORPUS/$t -- -runs=$RUNS -max_total_time=$SECS -rss_limit_mb=$RSS -jobs=1 -workers=1 -print_final_stats=1 ${FUZZ_EXTRA:-}"
     echo "== $t: $cmd" >&2
     echo "\$ $cmd" >"$log"
     start=$(date +%s)
     # With -jobs libFuzzer fuzzes in one child process whose output goes to fuzz-0.log in the
     # working directory (and is echoed at the end): keep that file out of the tree.
     mkdir -p "$OUT/work-$t"
-    (cd "$OUT/work-$t" && cargo +nightly fuzz run $feat --fuzz-dir "$FUZZ" "$t" "$CORPUS/$t" -- \
+    (cd "$OUT/work-$t" && cargo +nightly fuzz run $feat $bflags --fuzz-dir "$FUZZ" "$t" "$CORPUS/$t" -- \
         -runs="$RUNS" -max_total_time="$SECS" -rss_limit_mb="$RSS" -jobs=1 -workers=1 \
         -print_final_stats=1 ${FUZZ_EXTRA:-}) >>"$log" 2>&1
     rc=$?
@@ -226,7 +231,7 @@ main() {
     # Only with the DataFusion feature when a target asked for needs it.
     local build_feat=""
     for t in "${targets[@]}"; do [ -n "$(features_of "$t")" ] && build_feat="--features=datafusion"; done
-    [ "${FUZZ_BUILD:-1}" = 0 ] || (cd "$ROOT" && cargo +nightly fuzz build $build_feat --fuzz-dir "$FUZZ") >"$OUT/build.log" 2>&1 || {
+    [ "${FUZZ_BUILD:-1}" = 0 ] || (cd "$ROOT" && cargo +nightly fuzz build $build_feat ${FUZZ_BUILD_FLAGS:-} --fuzz-dir "$FUZZ") >"$OUT/build.log" 2>&1 || {
         echo "fuzz build failed, see $OUT/build.log" >&2
         exit 1
     }
