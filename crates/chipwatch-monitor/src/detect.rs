@@ -57,18 +57,42 @@ const SPECIFIC_MEASURES: &[&str] = &[
     "entity_listing",
     "export_control_relaxation",
 ];
+/// Sentences after the headline that make the lede (where outlets put the news itself).
+const LEDE_SENTENCES: usize = 3;
 /// Markers of background sentences.
 const BACKGROUND: &[&str] = &[
     "去年",
     "多年来",
     "此前",
+    "早前",
+    "早在",
+    "过去",
+    "当时",
+    "前年",
     "last year",
     "in the past",
     "previously",
+    "earlier this year",
+    "earlier this month",
+    "back in",
+    "at the time",
+    "years ago",
     "지난해",
+    "작년",
+    "앞서",
+    "당시",
+    "이전에",
     "昨年",
+    "これまで",
+    "以前",
+    "かつて",
+    "当時",
+    "前回",
     "vorig jaar",
     "eerder",
+    "destijds",
+    "in het verleden",
+    "jaar geleden",
 ];
 
 /// Countries imposing and targeted (for agreements: the parties, in `imposing`).
@@ -196,12 +220,27 @@ impl Classifier {
 
     /// Classify one cleaned article.
     pub fn classify(&self, a: &Article) -> Classified {
-        let mut c = self.extract(a);
+        let mut c = self.extract(a, None);
         c.summary = crate::summary::english(&c, &self.gaz);
         c
     }
 
-    fn extract(&self, a: &Article) -> Classified {
+    /// Classify and say why: every lexicon hit with its sentence and weight, the scores of the
+    /// event types and the rules that set one aside or chose it (for analysts checking a
+    /// decision and for tuning the lexicons).
+    pub fn explain(&self, a: &Article) -> (Classified, Vec<String>) {
+        let mut trace = Vec::new();
+        let mut c = self.extract(a, Some(&mut trace));
+        c.summary = crate::summary::english(&c, &self.gaz);
+        (c, trace)
+    }
+
+    fn extract(&self, a: &Article, mut trace: Option<&mut Vec<String>>) -> Classified {
+        let mut note = |msg: String| {
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(msg);
+            }
+        };
         let g = &self.gaz;
         let mut sents: Vec<Sentence> = Vec::new();
         if !a.title.is_empty() {
@@ -218,12 +257,33 @@ impl Classifier {
         let mut contrib: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_ev];
         let mut negative = 0.0;
         let (mut no_effect, mut stoppage, mut reaction_in_title) = (false, false, false);
+        let mut no_effect_lede = false;
+        let mut retrospective = false;
         let mut commentary_title = false;
         for (si, s) in sents.iter().enumerate() {
             let mut seen = BTreeSet::new();
+            // The sentence's first body sentence after the headline, where outlets put a kicker
+            // ("Interview |", "[인터뷰]").
+            let kicker = si == usize::from(!a.title.is_empty());
+            let lede = s.is_title || si <= LEDE_SENTENCES;
             for h in &s.hits {
                 match g.terms[h.term].owner {
                     TermOwner::Event(ei) => {
+                        // A trigger inside a longer trigger of another type reads as the longer
+                        // one: "ontnemen ... vrijstelling" (revoked) is not "vrijstelling"
+                        // (an exemption), "suspends ... export ban" is not an export ban.
+                        if s.hits.iter().any(|o| {
+                            matches!(g.terms[o.term].owner, TermOwner::Event(oe) if oe != ei)
+                                && o.start <= h.start
+                                && o.end >= h.end
+                                && o.end - o.start > h.end - h.start
+                        }) {
+                            note(format!(
+                                "sentence {si}: `{}` inside a longer trigger",
+                                g.terms[h.term].text
+                            ));
+                            continue;
+                        }
                         // One sentence counts once per event type: repeating synonyms in one
                         // sentence is not more evidence.
                         if !seen.insert(ei) {
@@ -245,18 +305,53 @@ impl Classifier {
                         }
                         score[ei] += w;
                         contrib[ei].push((si, w));
+                        note(format!(
+                            "sentence {si}{}{}{}: `{}` -> {} {w:.2}",
+                            if s.is_title { " (title)" } else { "" },
+                            if s.anchored { " (anchored)" } else { "" },
+                            if s.background { " (background)" } else { "" },
+                            g.terms[h.term].text,
+                            g.events[ei].event_type
+                        ));
                     }
                     TermOwner::Negative => {
+                        note(format!(
+                            "sentence {si}: negative `{}`",
+                            g.terms[h.term].text
+                        ));
                         negative += if s.is_title {
                             g.negative_weight * 1.5
                         } else {
                             g.negative_weight
                         };
                     }
-                    TermOwner::NoEffect => no_effect = true,
-                    TermOwner::Stoppage => stoppage = true,
+                    TermOwner::NoEffect => {
+                        note(format!(
+                            "sentence {si}: no effect `{}`",
+                            g.terms[h.term].text
+                        ));
+                        no_effect = true;
+                        no_effect_lede |= lede;
+                    }
+                    // A train line or a road stopped is no output stopped: only a sentence
+                    // about a firm, a plant or chips says output stopped.
+                    TermOwner::Stoppage if s.anchored => {
+                        note(format!(
+                            "sentence {si}: stoppage `{}`",
+                            g.terms[h.term].text
+                        ));
+                        stoppage = true
+                    }
+                    TermOwner::Stoppage => {}
                     TermOwner::Reaction => reaction_in_title |= s.is_title,
-                    TermOwner::Commentary => commentary_title |= s.is_title,
+                    TermOwner::Commentary => {
+                        commentary_title |= s.is_title || (kicker && h.start == 0)
+                    }
+                    TermOwner::Retrospective if s.is_title => {
+                        note(format!("headline looks back: `{}`", g.terms[h.term].text));
+                        retrospective = true
+                    }
+                    TermOwner::Retrospective => {}
                     TermOwner::Status(_) => {}
                 }
             }
@@ -264,13 +359,25 @@ impl Classifier {
         let mut order: Vec<usize> = (0..n_ev).filter(|&i| score[i] > 0.0).collect();
         order.sort_by(|&x, &y| score[y].total_cmp(&score[x]).then(x.cmp(&y)));
 
+        note(format!(
+            "scores: {}; negative {negative:.2}; article anchored: {article_anchored}",
+            order
+                .iter()
+                .map(|&i| format!("{} {:.2}", g.events[i].event_type, score[i]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         let mut chosen = None;
+        let mut quiet_disruption = false;
         for &ei in &order {
             let et = g.events[ei].event_type;
             if score[ei] < MIN_SCORE || !article_anchored {
                 break;
             }
             if WEAK_TYPES.contains(&et) && negative >= score[ei] {
+                note(format!(
+                    "{et}: set aside, the negative lexicon outweighs it"
+                ));
                 continue;
             }
             // Opinion, expert talk and market moves about controls in general report no new
@@ -280,11 +387,35 @@ impl Classifier {
                 && !(SPECIFIC_MEASURES.contains(&et) && score[ei] >= 2.0 * MIN_SCORE)
                 && !DISRUPTION_TYPES.contains(&et)
             {
+                note(format!("{et}: set aside, a commentary headline"));
                 continue;
             }
             // A fire, quake or outage the firm says did not touch its output, or a drill, is no
             // supply-chain event, unless the article also reports output stopping.
-            if DISRUPTION_TYPES.contains(&et) && et != "strike" && no_effect && !stoppage {
+            // Weather is slow and wide: a plant "not affected so far" deep in a drought report
+            // does not undo the drought; only a headline or lede saying so does.
+            let quiet = if et == "extreme_weather" {
+                no_effect_lede
+            } else {
+                no_effect
+            };
+            if retrospective && (DISRUPTION_TYPES.contains(&et) || WEAK_TYPES.contains(&et)) {
+                note(format!("{et}: set aside, the headline looks back at it"));
+                quiet_disruption |= DISRUPTION_TYPES.contains(&et);
+                continue;
+            }
+            if DISRUPTION_TYPES.contains(&et) && et != "strike" && quiet && !stoppage {
+                note(format!("{et}: set aside, no effect on output"));
+                quiet_disruption = true;
+                continue;
+            }
+            // Once the article's disruption is one that did not touch output, the plant words
+            // around it ("the fab under construction", "chip parks") are no expansion or
+            // shortage news: only a state's measure with strong evidence still counts.
+            if quiet_disruption && !(MEASURE_TYPES.contains(&et) && score[ei] >= 2.0 * MIN_SCORE) {
+                note(format!(
+                    "{et}: set aside, the article reports a disruption without effect"
+                ));
                 continue;
             }
             let ok_sentence = contrib[ei].iter().any(|&(si, _)| {
@@ -307,6 +438,12 @@ impl Classifier {
                 chosen = Some(ei);
                 break;
             }
+            note(format!(
+                "{et}: set aside, no trigger sentence names a firm, site or chip"
+            ));
+        }
+        if let Some(ei) = chosen {
+            note(format!("chosen first: {}", g.events[ei].event_type));
         }
         // A physical disruption is the cause of the shortage or price spike it brings: report
         // the cause when both are there. Unless the headline leads with the market move ("DRAM
@@ -386,6 +523,10 @@ impl Classifier {
             }
         }
 
+        note(match chosen {
+            Some(ei) => format!("event type: {}", g.events[ei].event_type),
+            None => "not relevant".to_string(),
+        });
         let mut out = Classified {
             source: a.source.clone(),
             url: a.url.clone(),

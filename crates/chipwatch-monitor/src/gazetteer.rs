@@ -201,6 +201,10 @@ struct TriggersFile {
     /// "chip stocks slide"): in a headline, the article is not a report of a new measure.
     #[serde(default)]
     commentary: Option<TermList>,
+    /// Anniversaries and looking back ("five years after the fire", 26週年): in a headline, the
+    /// disruption it names is history, not news.
+    #[serde(default)]
+    retrospective: Option<TermList>,
     status: HashMap<String, Vec<String>>,
     roles: RolesEntry,
 }
@@ -279,6 +283,8 @@ pub enum TermOwner {
     Reaction,
     /// "Opinion:", "专家：", "stocks slide": commentary on measures, not a report of one.
     Commentary,
+    /// "Five years after", "26週年": a look back at an old event.
+    Retrospective,
     Status(&'static str),
 }
 
@@ -338,6 +344,8 @@ pub struct TermHit {
     pub term: usize,
     /// Byte offset in the folded sentence of the first part.
     pub start: usize,
+    /// Byte offset in the folded sentence after the last part.
+    pub end: usize,
 }
 
 /// The compiled gazetteer.
@@ -665,6 +673,9 @@ impl Gazetteer {
         for t in triggers.commentary.iter().flat_map(|l| &l.terms) {
             terms.push(make_term(TermOwner::Commentary, t));
         }
+        for t in triggers.retrospective.iter().flat_map(|l| &l.terms) {
+            terms.push(make_term(TermOwner::Retrospective, t));
+        }
         for (kind, list) in &triggers.status {
             let k: &'static str = match kind.as_str() {
                 "rumoured" => "rumoured",
@@ -847,6 +858,7 @@ impl Gazetteer {
                 hits.push(TermHit {
                     term: t,
                     start: first.unwrap_or(0),
+                    end: pos,
                 });
             }
         }
