@@ -86,14 +86,15 @@ fn main() -> ExitCode {
         {
             let (c, trace) = classifier.explain(&article);
             println!(
-                "== {} (gold {}/{} {:?}; predicted {}/{} {:?})",
+                "== {} (gold {}/{} {:?}; predicted {}/{} {:?}; published {:?})",
                 l.file,
                 l.relevant,
                 l.event_type,
                 l.countries,
                 c.relevant,
                 c.event_type,
-                c.countries
+                c.countries,
+                c.published_at
             );
             for t in trace {
                 println!("   {t}");

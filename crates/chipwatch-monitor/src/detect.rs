@@ -250,6 +250,22 @@ impl Classifier {
             sents.push(self.sentence(s, false));
         }
         let article_anchored = sents.iter().any(|s| s.anchored);
+        // A sentence after the lede that names only years before the latest year the headline
+        // or lede names is background ("YMTC was added to the Entity List in December 2022"
+        // in a 2025 report), whatever its wording.
+        let lede_year = sents
+            .iter()
+            .take(LEDE_SENTENCES + 1)
+            .flat_map(|s| years(s.original))
+            .max();
+        if let Some(latest) = lede_year {
+            for s in sents.iter_mut().skip(LEDE_SENTENCES + 1) {
+                let ys = years(s.original);
+                if !ys.is_empty() && ys.iter().all(|&y| y < latest) {
+                    s.background = true;
+                }
+            }
+        }
 
         // Score event types.
         let n_ev = g.events.len();
@@ -377,6 +393,15 @@ impl Classifier {
             if WEAK_TYPES.contains(&et) && negative >= score[ei] {
                 note(format!(
                     "{et}: set aside, the negative lexicon outweighs it"
+                ));
+                continue;
+            }
+            // Any type named only deep in the body of an article about something else (a patent
+            // suit that recalls its party's listing) is background to that article.
+            let in_lede = contrib[ei].iter().any(|&(si, _)| si <= LEDE_SENTENCES);
+            if !in_lede && negative >= score[ei] {
+                note(format!(
+                    "{et}: set aside, only after the lede and the negative lexicon outweighs it"
                 ));
                 continue;
             }
@@ -1075,6 +1100,30 @@ impl Classifier {
             background,
         }
     }
+}
+
+/// Calendar years (1990-2039) named in a text: four digits not inside a longer number.
+fn years(text: &str) -> Vec<u16> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let four = &b[i..i + 4];
+        let before = i > 0 && b[i - 1].is_ascii_digit();
+        let after = i + 4 < b.len() && b[i + 4].is_ascii_digit();
+        if !before && !after && four.iter().all(u8::is_ascii_digit) {
+            let y = four
+                .iter()
+                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+            if (1990..2040).contains(&y) {
+                out.push(y);
+            }
+            i += 4;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 fn round2(x: f64) -> f64 {

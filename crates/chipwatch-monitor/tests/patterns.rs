@@ -354,3 +354,76 @@ fn lifted_curbs_and_scrapped_exemptions() {
         "licence_revocation",
     );
 }
+
+/// Session 10 patterns, from realistic articles (datelines, background paragraphs, kickers):
+/// each case failed before the rule or lexicon entry named beside it.
+#[test]
+fn longer_trigger_wins_over_the_one_inside_it() {
+    // "ontnemen ... vrijstelling" is a revocation, not the exemption word inside it.
+    is(
+        "VS ontnemen chipmaker vrijstelling voor fabriek in China",
+        "WASHINGTON (ANP) - De Amerikaanse regering trekt de vrijstelling in waarmee een Taiwanese chipfabrikant zonder aparte vergunning apparatuur naar zijn fabriek in Nanjing mocht sturen.\nDe maatregel gaat over 120 dagen in.",
+        "licence_revocation",
+    );
+}
+
+#[test]
+fn a_disruption_without_effect_makes_no_other_event_either() {
+    // The plant words around a fire without effect are no capacity news (생산라인).
+    not_relevant(
+        "반도체 공장 폐수처리시설서 불…\"생산라인 영향 없어\"",
+        "경기도의 한 반도체 공장 폐수처리시설에서 3일 오후 불이 나 40분 만에 꺼졌다.\n회사 측은 생산라인에는 영향이 없다고 밝혔다.",
+    );
+    // A train line stopped for inspection is not output stopped.
+    not_relevant(
+        "Aardbeving voor kust van Taiwan voelbaar tot in Taipei",
+        "TAIPEI (ANP) - Een aardbeving met een kracht van 5,6 heeft zondag het oosten van Taiwan opgeschrikt.\nEen treinverbinding werd enkele uren stilgelegd voor inspectie.\nChipfabrikanten meldden dat de productie normaal doorliep.",
+    );
+}
+
+#[test]
+fn a_late_all_clear_does_not_undo_a_drought() {
+    is(
+        "台湾、記録的な水不足　半導体工場に給水車",
+        "台湾中部で記録的な水不足が続き、当局は工業用水の供給を2割減らした。\n半導体大手は給水車で工場に水を運び込んでいる。\n雨季の雨が少なく、ダムの貯水率は1割を切った。\n業界団体によると、一部の工場では生産に遅れが出始めた。\nある装置メーカーは、現時点で自社の生産に影響は出ていないと話した。",
+        "extreme_weather",
+    );
+}
+
+#[test]
+fn kickers_and_anniversaries_are_not_news() {
+    not_relevant(
+        "'Elke nieuwe exportregel maakt de chipindustrie van China sterker'",
+        "Interview | Drie jaar na de eerste Amerikaanse exportregels voor chiptechnologie blikt een hoogleraar terug.\nVolgens haar hebben de exportbeperkingen de Chinese industrie juist gestimuleerd.",
+    );
+    not_relevant(
+        "那珂工場の火災から5年　止まらない工場へ備え進む",
+        "半導体大手の那珂工場で起きた火災から5年がたった。\n当時は生産が約1カ月止まり、自動車生産にも影響が出た。",
+    );
+    not_relevant(
+        "921大地震26週年 科技業耐震升級",
+        "921大地震發生至今已26年，專家指出，半導體廠的耐震設計已大幅提升。",
+    );
+}
+
+#[test]
+fn food_chips_and_patent_suits_are_not_events() {
+    not_relevant(
+        "초코칩 쿠키 가격 오른다…카카오값 급등",
+        "제과업체들이 다음 달부터 초코칩 쿠키 가격을 평균 8% 올린다.\n카카오 원두 가격이 1년 새 세 배로 뛰었기 때문이다.",
+    );
+    not_relevant(
+        "中国メモリー大手、米社を特許侵害で提訴",
+        "中国のメモリー大手は、米同業が3次元NANDの特許8件を侵害したとして米連邦地裁に提訴した。\n訴状では損害賠償を求めている。\n同社は相手の製品が自社の特許技術を使っていると主張した。\n米社はコメントを控えた。\n同社は数年前、米商務省のエンティティー・リストに追加されている。\n特許をめぐる両社の争いは続いている。",
+    );
+}
+
+#[test]
+fn years_before_the_lede_make_background() {
+    // The 2022 listing recalled after a 2025 lede does not outweigh the 2025 news.
+    is(
+        "Chipmaker breaks ground on new fab in 2025",
+        "The company broke ground on a new fab on Tuesday, its largest investment in 2025.\nProduction is due to start in 2027.\nThe plant will make memory chips.\nIt employs 2,000 people.\nIn 2022 the chipmaker was added to the Entity List.\nIn 2023 two more of the chipmaker's units were put on the entity list.",
+        "capacity_expansion",
+    );
+}
