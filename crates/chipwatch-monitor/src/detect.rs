@@ -57,6 +57,8 @@ const SPECIFIC_MEASURES: &[&str] = &[
     "entity_listing",
     "export_control_relaxation",
 ];
+/// Characters that end a clause in a headline.
+const CLAUSE_BREAKS: &[char] = &['：', ':', '；', ';', '|', '…', '—'];
 /// Sentences after the headline that make the lede (where outlets put the news itself).
 const LEDE_SENTENCES: usize = 3;
 /// Markers of background sentences.
@@ -76,6 +78,11 @@ const BACKGROUND: &[&str] = &[
     "earlier this month",
     "back in",
     "at the time",
+    "last month",
+    "지난달",
+    "先月",
+    "上月",
+    "vorige maand",
     "years ago",
     "지난해",
     "작년",
@@ -275,6 +282,7 @@ impl Classifier {
         let (mut no_effect, mut stoppage, mut reaction_in_title) = (false, false, false);
         let mut no_effect_lede = false;
         let mut retrospective = false;
+        let mut reaction_at: Option<usize> = None;
         let mut commentary_title = false;
         for (si, s) in sents.iter().enumerate() {
             let mut seen = BTreeSet::new();
@@ -285,21 +293,6 @@ impl Classifier {
             for h in &s.hits {
                 match g.terms[h.term].owner {
                     TermOwner::Event(ei) => {
-                        // A trigger inside a longer trigger of another type reads as the longer
-                        // one: "ontnemen ... vrijstelling" (revoked) is not "vrijstelling"
-                        // (an exemption), "suspends ... export ban" is not an export ban.
-                        if s.hits.iter().any(|o| {
-                            matches!(g.terms[o.term].owner, TermOwner::Event(oe) if oe != ei)
-                                && o.start <= h.start
-                                && o.end >= h.end
-                                && o.end - o.start > h.end - h.start
-                        }) {
-                            note(format!(
-                                "sentence {si}: `{}` inside a longer trigger",
-                                g.terms[h.term].text
-                            ));
-                            continue;
-                        }
                         // One sentence counts once per event type: repeating synonyms in one
                         // sentence is not more evidence.
                         if !seen.insert(ei) {
@@ -359,7 +352,13 @@ impl Classifier {
                         stoppage = true
                     }
                     TermOwner::Stoppage => {}
-                    TermOwner::Reaction => reaction_in_title |= s.is_title,
+                    TermOwner::Reaction => {
+                        reaction_in_title |= s.is_title;
+                        if s.is_title {
+                            reaction_at =
+                                Some(reaction_at.map_or(h.start, |r: usize| r.min(h.start)));
+                        }
+                    }
                     TermOwner::Commentary => {
                         commentary_title |= s.is_title || (kicker && h.start == 0)
                     }
@@ -455,10 +454,42 @@ impl Classifier {
                             | Entity::Items { .. } => true,
                             _ => false,
                         })
+                } else if et == "tariff" {
+                    // Tariffs on furniture or cars are no chip news: the duty's own sentence
+                    // must name chips, a chip firm or a chip item.
+                    s.anchored
                 } else {
                     s.anchored || s.is_title
                 }
             });
+            // An agreement between states: a firm's pact with a university or a customer is
+            // no alliance. Two states, or a government, must be named where it is reported.
+            let ok_sentence = ok_sentence
+                && (et != "alliance_agreement" || {
+                    let mut states = BTreeSet::new();
+                    let mut government = false;
+                    let title = sents.first().filter(|s| s.is_title).map(|_| 0);
+                    for si in title
+                        .into_iter()
+                        .chain(contrib[ei].iter().map(|&(si, _)| si))
+                    {
+                        for m in &sents[si].mentions {
+                            match &m.entity {
+                                Entity::Country { iso3, .. } => {
+                                    states.insert(iso3.as_str());
+                                }
+                                Entity::Org(i) => {
+                                    government |= matches!(
+                                        g.orgs[*i].kind,
+                                        OrgKind::Government | OrgKind::Regulator
+                                    )
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    states.len() >= 2 || government
+                });
             if ok_sentence {
                 chosen = Some(ei);
                 break;
@@ -513,8 +544,9 @@ impl Classifier {
         }
         // A concrete measure (a revoked or granted licence, a listing, a relaxation) is a more
         // specific report than export controls in general, which articles repeat as background.
-        // But when the headline announces export controls and names no specific measure, the
-        // specific one is a detail of the package (new rules that also list entities).
+        // But when the headline announces export controls, the specific one is a detail of the
+        // package (new rules that also list entities): a headline naming only the listing has
+        // its control words inside the longer listing trigger ("export-control entity list").
         if let Some(ei) = chosen {
             if g.events[ei].event_type == "export_control" {
                 let in_title = |e: usize| contrib[e].iter().any(|&(si, _)| sents[si].is_title);
@@ -524,9 +556,25 @@ impl Classifier {
                         && contrib[o]
                             .iter()
                             .any(|&(si, _)| sents[si].anchored || sents[si].is_title)
-                        && (in_title(o) || !in_title(ei))
+                        && !in_title(ei)
                 }) {
                     chosen = Some(sp);
+                }
+            }
+        }
+
+        // A headline that announces controls and a listing reports a package whose listing is
+        // one part ("US tightens rules for foundries, blacklists two AI firms").
+        if let Some(ei) = chosen {
+            if g.events[ei].event_type == "entity_listing" {
+                if let Some(ec) = (0..n_ev).find(|&e| g.events[e].event_type == "export_control") {
+                    if first_in_title(ec).is_some() && first_in_title(ei).is_some() {
+                        note(
+                            "entity_listing: part of a control package named in the headline"
+                                .into(),
+                        );
+                        chosen = Some(ec);
+                    }
                 }
             }
         }
@@ -540,7 +588,20 @@ impl Classifier {
                 if let Some(dip) =
                     (0..n_ev).find(|&e| g.events[e].event_type == "diplomatic_statement")
                 {
-                    if reaction_in_title && contrib[dip].iter().any(|&(si, _)| !sents[si].is_title)
+                    // The headline leads with the measure ("... listed; ministry: firmly
+                    // opposes"): the measure is the news, the reaction a part of it.
+                    // In its own clause: "... 列入实体清单 外交部：坚决反对", not "일본 수출규제에
+                    // 강한 불만" (the measure as the object of the reaction).
+                    let measure_first = match (first_in_title(ei), reaction_at) {
+                        (Some(m), Some(r)) if m < r => sents[0]
+                            .folded
+                            .get(m..r)
+                            .is_some_and(|between| between.contains(CLAUSE_BREAKS)),
+                        _ => false,
+                    };
+                    if reaction_in_title
+                        && !measure_first
+                        && contrib[dip].iter().any(|&(si, _)| !sents[si].is_title)
                     {
                         chosen = Some(dip);
                     }
@@ -1083,13 +1144,39 @@ impl Classifier {
     fn sentence<'a>(&self, original: &'a str, is_title: bool) -> Sentence<'a> {
         let folded = fold(original);
         let mentions = self.gaz.entities(&folded, original);
-        let hits = self.gaz.terms(&folded);
+        let mut hits = self.gaz.terms(&folded);
+        // A trigger inside a longer trigger of another type reads as the longer one:
+        // "ontnemen ... vrijstelling" (revoked) is not "vrijstelling" (an exemption), "suspends
+        // ... export ban" is not an export ban, "輸出管理リスト" is a list, not controls.
+        let owner = |h: &TermHit| match self.gaz.terms[h.term].owner {
+            TermOwner::Event(e) => Some(e),
+            _ => None,
+        };
+        let nested: Vec<bool> = hits
+            .iter()
+            .map(|h| {
+                owner(h).is_some_and(|e| {
+                    hits.iter().any(|o| {
+                        owner(o).is_some_and(|oe| oe != e)
+                            && o.start <= h.start
+                            && o.end >= h.end
+                            && o.end - o.start > h.end - h.start
+                    })
+                })
+            })
+            .collect();
+        let mut keep = nested.iter().map(|n| !n);
+        hits.retain(|_| keep.next().unwrap_or(true));
         let anchored = mentions.iter().any(|m| match &m.entity {
             Entity::Anchor | Entity::ChipEquipment | Entity::Items { .. } => true,
             Entity::Org(i) => self.gaz.orgs[*i].kind == OrgKind::Firm,
             _ => false,
         });
-        let background = BACKGROUND.iter().any(|b| folded.contains(b));
+        // Bulleted lines are lists of other headlines ("related articles") or of details.
+        let bulleted = original.trim_start().starts_with([
+            '▶', '▷', '☞', '►', '›', '»', '・', '•', '■', '□', '◆', '◇', '△', '▲',
+        ]);
+        let background = bulleted || BACKGROUND.iter().any(|b| folded.contains(b));
         Sentence {
             original,
             is_title,
