@@ -383,7 +383,22 @@ impl Classifier {
                 .join(", ")
         ));
         let mut chosen = None;
-        let mut quiet_disruption = false;
+        // The article's disruption is one without effect on output (a fire "with no effect", a
+        // rainstorm the fab "ran through"): then the plant words around it are no expansion or
+        // shortage news either, whichever scored higher.
+        let quiet_of = |et: &str| {
+            DISRUPTION_TYPES.contains(&et)
+                && et != "strike"
+                && !stoppage
+                && if et == "extreme_weather" {
+                    no_effect_lede
+                } else {
+                    no_effect
+                }
+        };
+        let quiet_disruption = order
+            .iter()
+            .any(|&e| score[e] >= MIN_SCORE && quiet_of(g.events[e].event_type));
         for &ei in &order {
             let et = g.events[ei].event_type;
             if score[ei] < MIN_SCORE || !article_anchored {
@@ -414,23 +429,17 @@ impl Classifier {
                 note(format!("{et}: set aside, a commentary headline"));
                 continue;
             }
-            // A fire, quake or outage the firm says did not touch its output, or a drill, is no
-            // supply-chain event, unless the article also reports output stopping.
-            // Weather is slow and wide: a plant "not affected so far" deep in a drought report
-            // does not undo the drought; only a headline or lede saying so does.
-            let quiet = if et == "extreme_weather" {
-                no_effect_lede
-            } else {
-                no_effect
-            };
-            if retrospective && (DISRUPTION_TYPES.contains(&et) || WEAK_TYPES.contains(&et)) {
+            // A look back ("five years after the fire", 被列入实体清单五年) is no news of it.
+            if retrospective {
                 note(format!("{et}: set aside, the headline looks back at it"));
-                quiet_disruption |= DISRUPTION_TYPES.contains(&et);
                 continue;
             }
-            if DISRUPTION_TYPES.contains(&et) && et != "strike" && quiet && !stoppage {
+            // A fire, quake or outage the firm says did not touch its output, or a drill, is no
+            // supply-chain event, unless the article also reports output stopping. Weather is
+            // slow and wide: a plant "not affected so far" deep in a drought report does not
+            // undo the drought; only a headline or lede saying so does (`quiet_of`).
+            if quiet_of(et) {
                 note(format!("{et}: set aside, no effect on output"));
-                quiet_disruption = true;
                 continue;
             }
             // Once the article's disruption is one that did not touch output, the plant words
