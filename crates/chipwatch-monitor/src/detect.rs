@@ -572,6 +572,21 @@ impl Classifier {
             }
         }
 
+        // A state ordering a sale or taking a stake is named in the headline: the deal is the
+        // state's act ("Trump orders Chinese-controlled firm to sell", 国防部入股).
+        if let Some(ei) = chosen {
+            if g.events[ei].event_type == "m_and_a" {
+                if let Some(si) =
+                    (0..n_ev).find(|&e| g.events[e].event_type == "state_intervention")
+                {
+                    if first_in_title(si).is_some() && score[si] >= MIN_SCORE {
+                        note("m_and_a: the headline names a state's intervention".into());
+                        chosen = Some(si);
+                    }
+                }
+            }
+        }
+
         // A headline that announces controls and a listing reports a package whose listing is
         // one part ("US tightens rules for foundries, blacklists two AI firms").
         if let Some(ei) = chosen {
@@ -1154,7 +1169,8 @@ impl Classifier {
         let folded = fold(original);
         let mentions = self.gaz.entities(&folded, original);
         let mut hits = self.gaz.terms(&folded);
-        // A trigger inside a longer trigger of another type reads as the longer one:
+        // A trigger inside a longer trigger of another type (inside one of its parts, not in the
+        // gap between them) reads as the longer one:
         // "ontnemen ... vrijstelling" (revoked) is not "vrijstelling" (an exemption), "suspends
         // ... export ban" is not an export ban, "輸出管理リスト" is a list, not controls.
         let owner = |h: &TermHit| match self.gaz.terms[h.term].owner {
@@ -1166,9 +1182,10 @@ impl Classifier {
             .map(|h| {
                 owner(h).is_some_and(|e| {
                     hits.iter().any(|o| {
+                        let inside_first = o.start <= h.start && h.end <= o.first_end;
+                        let inside_last = o.last_start <= h.start && h.end <= o.end;
                         owner(o).is_some_and(|oe| oe != e)
-                            && o.start <= h.start
-                            && o.end >= h.end
+                            && (inside_first || inside_last)
                             && o.end - o.start > h.end - h.start
                     })
                 })

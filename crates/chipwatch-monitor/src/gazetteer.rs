@@ -346,6 +346,10 @@ pub struct TermHit {
     pub start: usize,
     /// Byte offset in the folded sentence after the last part.
     pub end: usize,
+    /// End of the first part and start of the last part (`A…B` matches "A ... B": a trigger
+    /// inside A or B is part of this one, a trigger in the gap between them is not).
+    pub first_end: usize,
+    pub last_start: usize,
 }
 
 /// The compiled gazetteer.
@@ -836,6 +840,7 @@ impl Gazetteer {
             // Greedy in-order check: each next part must start after the previous one.
             let mut pos = 0usize;
             let mut first = None;
+            let (mut first_end, mut last_start) = (0usize, 0usize);
             let mut ok = true;
             for p in 0..n {
                 let next = parts
@@ -847,6 +852,10 @@ impl Gazetteer {
                     Some(s) => {
                         first.get_or_insert(s);
                         pos = s + self.terms[t].parts[p].len();
+                        if p == 0 {
+                            first_end = pos;
+                        }
+                        last_start = s;
                     }
                     None => {
                         ok = false;
@@ -859,6 +868,8 @@ impl Gazetteer {
                     term: t,
                     start: first.unwrap_or(0),
                     end: pos,
+                    first_end,
+                    last_start,
                 });
             }
         }
