@@ -243,9 +243,11 @@ impl Classifier {
     }
 
     fn extract(&self, a: &Article, mut trace: Option<&mut Vec<String>>) -> Classified {
-        let mut note = |msg: String| {
+        // Lazy: the message is built only when a trace is asked for (formatting every trigger
+        // hit would cost the pipeline most of its speed).
+        let mut note = |msg: &dyn Fn() -> String| {
             if let Some(t) = trace.as_deref_mut() {
-                t.push(msg);
+                t.push(msg());
             }
         };
         let g = &self.gaz;
@@ -314,20 +316,19 @@ impl Classifier {
                         }
                         score[ei] += w;
                         contrib[ei].push((si, w));
-                        note(format!(
-                            "sentence {si}{}{}{}: `{}` -> {} {w:.2}",
-                            if s.is_title { " (title)" } else { "" },
-                            if s.anchored { " (anchored)" } else { "" },
-                            if s.background { " (background)" } else { "" },
-                            g.terms[h.term].text,
-                            g.events[ei].event_type
-                        ));
+                        note(&|| {
+                            format!(
+                                "sentence {si}{}{}{}: `{}` -> {} {w:.2}",
+                                if s.is_title { " (title)" } else { "" },
+                                if s.anchored { " (anchored)" } else { "" },
+                                if s.background { " (background)" } else { "" },
+                                g.terms[h.term].text,
+                                g.events[ei].event_type
+                            )
+                        });
                     }
                     TermOwner::Negative => {
-                        note(format!(
-                            "sentence {si}: negative `{}`",
-                            g.terms[h.term].text
-                        ));
+                        note(&|| format!("sentence {si}: negative `{}`", g.terms[h.term].text));
                         negative += if s.is_title {
                             g.negative_weight * 1.5
                         } else {
@@ -335,20 +336,14 @@ impl Classifier {
                         };
                     }
                     TermOwner::NoEffect => {
-                        note(format!(
-                            "sentence {si}: no effect `{}`",
-                            g.terms[h.term].text
-                        ));
+                        note(&|| format!("sentence {si}: no effect `{}`", g.terms[h.term].text));
                         no_effect = true;
                         no_effect_lede |= lede;
                     }
                     // A train line or a road stopped is no output stopped: only a sentence
                     // about a firm, a plant or chips says output stopped.
                     TermOwner::Stoppage if s.anchored => {
-                        note(format!(
-                            "sentence {si}: stoppage `{}`",
-                            g.terms[h.term].text
-                        ));
+                        note(&|| format!("sentence {si}: stoppage `{}`", g.terms[h.term].text));
                         stoppage = true
                     }
                     TermOwner::Stoppage => {}
@@ -363,7 +358,7 @@ impl Classifier {
                         commentary_title |= s.is_title || (kicker && h.start == 0)
                     }
                     TermOwner::Retrospective if s.is_title => {
-                        note(format!("headline looks back: `{}`", g.terms[h.term].text));
+                        note(&|| format!("headline looks back: `{}`", g.terms[h.term].text));
                         retrospective = true
                     }
                     TermOwner::Retrospective => {}
@@ -374,14 +369,16 @@ impl Classifier {
         let mut order: Vec<usize> = (0..n_ev).filter(|&i| score[i] > 0.0).collect();
         order.sort_by(|&x, &y| score[y].total_cmp(&score[x]).then(x.cmp(&y)));
 
-        note(format!(
-            "scores: {}; negative {negative:.2}; article anchored: {article_anchored}",
-            order
-                .iter()
-                .map(|&i| format!("{} {:.2}", g.events[i].event_type, score[i]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        note(&|| {
+            format!(
+                "scores: {}; negative {negative:.2}; article anchored: {article_anchored}",
+                order
+                    .iter()
+                    .map(|&i| format!("{} {:.2}", g.events[i].event_type, score[i]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
         let mut chosen = None;
         // The article's disruption is one without effect on output (a fire "with no effect", a
         // rainstorm the fab "ran through"): then the plant words around it are no expansion or
@@ -405,18 +402,18 @@ impl Classifier {
                 break;
             }
             if WEAK_TYPES.contains(&et) && negative >= score[ei] {
-                note(format!(
-                    "{et}: set aside, the negative lexicon outweighs it"
-                ));
+                note(&|| format!("{et}: set aside, the negative lexicon outweighs it"));
                 continue;
             }
             // Any type named only deep in the body of an article about something else (a patent
             // suit that recalls its party's listing) is background to that article.
             let in_lede = contrib[ei].iter().any(|&(si, _)| si <= LEDE_SENTENCES);
             if !in_lede && negative >= score[ei] {
-                note(format!(
+                note(&|| {
+                    format!(
                     "{et}: set aside, only after the lede and the negative lexicon outweighs it"
-                ));
+                )
+                });
                 continue;
             }
             // Opinion, expert talk and market moves about controls in general report no new
@@ -426,12 +423,12 @@ impl Classifier {
                 && !(SPECIFIC_MEASURES.contains(&et) && score[ei] >= 2.0 * MIN_SCORE)
                 && !DISRUPTION_TYPES.contains(&et)
             {
-                note(format!("{et}: set aside, a commentary headline"));
+                note(&|| format!("{et}: set aside, a commentary headline"));
                 continue;
             }
             // A look back ("five years after the fire", 被列入实体清单五年) is no news of it.
             if retrospective {
-                note(format!("{et}: set aside, the headline looks back at it"));
+                note(&|| format!("{et}: set aside, the headline looks back at it"));
                 continue;
             }
             // A fire, quake or outage the firm says did not touch its output, or a drill, is no
@@ -439,16 +436,16 @@ impl Classifier {
             // slow and wide: a plant "not affected so far" deep in a drought report does not
             // undo the drought; only a headline or lede saying so does (`quiet_of`).
             if quiet_of(et) {
-                note(format!("{et}: set aside, no effect on output"));
+                note(&|| format!("{et}: set aside, no effect on output"));
                 continue;
             }
             // Once the article's disruption is one that did not touch output, the plant words
             // around it ("the fab under construction", "chip parks") are no expansion or
             // shortage news: only a state's measure with strong evidence still counts.
             if quiet_disruption && !(MEASURE_TYPES.contains(&et) && score[ei] >= 2.0 * MIN_SCORE) {
-                note(format!(
-                    "{et}: set aside, the article reports a disruption without effect"
-                ));
+                note(&|| {
+                    format!("{et}: set aside, the article reports a disruption without effect")
+                });
                 continue;
             }
             let ok_sentence = contrib[ei].iter().any(|&(si, _)| {
@@ -503,12 +500,10 @@ impl Classifier {
                 chosen = Some(ei);
                 break;
             }
-            note(format!(
-                "{et}: set aside, no trigger sentence names a firm, site or chip"
-            ));
+            note(&|| format!("{et}: set aside, no trigger sentence names a firm, site or chip"));
         }
         if let Some(ei) = chosen {
-            note(format!("chosen first: {}", g.events[ei].event_type));
+            note(&|| format!("chosen first: {}", g.events[ei].event_type));
         }
         // A physical disruption is the cause of the shortage or price spike it brings: report
         // the cause when both are there. Unless the headline leads with the market move ("DRAM
@@ -580,7 +575,7 @@ impl Classifier {
                     (0..n_ev).find(|&e| g.events[e].event_type == "state_intervention")
                 {
                     if first_in_title(si).is_some() && score[si] >= MIN_SCORE {
-                        note("m_and_a: the headline names a state's intervention".into());
+                        note(&|| "m_and_a: the headline names a state's intervention".into());
                         chosen = Some(si);
                     }
                 }
@@ -593,10 +588,9 @@ impl Classifier {
             if g.events[ei].event_type == "entity_listing" {
                 if let Some(ec) = (0..n_ev).find(|&e| g.events[e].event_type == "export_control") {
                     if first_in_title(ec).is_some() && first_in_title(ei).is_some() {
-                        note(
-                            "entity_listing: part of a control package named in the headline"
-                                .into(),
-                        );
+                        note(&|| {
+                            "entity_listing: part of a control package named in the headline".into()
+                        });
                         chosen = Some(ec);
                     }
                 }
@@ -633,7 +627,7 @@ impl Classifier {
             }
         }
 
-        note(match chosen {
+        note(&|| match chosen {
             Some(ei) => format!("event type: {}", g.events[ei].event_type),
             None => "not relevant".to_string(),
         });
