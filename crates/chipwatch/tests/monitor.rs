@@ -66,6 +66,44 @@ fn classify_seeds_json() {
     }
 }
 
+/// `--explain` says why: the licence-revocation seed's trace names its trigger and the choice,
+/// in text and in JSON, and the classification itself is unchanged.
+#[test]
+fn classify_explains_its_decision() {
+    let seeds = root().join("tests/fixtures/monitor/seeds");
+    let out = bin()
+        .args(["--json", "monitor", "classify", "--explain"])
+        .arg(&seeds)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_lines(&out.stdout);
+    assert_eq!(v[1]["event_type"], "licence_revocation");
+    let lines: Vec<&str> = v[1]["explanation"]
+        .as_array()
+        .expect("explanation array")
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.contains("-> licence_revocation")),
+        "{lines:?}"
+    );
+    assert_eq!(lines.last(), Some(&"event type: licence_revocation"));
+    let text = bin()
+        .args(["monitor", "classify", "--explain"])
+        .arg(&seeds)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("| scores: "), "{text}");
+    assert!(text.contains("| event type: alliance_agreement"), "{text}");
+}
+
 #[test]
 fn bad_inputs_are_reported_and_the_rest_classified() {
     let dir = tempfile::tempdir().unwrap();

@@ -42,6 +42,10 @@ pub struct ClassifyArgs {
     /// Cluster time window in hours.
     #[arg(long, default_value_t = cluster::DEFAULT_WINDOW_HOURS)]
     pub window_hours: i64,
+    /// Say why: every trigger with its sentence and weight, the event types' scores and the
+    /// rules that set a type aside or chose it (JSON: an `explanation` array).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -200,9 +204,27 @@ fn classify(cli: &Cli, a: &ClassifyArgs) -> Result<()> {
         for w in &art.warnings {
             eprintln!("warning: {}: {w}", art.source);
         }
-        let mut c = classifier.classify(&art);
+        let (mut c, trace) = if a.explain {
+            let (c, t) = classifier.explain(&art);
+            (c, Some(t))
+        } else {
+            (classifier.classify(&art), None)
+        };
         c.cluster_id = Some(clusterer.assign(&c, &art.text));
-        print_line(cli, &c)?;
+        match trace {
+            Some(t) if cli.json => {
+                let mut v = serde_json::to_value(&c)?;
+                v["explanation"] = serde_json::json!(t);
+                emit(&v.to_string())?;
+            }
+            Some(t) => {
+                print_line(cli, &c)?;
+                for line in t {
+                    emit(&format!("{:<26} | {line}", ""))?;
+                }
+            }
+            None => print_line(cli, &c)?,
+        }
     }
     if errors > 0 {
         bail!("{errors} input(s) could not be read (see above); the others were classified");
