@@ -331,6 +331,44 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A scheduler with no executor never runs a job: the query is an error after `--timeout`,
+/// naming the option, not a wait without end (Ballista's client waits forever).
+#[test]
+fn a_cluster_query_that_cannot_run_times_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    json(&["trade", "gen", "--rows", "2000", "--seed", "5", "--out", d]);
+    let bin = assert_cmd::cargo::cargo_bin("chipwatch");
+    let sched = format!("127.0.0.1:{}", free_port());
+    let procs = Procs(vec![std::process::Command::new(&bin)
+        .args(["cluster", "scheduler", "--bind", &sched])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()]);
+    let start = std::time::Instant::now();
+    let out = chipwatch()
+        .args(["trade", "dependence", "--indicator", "imports", "--data", d])
+        .args(["--engine", &sched, "--timeout", "4"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("did not finish within 4 s (--timeout)"),
+        "{stderr}"
+    );
+    assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
+    // A time limit that is no number of seconds is refused.
+    let out = chipwatch()
+        .args(["trade", "dependence", "--data", d, "--timeout=0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--timeout"));
+    drop(procs);
+}
+
 #[test]
 fn cluster_processes_from_the_binary_answer_as_the_local_engine() {
     let tmp = tempfile::tempdir().unwrap();

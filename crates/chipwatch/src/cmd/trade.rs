@@ -62,6 +62,43 @@ pub struct EngineArgs {
     /// the same plan in another engine.
     #[arg(long)]
     pub show_sql: bool,
+    /// Give up after this many seconds with an error (default: none on `local`, 3600 on a
+    /// cluster, where a stuck job would otherwise wait forever). The job may go on running on
+    /// the cluster; the scheduler drops its data after `--job-data-ttl`.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+}
+
+/// The default time limit of a query on a Ballista cluster: a job the scheduler cannot finish
+/// (no executor, a stage that never completes) is an error, never a wait without end.
+const CLUSTER_TIMEOUT_SECS: f64 = 3600.0;
+
+impl EngineArgs {
+    fn time_limit(&self) -> Option<f64> {
+        self.timeout
+            .or((self.engine != "local").then_some(CLUSTER_TIMEOUT_SECS))
+    }
+}
+
+/// Run one command's queries under the engine's time limit.
+async fn limited<T>(
+    e: &EngineArgs,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let Some(secs) = e.time_limit() else {
+        return fut.await;
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        bail!("--timeout must be a positive number of seconds, not {secs}");
+    }
+    match tokio::time::timeout(std::time::Duration::from_secs_f64(secs), fut).await {
+        Ok(r) => r,
+        Err(_) => bail!(
+            "the query did not finish within {secs} s (--timeout) on engine `{}`; on a cluster, \
+             check that executors are registered with the scheduler and see its log",
+            e.engine
+        ),
+    }
 }
 
 /// Which rows an indicator reads.
@@ -323,7 +360,7 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
         }
         TradeCmd::Dependence(a) => {
             let rt = runtime()?;
-            let t = rt.block_on(async {
+            let t = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
                 let sc = scope(&e, &a.scope).await?;
                 let rep = a.reporter.as_deref();
@@ -359,7 +396,7 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                     return Ok(None);
                 }
                 Ok::<_, anyhow::Error>(Some(e.query(&sql).await?))
-            })?;
+            }))?;
             if let Some(t) = t {
                 print_table(cli, &t)?;
             }
@@ -367,7 +404,7 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
         TradeCmd::Alerts(a) => {
             anyhow::ensure!(a.min_change > 1.0, "--min-change must be above 1");
             let rt = runtime()?;
-            let alerts = rt.block_on(async {
+            let alerts = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
                 let sc = scope(&e, &a.scope).await?;
                 let settings = AlertSettings {
@@ -412,7 +449,7 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                     );
                 }
                 Ok::<_, anyhow::Error>(alerts)
-            })?;
+            }))?;
             if cli.json {
                 print_json(&alerts)?;
             } else {
@@ -454,15 +491,15 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                 return show_sql(&a.query);
             }
             let rt = runtime()?;
-            let t = rt.block_on(async {
+            let t = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
                 Ok::<_, anyhow::Error>(e.query(&a.query).await?)
-            })?;
+            }))?;
             print_table(cli, &t)?;
         }
         TradeCmd::Matrix(a) => {
             let rt = runtime()?;
-            let t = rt.block_on(async {
+            let t = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
                 let sc = scope(&e, &a.scope).await?;
                 let sql = ind::matrix(&sc, &Mapping::embedded())?;
@@ -471,7 +508,7 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                     return Ok(None);
                 }
                 Ok::<_, anyhow::Error>(Some(e.query(&sql).await?))
-            })?;
+            }))?;
             let Some(t) = t else { return Ok(()) };
             if cli.json {
                 print_json(&t.to_records())?;
