@@ -259,16 +259,19 @@ impl Classifier {
             sents.push(self.sentence(s, false));
         }
         let article_anchored = sents.iter().any(|s| s.anchored);
+        // Index of the lede's last sentence: the headline (when there is one) and the first
+        // LEDE_SENTENCES body sentences.
+        let lede_last = LEDE_SENTENCES - usize::from(a.title.is_empty());
         // A sentence after the lede that names only years before the latest year the headline
         // or lede names is background ("YMTC was added to the Entity List in December 2022"
         // in a 2025 report), whatever its wording.
         let lede_year = sents
             .iter()
-            .take(LEDE_SENTENCES + 1)
+            .take(lede_last + 1)
             .flat_map(|s| years(s.original))
             .max();
         if let Some(latest) = lede_year {
-            for s in sents.iter_mut().skip(LEDE_SENTENCES + 1) {
+            for s in sents.iter_mut().skip(lede_last + 1) {
                 let ys = years(s.original);
                 if !ys.is_empty() && ys.iter().all(|&y| y < latest) {
                     s.background = true;
@@ -288,10 +291,10 @@ impl Classifier {
         let mut commentary_title = false;
         for (si, s) in sents.iter().enumerate() {
             let mut seen = BTreeSet::new();
-            // The sentence's first body sentence after the headline, where outlets put a kicker
+            // The first body sentence, where outlets put a kicker
             // ("Interview |", "[인터뷰]").
             let kicker = si == usize::from(!a.title.is_empty());
-            let lede = s.is_title || si <= LEDE_SENTENCES;
+            let lede = si <= lede_last;
             for h in &s.hits {
                 match g.terms[h.term].owner {
                     TermOwner::Event(ei) => {
@@ -407,7 +410,7 @@ impl Classifier {
             }
             // Any type named only deep in the body of an article about something else (a patent
             // suit that recalls its party's listing) is background to that article.
-            let in_lede = contrib[ei].iter().any(|&(si, _)| si <= LEDE_SENTENCES);
+            let in_lede = contrib[ei].iter().any(|&(si, _)| si <= lede_last);
             if !in_lede && negative >= score[ei] {
                 note(&|| {
                     format!(
