@@ -184,6 +184,8 @@ pub struct Classifier {
     final_outputs: BTreeSet<String>,
     date_re: Regex,
     qty_re: Regex,
+    /// The background markers, matched in one pass over a sentence.
+    background: aho_corasick::AhoCorasick,
 }
 
 impl Classifier {
@@ -216,12 +218,14 @@ impl Classifier {
             r"(?i)\d+(?:[.,]\d+)?\s?(?:%|percent|per cent|procent|亿美元|亿元|亿|万吨|万片|万|吨|billion|million|bn|tonnes?|tons?|wafers|억\s?달러|억\s?원|조\s?원|億ドル|億円|トン|nm|纳米|나노)",
         )
         .expect("static regex");
+        let background = aho_corasick::AhoCorasick::new(BACKGROUND).expect("static markers");
         Ok(Classifier {
             gaz,
             final_outputs,
             concentration,
             date_re,
             qty_re,
+            background,
         })
     }
 
@@ -1199,7 +1203,7 @@ impl Classifier {
         let bulleted = original.trim_start().starts_with([
             '▶', '▷', '☞', '►', '›', '»', '・', '•', '■', '□', '◆', '◇', '△', '▲',
         ]);
-        let background = bulleted || BACKGROUND.iter().any(|b| folded.contains(b));
+        let background = bulleted || self.background.is_match(&folded);
         Sentence {
             original,
             is_title,
