@@ -76,7 +76,9 @@ const BACKGROUND: &[&str] = &[
     "previously",
     "earlier this year",
     "earlier this month",
-    "back in",
+    // "back in 2019", not "back in business"
+    "back in 19",
+    "back in 20",
     "at the time",
     "last month",
     "지난달",
@@ -584,6 +586,18 @@ impl Classifier {
                     if first_in_title(si).is_some() && score[si] >= MIN_SCORE {
                         note(&|| "m_and_a: the headline names a state's intervention".into());
                         chosen = Some(si);
+                    }
+                }
+            }
+        }
+        // A headline that names a probe of a deal reports the probe ("Peking opent
+        // mededingingsonderzoek naar Qualcomm om overname Autotalks", 独禁法違反の疑いで調査).
+        if let Some(ei) = chosen {
+            if g.events[ei].event_type == "m_and_a" {
+                if let Some(ii) = (0..n_ev).find(|&e| g.events[e].event_type == "investigation") {
+                    if first_in_title(ii).is_some() && score[ii] >= MIN_SCORE {
+                        note(&|| "m_and_a: the headline names a probe of the deal".into());
+                        chosen = Some(ii);
                     }
                 }
             }
@@ -1194,6 +1208,13 @@ impl Classifier {
             .collect();
         let mut keep = nested.iter().map(|n| !n);
         hits.retain(|_| keep.next().unwrap_or(true));
+        // A sentence that reports licences revoked, halted or not renewed names what it ends:
+        // "stopped approving licences", "verlengt de algemene vergunning niet meer" are not a
+        // grant or an easing.
+        let ty = |h: &TermHit| owner(h).map(|e| self.gaz.events[e].event_type);
+        if hits.iter().any(|h| ty(h) == Some("licence_revocation")) {
+            hits.retain(|h| !matches!(ty(h), Some("licence_grant" | "export_control_relaxation")));
+        }
         let anchored = mentions.iter().any(|m| match &m.entity {
             Entity::Anchor | Entity::ChipEquipment | Entity::Items { .. } => true,
             Entity::Org(i) => self.gaz.orgs[*i].kind == OrgKind::Firm,
