@@ -489,7 +489,7 @@ fn compare(
             let find = |c: &chipwatch_analysis::scenario::ConsumerResult| {
                 c.items
                     .iter()
-                    .find(|x| x.item_id == ii.item_id)
+                    .find(|x| *x.item_id == *ii.item_id)
                     .map(|x| x.availability_min)
             };
             if let (Some(bv), Some(sv)) = (find(b), find(s)) {
@@ -541,7 +541,7 @@ pub fn print_report(r: &ImpactReport, out: &mut impl Write) -> std::io::Result<(
     };
     writeln!(out, "  denied destinations: {denied} ({})", r.deny_basis)?;
     writeln!(out, "\nCovered items:")?;
-    for i in &r.items {
+    for i in r.items.iter() {
         writeln!(
             out,
             "  {} {} x {:.2} from {} (share {:.1}%): blocked value ${:.1}M — {}",
@@ -573,7 +573,7 @@ pub fn print_report(r: &ImpactReport, out: &mut impl Write) -> std::io::Result<(
                 c.binding_constraint.join(" <- ")
             }
         )?;
-        for i in &c.items {
+        for i in c.items.iter() {
             writeln!(
                 out,
                 "      {}: {:.3} -> {:.3} whole item blocked, {:.3} with coverage",

@@ -244,7 +244,7 @@ fn licence_loss(
     if imp.stops_everything && imp.value_no_longer_authorised.is_some() {
         value = imp.value_no_longer_authorised;
     } else {
-        for it in &imp.items {
+        for it in imp.items.iter() {
             let v = it.value.or_else(|| {
                 let q = it.quantity?;
                 unit_value(r, &it.id).map(|u| u * q)
@@ -629,7 +629,7 @@ pub fn decision_impact(
             let find = |c: &chipwatch_analysis::scenario::ConsumerResult| {
                 c.items
                     .iter()
-                    .find(|x| x.item_id == id)
+                    .find(|x| &*x.item_id == id)
                     .map(|x| x.availability_min)
             };
             let (Some(bv), Some(sv)) = (find(b), find(s)) else {

@@ -80,20 +80,30 @@ fn index_model(
     text: &str,
     origin: &str,
 ) -> Result<ValueChain, DataError> {
+    index_model_with(model, origin, || Some(text.into()))
+}
+
+/// Index a parsed model; `text` gives the file's text back only when an error needs a line
+/// number (so a caller may free it before indexing).
+fn index_model_with(
+    model: chipwatch_model::Model,
+    origin: &str,
+    text: impl FnOnce() -> Option<String>,
+) -> Result<ValueChain, DataError> {
     let vc = ValueChain::new(model).map_err(|source| DataError::Model {
         file: origin.to_string(),
         source,
     })?;
-    let errors: Vec<String> = vc
+    let bad: Vec<&Diagnostic> = vc
         .diagnostics()
         .iter()
         .filter(|d| d.severity == Severity::Error)
-        .map(|d| format::locate(text, d))
         .collect();
-    if !errors.is_empty() {
+    if !bad.is_empty() {
+        let text = text().unwrap_or_default();
         return Err(DataError::Invalid {
             file: origin.to_string(),
-            errors,
+            errors: bad.iter().map(|d| format::locate(&text, d)).collect(),
         });
     }
     Ok(vc)
@@ -103,14 +113,18 @@ fn index_model(
 pub fn load_model_file(path: &Path) -> Result<ValueChain, DataError> {
     let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
     let origin = path.display().to_string();
-    if path
+    let model = if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        load_model_json_str(&text, &origin)
+        format::from_json_str(&text, &origin)?
     } else {
-        load_model_str(&text, &origin)
-    }
+        format::from_toml_str(&text, &origin)?
+    };
+    // The text (800 MB for a 10^6-node model) is freed before indexing; an error that needs a
+    // line number reads the file again.
+    drop(text);
+    index_model_with(model, &origin, || std::fs::read_to_string(path).ok())
 }
 
 /// The embedded default model, indexed.

@@ -4,7 +4,10 @@
 use crate::types::*;
 use crate::validate::{self, Diagnostic};
 use crate::ModelError;
+use foldhash::HashMapExt;
 use std::collections::HashMap;
+
+type IdMap<V> = foldhash::HashMap<String, V>;
 
 /// Position of an item in [`Model::items`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,8 +33,10 @@ impl ProviderIdx {
 #[derive(Debug, Clone)]
 pub struct ValueChain {
     model: Model,
-    item_by_id: HashMap<String, ItemIdx>,
-    provider_by_id: HashMap<String, ProviderIdx>,
+    /// Id lookups use foldhash, not SipHash: ids are not attacker-chosen keys here, and a
+    /// 10^6-item model looks ids up tens of millions of times while loading and compiling.
+    item_by_id: IdMap<ItemIdx>,
+    provider_by_id: IdMap<ProviderIdx>,
     /// `is_type_of` parents and children.
     parents: Vec<Vec<ItemIdx>>,
     children: Vec<Vec<ItemIdx>>,
@@ -50,7 +55,7 @@ pub struct ValueChain {
 impl ValueChain {
     /// Index a model. Fails only on duplicate ids and out-of-range shares.
     pub fn new(model: Model) -> Result<Self, ModelError> {
-        let mut item_by_id = HashMap::with_capacity(model.items.len());
+        let mut item_by_id = IdMap::with_capacity(model.items.len());
         for (i, it) in model.items.iter().enumerate() {
             if item_by_id
                 .insert(it.id.clone(), ItemIdx(i as u32))
@@ -59,7 +64,7 @@ impl ValueChain {
                 return Err(ModelError::DuplicateItemId(it.id.clone()));
             }
         }
-        let mut provider_by_id = HashMap::with_capacity(model.providers.len());
+        let mut provider_by_id = IdMap::with_capacity(model.providers.len());
         for (i, p) in model.providers.iter().enumerate() {
             if provider_by_id
                 .insert(p.id.clone(), ProviderIdx(i as u32))
@@ -465,6 +470,15 @@ impl ValueChain {
 
 fn latest<'a>(shares: impl Iterator<Item = &'a Share>) -> Vec<&'a Share> {
     let all: Vec<&Share> = shares.collect();
+    // Items list a handful of shares: comparing each with the others is cheaper than a hash
+    // map per call (this runs for every item when a scenario compiles a 10^6-item model).
+    if all.len() <= 16 {
+        let keep = |s: &Share| {
+            !all.iter()
+                .any(|o| o.provider == s.provider && o.basis == s.basis && o.year > s.year)
+        };
+        return all.iter().copied().filter(|s| keep(s)).collect();
+    }
     let mut best: HashMap<(&str, Basis), Option<i32>> = HashMap::new();
     for s in &all {
         let e = best.entry((s.provider.as_str(), s.basis)).or_insert(s.year);

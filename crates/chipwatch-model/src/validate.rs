@@ -82,7 +82,7 @@ pub(crate) fn validate(vc: &ValueChain) -> Vec<Diagnostic> {
         ));
     }
     let mut item_names: HashMap<String, Vec<&str>> = HashMap::new();
-    for it in &m.items {
+    for it in m.items.iter() {
         item_names
             .entry(it.name.to_lowercase())
             .or_default()

@@ -90,7 +90,7 @@ impl Watchlist {
         let mut items = Vec::new();
         for w in &config.watches {
             let mut set = BTreeSet::new();
-            for id in &w.items {
+            for id in w.items.iter() {
                 let idx = vc.find_item(id).map_err(|e| MonitorError::Config {
                     file: file.to_string(),
                     message: format!("watch `{}`: field `items`: {e}", w.name),
@@ -127,7 +127,7 @@ impl Watchlist {
                 continue;
             }
             let mut m = Vec::new();
-            for i in &c.items {
+            for i in c.items.iter() {
                 if items.contains(i) {
                     m.push(format!("item:{i}"));
                 }

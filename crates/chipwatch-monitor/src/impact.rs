@@ -188,8 +188,8 @@ pub fn estimate_shocks(
                 .iter()
                 .filter(|i| i.availability_min < 0.999)
                 .map(|i| ItemLoss {
-                    item_id: i.item_id.clone(),
-                    name: i.name.clone(),
+                    item_id: i.item_id.to_string(),
+                    name: i.name.to_string(),
                     availability_min: round3(i.availability_min),
                     tts_days: i.tts_days,
                 })

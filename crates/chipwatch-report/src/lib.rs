@@ -79,8 +79,8 @@ pub fn binding_chain(c: &chipwatch_analysis::scenario::ConsumerResult) -> String
     let items: std::collections::HashMap<&str, &chipwatch_analysis::scenario::ItemResult> = c
         .items
         .iter()
-        .filter(|i| wanted.contains(i.item_id.as_str()))
-        .map(|i| (i.item_id.as_str(), i))
+        .filter(|i| wanted.contains(&*i.item_id))
+        .map(|i| (&*i.item_id, i))
         .collect();
     let nodes: Vec<ChainNode> = shown
         .iter()
@@ -89,7 +89,7 @@ pub fn binding_chain(c: &chipwatch_analysis::scenario::ConsumerResult) -> String
                 let it = items.get(id.as_str());
                 ChainNode {
                     label: (*id).clone(),
-                    sublabel: it.map(|i| i.name.clone()).unwrap_or_default(),
+                    sublabel: it.map(|i| i.name.to_string()).unwrap_or_default(),
                     value: it.map(|i| i.availability_min),
                 }
             }
@@ -287,7 +287,7 @@ pub fn scenario_report(r: &ScenarioResult) -> String {
     h.push_str("<h2>Items short for some consumer</h2><table><tr><th>country</th><th>item</th><th>kind</th><th>minimum</th><th>worst day</th><th>end</th><th>time to survive</th><th>shortfall (days)</th></tr>");
     let mut rows = Vec::new();
     for c in &r.consumers {
-        for i in &c.items {
+        for i in c.items.iter() {
             if i.availability_min < 1.0 - 1e-6 {
                 rows.push((c, i));
             }
@@ -384,7 +384,7 @@ mod tests {
             con.items = (0..1_500)
                 .map(|k| {
                     let mut i = template.clone();
-                    i.item_id = format!("G{k}");
+                    i.item_id = format!("G{k}").into();
                     i.availability_min = if c == 0 {
                         0.5 + f64::from(k) / 10_000.0
                     } else {

@@ -259,7 +259,7 @@ fn the_mapping_names_model_items_that_exist() {
     let model = chipwatch_data::default_model();
     let ids: BTreeSet<String> = model.items().map(|(_, i)| i.id.clone()).collect();
     for c in &m.codes {
-        for i in &c.items {
+        for i in c.items.iter() {
             assert!(ids.contains(i), "{}: no model item {i}", c.hs);
         }
     }

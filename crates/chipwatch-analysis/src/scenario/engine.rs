@@ -7,6 +7,10 @@ use super::*;
 use crate::kernel::{ItemLinks, Kernel, KernelError};
 use chipwatch_model::{ItemIdx, ItemKind, ProviderIdx, ProviderType, ValueChain};
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A (day, availability) series shared between item results.
+type SharedSeries = Arc<[(u32, f64)]>;
 
 /// Availability below `1 - EPS` counts as a shortfall (float noise must not).
 const EPS: f64 = 1e-5;
@@ -29,14 +33,16 @@ pub struct Prepared {
     pub(crate) items: Vec<ItemInfo>,
     /// Kernel provider slots: country-view providers, then one "unattributed" slot.
     pub(crate) providers: Vec<ProviderSlot>,
-    slot_of: HashMap<ProviderIdx, u32>,
+    /// Kernel slot of each provider (`u32::MAX`: not in the country view of any item).
+    slot_of: Vec<u32>,
     /// Item of each supply edge.
     edge_item: Vec<u32>,
     pub(crate) consumers: Vec<Consumer>,
     pub(crate) final_item: usize,
     pub(crate) assumptions: Assumptions,
     /// Firm shares per item (firm provider -> percent) after the unknown-share rule.
-    firm_share: Vec<HashMap<ProviderIdx, f64>>,
+    /// (A few firms per item: a short list, not a hash map per item.)
+    firm_share: Vec<Vec<(ProviderIdx, f64)>>,
     pub(crate) notes: Vec<String>,
     consumers_from: String,
 }
@@ -167,11 +173,15 @@ pub(crate) struct Sim {
     /// The rest is kept only when the simulation has report days (not for Monte Carlo): the
     /// days `series` holds, ascending, the last day last.
     pub report: Vec<u32>,
-    /// `stats[c * n_items + k]`: item k for consumer c (the final item after chip inventory).
+    /// Consumer -> slot of the per-item arrays below. Consumers whose days are provably the
+    /// same ([`Prepared::twins`]) share one slot, simulated once.
+    pub slot: Vec<usize>,
+    /// `stats[s * n_items + k]`: item k for the consumers of slot s (the final item after chip
+    /// inventory).
     pub stats: Vec<Running>,
-    /// `series[(r * n_consumers + c) * n_items + k]`: the same values on the `r`-th report day.
+    /// `series[(r * n_slots + s) * n_items + k]`: the same values on the `r`-th report day.
     pub series: Vec<f32>,
-    /// Per consumer: the (first) day its production before chip inventory was lowest, with that
+    /// Per slot: the (first) day its production before chip inventory was lowest, with that
     /// day's values, from which the binding constraint is traced.
     pub worst: Vec<WorstDay>,
 }
@@ -247,7 +257,7 @@ impl Prepared {
         }
 
         // Country-view supply terms per item.
-        let mut slot_of: HashMap<ProviderIdx, u32> = HashMap::new();
+        let mut slot_of: Vec<u32> = vec![u32::MAX; vc.model().providers.len()];
         let mut providers: Vec<ProviderSlot> = Vec::new();
         let mut terms: Vec<Vec<(ProviderIdx, f64)>> = vec![Vec::new(); n];
         let mut residual: Vec<f64> = vec![0.0; n];
@@ -335,13 +345,13 @@ impl Prepared {
             let scale = if total > 100.0 { 100.0 / total } else { 1.0 };
             for (p, v) in &mut out {
                 *v *= scale;
-                slot_of.entry(*p).or_insert_with(|| {
+                if slot_of[p.ix()] == u32::MAX {
                     providers.push(ProviderSlot {
                         label: provider_label(vc, *p),
                         provider: Some(*p),
                     });
-                    (providers.len() - 1) as u32
-                });
+                    slot_of[p.ix()] = (providers.len() - 1) as u32;
+                }
             }
             residual[k] *= scale;
             terms[k] = out;
@@ -359,7 +369,7 @@ impl Prepared {
         for (k, it) in items.iter().enumerate() {
             let mut l = ItemLinks::default();
             for (p, v) in &terms[k] {
-                l.supply.push((slot_of[p], (*v / 100.0) as f32));
+                l.supply.push((slot_of[p.ix()], (*v / 100.0) as f32));
             }
             if residual[k] > 0.0 {
                 l.supply.push((unattributed, (residual[k] / 100.0) as f32));
@@ -415,7 +425,7 @@ impl Prepared {
         }
 
         // Firm shares, for shocks that name a firm.
-        let mut firm_share = vec![HashMap::new(); n];
+        let mut firm_share: Vec<Vec<(ProviderIdx, f64)>> = vec![Vec::new(); n];
         for (k, it) in items.iter().enumerate() {
             let listed: Vec<(ProviderIdx, Option<f64>)> = vc
                 .firm_shares(it.idx)
@@ -430,7 +440,11 @@ impl Prepared {
                 0.0
             };
             for (p, v) in listed {
-                firm_share[k].insert(p, v.unwrap_or(each));
+                let v = v.unwrap_or(each);
+                match firm_share[k].iter_mut().find(|e| e.0 == p) {
+                    Some(e) => e.1 = v,
+                    None => firm_share[k].push((p, v)),
+                }
             }
         }
 
@@ -448,6 +462,11 @@ impl Prepared {
             notes,
             consumers_from,
         })
+    }
+
+    /// Kernel slot of a provider in the country view.
+    fn slot(&self, p: ProviderIdx) -> Option<u32> {
+        self.slot_of.get(p.ix()).copied().filter(|&s| s != u32::MAX)
     }
 
     pub(crate) fn n_items(&self) -> usize {
@@ -698,7 +717,7 @@ impl Prepared {
     ) {
         let prov = vc.provider(p);
         if prov.in_country_view() {
-            let Some(&slot) = self.slot_of.get(&p) else {
+            let Some(slot) = self.slot(p) else {
                 return; // provides nothing in the model
             };
             for (k, _) in set.iter().enumerate().filter(|(_, &b)| b) {
@@ -721,7 +740,7 @@ impl Prepared {
             .country
             .as_deref()
             .and_then(|c| vc.country_provider(c))
-            .and_then(|c| self.slot_of.get(&c).copied());
+            .and_then(|c| self.slot(c));
         let Some(slot) = home else {
             fx.notes.push(format!(
                 "shock[{shock}]: firm {} has no headquarters country with shares in the model; no effect",
@@ -730,7 +749,7 @@ impl Prepared {
             return;
         };
         for (k, _) in set.iter().enumerate().filter(|(_, &b)| b) {
-            let Some(&fs) = self.firm_share[k].get(&p) else {
+            let Some(&(_, fs)) = self.firm_share[k].iter().find(|e| e.0 == p) else {
                 continue;
             };
             for e in self.kernel.supply_range(k) {
@@ -766,19 +785,32 @@ impl Prepared {
         let mut val = vec![0.0f32; n];
         let keep = report.is_some();
         let report = report.unwrap_or_default();
+        // Consumers with a twin are not stepped: they copy their twin's day.
+        let twin = self.twins(fx);
+        let mut slot = vec![0usize; nc];
+        let mut ns = 0;
+        for c in 0..nc {
+            if twin[c] == c {
+                slot[c] = ns;
+                ns += 1;
+            } else {
+                slot[c] = slot[twin[c]];
+            }
+        }
         let mut sim = Sim {
             days,
             fin: Vec::with_capacity(days as usize * nc),
             report: report.to_vec(),
-            stats: vec![Running::NEW; if keep { nc * n } else { 0 }],
-            series: vec![0.0; report.len() * nc * n],
+            slot: slot.clone(),
+            stats: vec![Running::NEW; if keep { ns * n } else { 0 }],
+            series: vec![0.0; report.len() * ns * n],
             worst: vec![
                 WorstDay {
                     day: 0,
                     val: vec![f32::INFINITY; if keep { n } else { 0 }],
                     own: vec![0.0; if keep { n } else { 0 }],
                 };
-                if keep { nc } else { 0 }
+                if keep { ns } else { 0 }
             ],
         };
         let mut next_report = 0;
@@ -793,18 +825,39 @@ impl Prepared {
                 _ => 0.0,
             })
             .collect();
-        let mut stock: Vec<Vec<f64>> = vec![initial; nc];
+        let mut stock: Vec<Vec<f64>> = vec![initial; ns];
         // Lagged tools (tools with providers) get a window of the last `lag` days, stored by day
         // slot, then consumer, then lagged tool: each day reads and writes one contiguous row.
         // (One vector per item and consumer cost a cache miss per tool per day: 65% of a
         // 10^5-item run.)
+        // A tool no shock reaches (no effect on its supply edges, no demand effect) with supply
+        // to spare gets 1.0 every day, so its window would hold 1.0 forever and give exactly
+        // 1.0: it needs no window (at 10^6 items the windows were 2.9 GB).
+        let fixed: Vec<bool> = {
+            let mut reached = vec![false; n];
+            for e in &fx.edge {
+                reached[self.edge_item[e.edge as usize] as usize] = true;
+            }
+            for d in &fx.demand {
+                reached[d.item as usize] = true;
+            }
+            let mut base = vec![0.0f32; n];
+            self.kernel.supply(&ones, None, h as f32, &mut base);
+            (0..n)
+                .map(|k| !reached[k] && self.kernel.has_supply(k) && base[k] >= 1.0)
+                .collect()
+        };
         let lagged: Vec<u32> = {
             let mut next = 0u32;
             self.items
                 .iter()
                 .enumerate()
                 .map(|(k, it)| {
-                    if it.kind == ItemKind::Tool && lag > 0 && self.kernel.has_supply(k) {
+                    if it.kind == ItemKind::Tool
+                        && lag > 0
+                        && self.kernel.has_supply(k)
+                        && !fixed[k]
+                    {
                         next += 1;
                         next - 1
                     } else {
@@ -814,8 +867,8 @@ impl Prepared {
                 .collect()
         };
         let nl = lagged.iter().filter(|&&w| w != u32::MAX).count();
-        let mut window = vec![1.0f32; lag * nc * nl];
-        let mut window_sum = vec![lag as f64; nc * nl];
+        let mut window = vec![1.0f32; lag * ns * nl];
+        let mut window_sum = vec![lag as f64; ns * nl];
         let mut chip_stock = vec![a.chip_inventory_days; nc];
         // Consumers that run every stage go first, so a consumer that imports a stage's output
         // can take it from them on the same day.
@@ -838,13 +891,19 @@ impl Prepared {
         let mut sup_key: Vec<f32> = Vec::with_capacity(fx.edge.len());
         let mut sup_intensity: Option<Vec<f64>> = None;
         // Per (consumer, item): a value of exactly 1.0 has been pushed to its `Running` before.
-        let mut seen_one = vec![false; if keep { nc * n } else { 0 }];
+        let mut seen_one = vec![false; if keep { ns * n } else { 0 }];
         for t in 0..days {
             let at_report = report.get(next_report) == Some(&t);
             for (s, p) in fx.profiles.iter().enumerate() {
                 intensity[s] = p.at(t);
             }
             for &c in &corder {
+                if twin[c] != c {
+                    // Stepped before it (same stage count, lower index: earlier in `corder`).
+                    day_fin[c] = day_fin[twin[c]];
+                    continue;
+                }
+                let sc = slot[c];
                 // Same intensities as the cached pass and no consumer-specific edge shock: the
                 // multipliers, hence the supply, are the cached ones.
                 let same_day = !per_consumer && sup_intensity.as_deref() == Some(&intensity[..]);
@@ -895,9 +954,11 @@ impl Prepared {
                         }
                     } else {
                         let mut r = (f64::from(s) / need[k]).max(0.0);
-                        if lagged[k] != u32::MAX {
-                            let w = c * nl + lagged[k] as usize;
-                            let old = &mut window[(t as usize % lag) * nc * nl + w];
+                        if kind == ItemKind::Tool && lag > 0 && fixed[k] {
+                            r = 1.0;
+                        } else if lagged[k] != u32::MAX {
+                            let w = sc * nl + lagged[k] as usize;
+                            let old = &mut window[(t as usize % lag) * ns * nl + w];
                             let v = r.min(1.0) as f32;
                             window_sum[w] += f64::from(v) - f64::from(*old);
                             *old = v;
@@ -909,7 +970,7 @@ impl Prepared {
                             _ => 0.0,
                         };
                         if cap > 0.0 {
-                            let st = &mut stock[c][k];
+                            let st = &mut stock[sc][k];
                             let used = (r + *st / need[k]).min(1.0);
                             *st = (*st + (r - used) * need[k]).min(cap).max(0.0);
                             used as f32
@@ -931,8 +992,8 @@ impl Prepared {
                 day_val[c * n..(c + 1) * n].copy_from_slice(&val);
                 day_fin[c] = used as f32;
                 if keep {
-                    let stats = &mut sim.stats[c * n..(c + 1) * n];
-                    let seen = &mut seen_one[c * n..(c + 1) * n];
+                    let stats = &mut sim.stats[sc * n..(sc + 1) * n];
+                    let seen = &mut seen_one[sc * n..(sc + 1) * n];
                     for (k, ((st, &v), one)) in
                         stats.iter_mut().zip(&val).zip(seen.iter_mut()).enumerate()
                     {
@@ -948,13 +1009,13 @@ impl Prepared {
                         st.push(t, f64::from(v));
                     }
                     if at_report {
-                        let at = (next_report * nc + c) * n;
+                        let at = (next_report * ns + sc) * n;
                         let row = &mut sim.series[at..at + n];
                         row.copy_from_slice(&val);
                         row[self.final_item] = used as f32;
                     }
                     // Strictly lower only: the first worst day is kept.
-                    let w = &mut sim.worst[c];
+                    let w = &mut sim.worst[sc];
                     if val[self.final_item] < w.val[self.final_item] || t == 0 {
                         w.day = t;
                         w.val.copy_from_slice(&val);
@@ -968,6 +1029,47 @@ impl Prepared {
             sim.fin.extend_from_slice(&day_fin);
         }
         sim
+    }
+
+    /// For each consumer, the consumer whose simulation it can share (itself when none): the
+    /// first consumer with the same stages and the same consumer-specific effects. Their days
+    /// are then identical step for step (same supply, stocks, tool windows, chip stock), so
+    /// the engine runs one of them. Only when no consumer imports a process (a process item
+    /// whose stage some consumer does not run): an imported value depends on the order in
+    /// which the consumers are stepped within a day, which sharing would change.
+    pub(crate) fn twins(&self, fx: &Effects) -> Vec<usize> {
+        let nc = self.consumers.len();
+        let imports = self.items.iter().any(|it| {
+            it.kind == ItemKind::Process
+                && it
+                    .stage
+                    .is_some_and(|st| self.consumers.iter().any(|c| !c.stages.contains(&st)))
+        });
+        if imports {
+            return (0..nc).collect();
+        }
+        // What sets a consumer apart: its stages, whether each consumer-specific edge effect
+        // acts on it, and its process and demand effects.
+        let key = |c: usize| {
+            let cu = c as u32;
+            let mut k: Vec<u64> = self.consumers[c].stages.iter().map(|&s| s as u64).collect();
+            k.push(u64::MAX);
+            for e in &fx.edge {
+                if let Some(cs) = &e.consumers {
+                    k.push(u64::from(cs.contains(&cu)));
+                }
+            }
+            for p in fx.process.iter().filter(|p| p.consumer == cu) {
+                k.extend([u64::from(p.item), p.strength.to_bits(), u64::from(p.shock)]);
+            }
+            k.push(u64::MAX);
+            for d in fx.demand.iter().filter(|d| d.consumer == cu) {
+                k.extend([u64::from(d.item), d.factor.to_bits(), u64::from(d.shock)]);
+            }
+            k
+        };
+        let mut first: HashMap<Vec<u64>, usize> = HashMap::new();
+        (0..nc).map(|c| *first.entry(key(c)).or_insert(c)).collect()
     }
 
     /// A process a consumer does not run: the capacity-weighted availability of that process
@@ -1035,37 +1137,66 @@ impl Prepared {
         let first_shock = s.shocks.iter().map(Shock::start_day).min().unwrap_or(0);
         let report_days = &sim.report;
         let mut consumers = Vec::with_capacity(nc);
-        for (c, con) in self.consumers.iter().enumerate() {
-            let mut items = Vec::with_capacity(n);
-            for (k, it) in self.items.iter().enumerate() {
-                let series = report_days
-                    .iter()
-                    .enumerate()
-                    .map(|(r, &t)| (t, round6(f64::from(sim.series[(r * nc + c) * n + k]))))
-                    .collect();
-                let st = sim.stats[c * n + k].finish(series, first_shock);
-                items.push(ItemResult {
-                    item_id: it.id.clone(),
-                    availability_min: st.min,
-                    availability_end: st.end,
-                    tts_days: st.tts,
-                    series: st.series,
-                    name: it.name.clone(),
-                    kind: it.kind,
-                    worst_day: st.worst_day,
-                    shortfall_days: st.shortfall,
-                });
+        let ns = sim.worst.len().max(1);
+        // Built once per slot; consumers sharing a slot share the strings and series.
+        let ids: Vec<Arc<str>> = self.items.iter().map(|it| Arc::from(&*it.id)).collect();
+        let names: Vec<Arc<str>> = self.items.iter().map(|it| Arc::from(&*it.name)).collect();
+        // Equal series are stored once (every item that never falls short, and the many items
+        // downstream of one shortfall that follow it day for day).
+        let mut shared: HashMap<u64, Vec<SharedSeries>> = HashMap::new();
+        let mut share = |series: Vec<(u32, f64)>| -> SharedSeries {
+            let h = series.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, p| {
+                (h ^ p.1.to_bits()).wrapping_mul(0x0100_0000_01b3)
+            });
+            let bucket = shared.entry(h).or_default();
+            if let Some(a) = bucket.iter().find(|a| a[..] == series[..]) {
+                return a.clone();
             }
+            let a: SharedSeries = series.into();
+            bucket.push(a.clone());
+            a
+        };
+        let mut by_slot: Vec<Option<Arc<[ItemResult]>>> = vec![None; ns];
+        for (c, con) in self.consumers.iter().enumerate() {
+            let sc = sim.slot[c];
+            let items = by_slot[sc]
+                .get_or_insert_with(|| {
+                    let mut items = Vec::with_capacity(n);
+                    for (k, it) in self.items.iter().enumerate() {
+                        let series: Vec<(u32, f64)> = report_days
+                            .iter()
+                            .enumerate()
+                            .map(|(r, &t)| {
+                                (t, round6(f64::from(sim.series[(r * ns + sc) * n + k])))
+                            })
+                            .collect();
+                        let st = sim.stats[sc * n + k].finish(series, first_shock);
+                        let series = share(st.series);
+                        items.push(ItemResult {
+                            item_id: ids[k].clone(),
+                            availability_min: st.min,
+                            availability_end: st.end,
+                            tts_days: st.tts,
+                            series,
+                            name: names[k].clone(),
+                            kind: it.kind,
+                            worst_day: st.worst_day,
+                            shortfall_days: st.shortfall,
+                        });
+                    }
+                    items.into()
+                })
+                .clone();
             let fin = &items[self.final_item];
             // Nothing binds when the consumers' chip stock covered every shortfall. The chain
             // is traced on the day production (before chip stock) is lowest.
             let (chain, provs) = if fin.availability_min < 1.0 - EPS {
-                self.binding(fx, &sim.worst[c], c)
+                self.binding(fx, &sim.worst[sc], c)
             } else {
                 (Vec::new(), Vec::new())
             };
             let final_output = FinalOutput {
-                item_id: fin.item_id.clone(),
+                item_id: fin.item_id.to_string(),
                 availability_min: fin.availability_min,
                 binding_constraint: chain,
                 binding_providers: provs,
@@ -1073,7 +1204,7 @@ impl Prepared {
                 availability_end: fin.availability_end,
                 tts_days: fin.tts_days,
                 shortfall_days: fin.shortfall_days,
-                series: fin.series.clone(),
+                series: fin.series.to_vec(),
             };
             consumers.push(ConsumerResult {
                 country: con.country.clone(),

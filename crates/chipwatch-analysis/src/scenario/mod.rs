@@ -13,6 +13,7 @@ pub(crate) mod segments;
 
 use chipwatch_model::StageKind;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub use crate::kernel::TaxonomyRule;
 pub use engine::run;
@@ -646,7 +647,8 @@ pub struct ConsumerResult {
     pub name: String,
     pub weight: f64,
     pub stages: Vec<StageKind>,
-    pub items: Vec<ItemResult>,
+    /// Shared by consumers whose simulation is shared (identical by construction).
+    pub items: Arc<[ItemResult]>,
     pub final_output: FinalOutput,
     /// The consumer's chips per segment (segment layer; empty without production data).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -656,15 +658,18 @@ pub struct ConsumerResult {
 /// Availability of one item for one consumer over time.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemResult {
-    pub item_id: String,
+    /// Shared with the same item's results for the other consumers (10^6 items x consumers of
+    /// separate strings and series were most of a large run's memory).
+    pub item_id: Arc<str>,
     pub availability_min: f64,
     pub availability_end: f64,
     /// Days from the first shock until this item falls short, given inventories; `None` when it
     /// never does within the horizon.
     pub tts_days: Option<f64>,
-    /// (day, availability) every `step_days` and at the horizon.
-    pub series: Vec<(u32, f64)>,
-    pub name: String,
+    /// (day, availability) every `step_days` and at the horizon; shared between consumers whose
+    /// simulation is shared, and between all items that never fall short.
+    pub series: Arc<[(u32, f64)]>,
+    pub name: Arc<str>,
     pub kind: chipwatch_model::ItemKind,
     /// First day at the minimum.
     pub worst_day: u32,

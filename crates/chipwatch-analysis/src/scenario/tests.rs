@@ -148,7 +148,7 @@ fn avail(r: &ScenarioResult, country: &str, item: &str) -> f64 {
         .unwrap()
         .items
         .iter()
-        .find(|i| i.item_id == item)
+        .find(|i| &*i.item_id == item)
         .unwrap()
         .availability_min
 }
@@ -196,7 +196,7 @@ fn inventory_buffers_a_consumable_until_the_closed_form_tts() {
     let m = r.consumers[0]
         .items
         .iter()
-        .find(|i| i.item_id == "M")
+        .find(|i| &*i.item_id == "M")
         .unwrap();
     // Supply 1.1 * 0.5 = 0.55; the stock of 10 days drains at 0.45/day: 10 / 0.45 = 22.2 days
     // (BRIEF 3.4 one-tier closed form), so day 22 is the first day short.
@@ -215,7 +215,7 @@ fn tools_act_with_a_linear_lag() {
     let t = r.consumers[0]
         .items
         .iter()
-        .find(|i| i.item_id == "T")
+        .find(|i| &*i.item_id == "T")
         .unwrap();
     // Raw availability 0.44 enters a 10-day moving average: day d = 1 - 0.056 (d + 1).
     for d in 0..10u32 {
@@ -387,7 +387,7 @@ fn default_consumers_come_from_fab_and_atp_locations() {
     let chn = &r.consumers[0];
     assert_eq!(chn.weight, 24.0);
     for c in &r.consumers {
-        for it in &c.items {
+        for it in c.items.iter() {
             assert_eq!(it.availability_min, 1.0, "{} {}", c.country, it.item_id);
             assert_eq!(it.tts_days, None);
         }
@@ -525,7 +525,7 @@ proptest! {
         let first_shock = s.shocks.iter().map(Shock::start_day).min().unwrap();
         let r = run(&vc, &s).unwrap();
         for c in &r.consumers {
-            for it in &c.items {
+            for it in c.items.iter() {
                 let v: Vec<f64> = it.series.iter().map(|p| p.1).collect();
                 prop_assert_eq!(v.len(), s.horizon_days as usize);
                 prop_assert!(it.series.iter().enumerate().all(|(t, p)| p.0 == t as u32));
@@ -564,7 +564,7 @@ proptest! {
         let b = run(&shuffled, &short_scenario(rev)).unwrap();
         for (ca, cb) in a.consumers.iter().zip(&b.consumers) {
             prop_assert_eq!(&ca.country, &cb.country);
-            for ia in &ca.items {
+            for ia in ca.items.iter() {
                 let ib = cb.items.iter().find(|i| i.item_id == ia.item_id).unwrap();
                 prop_assert!((ia.availability_min - ib.availability_min).abs() < 1e-5, "{} {}", ca.country, ia.item_id);
                 prop_assert!((ia.availability_end - ib.availability_end).abs() < 1e-5);
@@ -573,4 +573,44 @@ proptest! {
             prop_assert_eq!(&ca.final_output.binding_constraint, &cb.final_output.binding_constraint);
         }
     }
+}
+
+/// Two consumers with the same stages and no effect of their own are simulated once and share
+/// their item results; an effect on one of them gives each its own simulation again, and the
+/// shared run gives what separate runs give.
+#[test]
+fn twin_consumers_share_one_simulation_until_an_effect_separates_them() {
+    let vc = small();
+    let spec = |c: &str| ConsumerSpec {
+        country: c.into(),
+        weight: Some(1.0),
+        stages: Some(vec![StageKind::Fabrication]),
+    };
+    let mut s = static_scenario(vec![loss("PA", &["T"], 0.5)]);
+    s.assumptions.tool_lag_days = 5;
+    s.assumptions.inventory_days.material = 3.0;
+    s.consumers = Some(vec![spec("XXX"), spec("BBB")]);
+    let r = run(&vc, &s).unwrap();
+    let (x, b) = (&r.consumers[0], &r.consumers[1]);
+    assert!(std::sync::Arc::ptr_eq(&x.items, &b.items));
+    // The same figures as a run with that consumer alone.
+    let mut alone = s.clone();
+    alone.consumers = Some(vec![spec("BBB")]);
+    let ra = run(&vc, &alone).unwrap();
+    for (i, j) in b.items.iter().zip(ra.consumers[0].items.iter()) {
+        assert_eq!(
+            (i.availability_min, &i.series),
+            (j.availability_min, &j.series)
+        );
+    }
+    assert!(avail(&r, "BBB", "T") < 1.0);
+
+    // A block on exports to BBB alone: BBB is on its own, and worse off than XXX.
+    s.shocks.push(block("PB", "BBB", &["T"]));
+    let r = run(&vc, &s).unwrap();
+    assert!(!std::sync::Arc::ptr_eq(
+        &r.consumers[0].items,
+        &r.consumers[1].items
+    ));
+    assert!(avail(&r, "BBB", "T") < avail(&r, "XXX", "T"));
 }

@@ -610,7 +610,7 @@ fn impact_html(vc: &chipwatch_model::ValueChain, r: &ImpactReport) -> String {
         b.push_str("</figure>");
     }
     b.push_str(r#"<table><caption>Covered items</caption><thead><tr><th scope="col">Item</th><th scope="col" class="n">Fraction covered</th><th scope="col">Exporters</th><th scope="col" class="n">Exporters' share (%)</th><th scope="col" class="n">Blocked value</th><th scope="col">Assumption</th></tr></thead><tbody>"#);
-    for it in &r.items {
+    for it in r.items.iter() {
         let _ = write!(
             b,
             r#"<tr><td>{}</td><td class="n">{:.2}</td><td>{}</td><td class="n">{:.1}</td><td class="n">{}</td><td>{}</td></tr>"#,

@@ -541,7 +541,7 @@ fn impact_html(imp: &EventImpact) -> String {
         b.push_str("<p>No item line loses quantity.</p>");
     } else {
         b.push_str(r#"<table><caption>Item lines no longer authorised</caption><thead><tr><th scope="col">Line</th><th scope="col">Item</th><th scope="col" class="n">Quantity left that is withdrawn</th><th scope="col" class="n">Value left that is withdrawn</th></tr></thead><tbody>"#);
-        for i in &imp.items {
+        for i in imp.items.iter() {
             let _ = write!(
                 b,
                 r#"<tr><th scope="row">{}</th><td>{}{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,

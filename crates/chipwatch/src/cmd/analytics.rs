@@ -152,7 +152,7 @@ pub fn value_share(cli: &Cli, a: &ValueShareArgs) -> Result<()> {
         return print_json(&v);
     }
     let mut t = Table::new(["ID", "ITEM", "MARKET", "YEAR", "COUNTED"]);
-    for it in &v.items {
+    for it in v.items.iter() {
         t.row([
             it.item_id.clone(),
             it.name.clone(),

@@ -159,7 +159,7 @@ fn print(r: &DecisionImpact, recorded: bool) -> Result<()> {
     }
     t.print()?;
     for l in &r.licences {
-        for i in &l.impact.items {
+        for i in l.impact.items.iter() {
             outln!(
                 "  {} line {} {}: {} no longer authorised",
                 l.impact.licence,

@@ -237,7 +237,7 @@ fn revoke(cli: &Cli, a: &RevokeArgs) -> Result<()> {
             " (recorded)"
         }
     );
-    for i in &impact.items {
+    for i in impact.items.iter() {
         outln!(
             "  item {} {}: {} no longer authorised{}",
             i.id,
@@ -371,7 +371,7 @@ pub fn run(cli: &Cli, c: &RegisterCmd) -> Result<()> {
                     Status::Suspended { since, .. } => format!("suspended since {since}"),
                     Status::Revoked { on, .. } => format!("revoked {on}"),
                 };
-                for i in &s.items {
+                for i in s.items.iter() {
                     t.row([
                         s.number.clone(),
                         status.clone(),

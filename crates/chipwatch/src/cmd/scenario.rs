@@ -217,7 +217,7 @@ fn print_result(r: &ScenarioResult) -> anyhow::Result<()> {
     for (c, i) in rows.iter().take(25) {
         t.row([
             c.to_string(),
-            i.item_id.clone(),
+            i.item_id.to_string(),
             i.name.chars().take(40).collect(),
             f3(i.availability_min),
             i.worst_day.to_string(),
