@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
             let vc = VC.get_or_init(chipwatch_data::default_model);
             if let Ok(r) = run(vc, &s) {
                 for c in &r.consumers {
-                    for i in &c.items {
+                    for i in c.items.iter() {
                         assert!((0.0..=1.0).contains(&i.availability_min));
                     }
                 }

@@ -438,7 +438,7 @@ pub fn import(files: EtoFiles<'_>, opts: &ImportOptions) -> Result<Import, DataE
                     ));
                 }
                 if !items[pos].goes_into.iter().any(|g| g == goes) {
-                    items[pos].goes_into.push(goes.to_string());
+                    items[pos].goes_into.push(goes.to_string().into());
                 }
             }
             (true, false) => {
@@ -450,7 +450,7 @@ pub fn import(files: EtoFiles<'_>, opts: &ImportOptions) -> Result<Import, DataE
                     ));
                 }
                 if !items[pos].is_type_of.iter().any(|g| g == isa) {
-                    items[pos].is_type_of.push(isa.to_string());
+                    items[pos].is_type_of.push(isa.to_string().into());
                 }
             }
             _ => {
@@ -542,8 +542,8 @@ pub fn import(files: EtoFiles<'_>, opts: &ImportOptions) -> Result<Import, DataE
         };
         let year = parse_year(t.get(r, "year")).map_err(|m| t.field_err(*line, "year", m))?;
         shares.push(Share {
-            provider: pid.to_string(),
-            item: iid.to_string(),
+            provider: pid.to_string().into(),
+            item: iid.to_string().into(),
             share,
             year,
             source: sources.id(t.get(r, "source")),

@@ -81,7 +81,7 @@ fn model() -> impl Strategy<Value = Model> {
                     name,
                     kind,
                     stage,
-                    is_type_of,
+                    is_type_of: is_type_of.into_iter().map(Into::into).collect(),
                     goes_into: vec![],
                     market_size,
                     year: None,
@@ -106,8 +106,8 @@ fn model() -> impl Strategy<Value = Model> {
         shares: shares
             .into_iter()
             .map(|(provider, item, share, year, source, hq)| Share {
-                provider,
-                item,
+                provider: provider.into(),
+                item: item.into(),
                 share,
                 year,
                 source,

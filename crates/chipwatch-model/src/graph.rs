@@ -88,7 +88,7 @@ impl ValueChain {
         let mut inputs = vec![Vec::new(); n];
         for (i, it) in model.items.iter().enumerate() {
             for p in &it.is_type_of {
-                match item_by_id.get(p) {
+                match item_by_id.get(p.as_str()) {
                     Some(&pi) => {
                         parents[i].push(pi);
                         children[pi.ix()].push(ItemIdx(i as u32));
@@ -100,7 +100,7 @@ impl ValueChain {
                 }
             }
             for t in &it.goes_into {
-                match item_by_id.get(t) {
+                match item_by_id.get(t.as_str()) {
                     Some(&ti) => {
                         feeds[i].push(ti);
                         inputs[ti.ix()].push(ItemIdx(i as u32));
@@ -117,7 +117,7 @@ impl ValueChain {
         let mut shares_by_item = vec![Vec::new(); n];
         let mut shares_by_stage: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, s) in model.shares.iter().enumerate() {
-            if !provider_by_id.contains_key(&s.provider) {
+            if !provider_by_id.contains_key(s.provider.as_str()) {
                 diagnostics.push(Diagnostic::error(
                     "dangling_reference",
                     format!(
@@ -127,10 +127,13 @@ impl ValueChain {
                 ));
                 continue;
             }
-            if let Some(&ii) = item_by_id.get(&s.item) {
+            if let Some(&ii) = item_by_id.get(s.item.as_str()) {
                 shares_by_item[ii.ix()].push(k);
             } else if stage_ids.contains_key(s.item.as_str()) {
-                shares_by_stage.entry(s.item.clone()).or_default().push(k);
+                shares_by_stage
+                    .entry(s.item.to_string())
+                    .or_default()
+                    .push(k);
             } else {
                 diagnostics.push(Diagnostic::error(
                     "dangling_reference",

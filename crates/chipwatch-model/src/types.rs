@@ -3,6 +3,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// An id that references an item, stage or provider: short ids are stored inline (no heap
+/// allocation), which matters for the millions of references of a large model. Reads as `&str`.
+pub type Id = compact_str::CompactString;
+
 /// Current version of the model format written by `chipwatch-data`.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -166,9 +170,9 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<StageKind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub is_type_of: Vec<String>,
+    pub is_type_of: Vec<Id>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub goes_into: Vec<String>,
+    pub goes_into: Vec<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market_size: Option<MarketSize>,
     /// Year the source gives for the item's figures (may differ from the market size's).
@@ -282,9 +286,9 @@ impl fmt::Display for Basis {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Share {
-    pub provider: String,
+    pub provider: Id,
     /// Item id or stage id.
-    pub item: String,
+    pub item: Id,
     /// Percent of the global market; `None` means "listed as a provider, no number".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<f64>,

@@ -122,7 +122,7 @@ pub fn shocks_for(c: &Classified, vc: &ValueChain) -> Result<(Vec<Shock>, Vec<St
         .shares
         .iter()
         .filter(|s| s.provider == provider && vc.item_idx(&s.item).is_some())
-        .map(|s| s.item.clone())
+        .map(|s| s.item.to_string())
         .collect();
     supplied.sort();
     supplied.dedup();

@@ -14,7 +14,7 @@ fn item(id: &str, kind: ItemKind, goes_into: &[&str]) -> Item {
         kind,
         stage: (kind == ItemKind::Process).then_some(StageKind::Fabrication),
         is_type_of: vec![],
-        goes_into: goes_into.iter().map(|s| s.to_string()).collect(),
+        goes_into: goes_into.iter().map(|s| (*s).into()).collect(),
         market_size: None,
         year: None,
         hs_codes: vec![],

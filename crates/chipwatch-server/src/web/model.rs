@@ -499,7 +499,7 @@ fn share_bars(
                 }
                 (None, _) => (p.name.clone(), escape(&p.name)),
             },
-            None => (sh.provider.clone(), escape(&sh.provider)),
+            None => (sh.provider.to_string(), escape(&sh.provider)),
         };
         match sh.share {
             Some(v) => rows.push((label, v, html)),
