@@ -295,6 +295,7 @@ impl Classifier {
         let mut retrospective = false;
         let mut reaction_at: Option<usize> = None;
         let mut commentary_title = false;
+        let mut other_chips = false;
         for (si, s) in sents.iter().enumerate() {
             let mut seen = BTreeSet::new();
             // The first body sentence, where outlets put a kicker
@@ -371,6 +372,16 @@ impl Classifier {
                         retrospective = true
                     }
                     TermOwner::Retrospective => {}
+                    TermOwner::OtherChips if s.is_title => {
+                        note(&|| {
+                            format!(
+                                "headline names another kind of chip: `{}`",
+                                g.terms[h.term].text
+                            )
+                        });
+                        other_chips = true
+                    }
+                    TermOwner::OtherChips => {}
                     TermOwner::Status(_) => {}
                 }
             }
@@ -409,6 +420,11 @@ impl Classifier {
             let et = g.events[ei].event_type;
             if score[ei] < MIN_SCORE || !article_anchored {
                 break;
+            }
+            // A crisps factory's fire, a casino's chips: nothing here is in the chip supply chain.
+            if other_chips {
+                note(&|| format!("{et}: set aside, the headline is about another kind of chip"));
+                continue;
             }
             if WEAK_TYPES.contains(&et) && negative >= score[ei] {
                 note(&|| format!("{et}: set aside, the negative lexicon outweighs it"));

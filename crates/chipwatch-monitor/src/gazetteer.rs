@@ -205,6 +205,10 @@ struct TriggersFile {
     /// disruption it names is history, not news.
     #[serde(default)]
     retrospective: Option<TermList>,
+    /// Chips that are not semiconductors (crisps, fish and chips, casino chips, wood chips): in a
+    /// headline, the article's fire, strike or shortage is not in the chip supply chain.
+    #[serde(default)]
+    other_chips: Option<TermList>,
     status: HashMap<String, Vec<String>>,
     roles: RolesEntry,
 }
@@ -285,6 +289,8 @@ pub enum TermOwner {
     Commentary,
     /// "Five years after", "26週年": a look back at an old event.
     Retrospective,
+    /// "Chipsfabriek", "fish and chip shops", 籌碼: another kind of chip.
+    OtherChips,
     Status(&'static str),
 }
 
@@ -679,6 +685,9 @@ impl Gazetteer {
         }
         for t in triggers.retrospective.iter().flat_map(|l| &l.terms) {
             terms.push(make_term(TermOwner::Retrospective, t));
+        }
+        for t in triggers.other_chips.iter().flat_map(|l| &l.terms) {
+            terms.push(make_term(TermOwner::OtherChips, t));
         }
         for (kind, list) in &triggers.status {
             let k: &'static str = match kind.as_str() {

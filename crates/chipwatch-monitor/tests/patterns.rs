@@ -427,3 +427,56 @@ fn years_before_the_lede_make_background() {
         "capacity_expansion",
     );
 }
+
+#[test]
+fn a_state_blocking_a_takeover_is_an_intervention_and_a_probe_of_a_deal_is_a_probe() {
+    is(
+        "President blocks $2 billion takeover of U.S. chip designer by Chinese-backed fund",
+        "The president on Friday issued an order prohibiting the acquisition of a U.S. maker of \
+         programmable chips by a fund backed by Chinese state capital, citing national security.\n\
+         The companies were told to abandon the deal within 30 days.",
+        "state_intervention",
+    );
+    is(
+        "Berlijn trekt goedkeuring voor Chinese overname van chipmachinemaker in",
+        "Het Duitse ministerie van Economische Zaken heeft zijn goedkeuring voor de overname van \
+         een chipmachinebouwer door een Chinees investeringsfonds ingetrokken.\nDe regering wil \
+         de gevolgen voor de nationale veiligheid opnieuw bekijken.",
+        "state_intervention",
+    );
+    is(
+        "中国当局、米半導体大手を独禁法違反の疑いで調査　買収の届け出怠る",
+        "中国国家市場監督管理総局は、米半導体大手がイスラエルの半導体企業を買収した際に事前の届け出を怠ったとして、独禁法違反の疑いで調査を始めたと発表した。",
+        "investigation",
+    );
+}
+
+#[test]
+fn licences_halted_are_revocations_not_grants() {
+    is(
+        "US stops approving export licences for Chinese telecom giant",
+        "The Commerce Department has stopped approving licences for U.S. companies to ship chips \
+         and other goods to the Chinese telecoms firm, people familiar with the matter said.\n\
+         Existing licences will not be renewed when they expire.",
+        "licence_revocation",
+    );
+    is(
+        "美国停止批准对华为出口许可 既有许可到期后不再续发",
+        "据知情人士透露，美国商务部已停止批准美国企业向华为出口许可的申请，已发放的许可到期后不再续发。",
+        "licence_revocation",
+    );
+}
+
+#[test]
+fn other_kinds_of_chips_are_not_the_chip_supply_chain() {
+    not_relevant(
+        "Grote brand bij chipsfabriek in Brabant, productie ligt stil",
+        "In een fabriek van een snackfabrikant in Brabant is dinsdagnacht een grote brand \
+         uitgebroken.\nDe productie van chips en zoutjes ligt voorlopig stil.",
+    );
+    not_relevant(
+        "Fish and chip shops warn of shortage as potato harvest fails",
+        "Britain's fish and chip shops face a shortage of frying potatoes after a wet autumn cut \
+         the harvest.\nPrices for a portion are expected to rise.",
+    );
+}
