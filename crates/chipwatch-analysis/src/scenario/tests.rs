@@ -605,8 +605,8 @@ fn twin_consumers_share_one_simulation_until_an_effect_separates_them() {
     }
     assert!(avail(&r, "BBB", "T") < 1.0);
 
-    // A block on exports to BBB alone: BBB is on its own, and worse off than XXX.
-    s.shocks.push(block("PB", "BBB", &["T"]));
+    // A block on AAA's exports to BBB alone: BBB is on its own, and worse off than XXX.
+    s.shocks.push(block("PA", "BBB", &["T"]));
     let r = run(&vc, &s).unwrap();
     assert!(!std::sync::Arc::ptr_eq(
         &r.consumers[0].items,
