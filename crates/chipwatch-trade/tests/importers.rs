@@ -252,3 +252,26 @@ fn import_writes_a_partitioned_dataset_and_a_summary_with_mirror_gaps() {
     .unwrap_err();
     assert!(e.to_string().contains("country-code file"), "{e}");
 }
+
+/// Periods of six bytes that are not six ASCII characters (a byte-order mark or a CJK character
+/// inside the field) were sliced at byte 4 and panicked; found by the fuzz campaign
+/// (`trade_comtrade_csv`, `trade_comext_csv`). They are errors naming the field.
+#[test]
+fn a_period_with_a_multi_byte_character_is_an_error_not_a_panic() {
+    let e = err_of(
+        Layout::Comtrade,
+        "period,reporterISO,partnerISO,flowCode,cmdCode,primaryValue\n202\u{feff},KOR,NLD,M,848620,1\n",
+    );
+    assert!(
+        e.to_string().starts_with("bad.csv:2: field `period`"),
+        "{e}"
+    );
+    let e = err_of(
+        Layout::Comext,
+        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS\nNL,KR,84862000,1,202\u{fede},1\n",
+    );
+    assert!(
+        e.to_string().starts_with("bad.csv:2: field `PERIOD`"),
+        "{e}"
+    );
+}

@@ -44,7 +44,9 @@ pub fn parse<R: Read>(
         }
         col.summary.rows_read += 1;
         let p = field(&rec, period);
-        if p.len() != 6 {
+        // Six ASCII digits: a multi-byte character in six bytes must not be sliced (fuzzing
+        // found `&p[..4]` panicking inside a BOM).
+        if p.len() != 6 || !p.is_ascii() {
             return Err(bad(file, line, "PERIOD", format!("`{p}` is not YYYYMM")));
         }
         let year = integer(file, line, "PERIOD", &p[..4], 1900, 2200)? as i32;

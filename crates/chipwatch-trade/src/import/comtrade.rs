@@ -63,7 +63,8 @@ pub fn parse<R: Read>(
         col.summary.rows_read += 1;
         // Period: `2023` (annual), `202305` (monthly); refMonth 52 = annual.
         let (year, month) = match period.map(|p| field(&rec, p)).filter(|s| !s.is_empty()) {
-            Some(p) if p.len() == 6 => (
+            // ASCII only: slicing a multi-byte character panicked (found by fuzzing).
+            Some(p) if p.len() == 6 && p.is_ascii() => (
                 integer(file, line, "period", &p[..4], 1900, 2200)? as i32,
                 Some(integer(file, line, "period", &p[4..], 1, 12)? as u8),
             ),
