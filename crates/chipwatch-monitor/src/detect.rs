@@ -592,29 +592,23 @@ impl Classifier {
             }
         }
 
-        // A state ordering a sale or taking a stake is named in the headline: the deal is the
-        // state's act ("Trump orders Chinese-controlled firm to sell", 国防部入股).
-        if let Some(ei) = chosen {
-            if g.events[ei].event_type == "m_and_a" {
-                if let Some(si) =
-                    (0..n_ev).find(|&e| g.events[e].event_type == "state_intervention")
-                {
-                    if first_in_title(si).is_some() && score[si] >= MIN_SCORE {
-                        note(&|| "m_and_a: the headline names a state's intervention".into());
-                        chosen = Some(si);
-                    }
-                }
-            }
-        }
-        // A headline that names a probe of a deal reports the probe ("Peking opent
-        // mededingingsonderzoek naar Qualcomm om overname Autotalks", 独禁法違反の疑いで調査).
-        if let Some(ei) = chosen {
-            if g.events[ei].event_type == "m_and_a" {
-                if let Some(ii) = (0..n_ev).find(|&e| g.events[e].event_type == "investigation") {
-                    if first_in_title(ii).is_some() && score[ii] >= MIN_SCORE {
-                        note(&|| "m_and_a: the headline names a probe of the deal".into());
-                        chosen = Some(ii);
-                    }
+        // A deal whose headline names a state acting on it or a probe of it is the state's act
+        // ("Trump orders Chinese-controlled firm to sell", 国防部入股) or the probe ("Peking opent
+        // mededingingsonderzoek naar Qualcomm om overname Autotalks"); the state comes first.
+        if chosen.is_some_and(|ei| g.events[ei].event_type == "m_and_a") {
+            for (other, why) in [
+                ("state_intervention", "a state's intervention"),
+                ("investigation", "a probe of the deal"),
+            ] {
+                let hit = (0..n_ev).find(|&e| {
+                    g.events[e].event_type == other
+                        && first_in_title(e).is_some()
+                        && score[e] >= MIN_SCORE
+                });
+                if let Some(oi) = hit {
+                    note(&|| format!("m_and_a: the headline names {why}"));
+                    chosen = Some(oi);
+                    break;
                 }
             }
         }
