@@ -15,6 +15,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -45,6 +47,32 @@ SELECT source, year, month, \
   code, code_level, value, currency, quantity, unit \
 FROM trade \
 WHERE (source = 'baci' AND flow = 'export') OR (source <> 'baci' AND flow = 'import')";
+
+/// The environment variable that caps the embedded engine's memory (`8G`, `512M`): beyond it,
+/// sorts and aggregations spill to disk.
+pub const MEMORY_LIMIT_VAR: &str = "CHIPWATCH_TRADE_MEMORY_LIMIT";
+
+/// Reads a memory limit (digits, then `K`, `M` or `G`) as bytes.
+pub fn memory_limit(v: &str) -> Result<usize> {
+    let v = v.trim();
+    let digits = v.trim_end_matches(['K', 'M', 'G', 'k', 'm', 'g']);
+    let shift = match &v[digits.len()..] {
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        _ => 0,
+    };
+    match digits.parse::<usize>() {
+        Ok(n) if shift > 0 && n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            n.checked_mul(1 << shift).ok_or_else(|| {
+                TradeError::Invalid(format!("{MEMORY_LIMIT_VAR}=`{v}`: too large"))
+            })
+        }
+        _ => Err(TradeError::Invalid(format!(
+            "{MEMORY_LIMIT_VAR}=`{v}`: expected a size such as 8G or 512M"
+        ))),
+    }
+}
 
 /// A DataFusion session with the dataset registered.
 pub struct Engine {
@@ -120,7 +148,21 @@ impl Engine {
         if let Some(n) = partitions {
             config = config.with_target_partitions(n.max(1));
         }
-        let ctx = SessionContext::new_with_config(config);
+        // Without a limit DataFusion keeps every sort and hash table in memory: the alert series
+        // of 10^8 rows held 13.5 GB (docs/benchmarks.md). With one, sorts and aggregations spill
+        // to the temporary directory instead. A fair pool, not DataFusion's default greedy one
+        // (`SET datafusion.runtime.memory_limit`): with the greedy pool the two sorts of that
+        // query took the whole limit and the aggregation beside them failed for want of 1 MB.
+        let ctx = match std::env::var(MEMORY_LIMIT_VAR) {
+            Ok(limit) => {
+                let pool = FairSpillPool::new(memory_limit(&limit)?);
+                let runtime = RuntimeEnvBuilder::new()
+                    .with_memory_pool(Arc::new(pool))
+                    .build_arc()?;
+                SessionContext::new_with_config_rt(config, runtime)
+            }
+            Err(_) => SessionContext::new_with_config(config),
+        };
         register(&ctx, dir).await?;
         Ok(Engine {
             ctx,
@@ -344,5 +386,20 @@ fn cell(v: &serde_json::Value) -> String {
             _ => n.to_string(),
         },
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_limit;
+
+    #[test]
+    fn memory_limits_are_sizes_with_a_unit() {
+        assert_eq!(memory_limit("8G").unwrap(), 8 << 30);
+        assert_eq!(memory_limit(" 512m ").unwrap(), 512 << 20);
+        for bad in ["", "8", "G", "0G", "8T", "8GB", "1.5G", "8G'; DROP", "-1G"] {
+            let e = memory_limit(bad).unwrap_err().to_string();
+            assert!(e.contains("CHIPWATCH_TRADE_MEMORY_LIMIT"), "{bad}: {e}");
+        }
     }
 }
