@@ -57,6 +57,9 @@ const SPECIFIC_MEASURES: &[&str] = &[
     "entity_listing",
     "export_control_relaxation",
 ];
+/// Words that make a following no-effect phrase one about people ("인명 피해는 없었다": no one
+/// was hurt), not about output.
+const CASUALTY_QUALIFIERS: &[&str] = &["인명", "人的", "人员", "人身", "死伤"];
 /// Characters that end a clause in a headline.
 const CLAUSE_BREAKS: &[char] = &['：', ':', '；', ';', '|', '…', '—'];
 /// Sentences after the headline that make the lede (where outlets put the news itself).
@@ -345,6 +348,12 @@ impl Classifier {
                             g.negative_weight
                         };
                     }
+                    // "No one was hurt" (인명 피해는 없었다, 人的被害はない) is about people,
+                    // not output.
+                    TermOwner::NoEffect
+                        if CASUALTY_QUALIFIERS
+                            .iter()
+                            .any(|q| s.folded[..h.start].trim_end().ends_with(q)) => {}
                     TermOwner::NoEffect => {
                         note(&|| format!("sentence {si}: no effect `{}`", g.terms[h.term].text));
                         no_effect = true;

@@ -480,3 +480,55 @@ fn other_kinds_of_chips_are_not_the_chip_supply_chain() {
          the harvest.\nPrices for a portion are expected to rise.",
     );
 }
+
+#[test]
+fn no_casualties_is_not_no_effect_on_output() {
+    // "인명 피해는 없었다" says no one was hurt; the fire still stopped the line.
+    is(
+        "충주 반도체 부품 공장서 화재…생산라인 가동 전면 중단",
+        "충북 충주의 반도체 부품 공장에서 새벽에 불이 나 클린룸 일부가 탔다.\n\
+         근무자들이 모두 대피해 인명 피해는 없었다.\n회사 측은 생산라인 가동을 전면 중단했다고 밝혔다.",
+        "factory_fire",
+    );
+    // Without the qualifier the same words still say the plant was spared.
+    not_relevant(
+        "반도체 공장 인근 창고서 불…공장 피해는 없어",
+        "반도체 공장 인근 물류 창고에서 불이 났다.\n회사 측은 공장 피해는 없었고 생산은 정상 가동 중이라고 밝혔다.",
+    );
+}
+
+#[test]
+fn a_drill_in_the_headline_simulates_its_outage() {
+    // The body narrates the simulated outage with real stoppage words.
+    not_relevant(
+        "科学园区举行全园停电应急演练 模拟晶圆厂断电",
+        "园区管理局与电力公司今天举行供电应急演练，模拟变电站故障导致全园区停电。\n\
+         演练中，多家晶圆厂模拟机台停机、晶圆报废后的应变程序。",
+    );
+    not_relevant(
+        "Chip park holds blackout drill with utility",
+        "The science park and the grid operator held a drill simulating a substation failure.\n\
+         In the scenario, tools at two fabs halted and wafers were scrapped.",
+    );
+}
+
+#[test]
+fn state_funds_sanctions_lifted_and_licences_not_renewed() {
+    is(
+        "政府系ファンド、半導体材料大手を買収へ　TOBで非公開化",
+        "官民ファンドの産業革新投資機構（JIC）は、半導体材料大手に対するTOBを実施すると発表した。",
+        "state_intervention",
+    );
+    is(
+        "US lifts sanctions on Chinese telecom firm, clearing way for chip purchases",
+        "The Commerce Department lifted sanctions on ZTE on Friday, allowing the company to buy \
+         American semiconductors again.",
+        "export_control_relaxation",
+    );
+    is(
+        "Tokyo declines to renew chip-material export licences for two Chinese buyers",
+        "Japan's trade ministry declined to renew export licences for photoresist shipments to two \
+         Chinese chipmakers, people familiar with the matter said.",
+        "licence_revocation",
+    );
+}
