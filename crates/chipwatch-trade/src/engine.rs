@@ -63,11 +63,9 @@ pub fn memory_limit(v: &str) -> Result<usize> {
         _ => 0,
     };
     match digits.parse::<usize>() {
-        Ok(n) if shift > 0 && n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            n.checked_mul(1 << shift).ok_or_else(|| {
-                TradeError::Invalid(format!("{MEMORY_LIMIT_VAR}=`{v}`: too large"))
-            })
-        }
+        Ok(n) if shift > 0 && n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => n
+            .checked_mul(1 << shift)
+            .ok_or_else(|| TradeError::Invalid(format!("{MEMORY_LIMIT_VAR}=`{v}`: too large"))),
         _ => Err(TradeError::Invalid(format!(
             "{MEMORY_LIMIT_VAR}=`{v}`: expected a size such as 8G or 512M"
         ))),
