@@ -52,23 +52,14 @@ WHERE (source = 'baci' AND flow = 'export') OR (source <> 'baci' AND flow = 'imp
 /// sorts and aggregations spill to disk.
 pub const MEMORY_LIMIT_VAR: &str = "CHIPWATCH_TRADE_MEMORY_LIMIT";
 
-/// Reads a memory limit (digits, then `K`, `M` or `G`) as bytes.
+/// Reads a memory limit as bytes with DataFusion's own parser (a number, then `K`, `M` or `G`:
+/// `8G`, `1.5G`, `512M`); a limit of zero bytes is refused too.
 pub fn memory_limit(v: &str) -> Result<usize> {
-    let v = v.trim();
-    let digits = v.trim_end_matches(['K', 'M', 'G', 'k', 'm', 'g']);
-    let shift = match &v[digits.len()..] {
-        "K" | "k" => 10,
-        "M" | "m" => 20,
-        "G" | "g" => 30,
-        _ => 0,
-    };
-    match digits.parse::<usize>() {
-        Ok(n) if shift > 0 && n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => n
-            .checked_mul(1 << shift)
-            .ok_or_else(|| TradeError::Invalid(format!("{MEMORY_LIMIT_VAR}=`{v}`: too large"))),
-        _ => Err(TradeError::Invalid(format!(
-            "{MEMORY_LIMIT_VAR}=`{v}`: expected a size such as 8G or 512M"
-        ))),
+    let bad = |why: String| TradeError::Invalid(format!("{MEMORY_LIMIT_VAR}=`{v}`: {why}"));
+    match SessionContext::parse_capacity_limit(MEMORY_LIMIT_VAR, v.trim()) {
+        Ok(0) => Err(bad("a limit of zero bytes".into())),
+        Ok(n) => Ok(n),
+        Err(e) => Err(bad(format!("expected a size such as 8G or 512M ({e})"))),
     }
 }
 
@@ -394,8 +385,9 @@ mod tests {
     #[test]
     fn memory_limits_are_sizes_with_a_unit() {
         assert_eq!(memory_limit("8G").unwrap(), 8 << 30);
-        assert_eq!(memory_limit(" 512m ").unwrap(), 512 << 20);
-        for bad in ["", "8", "G", "0G", "8T", "8GB", "1.5G", "8G'; DROP", "-1G"] {
+        assert_eq!(memory_limit(" 512M ").unwrap(), 512 << 20);
+        assert_eq!(memory_limit("1.5G").unwrap(), 3 << 29);
+        for bad in ["", "8", "G", "0G", "8T", "8GB", "512m", "8G'; DROP", "-1G"] {
             let e = memory_limit(bad).unwrap_err().to_string();
             assert!(e.contains("CHIPWATCH_TRADE_MEMORY_LIMIT"), "{bad}: {e}");
         }
