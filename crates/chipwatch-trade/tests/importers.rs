@@ -160,6 +160,15 @@ fn err_of(layout: Layout, text: &str) -> TradeError {
     .unwrap_err()
 }
 
+const COMTRADE_HEADER: &str = "period,reporterISO,partnerISO,flowCode,cmdCode,primaryValue\n";
+const COMEXT_HEADER: &str = "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS\n";
+
+/// The error for one data row under `header` starts with `prefix` (file, line and field).
+fn assert_row_error(layout: Layout, header: &str, row: &str, prefix: &str) {
+    let e = err_of(layout, &format!("{header}{row}\n"));
+    assert!(e.to_string().starts_with(prefix), "{e}");
+}
+
 #[test]
 fn malformed_input_names_file_line_and_field() {
     let e = err_of(
@@ -173,27 +182,26 @@ fn malformed_input_names_file_line_and_field() {
     assert!(e.to_string().contains("field `v`"), "{e}");
     let e = err_of(Layout::Baci, "t,i,j,v,q\n");
     assert!(e.to_string().contains("no column `k`"), "{e}");
-    let e = err_of(
+    assert_row_error(
         Layout::Comtrade,
-        "period,reporterISO,partnerISO,flowCode,cmdCode,primaryValue\n202313,KOR,NLD,M,848620,1\n",
-    );
-    assert!(
-        e.to_string().starts_with("bad.csv:2: field `period`"),
-        "{e}"
+        COMTRADE_HEADER,
+        "202313,KOR,NLD,M,848620,1",
+        "bad.csv:2: field `period`",
     );
     let e = err_of(
         Layout::Comtrade,
-        "period,reporterISO,partnerISO,flowCode,cmdCode,primaryValue\n2023,KOR,NLD,M,848620,\n",
+        &format!("{COMTRADE_HEADER}2023,KOR,NLD,M,848620,\n"),
     );
     assert_eq!(
         e.to_string(),
         "bad.csv:2: field `primaryValue`: empty; a value is required"
     );
-    let e = err_of(
+    assert_row_error(
         Layout::Comext,
-        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS\nNL,KR,84862000,3,202301,1\n",
+        COMEXT_HEADER,
+        "NL,KR,84862000,3,202301,1",
+        "bad.csv:2: field `FLOW`",
     );
-    assert!(e.to_string().starts_with("bad.csv:2: field `FLOW`"), "{e}");
     let e = err_of(Layout::Comext, "");
     assert!(e.to_string().contains("empty"), "{e}");
 }
@@ -258,20 +266,16 @@ fn import_writes_a_partitioned_dataset_and_a_summary_with_mirror_gaps() {
 /// (`trade_comtrade_csv`, `trade_comext_csv`). They are errors naming the field.
 #[test]
 fn a_period_with_a_multi_byte_character_is_an_error_not_a_panic() {
-    let e = err_of(
+    assert_row_error(
         Layout::Comtrade,
-        "period,reporterISO,partnerISO,flowCode,cmdCode,primaryValue\n202\u{feff},KOR,NLD,M,848620,1\n",
+        COMTRADE_HEADER,
+        "202\u{feff},KOR,NLD,M,848620,1",
+        "bad.csv:2: field `period`",
     );
-    assert!(
-        e.to_string().starts_with("bad.csv:2: field `period`"),
-        "{e}"
-    );
-    let e = err_of(
+    assert_row_error(
         Layout::Comext,
-        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS\nNL,KR,84862000,1,202\u{fede},1\n",
-    );
-    assert!(
-        e.to_string().starts_with("bad.csv:2: field `PERIOD`"),
-        "{e}"
+        COMEXT_HEADER,
+        "NL,KR,84862000,1,202\u{fede},1",
+        "bad.csv:2: field `PERIOD`",
     );
 }
