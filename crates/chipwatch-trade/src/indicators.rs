@@ -361,6 +361,7 @@ pub fn alert_series(scope: &Scope, importer: Option<&str>) -> Result<String> {
 
 /// The chip trade matrix: value per segment (from the HS mapping), exporter and importer,
 /// summed over the scope's years. Codes the mapping does not tell apart go to `all`.
+/// The period (first-last year) is a window over the aggregated rows, not a second read of `m`.
 pub fn matrix(scope: &Scope, mapping: &Mapping) -> Result<String> {
     scope.validate()?;
     let mut cases = Vec::new();
@@ -379,12 +380,13 @@ pub fn matrix(scope: &Scope, mapping: &Mapping) -> Result<String> {
     Ok(format!(
         "WITH m AS (SELECT {seg} AS segment, exporter, importer, currency, year, value \
            FROM bilateral WHERE {f} AND exporter <> '_X' AND importer <> '_X'), \
-         p AS (SELECT CASE WHEN MIN(year) = MAX(year) THEN CAST(MIN(year) AS VARCHAR) \
-             ELSE CAST(MIN(year) AS VARCHAR) || '-' || CAST(MAX(year) AS VARCHAR) END AS period FROM m), \
-         a AS (SELECT segment, exporter, importer, currency, SUM(value) AS value \
-           FROM m GROUP BY segment, exporter, importer, currency) \
-         SELECT a.segment, a.exporter AS \"from\", a.importer AS \"to\", a.value, a.currency, p.period, \
-           '{src}' AS source FROM a CROSS JOIN p ORDER BY a.segment, \"from\", \"to\"",
+         a AS (SELECT segment, exporter, importer, currency, SUM(value) AS value, \
+             MIN(year) AS y0, MAX(year) AS y1 FROM m GROUP BY segment, exporter, importer, currency), \
+         w AS (SELECT a.*, MIN(y0) OVER () AS first, MAX(y1) OVER () AS last FROM a) \
+         SELECT segment, exporter AS \"from\", importer AS \"to\", value, currency, \
+           CASE WHEN first = last THEN CAST(first AS VARCHAR) \
+             ELSE CAST(first AS VARCHAR) || '-' || CAST(last AS VARCHAR) END AS period, \
+           '{src}' AS source FROM w ORDER BY segment, \"from\", \"to\"",
         f = scope.filter(),
         src = scope.source,
     ))
