@@ -293,8 +293,13 @@ impl Classifier {
         let mut score = vec![0.0f64; n_ev];
         let mut contrib: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_ev];
         let mut negative = 0.0;
+        // The part of `negative` from sentences after the lede.
+        let mut negative_body = 0.0;
+        let mut negative_title = false;
+        let mut stoppage_title = false;
         let (mut no_effect, mut stoppage, mut reaction_in_title) = (false, false, false);
         let mut no_effect_lede = false;
+        let mut no_effect_title = false;
         let mut retrospective = false;
         let mut reaction_at: Option<usize> = None;
         let mut commentary_title = false;
@@ -347,6 +352,10 @@ impl Classifier {
                         } else {
                             g.negative_weight
                         };
+                        if !lede {
+                            negative_body += g.negative_weight;
+                        }
+                        negative_title |= s.is_title;
                     }
                     // "No one was hurt" (인명 피해는 없었다, 人的被害はない) is about people,
                     // not output.
@@ -358,12 +367,14 @@ impl Classifier {
                         note(&|| format!("sentence {si}: no effect `{}`", g.terms[h.term].text));
                         no_effect = true;
                         no_effect_lede |= lede;
+                        no_effect_title |= s.is_title;
                     }
                     // A train line or a road stopped is no output stopped: only a sentence
                     // about a firm, a plant or chips says output stopped.
                     TermOwner::Stoppage if s.anchored => {
                         note(&|| format!("sentence {si}: stoppage `{}`", g.terms[h.term].text));
-                        stoppage = true
+                        stoppage = true;
+                        stoppage_title |= s.is_title;
                     }
                     TermOwner::Stoppage => {}
                     TermOwner::Reaction => {
@@ -411,11 +422,13 @@ impl Classifier {
         let mut chosen = None;
         // The article's disruption is one without effect on output (a fire "with no effect", a
         // rainstorm the fab "ran through"): then the plant words around it are no expansion or
-        // shortage news either, whichever scored higher.
+        // shortage news either, whichever scored higher. A headline's all-clear ("plant: no
+        // effect on output") is the outlet's verdict even when the body names what stopped for
+        // a moment or what did not stop.
         let quiet_of = |et: &str| {
             DISRUPTION_TYPES.contains(&et)
                 && et != "strike"
-                && !stoppage
+                && (!stoppage || (no_effect_title && !stoppage_title))
                 && if et == "extreme_weather" {
                     no_effect_lede
                 } else {
@@ -435,13 +448,22 @@ impl Classifier {
                 note(&|| format!("{et}: set aside, the headline is about another kind of chip"));
                 continue;
             }
-            if WEAK_TYPES.contains(&et) && negative >= score[ei] {
-                note(&|| format!("{et}: set aside, the negative lexicon outweighs it"));
-                continue;
-            }
             // Any type named only deep in the body of an article about something else (a patent
             // suit that recalls its party's listing) is background to that article.
             let in_lede = contrib[ei].iter().any(|&(si, _)| si <= lede_last);
+            // A merger or a new line named in the headline or lede is the news even when the
+            // body goes on to revenue, an investor call or a launch event: negatives after the
+            // lede weigh half against it (an earnings report names its earnings up front, and a
+            // headline about share prices is one).
+            let weighed = if in_lede && !negative_title {
+                negative - 0.5 * negative_body
+            } else {
+                negative
+            };
+            if WEAK_TYPES.contains(&et) && weighed >= score[ei] {
+                note(&|| format!("{et}: set aside, the negative lexicon outweighs it"));
+                continue;
+            }
             if !in_lede && negative >= score[ei] {
                 note(&|| {
                     format!(
@@ -580,21 +602,49 @@ impl Classifier {
                 }
             }
         }
+        // A probe named first in the headline is the news, and the tariff, price rise or
+        // shortage after it is its object ("opens probe into imports, a step toward tariffs",
+        // "公平会立案调查涉嫌联合涨价" after the price rise it probes names the probe too).
+        if let Some(ei) = chosen {
+            if matches!(
+                g.events[ei].event_type,
+                "tariff" | "price_spike" | "shortage"
+            ) {
+                if let Some(inv) = (0..n_ev)
+                    .find(|&e| g.events[e].event_type == "investigation" && score[e] >= MIN_SCORE)
+                {
+                    let probe_first = match (first_in_title(inv), first_in_title(ei)) {
+                        (Some(p), Some(t)) => p < t || g.events[ei].event_type != "tariff",
+                        (Some(_), None) => true,
+                        _ => false,
+                    };
+                    if probe_first {
+                        note(&|| "the headline names a probe of it".into());
+                        chosen = Some(inv);
+                    }
+                }
+            }
+        }
+
         // A concrete measure (a revoked or granted licence, a listing, a relaxation) is a more
         // specific report than export controls in general, which articles repeat as background.
         // But when the headline announces export controls, the specific one is a detail of the
         // package (new rules that also list entities): a headline naming only the listing has
         // its control words inside the longer listing trigger ("export-control entity list").
+        // A headline that names both ("Japan versoepelt exportregels", "Seoul revokes export
+        // licence") reports the specific one: the control words are its object. Not a listing:
+        // a package that also lists firms stays export controls (below).
         if let Some(ei) = chosen {
             if g.events[ei].event_type == "export_control" {
                 let in_title = |e: usize| contrib[e].iter().any(|&(si, _)| sents[si].is_title);
                 if let Some(&sp) = order.iter().find(|&&o| {
-                    SPECIFIC_MEASURES.contains(&g.events[o].event_type)
+                    let et = g.events[o].event_type;
+                    SPECIFIC_MEASURES.contains(&et)
                         && score[o] >= MIN_SCORE
                         && contrib[o]
                             .iter()
                             .any(|&(si, _)| sents[si].anchored || sents[si].is_title)
-                        && !in_title(ei)
+                        && (!in_title(ei) || (in_title(o) && et != "entity_listing"))
                 }) {
                     chosen = Some(sp);
                 }

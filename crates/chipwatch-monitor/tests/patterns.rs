@@ -532,3 +532,72 @@ fn state_funds_sanctions_lifted_and_licences_not_renewed() {
         "licence_revocation",
     );
 }
+
+#[test]
+fn the_lede_outweighs_revenue_words_further_down() {
+    // A merger in the lede, revenue and an investor call after it: still the merger.
+    is(
+        "米半導体2社が合併で合意　通信用チップで規模拡大",
+        "米国の半導体メーカー、ノースリッジ・デバイセズは4日、同業のベイサイド・シリコンを買収すると発表した。\n\
+         買収額は約80億ドルで、規制当局の承認を経て来年前半の完了を目指す。\n\
+         両社は通信用の高周波チップを手がける。\n\
+         ノースリッジの前期の売上高は約40億ドルだった。\n\
+         ベイサイドの売上高は約25億ドルで、スマートフォン向けが半分を占める。",
+        "m_and_a",
+    );
+    // An earnings headline stays an earnings story.
+    not_relevant(
+        "半導体装置大手、売上高が過去最高　中国向けが好調",
+        "半導体製造装置大手の決算は、売上高が前年同期比2割増えた。\n\
+         中国の新工場向けの出荷が伸びた。\n売上高の見通しも引き上げた。",
+    );
+}
+
+#[test]
+fn a_headline_all_clear_outweighs_a_passing_stop_in_the_body() {
+    not_relevant(
+        "Grid dip hits chip park; fabs report no impact on production",
+        "A momentary voltage dip struck the northern science park on Tuesday evening.\n\
+         Two fabs said a handful of tools paused for seconds and restarted automatically.\n\
+         Both companies said there was no impact on production and wafer output was normal.",
+    );
+    // Wafers scrapped in the headline beside the all-clear: the dip did cost output.
+    is(
+        "南科電壓驟降 晶圓廠數百片晶圓報廢 廠商稱營運不受影響",
+        "南部科學園區昨晚發生電壓驟降，多家晶圓廠機台跳機。\n\
+         業者估計數百片晶圓報廢，目前已恢復生產。",
+        "power_outage",
+    );
+}
+
+#[test]
+fn a_probe_in_the_headline_is_the_news_of_its_tariff_or_price() {
+    is(
+        "Commerce opens security probe into wafer imports, a possible step toward tariffs",
+        "The Commerce Department opened a national security investigation into imports of \
+         silicon wafers on Monday.\nThe probe could lead to tariffs on chips and wafers.",
+        "investigation",
+    );
+    is(
+        "記憶體模組價格暴漲 公平會立案調查聯合漲價",
+        "記憶體模組價格半年內上漲一倍，公平會今天宣布立案調查三家模組廠是否聯合漲價。\n\
+         業者表示將配合調查，並強調漲價反映DRAM晶片成本。",
+        "investigation",
+    );
+}
+
+#[test]
+fn a_specific_measure_in_the_headline_beats_the_control_words_it_governs() {
+    is(
+        "Japan versoepelt exportregels voor chipapparatuur naar India",
+        "Japan versoepelt de exportregels voor chipmachines en materialen naar India.\n\
+         Bedrijven hebben voor leveringen aan India niet langer voor elke zending een \
+         exportvergunning nodig, meldt het Japanse ministerie van Economische Zaken.",
+        "export_control_relaxation",
+    );
+    is(
+        "美国将三家印度机构移出实体清单",
+        "美国商务部宣布，将三家印度研究机构从实体清单中移除，美国企业向其出口芯片等物项不再需要许可证。",
+        "export_control_relaxation",
+    );
+}
