@@ -7,6 +7,7 @@
 #   CHIPWATCH=old/chipwatch bench/trade-quick.sh /tmp/g7; bench/trade-quick.sh /tmp/g7
 #
 # Prints: indicator, chipwatch seconds (whole process), DuckDB seconds (in-process), ratio.
+# INDICATORS="imports flag" runs only those (default: all seven; the alerts take longest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:?usage: bench/trade-quick.sh DATASET-DIR}
@@ -18,7 +19,7 @@ declare -A ARGS=(
   [ratio]="dependence --indicator ratio" [flag]="dependence --indicator flag"
   [bil]="dependence --indicator bilateral --reporter KOR --partner NLD --monthly"
   [matrix]="matrix" [alerts]="alerts")
-for k in imports exports ratio flag bil matrix alerts; do
+for k in ${INDICATORS:-imports exports ratio flag bil matrix alerts}; do
   # shellcheck disable=SC2086
   t=$(for _ in 1 2 3; do
         /usr/bin/time -f "%e" "$C" --json trade ${ARGS[$k]} --data "$DATA" --source baci 2>&1 >/dev/null

@@ -83,12 +83,7 @@ impl Scope {
             "exporter <> importer".to_string(),
         ];
         if !self.codes.is_empty() {
-            let ors: Vec<String> = self
-                .codes
-                .iter()
-                .map(|c| format!("code LIKE '{c}%'"))
-                .collect();
-            w.push(format!("({})", ors.join(" OR ")));
+            w.push(codes_filter(&self.codes));
         }
         if let Some((a, b)) = self.years {
             w.push(format!("year BETWEEN {a} AND {b}"));
@@ -106,14 +101,46 @@ impl Scope {
     }
 
     /// The code expression at the scope's level: `substr(code, 1, L)`, spelled so that a code
-    /// already `L` characters long is taken as it is. The same value for every string (the
-    /// prefix of an `L`-character string is itself), but the common case (HS6 codes at level 6)
-    /// skips building a new string per row (the first aggregation on 10^7 rows: 0.45 s with
-    /// `substr` alone, 0.39 s spelled so).
+    /// already `L` bytes long is taken as it is. The same value for every string (a string of
+    /// `L` bytes has at most `L` characters, and `substr` of a string no longer than `L` is
+    /// the string), but the common case (HS6 codes at level 6) skips building a new string per
+    /// row (the first aggregation on 10^7 rows: 0.45 s with `substr` alone, 0.39 s spelled so),
+    /// and `bit_length` (8 × bytes; DuckDB has no `octet_length` of a string), unlike
+    /// `length`, does not scan the strings for non-ASCII bytes.
     fn code(&self) -> String {
         let l = self.level;
-        format!("CASE WHEN length(code) = {l} THEN code ELSE substr(code, 1, {l}) END")
+        let bits = 8 * l;
+        format!("CASE WHEN bit_length(code) = {bits} THEN code ELSE substr(code, 1, {l}) END")
     }
+}
+
+/// `code` starts with one of `prefixes` (checked digits), spelled so that codes exactly as long
+/// as a prefix cost one hash lookup: `code IN (…)`, and the `LIKE 'p%'` tests only for codes
+/// longer than the shortest prefix. The same rows as `code LIKE 'p1%' OR …` (a code that starts
+/// with a prefix is either equal to it or longer than it), but on 10^8 BACI rows (all HS6) and the
+/// eight chip codes the filter took 0.83 s instead of 1.6-1.7 s (docs/benchmarks.md).
+fn codes_filter(prefixes: &[String]) -> String {
+    let shortest = prefixes.iter().map(String::len).min().unwrap_or(0);
+    let list: Vec<String> = prefixes.iter().map(|c| format!("'{c}'")).collect();
+    let likes: Vec<String> = prefixes
+        .iter()
+        .map(|c| format!("code LIKE '{c}%'"))
+        .collect();
+    format!(
+        "(code IN ({}) OR (bit_length(code) > {} AND ({})))",
+        list.join(", "),
+        8 * shortest,
+        likes.join(" OR ")
+    )
+}
+
+/// `code` starts with `prefix` (checked digits): equal to it, or longer and `LIKE 'prefix%'`
+/// (the equality alone decides HS6 codes against an HS6 prefix; see [`codes_filter`]).
+fn starts_with_code(prefix: &str) -> String {
+    format!(
+        "(code = '{prefix}' OR (bit_length(code) > {} AND code LIKE '{prefix}%'))",
+        8 * prefix.len()
+    )
 }
 
 /// An ISO alpha-3 code (or `_X`) checked before it goes into SQL text.
@@ -152,6 +179,12 @@ impl Default for DependenceThresholds {
     }
 }
 
+/// The Herfindahl-Hirschman index on the 0–10,000 scale over the partner values `v` of a group:
+/// 10,000 × Σ v² / (Σ v)², which is 10,000 × Σ share² without a window for the group's total
+/// (the windows cost more than the aggregation they fed: 0.27 s of 0.92 s CPU on 10^7 rows,
+/// `EXPLAIN ANALYZE`, docs/benchmarks.md).
+const HHI: &str = "10000.0 * SUM(v * v) / (SUM(v) * SUM(v))";
+
 fn import_cte(scope: &Scope, importer: Option<&str>) -> Result<String> {
     let f = scope.filter_for(importer)?;
     // With one importer its column is constant: partitioning the window by it as well lets the
@@ -163,18 +196,18 @@ fn import_cte(scope: &Scope, importer: Option<&str>) -> Result<String> {
     } else {
         "year, importer, code"
     };
-    // Totals, partner counts and ranks come from window functions over `b`, not from a join of
-    // `b` with its own totals: DataFusion does not materialise a CTE named twice, so the join
-    // scanned and aggregated the whole dataset twice (1.46 s against 1.03 s on 10^7 rows,
-    // docs/benchmarks.md). The same for `wb` below. The queries over `s` and `ws` group by the
-    // windows' partition keys in the windows' order, so the aggregation streams over the sorted
-    // rows instead of hashing them again.
+    // Totals, partner counts and the HHI are aggregates of the group ([`HHI`]), and only the
+    // ranks of the top partners come from a window over `b`: never a join of `b` with its own
+    // totals (DataFusion does not materialise a CTE named twice, so the join scanned and
+    // aggregated the whole dataset twice: 1.46 s against 1.03 s on 10^7 rows,
+    // docs/benchmarks.md), nor `SUM(v) OVER (PARTITION BY …)` beside the ranks (a second window
+    // pass over every row). The same for `wb` below. The queries over `s` and `ws` group by the
+    // window's partition keys in its order, so the aggregation streams over the sorted rows
+    // instead of hashing them again.
     Ok(format!(
         "b AS (SELECT year, importer, exporter, {code} AS code, SUM(value) AS v \
            FROM bilateral WHERE {f} GROUP BY year, importer, exporter, {code} HAVING SUM(value) > 0), \
          s AS (SELECT year, importer, code, exporter, v, \
-             SUM(v) OVER (PARTITION BY {window}) AS total, COUNT(*) OVER (PARTITION BY {window}) AS partners, \
-             v / SUM(v) OVER (PARTITION BY {window}) AS share, \
              ROW_NUMBER() OVER (PARTITION BY {window} ORDER BY v DESC, exporter) AS rank FROM b)",
         code = scope.code()
     ))
@@ -185,8 +218,6 @@ fn export_cte(scope: &Scope) -> String {
         "wb AS (SELECT year, exporter, {code} AS code, SUM(value) AS v \
            FROM bilateral WHERE {f} GROUP BY year, exporter, {code} HAVING SUM(value) > 0), \
          ws AS (SELECT year, code, exporter, v, \
-             SUM(v) OVER (PARTITION BY year, code) AS total, COUNT(*) OVER (PARTITION BY year, code) AS exporters, \
-             v / SUM(v) OVER (PARTITION BY year, code) AS share, \
              ROW_NUMBER() OVER (PARTITION BY year, code ORDER BY v DESC, exporter) AS rank FROM wb)",
         code = scope.code(),
         f = scope.filter()
@@ -199,15 +230,16 @@ pub fn import_concentration(scope: &Scope, importer: Option<&str>) -> Result<Str
     let importer = importer.map(country).transpose()?;
     Ok(format!(
         "WITH {cte} \
-         SELECT importer AS reporter, code, year, MAX(total) AS imports, MAX(partners) AS partners, \
-           10000.0 * SUM(share * share) AS hhi, \
+         SELECT importer AS reporter, code, year, SUM(v) AS imports, COUNT(*) AS partners, \
+           {hhi} AS hhi, \
            MAX(CASE WHEN rank = 1 THEN exporter END) AS top1, \
-           100.0 * MAX(CASE WHEN rank = 1 THEN share END) AS top1_share, \
+           100.0 * MAX(CASE WHEN rank = 1 THEN v END) / SUM(v) AS top1_share, \
            MAX(CASE WHEN rank = 2 THEN exporter END) AS top2, \
-           100.0 * MAX(CASE WHEN rank = 2 THEN share END) AS top2_share, \
+           100.0 * MAX(CASE WHEN rank = 2 THEN v END) / SUM(v) AS top2_share, \
            MAX(CASE WHEN rank = 3 THEN exporter END) AS top3, \
-           100.0 * MAX(CASE WHEN rank = 3 THEN share END) AS top3_share \
+           100.0 * MAX(CASE WHEN rank = 3 THEN v END) / SUM(v) AS top3_share \
          FROM s GROUP BY year, importer, code ORDER BY reporter, code, year",
+        hhi = HHI,
         cte = import_cte(scope, importer.as_deref())?
     ))
 }
@@ -217,15 +249,16 @@ pub fn export_concentration(scope: &Scope) -> Result<String> {
     scope.validate()?;
     Ok(format!(
         "WITH {cte} \
-         SELECT code, year, MAX(total) AS world_exports, MAX(exporters) AS exporters, \
-           10000.0 * SUM(share * share) AS hhi, \
+         SELECT code, year, SUM(v) AS world_exports, COUNT(*) AS exporters, \
+           {hhi} AS hhi, \
            MAX(CASE WHEN rank = 1 THEN exporter END) AS top1, \
-           100.0 * MAX(CASE WHEN rank = 1 THEN share END) AS top1_share, \
+           100.0 * MAX(CASE WHEN rank = 1 THEN v END) / SUM(v) AS top1_share, \
            MAX(CASE WHEN rank = 2 THEN exporter END) AS top2, \
-           100.0 * MAX(CASE WHEN rank = 2 THEN share END) AS top2_share, \
+           100.0 * MAX(CASE WHEN rank = 2 THEN v END) / SUM(v) AS top2_share, \
            MAX(CASE WHEN rank = 3 THEN exporter END) AS top3, \
-           100.0 * MAX(CASE WHEN rank = 3 THEN share END) AS top3_share \
+           100.0 * MAX(CASE WHEN rank = 3 THEN v END) / SUM(v) AS top3_share \
          FROM ws GROUP BY year, code ORDER BY code, year",
+        hhi = HHI,
         cte = export_cte(scope)
     ))
 }
@@ -269,11 +302,11 @@ pub fn dependence(
         .unwrap_or_default();
     Ok(format!(
         "WITH {icte}, {ecte}, {rcte}, \
-         ic AS (SELECT importer AS reporter, code, year, 10000.0 * SUM(share * share) AS hhi, \
+         ic AS (SELECT importer AS reporter, code, year, {hhi} AS hhi, \
              MAX(CASE WHEN rank = 1 THEN exporter END) AS top1, \
-             100.0 * MAX(CASE WHEN rank = 1 THEN share END) AS top1_share \
+             100.0 * MAX(CASE WHEN rank = 1 THEN v END) / SUM(v) AS top1_share \
            FROM s GROUP BY year, importer, code), \
-         ec AS (SELECT code, year, 10000.0 * SUM(share * share) AS hhi FROM ws GROUP BY year, code), \
+         ec AS (SELECT code, year, {hhi} AS hhi FROM wb GROUP BY year, code), \
          c AS (SELECT ic.reporter, ic.code, ic.year, ic.hhi AS import_hhi, ec.hhi AS world_export_hhi, \
              r.ratio, ic.top1, ic.top1_share, \
              (ic.hhi > {ih} AND ec.hhi > {eh} AND r.ratio > {ra}) AS criteria_met \
@@ -285,6 +318,7 @@ pub fn dependence(
            SUM(CASE WHEN criteria_met THEN 1 ELSE 0 END) OVER (PARTITION BY reporter, code ORDER BY year \
              RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) >= {years} AS dependent \
          FROM c ORDER BY reporter, code, year",
+        hhi = HHI,
         icte = import_cte(scope, importer.as_deref())?,
         ecte = export_cte(scope),
         rcte = ratio_cte(scope),
@@ -366,7 +400,7 @@ pub fn matrix(scope: &Scope, mapping: &Mapping) -> Result<String> {
     scope.validate()?;
     let mut cases = Vec::new();
     for (prefix, seg) in mapping.segment_prefixes() {
-        cases.push(format!("WHEN code LIKE '{prefix}%' THEN '{seg}'"));
+        cases.push(format!("WHEN {} THEN '{seg}'", starts_with_code(&prefix)));
     }
     let seg = if cases.is_empty() {
         "'all'".to_string()

@@ -420,3 +420,46 @@ async fn a_stop_carries_the_exporters_share_of_the_previous_twelve_months() {
         "{stop:?}"
     );
 }
+
+/// The code filter is spelled for speed (`code IN (…)`, then `LIKE` only for longer codes); it
+/// must keep exactly the codes that start with a prefix, whatever their length or suffix.
+#[tokio::test]
+async fn code_prefixes_keep_exactly_the_codes_that_start_with_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let codes = [
+        "8542", "854231", "85423190", "854239", "8542X", "854110", "85411000", "8541", "848620",
+        "84862010", "8486", "284690",
+    ];
+    let rows: Vec<TradeRecord> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| rec(2022, "NLD", "KOR", c, 1.0 + i as f64))
+        .collect();
+    write(tmp.path(), &rows);
+    let e = Engine::open(tmp.path(), Some(2)).await.unwrap();
+    for prefixes in [
+        vec!["8542"],
+        vec!["854231", "8541"],
+        vec!["854110", "848620"],
+        vec!["84862010", "2846"],
+    ] {
+        let scope = Scope {
+            level: 2,
+            codes: prefixes.iter().map(|p| p.to_string()).collect(),
+            ..Scope::default()
+        };
+        let sql = format!(
+            "SELECT code FROM bilateral WHERE {} ORDER BY code",
+            scope.filter()
+        );
+        let t = e.query(&sql).await.unwrap();
+        let got: Vec<&str> = (0..t.rows.len()).map(|r| s(&t, r, "code")).collect();
+        let mut want: Vec<&str> = codes
+            .iter()
+            .copied()
+            .filter(|c| prefixes.iter().any(|p| c.starts_with(p)))
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "{prefixes:?}");
+    }
+}

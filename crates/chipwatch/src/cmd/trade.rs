@@ -293,7 +293,7 @@ fn show_sql(sql: &str) -> Result<()> {
 
 fn print_table(cli: &Cli, t: &Table) -> Result<()> {
     if cli.json {
-        print_json(&t.to_records())
+        print_json(&t.records())
     } else {
         out!("{}", t.to_text());
         Ok(())
@@ -511,7 +511,7 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
             }))?;
             let Some(t) = t else { return Ok(()) };
             if cli.json {
-                print_json(&t.to_records())?;
+                print_json(&t.records())?;
             } else if let Some(p) = &a.out {
                 std::fs::write(p, t.to_csv()).with_context(|| p.display().to_string())?;
             } else {
