@@ -118,7 +118,8 @@ impl Scope {
 /// as a prefix cost one hash lookup: `code IN (…)`, and the `LIKE 'p%'` tests only for codes
 /// longer than the shortest prefix. The same rows as `code LIKE 'p1%' OR …` (a code that starts
 /// with a prefix is either equal to it or longer than it), but on 10^8 BACI rows (all HS6) and the
-/// eight chip codes the filter took 0.83 s instead of 1.6-1.7 s (docs/benchmarks.md).
+/// eight chip codes the filter took 0.83 s instead of 1.6-1.7 s (docs/benchmarks.md). The
+/// matrix's segment `CASE` tests each prefix the same way.
 fn codes_filter(prefixes: &[String]) -> String {
     let shortest = prefixes.iter().map(String::len).min().unwrap_or(0);
     let list: Vec<String> = prefixes.iter().map(|c| format!("'{c}'")).collect();
@@ -131,15 +132,6 @@ fn codes_filter(prefixes: &[String]) -> String {
         list.join(", "),
         8 * shortest,
         likes.join(" OR ")
-    )
-}
-
-/// `code` starts with `prefix` (checked digits): equal to it, or longer and `LIKE 'prefix%'`
-/// (the equality alone decides HS6 codes against an HS6 prefix; see [`codes_filter`]).
-fn starts_with_code(prefix: &str) -> String {
-    format!(
-        "(code = '{prefix}' OR (bit_length(code) > {} AND code LIKE '{prefix}%'))",
-        8 * prefix.len()
     )
 }
 
@@ -400,7 +392,8 @@ pub fn matrix(scope: &Scope, mapping: &Mapping) -> Result<String> {
     scope.validate()?;
     let mut cases = Vec::new();
     for (prefix, seg) in mapping.segment_prefixes() {
-        cases.push(format!("WHEN {} THEN '{seg}'", starts_with_code(&prefix)));
+        let test = codes_filter(std::slice::from_ref(&prefix));
+        cases.push(format!("WHEN {test} THEN '{seg}'"));
     }
     let seg = if cases.is_empty() {
         "'all'".to_string()
