@@ -602,23 +602,24 @@ impl Classifier {
                 }
             }
         }
-        // A probe named first in the headline is the news, and the tariff, price rise or
-        // shortage after it is its object ("opens probe into imports, a step toward tariffs",
-        // "公平会立案调查涉嫌联合涨价" after the price rise it probes names the probe too).
+        // A probe named in the headline is the news, and the tariff, price rise or shortage
+        // is its object: a price or a shortage wherever the headline names it ("모듈 가격 급등…
+        // 공정위 담합 조사"), a tariff only when the probe comes first ("opens probe into
+        // imports, a step toward tariffs"; "probe results: tariffs from 2027" is the tariff).
         if let Some(ei) = chosen {
-            if matches!(
-                g.events[ei].event_type,
-                "tariff" | "price_spike" | "shortage"
-            ) {
+            let et = g.events[ei].event_type;
+            if matches!(et, "tariff" | "price_spike" | "shortage") {
                 if let Some(inv) = (0..n_ev)
                     .find(|&e| g.events[e].event_type == "investigation" && score[e] >= MIN_SCORE)
                 {
-                    let probe_first = match (first_in_title(inv), first_in_title(ei)) {
-                        (Some(p), Some(t)) => p < t || g.events[ei].event_type != "tariff",
-                        (Some(_), None) => true,
-                        _ => false,
-                    };
-                    if probe_first {
+                    let probe_wins = first_in_title(inv).is_some_and(|p| {
+                        et != "tariff"
+                            || match first_in_title(ei) {
+                                Some(t) => p < t,
+                                None => true,
+                            }
+                    });
+                    if probe_wins {
                         note(&|| "the headline names a probe of it".into());
                         chosen = Some(inv);
                     }
