@@ -6,7 +6,9 @@
 //! `--errors` lists relevance and type errors, `--countries` the countries missed or added on
 //! relevant articles, `--filter` keeps only articles whose file starts with PREFIX after the
 //! language directory (e.g. `e` for one batch), `--explain PATH-PART` prints the classifier's
-//! trace for the articles whose file contains PATH-PART.
+//! trace for the articles whose file contains PATH-PART, `--ranks` where the labelled event type
+//! stood among the classifier's scores when it chose another (is a type error one of ranking or
+//! of a lexicon that never saw the words?).
 
 use chipwatch_monitor::eval::{self, Labels};
 use chipwatch_monitor::{input, Article, Classifier};
@@ -16,12 +18,14 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut labels, mut filter, mut errors, mut countries) = (None, None, false, false);
+    let mut ranks = false;
     let mut explain: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--errors" => errors = true,
             "--countries" => countries = true,
+            "--ranks" => ranks = true,
             "--filter" => filter = it.next().cloned(),
             "--explain" => explain = it.next().cloned(),
             _ if labels.is_none() && !a.starts_with("--") => labels = Some(a.clone()),
@@ -101,6 +105,41 @@ fn main() -> ExitCode {
             }
         }
         let c = classifier.classify(&article);
+        if ranks && l.relevant && c.relevant && l.event_type != c.event_type {
+            let (_, trace) = classifier.explain(&article);
+            let scores: Vec<(String, f64)> = trace
+                .iter()
+                .find_map(|t| t.strip_prefix("scores: "))
+                .and_then(|t| t.split(';').next())
+                .map(|t| {
+                    t.split(", ")
+                        .filter_map(|e| {
+                            let (n, v) = e.rsplit_once(' ')?;
+                            Some((n.to_string(), v.parse().ok()?))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let gold = scores.iter().position(|(n, _)| n == &l.event_type);
+            let bucket = match gold {
+                None => "absent".to_string(),
+                Some(i) if scores[i].1 < chipwatch_monitor::detect::MIN_SCORE => {
+                    format!("below {}", chipwatch_monitor::detect::MIN_SCORE)
+                }
+                Some(i) => format!("rank {}", i + 1),
+            };
+            println!(
+                "RANK {bucket:>9} {}: gold {} predicted {} | {}",
+                l.file,
+                l.event_type,
+                c.event_type,
+                scores
+                    .iter()
+                    .map(|(n, v)| format!("{n} {v:.1}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         pairs.push((l, c));
     }
     let r = eval::evaluate(&pairs);

@@ -475,10 +475,15 @@ impl Classifier {
             // Opinion, expert talk and market moves about controls in general report no new
             // measure: under such a headline only a specific measure (a listing, a licence
             // revoked or granted, an easing) with strong evidence counts.
-            if commentary_title
-                && !(SPECIFIC_MEASURES.contains(&et) && score[ei] >= 2.0 * MIN_SCORE)
-                && !DISRUPTION_TYPES.contains(&et)
-            {
+            // A deal whose own headline names it is deal news even when the headline also
+            // says when trading resumes ("…拟发股收购… A股9月1日复牌").
+            let deal_headline = et == "m_and_a"
+                && score[ei] >= 3.0 * MIN_SCORE
+                && contrib[ei].iter().any(|&(si, _)| sents[si].is_title);
+            let stands_out = (SPECIFIC_MEASURES.contains(&et) && score[ei] >= 2.0 * MIN_SCORE)
+                || DISRUPTION_TYPES.contains(&et)
+                || deal_headline;
+            if commentary_title && !stands_out {
                 note(&|| format!("{et}: set aside, a commentary headline"));
                 continue;
             }

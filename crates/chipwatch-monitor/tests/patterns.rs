@@ -601,3 +601,60 @@ fn a_specific_measure_in_the_headline_beats_the_control_words_it_governs() {
         "export_control_relaxation",
     );
 }
+
+#[test]
+fn a_deal_headline_that_also_names_the_share_resumption_is_the_deal() {
+    is(
+        "长芯科技拟发行股份收购晶源半导体100%股权 A股周一复牌",
+        "长芯科技晚间公告，公司拟通过发行股份及支付现金方式收购晶源半导体100%股权，交易作价约42亿元。\n\
+         晶源半导体主要从事12英寸晶圆代工，收购完成后公司月产能将增加2万片。\n\
+         公司股票将于下周一复牌。",
+        "m_and_a",
+    );
+    // A market wrap that names a deal in passing stays a market wrap.
+    not_relevant(
+        "A股三大指数集体收涨 半导体板块领涨",
+        "今日A股三大指数集体收涨，半导体板块领涨，多只个股涨停。\n\
+         消息面上，某芯片公司公告拟收购一家设计公司。",
+    );
+}
+
+#[test]
+fn this_rounds_phrasings() {
+    // An OSAT plant is a chip plant: its fire stops output even if the body says a
+    // neighbouring line was unaffected.
+    is(
+        "苏州一封测厂深夜起火 三条封装线停产",
+        "昨夜23时许，苏州工业园区一家半导体封装测试企业厂房起火，三条封装线停产。\n\
+         公司称相邻的测试车间未受影响，预计受损产线两周后恢复。",
+        "factory_fire",
+    );
+    is(
+        "Grid fault blacks out chip park, halting wafer plants",
+        "A transmission line tripped on Tuesday and cut electricity to an industrial park \
+         where two wafer plants and a chip packaging site stopped production for three hours.",
+        "power_outage",
+    );
+    is(
+        "Toshio breaks ground on $2 billion chip packaging plant in Ohio",
+        "Toshio Semiconductor broke ground on Thursday on a $2 billion advanced chip packaging \
+         plant near Columbus, Ohio, its first factory in the United States.",
+        "capacity_expansion",
+    );
+    is(
+        "DDR5 blijft in prijs stijgen: spotprijs verdubbeld sinds de zomer",
+        "Een DDR5-geheugenchip kost op de spotmarkt inmiddels twee keer zo veel als in juli, \
+         meldt een Taiwanees marktonderzoeksbureau.",
+        "price_spike",
+    );
+    // A "blue chip" recruit and a book review are no chip news.
+    not_relevant(
+        "「ブルーチップ」QBが名門大へ進学 強豪が争奪戦",
+        "高校フットボールのブルーチップ選手が名門大学への進学を決めた。全米の強豪校が争奪戦を繰り広げた。",
+    );
+    not_relevant(
+        "[새책] 메모리 반도체 50년…동맹과 수출통제의 역사",
+        "메모리 반도체 산업 50년의 역사를 다룬 책이 나왔다.\n\
+         저자는 미국의 수출통제와 동맹국의 보조금 경쟁이 메모리 산업의 규칙을 바꿨다고 설명한다.",
+    );
+}
