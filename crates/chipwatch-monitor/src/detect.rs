@@ -607,6 +607,25 @@ impl Classifier {
                 }
             }
         }
+        // A storm or a quake is the cause of the blackout it brings: when the headline names the
+        // hazard before the outage ("台風…直撃 工場が浸水・停電"), the hazard is the event.
+        if let Some(ei) = chosen {
+            if g.events[ei].event_type == "power_outage" {
+                let hazard = order.iter().copied().find(|&o| {
+                    matches!(g.events[o].event_type, "extreme_weather" | "earthquake")
+                        && score[o] >= MIN_SCORE
+                        && match (first_in_title(o), first_in_title(ei)) {
+                            (Some(h), Some(p)) => h < p,
+                            (Some(_), None) => true,
+                            _ => false,
+                        }
+                });
+                if let Some(h) = hazard {
+                    note(&|| "power_outage: the headline names the hazard that caused it".into());
+                    chosen = Some(h);
+                }
+            }
+        }
         // A probe named in the headline is the news, and the tariff, price rise or shortage
         // is its object: a price or a shortage wherever the headline names it ("모듈 가격 급등…
         // 공정위 담합 조사"), a tariff only when the probe comes first ("opens probe into

@@ -658,3 +658,35 @@ fn this_rounds_phrasings() {
          저자는 미국의 수출통제와 동맹국의 보조금 경쟁이 메모리 산업의 규칙을 바꿨다고 설명한다.",
     );
 }
+
+#[test]
+fn a_hazard_named_first_is_the_cause_of_its_blackout() {
+    is(
+        "台風14号が九州を直撃 半導体工場が停電で稼働停止",
+        "台風14号の暴風で送電線が切れ、熊本県の半導体工場が停電し、稼働を停止した。\n\
+         会社によると、復旧には数日かかる見通し。",
+        "extreme_weather",
+    );
+    // A blackout named alone stays a blackout.
+    is(
+        "変電所の故障で半導体工場が停電 生産ライン停止",
+        "変電所の設備故障で熊本県の半導体工場が停電し、生産ラインが停止した。",
+        "power_outage",
+    );
+}
+
+#[test]
+fn buying_chips_is_no_takeover() {
+    // "to buy" processors and "acquire" know-how are purchases and transfers, not deals.
+    not_relevant(
+        "Schools rush to buy laptops for the new term",
+        "Shoppers and retailers rushed to buy laptops and phones this month.\n\
+         Chipmakers said they would acquire more testing capacity next year.",
+    );
+    is(
+        "Velora to buy rival chip designer Quantix for $1.2 billion",
+        "Velora Semiconductor agreed on Tuesday to buy rival chip designer Quantix for \
+         $1.2 billion in cash, adding power-management chips to its range.",
+        "m_and_a",
+    );
+}
