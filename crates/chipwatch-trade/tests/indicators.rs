@@ -220,6 +220,25 @@ async fn indicators_match_plain_rust_over_the_fixture() {
         .find(|&i| s(&t, i, "code") == "848620")
         .unwrap();
     assert!((f(&t, i, "share") - 100.0 * 3_500_500.0 / 5_510_500.0).abs() < 1e-9);
+    // Every code KOR imports has a row, with 0 (never null) where NLD sold none of it.
+    let codes: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r.partner == "KOR" && r.reporter != "KOR")
+        .map(|r| r.code.as_str())
+        .collect();
+    assert_eq!(t.rows.len(), codes.len());
+    for j in 0..t.rows.len() {
+        let (v, total) = (f(&t, j, "value"), f(&t, j, "imports"));
+        assert!(v >= 0.0 && (f(&t, j, "share") - 100.0 * v / total).abs() < 1e-9);
+    }
+    // The same rows with the filters evaluated inside the Parquet scan.
+    let sel = e
+        .query_selective(
+            &ind::bilateral_dependence(&Scope::default(), "KOR", "NLD", false).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sel, t);
 }
 
 #[tokio::test]

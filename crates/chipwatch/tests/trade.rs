@@ -96,7 +96,7 @@ fn import_each_layout_then_query() {
     ]);
     assert_eq!(rows[0]["top1"], "NLD");
     assert_eq!(rows[0]["partners"], 4);
-    let rows = json(&[
+    let bilateral = [
         "trade",
         "dependence",
         "--indicator",
@@ -112,8 +112,24 @@ fn import_each_layout_then_query() {
         "8486",
         "--data",
         d,
-    ]);
+    ];
+    let rows = json(&bilateral);
     assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    // `--timings` reports the phases on standard error and leaves the answer as it is.
+    let out = chipwatch()
+        .arg("--json")
+        .args(bilateral)
+        .arg("--timings")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("timings: open ") && err.contains(" s, query ") && err.contains("; total "),
+        "{err}"
+    );
+    let timed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(timed, rows);
     let text = run_ok(&["trade", "dependence", "--source", "baci", "--data", d]);
     assert!(text.starts_with("REPORTER"), "{text}");
 

@@ -67,6 +67,12 @@ pub struct EngineArgs {
     /// the cluster; the scheduler drops its data after `--job-data-ttl`.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
+    /// Print to standard error how long each phase took: opening the dataset, the query
+    /// (planning, running and collecting its rows, as an engine's own timer reports it) and
+    /// writing the output. For comparing the engine with another on the same SQL
+    /// (bench/trade-quick.sh) apart from process start-up and output.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// The default time limit of a query on a Ballista cluster: a job the scheduler cannot finish
@@ -77,6 +83,50 @@ impl EngineArgs {
     fn time_limit(&self) -> Option<f64> {
         self.timeout
             .or((self.engine != "local").then_some(CLUSTER_TIMEOUT_SECS))
+    }
+}
+
+/// Phase timings of one command (`--timings`), printed to standard error.
+struct Timings {
+    on: bool,
+    last: std::time::Instant,
+    start: std::time::Instant,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl Timings {
+    fn new(e: &EngineArgs) -> Self {
+        let now = std::time::Instant::now();
+        Timings {
+            on: e.timings,
+            last: now,
+            start: now,
+            phases: Vec::new(),
+        }
+    }
+
+    /// Ends the phase `name` now.
+    fn mark(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.phases
+            .push((name, now.duration_since(self.last).as_secs_f64()));
+        self.last = now;
+    }
+
+    fn print(&self) {
+        if !self.on {
+            return;
+        }
+        let parts: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(n, s)| format!("{n} {s:.3} s"))
+            .collect();
+        eprintln!(
+            "timings: {}; total {:.3} s",
+            parts.join(", "),
+            self.start.elapsed().as_secs_f64()
+        );
     }
 }
 
@@ -359,10 +409,12 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
             }
         }
         TradeCmd::Dependence(a) => {
+            let mut tm = Timings::new(&a.engine);
             let rt = runtime()?;
             let t = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
                 let sc = scope(&e, &a.scope).await?;
+                tm.mark("open");
                 let rep = a.reporter.as_deref();
                 let sql = match a.indicator {
                     Indicator::Flag => {
@@ -395,18 +447,33 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                 if a.engine.show_sql {
                     return Ok(None);
                 }
-                Ok::<_, anyhow::Error>(Some(e.query(&sql).await?))
+                // One importer's rows are a small part of the data: filter inside the scan (on
+                // the embedded engine; a cluster keeps its session as it is).
+                let selective = rep.is_some()
+                    && !matches!(a.indicator, Indicator::Flag)
+                    && a.engine.engine == "local";
+                let t = if selective {
+                    e.query_selective(&sql).await?
+                } else {
+                    e.query(&sql).await?
+                };
+                tm.mark("query");
+                Ok::<_, anyhow::Error>(Some(t))
             }))?;
             if let Some(t) = t {
                 print_table(cli, &t)?;
+                tm.mark("output");
+                tm.print();
             }
         }
         TradeCmd::Alerts(a) => {
             anyhow::ensure!(a.min_change > 1.0, "--min-change must be above 1");
+            let mut tm = Timings::new(&a.engine);
             let rt = runtime()?;
             let alerts = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
                 let sc = scope(&e, &a.scope).await?;
+                tm.mark("open");
                 let settings = AlertSettings {
                     threshold: a.threshold,
                     window: a.window,
@@ -421,6 +488,7 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                 }
                 let alerts =
                     ind::alerts(&e, &sc, a.reporter.as_deref(), &settings, Some(&m)).await?;
+                tm.mark("query and series test");
                 if let Some(db) = &a.db {
                     let signals: Vec<TradeSignal> = alerts
                         .iter()
@@ -485,29 +553,41 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                 }
                 outln!("{} alerts", alerts.len());
             }
+            tm.mark("output");
+            tm.print();
         }
         TradeCmd::Sql(a) => {
             if a.engine.show_sql {
                 return show_sql(&a.query);
             }
+            let mut tm = Timings::new(&a.engine);
             let rt = runtime()?;
             let t = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
-                Ok::<_, anyhow::Error>(e.query(&a.query).await?)
+                tm.mark("open");
+                let t = e.query(&a.query).await?;
+                tm.mark("query");
+                Ok::<_, anyhow::Error>(t)
             }))?;
             print_table(cli, &t)?;
+            tm.mark("output");
+            tm.print();
         }
         TradeCmd::Matrix(a) => {
+            let mut tm = Timings::new(&a.engine);
             let rt = runtime()?;
             let t = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
                 let sc = scope(&e, &a.scope).await?;
+                tm.mark("open");
                 let sql = ind::matrix(&sc, &Mapping::embedded())?;
                 if a.engine.show_sql {
                     show_sql(&sql)?;
                     return Ok(None);
                 }
-                Ok::<_, anyhow::Error>(Some(e.query(&sql).await?))
+                let t = e.query(&sql).await?;
+                tm.mark("query");
+                Ok::<_, anyhow::Error>(Some(t))
             }))?;
             let Some(t) = t else { return Ok(()) };
             if cli.json {
@@ -517,6 +597,8 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
             } else {
                 out!("{}", t.to_csv());
             }
+            tm.mark("output");
+            tm.print();
         }
     }
     Ok(())
