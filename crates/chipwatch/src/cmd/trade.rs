@@ -553,7 +553,11 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                 }
                 outln!("{} alerts", alerts.len());
             }
-            tm.mark("output");
+            tm.mark(if a.db.is_some() {
+                "store and output"
+            } else {
+                "output"
+            });
             tm.print();
         }
         TradeCmd::Sql(a) => {
