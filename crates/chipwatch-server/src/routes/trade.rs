@@ -182,9 +182,24 @@ fn provenance(d: &TradeData, scope: &Scope, method: &str) -> Value {
 }
 
 async fn rows(e: &Engine, sql: &str) -> ApiResult<(Vec<serde_json::Map<String, Value>>, bool)> {
+    fetch(e, sql, false).await
+}
+
+/// [`rows`]; `selective` for a query that keeps one importer's rows, which runs with its filters
+/// inside the Parquet scan ([`Engine::query_selective`], as the CLI does).
+async fn fetch(
+    e: &Engine,
+    sql: &str,
+    selective: bool,
+) -> ApiResult<(Vec<serde_json::Map<String, Value>>, bool)> {
     // One row past the cap says whether there were more, without converting them all.
     let limited = format!("SELECT * FROM ({sql}) q LIMIT {}", MAX_ROWS + 1);
-    let t: Table = e.query(&limited).await.map_err(trade_err)?;
+    let t: Table = if selective {
+        e.query_selective(&limited).await
+    } else {
+        e.query(&limited).await
+    }
+    .map_err(trade_err)?;
     let mut r = t.to_records();
     let truncated = r.len() > MAX_ROWS;
     r.truncate(MAX_ROWS);
@@ -301,7 +316,8 @@ pub async fn dependence(
             ))
         }
     };
-    let (r, truncated) = rows(&d.engine, &sql).await?;
+    let selective = importer.is_some() && indicator != "flag";
+    let (r, truncated) = fetch(&d.engine, &sql, selective).await?;
     Ok(axum::Json(json!({
         "indicator": indicator,
         "thresholds": (indicator == "flag").then_some(th),
@@ -358,7 +374,7 @@ pub async fn bilateral(
     let exp = iso("exporter", Some(&q.exporter))?.unwrap_or_default();
     let sql = ind::bilateral_dependence(&scope, &imp, &exp, q.monthly.unwrap_or(false))
         .map_err(trade_err)?;
-    let (r, truncated) = rows(&d.engine, &sql).await?;
+    let (r, truncated) = fetch(&d.engine, &sql, true).await?;
     Ok(axum::Json(json!({
         "provenance": provenance(d, &scope, "bilateral dependence: the exporter's share of the importer's imports"),
         "rows": r,
