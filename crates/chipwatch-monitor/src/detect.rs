@@ -579,17 +579,18 @@ impl Classifier {
                     .min()
             })
         };
+        // The headline names type `a` before type `b`, or names `a` and not `b`.
+        let named_first = |a: usize, b: usize| match (first_in_title(a), first_in_title(b)) {
+            (Some(x), Some(y)) => x < y,
+            (Some(_), None) => true,
+            _ => false,
+        };
         if let Some(ei) = chosen {
             if matches!(g.events[ei].event_type, "shortage" | "price_spike") {
                 if let Some(&d) = order.iter().find(|&&o| {
                     DISRUPTION_TYPES.contains(&g.events[o].event_type) && score[o] >= MIN_SCORE
                 }) {
-                    let market_headline = match (first_in_title(ei), first_in_title(d)) {
-                        (Some(m), Some(c)) => m < c,
-                        (Some(_), None) => true,
-                        _ => false,
-                    };
-                    if !market_headline {
+                    if !named_first(ei, d) {
                         chosen = Some(d);
                     }
                 }
@@ -614,11 +615,7 @@ impl Classifier {
                 let hazard = order.iter().copied().find(|&o| {
                     matches!(g.events[o].event_type, "extreme_weather" | "earthquake")
                         && score[o] >= MIN_SCORE
-                        && match (first_in_title(o), first_in_title(ei)) {
-                            (Some(h), Some(p)) => h < p,
-                            (Some(_), None) => true,
-                            _ => false,
-                        }
+                        && named_first(o, ei)
                 });
                 if let Some(h) = hazard {
                     note(&|| "power_outage: the headline names the hazard that caused it".into());
@@ -636,13 +633,8 @@ impl Classifier {
                 if let Some(inv) = (0..n_ev)
                     .find(|&e| g.events[e].event_type == "investigation" && score[e] >= MIN_SCORE)
                 {
-                    let probe_wins = first_in_title(inv).is_some_and(|p| {
-                        et != "tariff"
-                            || match first_in_title(ei) {
-                                Some(t) => p < t,
-                                None => true,
-                            }
-                    });
+                    let probe_wins =
+                        first_in_title(inv).is_some() && (et != "tariff" || named_first(inv, ei));
                     if probe_wins {
                         note(&|| "the headline names a probe of it".into());
                         chosen = Some(inv);
