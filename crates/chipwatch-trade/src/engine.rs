@@ -183,10 +183,7 @@ impl Engine {
 
     /// Runs one SQL statement into a [`Table`].
     pub async fn query(&self, sql: &str) -> Result<Table> {
-        let df = self.ctx.sql(sql).await?;
-        let schema = df.schema().as_arrow().clone();
-        let batches = df.collect().await?;
-        Table::from_batches(&schema, &batches)
+        Table::collect(self.ctx.sql(sql).await?).await
     }
 
     /// Runs one SQL statement that keeps few of the rows it reads (one importer's trade) into a
@@ -210,10 +207,7 @@ impl Engine {
         let state = SessionStateBuilder::new_from_existing(state)
             .with_config(config)
             .build();
-        let df = SessionContext::new_with_state(state).sql(sql).await?;
-        let schema = df.schema().as_arrow().clone();
-        let batches = df.collect().await?;
-        Table::from_batches(&schema, &batches)
+        Table::collect(SessionContext::new_with_state(state).sql(sql).await?).await
     }
 
     /// The source asked for, or the dataset's only source when none is asked for (sources
@@ -261,6 +255,13 @@ pub struct Table {
 }
 
 impl Table {
+    /// Runs a planned query and converts its result.
+    async fn collect(df: datafusion::dataframe::DataFrame) -> Result<Self> {
+        let schema = df.schema().as_arrow().clone();
+        let batches = df.collect().await?;
+        Table::from_batches(&schema, &batches)
+    }
+
     /// Converts Arrow batches.
     pub fn from_batches(schema: &Schema, batches: &[RecordBatch]) -> Result<Self> {
         use datafusion::arrow::array::*;
