@@ -1,7 +1,9 @@
 //! Throughput of parse + classify + link on one core (bench/monitor/run.sh runs it beside the
 //! Python reference). Files are read into memory first so only the pipeline is timed.
 //!
-//! usage: cargo run --release -p chipwatch-monitor --example bench_pipeline -- CORPUS_DIR
+//! usage: cargo run --release -p chipwatch-monitor --example bench_pipeline -- CORPUS_DIR [--rules-only]
+//!
+//! `--rules-only` leaves the learned layer out, to show what it costs.
 
 use chipwatch_monitor::{input, Article, Classifier};
 use std::time::Instant;
@@ -12,6 +14,11 @@ fn main() {
         .expect("usage: bench_pipeline CORPUS_DIR");
     let vc = chipwatch_data::default_model();
     let classifier = Classifier::new(&vc).expect("gazetteer");
+    let classifier = if std::env::args().any(|a| a == "--rules-only") {
+        classifier.rules_only()
+    } else {
+        classifier
+    };
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("corpus dir")
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -8,7 +8,9 @@
 //! language directory (e.g. `e` for one batch), `--explain PATH-PART` prints the classifier's
 //! trace for the articles whose file contains PATH-PART, `--ranks` where the labelled event type
 //! stood among the classifier's scores when it chose another (is a type error one of ranking or
-//! of a lexicon that never saw the words?).
+//! of a lexicon that never saw the words?), `--dump FILE` one JSON line per article with the
+//! labels, the text the learned layer reads and the rules' own decision and scores (the input of
+//! `tools/monitor-model/train.py`), `--rules-only` the scores without the learned layer.
 
 use chipwatch_monitor::eval::{self, Labels};
 use chipwatch_monitor::{input, Article, Classifier};
@@ -18,16 +20,19 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut labels, mut filter, mut errors, mut countries) = (None, None, false, false);
-    let mut ranks = false;
+    let (mut ranks, mut rules_only) = (false, false);
     let mut explain: Option<String> = None;
+    let mut dump: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--errors" => errors = true,
             "--countries" => countries = true,
             "--ranks" => ranks = true,
+            "--rules-only" => rules_only = true,
             "--filter" => filter = it.next().cloned(),
             "--explain" => explain = it.next().cloned(),
+            "--dump" => dump = it.next().cloned(),
             _ if labels.is_none() && !a.starts_with("--") => labels = Some(a.clone()),
             _ => {
                 eprintln!("unexpected argument {a}");
@@ -56,6 +61,9 @@ fn main() -> ExitCode {
     };
     let vc = chipwatch_data::default_model();
     let classifier = match Classifier::new(&vc) {
+        // The dump records the rules' own decisions, which the learned layer is trained
+        // to complement.
+        Ok(c) if dump.is_some() || rules_only => c.rules_only(),
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -64,6 +72,7 @@ fn main() -> ExitCode {
     };
     let base = labels_path.parent().unwrap_or(Path::new("."));
     let mut pairs = Vec::new();
+    let mut dumped = String::new();
     for l in labels.articles {
         if let Some(f) = &filter {
             let name = l.file.rsplit('/').next().unwrap_or(&l.file);
@@ -105,21 +114,29 @@ fn main() -> ExitCode {
             }
         }
         let c = classifier.classify(&article);
+        if dump.is_some() {
+            let (_, trace) = classifier.explain(&article);
+            let scores: serde_json::Map<String, serde_json::Value> = rule_scores(&trace)
+                .into_iter()
+                .map(|(n, v)| (n, v.into()))
+                .collect();
+            let line = serde_json::json!({
+                "file": l.file,
+                "language": l.language,
+                "relevant": l.relevant,
+                "event_type": l.event_type,
+                "text": chipwatch_monitor::learned::model_text(&article),
+                "rule_relevant": c.relevant,
+                "rule_event_type": c.event_type,
+                "rule_scores": scores,
+                "rule_hard_negative": trace.iter().any(|t| t == "hard negative: true"),
+            });
+            dumped.push_str(&line.to_string());
+            dumped.push('\n');
+        }
         if ranks && l.relevant && c.relevant && l.event_type != c.event_type {
             let (_, trace) = classifier.explain(&article);
-            let scores: Vec<(String, f64)> = trace
-                .iter()
-                .find_map(|t| t.strip_prefix("scores: "))
-                .and_then(|t| t.split(';').next())
-                .map(|t| {
-                    t.split(", ")
-                        .filter_map(|e| {
-                            let (n, v) = e.rsplit_once(' ')?;
-                            Some((n.to_string(), v.parse().ok()?))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let scores = rule_scores(&trace);
             let gold = scores.iter().position(|(n, _)| n == &l.event_type);
             let bucket = match gold {
                 None => "absent".to_string(),
@@ -141,6 +158,12 @@ fn main() -> ExitCode {
             );
         }
         pairs.push((l, c));
+    }
+    if let Some(path) = &dump {
+        if let Err(e) = std::fs::write(path, &dumped) {
+            eprintln!("{path}: {e}");
+            return ExitCode::FAILURE;
+        }
     }
     let r = eval::evaluate(&pairs);
     println!("| slice | n | precision | recall | F1 | type | negatives rejected | country recall | country precision | lang |");
@@ -202,4 +225,21 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The event-type scores of the classifier's trace ("scores: a 1.20, b 0.40; negative ...").
+fn rule_scores(trace: &[String]) -> Vec<(String, f64)> {
+    trace
+        .iter()
+        .find_map(|t| t.strip_prefix("scores: "))
+        .and_then(|t| t.split(';').next())
+        .map(|t| {
+            t.split(", ")
+                .filter_map(|e| {
+                    let (n, v) = e.rsplit_once(' ')?;
+                    Some((n.to_string(), v.parse().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

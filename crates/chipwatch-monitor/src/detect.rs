@@ -9,6 +9,7 @@
 
 use crate::article::Article;
 use crate::gazetteer::{Entity, Gazetteer, Mention, OrgKind, TermHit, TermOwner};
+use crate::learned::TextModel;
 use crate::normalize::{fold, sentences};
 use crate::MonitorError;
 use chipwatch_model::ValueChain;
@@ -57,6 +58,32 @@ const SPECIFIC_MEASURES: &[&str] = &[
     "entity_listing",
     "export_control_relaxation",
 ];
+/// Whether the rules' choice of `rules` stands against the learned layer's `model` type. Two
+/// kinds of pairs: where a headline rule of the rules decides (a cause against its effect, a
+/// probe against its object, a reaction against the measure, a specific measure against export
+/// controls in general), and where the two differ in direction (a licence granted or revoked,
+/// controls eased or tightened), which the rules' triggers carry and a bag of n-grams blurs
+/// ("移出实体清单" against "列入实体清单"). Only the directions where the rules were right at least
+/// as often as the layer on articles neither had seen (docs/monitor-evaluation.md, "The learned
+/// layer"): a listing against the package it belongs to, or a deal against the state acting on
+/// it, the layer reads better.
+pub fn rules_keep(rules: &str, model: &str) -> bool {
+    let market = matches!(model, "shortage" | "price_spike");
+    rules != model
+        && ((matches!(
+            rules,
+            "export_control_relaxation" | "licence_grant" | "licence_revocation"
+        ) && model == "export_control")
+            || rules == "diplomatic_statement"
+            || (DISRUPTION_TYPES.contains(&rules) && market)
+            || (rules == "investigation"
+                && (market || matches!(model, "tariff" | "market_access_restriction")))
+            || (rules == "licence_grant" && model == "licence_revocation")
+            || (rules == "licence_revocation" && model == "licence_grant")
+            || (rules == "export_control_relaxation"
+                && matches!(model, "entity_listing" | "licence_revocation")))
+}
+
 /// Words that make a following no-effect phrase one about people ("인명 피해는 없었다": no one
 /// was hurt), not about output.
 const CASUALTY_QUALIFIERS: &[&str] = &["인명", "人的", "人员", "人身", "死伤"];
@@ -158,6 +185,9 @@ pub struct Classified {
     /// articles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// What the learned layer said and whether it changed the rules' decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<Learned>,
     pub people: Vec<String>,
     /// Countries of places named (sites), which can differ from the owners' countries.
     pub locations: Vec<String>,
@@ -166,6 +196,22 @@ pub struct Classified {
     pub canonical_url: Option<String>,
     pub content_hash: String,
     pub warnings: Vec<String>,
+}
+
+/// The learned layer's view of one article ([`crate::learned`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Learned {
+    /// Probability that the article reports a supply-chain event.
+    pub relevant: f64,
+    /// The model's most probable event type and its probability.
+    pub event_type: String,
+    pub probability: f64,
+    /// `confirmed` (the model let the rules' decision stand), `vetoed` (it made a relevant
+    /// verdict of the rules irrelevant), `rescued` (it found an event the rules did not) or
+    /// `retyped` (it replaced the rules' event type).
+    pub decision: String,
+    /// The character n-grams that weighed most towards the model's class.
+    pub features: Vec<String>,
 }
 
 struct Sentence<'a> {
@@ -191,6 +237,8 @@ pub struct Classifier {
     qty_re: Regex,
     /// The background markers, matched in one pass over a sentence.
     background: aho_corasick::AhoCorasick,
+    /// The learned layer; `None` for the rules alone ([`Classifier::rules_only`]).
+    text_model: Option<TextModel>,
 }
 
 impl Classifier {
@@ -224,7 +272,19 @@ impl Classifier {
         )
         .expect("static regex");
         let background = aho_corasick::AhoCorasick::new(BACKGROUND).expect("static markers");
+        let text_model = TextModel::embedded()?;
+        if let Some(c) = text_model
+            .classes()
+            .iter()
+            .find(|c| *c != "none" && !gaz.events.iter().any(|e| e.event_type == c.as_str()))
+        {
+            return Err(MonitorError::Config {
+                file: "data/monitor/text-model.json".into(),
+                message: format!("class `{c}` is no event type of the gazetteer"),
+            });
+        }
         Ok(Classifier {
+            text_model: Some(text_model),
             gaz,
             final_outputs,
             concentration,
@@ -232,6 +292,13 @@ impl Classifier {
             qty_re,
             background,
         })
+    }
+
+    /// The same classifier without the learned layer: the rules' own decisions (to train and
+    /// judge the layer against them).
+    pub fn rules_only(mut self) -> Self {
+        self.text_model = None;
+        self
     }
 
     /// Classify one cleaned article.
@@ -734,6 +801,70 @@ impl Classifier {
             }
         }
 
+        // The rules' own verdicts against an event, which the learned layer may not undo by
+        // finding one: another kind of chip, a look back, a disruption without effect.
+        let hard_negative = other_chips || retrospective || quiet_disruption;
+        if hard_negative {
+            note(&|| "hard negative: true".into());
+        }
+        let learned = self.text_model.as_ref().map(|m| {
+            let ts = m.score(a);
+            let t = m.thresholds;
+            let find = |et: &str| (0..n_ev).find(|&e| g.events[e].event_type == et);
+            let (best, q) = ts.best_type().unwrap_or(("none", 0.0));
+            note(&|| {
+                format!(
+                    "learned layer: relevant {:.3}; {}; n-grams {:?}",
+                    ts.relevant,
+                    ts.types
+                        .iter()
+                        .take(3)
+                        .map(|(t, p)| format!("{t} {p:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    ts.features.iter().map(|f| &f.0).collect::<Vec<_>>()
+                )
+            });
+            let mut decision = "confirmed";
+            match chosen {
+                Some(_) if ts.relevant < t.veto => {
+                    note(&|| format!("learned layer: not relevant (below {})", t.veto));
+                    chosen = None;
+                    decision = "vetoed";
+                }
+                Some(ei) => {
+                    let rt = g.events[ei].event_type;
+                    if best != rt
+                        && q - ts.type_probability(rt) >= t.override_
+                        && !rules_keep(rt, best)
+                    {
+                        if let Some(bi) = find(best) {
+                            note(&|| format!("learned layer: {best} rather than {rt}"));
+                            chosen = Some(bi);
+                            decision = "retyped";
+                        }
+                    }
+                }
+                None if ts.relevant >= t.rescue && !hard_negative => {
+                    if let Some(bi) = find(best) {
+                        note(&|| {
+                            format!("learned layer: relevant, {best} (at or above {})", t.rescue)
+                        });
+                        chosen = Some(bi);
+                        decision = "rescued";
+                    }
+                }
+                None => {}
+            }
+            Learned {
+                relevant: (ts.relevant * 1000.0).round() / 1000.0,
+                event_type: best.to_string(),
+                probability: (q * 1000.0).round() / 1000.0,
+                decision: decision.to_string(),
+                features: ts.features.into_iter().map(|f| f.0).collect(),
+            }
+        });
+
         note(&|| match chosen {
             Some(ei) => format!("event type: {}", g.events[ei].event_type),
             None => "not relevant".to_string(),
@@ -760,6 +891,7 @@ impl Classifier {
             evidence: Vec::new(),
             other_event_types: Vec::new(),
             summary: None,
+            learned,
             people: Vec::new(),
             locations: Vec::new(),
             dates: Vec::new(),
@@ -853,6 +985,11 @@ impl Classifier {
                 Some((_, x)) => *x += w,
                 None => ev.push((si, w)),
             }
+        }
+        // An event the learned layer found where no trigger of its type stood: the headline
+        // and the lede are what it read first.
+        if ev.is_empty() {
+            ev.extend((0..sents.len().min(2)).map(|si| (si, 0.0)));
         }
         ev.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ev.truncate(3);

@@ -22,6 +22,7 @@ pub mod html;
 pub mod impact;
 pub mod input;
 pub mod lang;
+pub mod learned;
 pub mod normalize;
 pub mod summary;
 pub mod trade;

@@ -219,6 +219,7 @@ impl TradeSignal {
             evidence: vec![summary.clone(), provenance],
             other_event_types: Vec::new(),
             summary: Some(summary),
+            learned: None,
             people: Vec::new(),
             locations: vec![self.exporter.clone()],
             dates: vec![self.period()],

@@ -1,6 +1,8 @@
 //! The labelled evaluation set (data/eval/monitor) must keep its quality: these floors are below
 //! the figures recorded in docs/monitor-evaluation.md, so a regression in the lexicons or rules
-//! fails here.
+//! fails here. The development floors hold for the rules alone and with the learned layer (which
+//! was trained on that set, so only the rules' figures say much there); the held-out floors are
+//! those of the whole classifier.
 
 use chipwatch_monitor::{eval, Classifier};
 use std::path::Path;
@@ -9,20 +11,19 @@ use std::path::Path;
 fn evaluation_set_meets_floors() {
     let vc = chipwatch_data::default_model();
     let c = Classifier::new(&vc).unwrap();
+    dev_floors(&c);
+    dev_floors(&Classifier::new(&vc).unwrap().rules_only());
+}
+
+fn dev_floors(c: &Classifier) {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eval/monitor/labels.toml");
-    let r = eval::evaluate_file(&p, &c).unwrap();
+    let r = eval::evaluate_file(&p, c).unwrap();
     eprintln!("{}", serde_json::to_string_pretty(&r).unwrap());
     let o = &r.overall;
     assert!(o.articles >= 1840);
     assert!(o.precision >= 0.94, "precision {}", o.precision);
     assert!(o.recall >= 0.95, "recall {}", o.recall);
-    assert!(
-        o.event_type_accuracy >= 0.88,
-        "type accuracy {}",
-        o.event_type_accuracy
-    );
-    let rejected = o.tn as f64 / (o.tn + o.fp) as f64;
-    assert!(rejected >= 0.92, "negatives rejected {rejected}");
+    type_and_negatives(o, 0.88, 0.92);
     assert!(
         o.language_accuracy >= 0.99,
         "language accuracy {}",
@@ -46,8 +47,10 @@ fn evaluation_set_meets_floors() {
     }
 }
 
-/// The held-out set was written after the rules were frozen; its figures are reported as they
-/// are, and this test only guards against collapse.
+/// The held-out set was written after the rules were frozen and never trains the learned layer
+/// or chooses its thresholds. Floors a little under the figures in docs/monitor-evaluation.md:
+/// the goals of issue 15 (F1 0.93, type 0.85, negatives rejected 0.90, recall 0.85 in every
+/// language); the rules alone must not collapse either.
 #[test]
 fn held_out_set_reports() {
     let vc = chipwatch_data::default_model();
@@ -56,12 +59,35 @@ fn held_out_set_reports() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eval/monitor-heldout/labels.toml");
     let r = eval::evaluate_file(&p, &c).unwrap();
     eprintln!("{}", serde_json::to_string_pretty(&r).unwrap());
-    assert_eq!(r.overall.articles, 720);
-    assert!(r.overall.f1 >= 0.88, "F1 {}", r.overall.f1);
+    let o = &r.overall;
+    assert_eq!(o.articles, 720);
+    assert!(o.f1 >= 0.95, "F1 {}", o.f1);
+    type_and_negatives(o, 0.85, 0.90);
     assert!(
-        r.overall.event_type_accuracy >= 0.72,
-        "type accuracy {}",
-        r.overall.event_type_accuracy
+        o.country_recall >= 0.90,
+        "country recall {}",
+        o.country_recall
     );
-    assert!(r.overall.language_accuracy >= 0.95);
+    assert!(o.language_accuracy >= 0.95);
+    for (lang, s) in &r.by_language {
+        assert!(s.recall >= 0.95, "{lang} relevance recall {}", s.recall);
+    }
+    let rules_only = Classifier::new(&vc).unwrap().rules_only();
+    let rules = eval::evaluate_file(&p, &rules_only).unwrap().overall;
+    assert!(rules.f1 >= 0.88, "rules alone: F1 {}", rules.f1);
+    assert!(
+        rules.event_type_accuracy >= 0.72,
+        "rules alone: type accuracy {}",
+        rules.event_type_accuracy
+    );
+}
+
+fn type_and_negatives(o: &eval::Scores, type_min: f64, rejected_min: f64) {
+    assert!(
+        o.event_type_accuracy >= type_min,
+        "type accuracy {}",
+        o.event_type_accuracy
+    );
+    let rejected = o.tn as f64 / (o.tn + o.fp) as f64;
+    assert!(rejected >= rejected_min, "negatives rejected {rejected}");
 }

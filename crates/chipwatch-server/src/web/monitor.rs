@@ -246,6 +246,21 @@ fn event_html(
     kv("Dates", esc_list(&strs(r, "dates")));
     kv("Quantities", esc_list(&strs(r, "quantities")));
     kv("Also reports", esc_list(&strs(r, "other_event_types")));
+    // The learned layer's own reading, so an analyst sees when it, not the lexicons, decided.
+    if let Some(l) = r.get("learned").filter(|l| l.is_object()) {
+        let num = |k: &str| l.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+        kv(
+            "Learned layer",
+            format!(
+                "{}: relevance {:.2}, most probable type {} ({:.2}); n-grams: {}",
+                escape(s(l, "decision").unwrap_or("?")),
+                num("relevant"),
+                escape(&s(l, "event_type").unwrap_or("?").replace('_', " ")),
+                num("probability"),
+                esc_list(&strs(l, "features"))
+            ),
+        );
+    }
     b.push_str("</dl>");
     let ev = strs(r, "evidence");
     if !ev.is_empty() {

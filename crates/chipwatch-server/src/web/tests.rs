@@ -475,7 +475,8 @@ pub(super) fn article(
         "status": "effective", "certainty": 0.9, "countries": [country], "actors": {"imposing": [], "target": []},
         "organisations": [{"name": "Example Fab <Co>", "provider_id": null, "id": "ext:x", "country": country, "role": "affected"}],
         "items": [item], "severity": 0.6, "cluster_id": cluster, "evidence": [body], "locations": [country],
-        "dates": [], "quantities": [], "other_event_types": [], "people": [], "warnings": [], "content_hash": hash
+        "dates": [], "quantities": [], "other_event_types": [], "people": [], "warnings": [], "content_hash": hash,
+        "learned": {"relevant": 0.97, "event_type": "factory_fire", "probability": 0.81, "decision": "rescued", "features": ["fire", "<b>"]}
     });
     NewArticle {
         canonical_url: Some(format!("https://news.example/{hash}")),
@@ -564,6 +565,12 @@ async fn monitor_filters_events_and_shows_text_beside_entities() {
         .body
         .contains(r#"<blockquote lang="zh">工厂发生火灾。</blockquote>"#));
     assert!(r.body.contains("Example Fab &lt;Co&gt;"));
+    assert!(
+        r.body.contains(
+            "rescued: relevance 0.97, most probable type factory fire (0.81); n-grams: fire, &lt;b&gt;"
+        ),
+        "the learned layer's reading, escaped"
+    );
     // Alerts name what matched (a link to the item, not `item:N31`) and the event type in words.
     let alerts = &r.body[r.body.find("photoresist").unwrap()..];
     assert!(!r.body.contains("item:N31"), "internal reference shown");
