@@ -483,3 +483,44 @@ fn feedback_exports_to_an_evaluation_set() {
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
 }
+
+/// `monitor evaluate --rules-only` scores the rules and lexicons alone; `classify --json` says
+/// what the learned layer read and decided for every article.
+#[test]
+fn evaluate_with_and_without_the_learned_layer() {
+    let labels = root().join("data/eval/monitor-heldout/labels.toml");
+    let labels = labels.to_str().unwrap();
+    let score = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["--json", "monitor", "evaluate", "--labels", labels];
+        args.extend_from_slice(extra);
+        let out = bin().args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let both = score(&[]);
+    let rules = score(&["--rules-only"]);
+    let f1 = |r: &serde_json::Value| r["overall"]["f1"].as_f64().unwrap();
+    assert!(
+        f1(&both) > f1(&rules),
+        "with the layer {} against rules alone {}",
+        f1(&both),
+        f1(&rules)
+    );
+
+    let out = bin()
+        .args(["--json", "monitor", "classify"])
+        .arg(root().join("tests/fixtures/monitor/seeds/003_0dfa30bb12f098ef.txt"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines = json_lines(&out.stdout);
+    let learned = &lines[0]["learned"];
+    assert_eq!(learned["decision"], "confirmed", "{learned}");
+    assert_eq!(learned["event_type"], "licence_revocation", "{learned}");
+    assert!(learned["relevant"].as_f64().unwrap() > 0.5, "{learned}");
+    assert!(!learned["features"].as_array().unwrap().is_empty());
+}

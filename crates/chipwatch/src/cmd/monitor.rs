@@ -117,6 +117,9 @@ pub struct EvaluateArgs {
     /// List the misclassified articles.
     #[arg(long)]
     pub errors: bool,
+    /// Score the rules and lexicons alone, without the learned layer (to see what it adds).
+    #[arg(long)]
+    pub rules_only: bool,
 }
 
 pub fn run(cli: &Cli, c: &MonitorCmd) -> Result<()> {
@@ -614,6 +617,11 @@ fn events(cli: &Cli, a: &EventsArgs) -> Result<()> {
 fn evaluate(cli: &Cli, a: &EvaluateArgs) -> Result<()> {
     let vc = super::load_model(cli)?;
     let classifier = Classifier::new(&vc)?;
+    let classifier = if a.rules_only {
+        classifier.rules_only()
+    } else {
+        classifier
+    };
     let r = eval::evaluate_file(&a.labels, &classifier)?;
     if cli.json {
         emit(&serde_json::to_string_pretty(&r)?)?;
