@@ -238,7 +238,7 @@ pub struct Classifier {
     /// The background markers, matched in one pass over a sentence.
     background: aho_corasick::AhoCorasick,
     /// The learned layer; `None` for the rules alone ([`Classifier::rules_only`]).
-    text_model: Option<TextModel>,
+    text_model: Option<std::sync::Arc<TextModel>>,
 }
 
 impl Classifier {

@@ -18,6 +18,7 @@
 use crate::normalize::fold;
 use crate::{Article, MonitorError};
 use serde::Deserialize;
+use std::sync::{Arc, OnceLock};
 
 /// The shipped model.
 pub const TEXT_MODEL_JSON: &str = include_str!("../../../data/monitor/text-model.json");
@@ -119,9 +120,18 @@ fn bad(file: &str, message: String) -> MonitorError {
 }
 
 impl TextModel {
-    /// The model shipped in the binary.
-    pub fn embedded() -> Result<Self, MonitorError> {
-        Self::from_json(TEXT_MODEL_JSON, "data/monitor/text-model.json")
+    /// The model shipped in the binary, parsed once per process (the server builds a classifier
+    /// per request; 0.7 MB of JSON each time would be most of a short request's cost).
+    pub fn embedded() -> Result<Arc<Self>, MonitorError> {
+        static MODEL: OnceLock<Arc<TextModel>> = OnceLock::new();
+        if let Some(m) = MODEL.get() {
+            return Ok(m.clone());
+        }
+        let m = Arc::new(Self::from_json(
+            TEXT_MODEL_JSON,
+            "data/monitor/text-model.json",
+        )?);
+        Ok(MODEL.get_or_init(|| m).clone())
     }
 
     /// Parse and check a model file: the format tag, matching dimensions, finite numbers, a
