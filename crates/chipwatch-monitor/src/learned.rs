@@ -320,14 +320,29 @@ impl TextModel {
             .filter(|(_, c)| *c > 0.0)
             .collect();
         features.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        // "许可" says what "许" says: an n-gram inside one already listed adds nothing to read.
+        // Shown as words: "cenc", "nces" and "icen" are all "licences" to a reader. And "许可"
+        // says what "许" says: an n-gram inside one already listed adds nothing to read.
         let mut shown: Vec<(String, f64)> = Vec::new();
-        for f in features {
+        for (gram, c) in features {
             if shown.len() == 6 {
                 break;
             }
-            if !shown.iter().any(|s| s.0.contains(f.0.as_str())) && !f.0.trim().is_empty() {
-                shown.push(f);
+            let word = word_around(folded, &gram);
+            if !word.chars().any(char::is_alphanumeric) || shown.iter().any(|s| s.0.contains(word))
+            {
+                continue;
+            }
+            // "xt:2" after "t:2": the longer one says more and takes the first one's place.
+            match shown.iter().position(|s| word.contains(s.0.as_str())) {
+                Some(i) => {
+                    shown[i].0 = word.to_string();
+                    let mut j = 0;
+                    shown.retain(|s| {
+                        j += 1;
+                        j - 1 == i || !word.contains(s.0.as_str())
+                    });
+                }
+                None => shown.push((word.to_string(), c)),
             }
         }
         let features = shown;
@@ -347,6 +362,41 @@ impl TextModel {
     pub fn class_probabilities(&self, folded: &str) -> Vec<f64> {
         self.probabilities(folded).0
     }
+}
+
+/// The word of `text` around the first occurrence of `gram`: the n-gram widened over letters and
+/// digits on both sides, up to 24 characters. Chinese and Japanese have no spaces between words,
+/// so their characters (and spaces, punctuation) end the widening and the n-gram stays as it is.
+fn word_around<'a>(text: &'a str, gram: &'a str) -> &'a str {
+    let core = gram.trim();
+    let widens = |c: char| {
+        c.is_alphanumeric() && !crate::normalize::is_han(c) && !crate::normalize::is_kana(c)
+    };
+    let Some(at) = text.find(gram) else {
+        return core;
+    };
+    if core.is_empty() || !core.chars().all(widens) {
+        return core;
+    }
+    // The core's span inside this occurrence of the n-gram (" lic" -> "lic").
+    let start = at + gram.find(core).unwrap_or(0);
+    let end = start + core.len();
+    let mut a = start;
+    for (i, c) in text[..start].char_indices().rev() {
+        if !widens(c) || text[i..end].chars().count() > 24 {
+            break;
+        }
+        a = i;
+    }
+    let mut b = end;
+    for (i, c) in text[end..].char_indices() {
+        let next = end + i + c.len_utf8();
+        if !widens(c) || text[a..next].chars().count() > 24 {
+            break;
+        }
+        b = next;
+    }
+    &text[a..b]
 }
 
 /// The text the model reads: headline and body, folded ([`fold`]) as the lexicons see them.
@@ -426,6 +476,19 @@ mod tests {
         "features":[["ta",1.5,[-1.0,2.0]],["x",1.0,[0.5,-0.5]]]}"#;
 
     #[test]
+    fn ngrams_are_shown_as_the_words_they_stand_in() {
+        let t = "the netherlands revoked licences; 荷兰撤销许可 수출규제를 강화";
+        assert_eq!(word_around(t, "cenc"), "licences");
+        assert_eq!(word_around(t, " lic"), "licences");
+        assert_eq!(word_around(t, "撤销"), "撤销");
+        assert_eq!(word_around(t, "규제"), "수출규제를");
+        assert_eq!(word_around(t, "s; "), "s;");
+        assert_eq!(word_around(t, "absent"), "absent");
+        let long = "a".repeat(40);
+        assert_eq!(word_around(&long, "aaa").chars().count(), 24);
+    }
+
+    #[test]
     fn a_small_model_scores_by_hand() {
         let m = TextModel::from_json(GOOD, "t.json").unwrap();
         // "tax": n-grams t, a, x, ta, ax; in the vocabulary: x (tf 1, idf 1) and ta (idf 1.5).
@@ -441,7 +504,8 @@ mod tests {
             s.relevant
         );
         assert_eq!(s.best_type().unwrap().0, "tariff");
-        assert_eq!(s.features[0].0, "ta");
+        // Shown as the word it stands in.
+        assert_eq!(s.features[0].0, "tax");
     }
 
     #[test]
