@@ -542,6 +542,6 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, q: RawQuery) -
             &fb,
         ));
     }
-    b.push_str(r#"<p class="prov">Events from the feeds and files ingested with <code>chipwatch monitor</code>; classification by rules and multilingual lexicons (docs/monitor.md). Impact estimates come from the scenario engine on the server's model.</p>"#);
+    b.push_str(r#"<p class="prov">Events from the feeds and files ingested with <code>chipwatch monitor</code>; classification by rules and multilingual lexicons with a learned layer trained on the project's own labelled articles (docs/monitor.md; each event says whether the layer changed the rules' decision). Impact estimates come from the scenario engine on the server's model.</p>"#);
     page_response(StatusCode::OK, "Monitor", Nav::Monitor, who.as_ref(), &b)
 }
