@@ -148,7 +148,7 @@ def main():
     if held:
         policy.report("held-out", held, held_p, classes, thresholds)
 
-    write(vec, m, classes, thresholds, len(dev))
+    write(vec, m, classes, thresholds, len(dev), sorted({r["language"] for r in dev}))
 
 
 def fit_all(dev, held):
@@ -174,7 +174,7 @@ def fit_all(dev, held):
     return oof, held_p, classes, vec, m
 
 
-def write(vec, m, classes, thresholds, n_dev):
+def write(vec, m, classes, thresholds, n_dev, languages):
     names = vec.get_feature_names_out()
     idf = vec.idf_
     coef = m.coef_.T  # features x classes
@@ -191,6 +191,8 @@ def write(vec, m, classes, thresholds, n_dev):
         ),
         "ngram_min": NGRAM_MIN,
         "ngram_max": NGRAM_MAX,
+        # The layer applies only to these: in any other language it has seen no text.
+        "languages": languages,
         "classes": classes,
         "intercepts": intercepts,
         "thresholds": thresholds,

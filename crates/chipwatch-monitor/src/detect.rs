@@ -207,8 +207,9 @@ pub struct Learned {
     pub event_type: String,
     pub probability: f64,
     /// `confirmed` (the model let the rules' decision stand), `vetoed` (it made a relevant
-    /// verdict of the rules irrelevant), `rescued` (it found an event the rules did not) or
-    /// `retyped` (it replaced the rules' event type).
+    /// verdict of the rules irrelevant), `rescued` (it found an event the rules did not),
+    /// `retyped` (it replaced the rules' event type) or `outside its languages` (the article's
+    /// language is none the model was trained on, so the rules decided alone).
     pub decision: String,
     /// The character n-grams that weighed most towards the model's class.
     pub features: Vec<String>,
@@ -826,7 +827,15 @@ impl Classifier {
                 )
             });
             let mut decision = "confirmed";
+            // In a language it never read, the model's probabilities mean nothing either way:
+            // the rules decide alone and the article says so.
+            let trained = m.languages.contains(&a.language);
+            if !trained {
+                note(&|| format!("learned layer: not trained on language `{}`", a.language));
+                decision = "outside its languages";
+            }
             match chosen {
+                _ if !trained => {}
                 Some(_) if ts.relevant < t.veto => {
                     note(&|| format!("learned layer: not relevant (below {})", t.veto));
                     chosen = None;

@@ -34,6 +34,8 @@ struct ModelFile {
     provenance: String,
     ngram_min: usize,
     ngram_max: usize,
+    /// Languages of the training articles (the article's detected `language`).
+    languages: Vec<String>,
     classes: Vec<String>,
     intercepts: Vec<f64>,
     thresholds: Thresholds,
@@ -81,6 +83,8 @@ pub struct TextModel {
     ngram_min: usize,
     ngram_max: usize,
     pub provenance: String,
+    /// The languages it was trained on: elsewhere it has seen no text and decides nothing.
+    pub languages: Vec<String>,
     pub thresholds: Thresholds,
     pub checks: Vec<Check>,
 }
@@ -153,6 +157,9 @@ impl TextModel {
                     m.ngram_min, m.ngram_max
                 ),
             ));
+        }
+        if m.languages.is_empty() {
+            return Err(bad(file, "field `languages` is empty".into()));
         }
         let k = m.classes.len();
         let none_class = m
@@ -228,6 +235,7 @@ impl TextModel {
             ngram_min: m.ngram_min,
             ngram_max: m.ngram_max,
             provenance: m.provenance,
+            languages: m.languages,
             thresholds: m.thresholds,
             checks: m.checks,
         })
@@ -470,7 +478,7 @@ mod tests {
         );
     }
 
-    const GOOD: &str = r#"{"format":"chipwatch-text-model/1","provenance":"test","ngram_min":1,"ngram_max":2,
+    const GOOD: &str = r#"{"format":"chipwatch-text-model/1","provenance":"test","ngram_min":1,"ngram_max":2,"languages":["en"],
         "classes":["none","tariff"],"intercepts":[0.5,-0.5],
         "thresholds":{"veto":0.1,"rescue":0.9,"override":0.5},
         "features":[["ta",1.5,[-1.0,2.0]],["x",1.0,[0.5,-0.5]]]}"#;
@@ -537,6 +545,10 @@ mod tests {
                 "n-gram range",
             ),
             (&GOOD.replace(r#""provenance":"test","#, ""), "provenance"),
+            (
+                &GOOD.replace(r#""languages":["en"]"#, r#""languages":[]"#),
+                "languages",
+            ),
         ];
         for (text, want) in cases {
             let e = TextModel::from_json(text, "bad.json")

@@ -690,3 +690,26 @@ fn buying_chips_is_no_takeover() {
         "m_and_a",
     );
 }
+
+/// The learned layer decides nothing in a language it was never trained on: a German report the
+/// lexicons do not read stays not relevant (the model alone would call it relevant), and says why.
+#[test]
+fn the_learned_layer_stays_out_of_languages_it_never_saw() {
+    let c = classify(
+        "Bundesregierung verschärft Exportkontrollen für Halbleiter",
+        "Die Bundesregierung verschärft die Exportkontrollen für Halbleiter nach China. \
+         Ausfuhren bestimmter Anlagen brauchen künftig eine Genehmigung.",
+    );
+    assert_eq!(c.language, "de");
+    assert!(!c.relevant, "{} {:?}", c.event_type, c.evidence);
+    let learned = c.learned.expect("the layer still reports what it read");
+    assert_eq!(learned.decision, "outside its languages");
+    let rescue = chipwatch_monitor::learned::TextModel::embedded()
+        .unwrap()
+        .thresholds
+        .rescue;
+    assert!(
+        learned.relevant >= rescue,
+        "the model alone would have found an event here: {learned:?}"
+    );
+}
