@@ -121,8 +121,8 @@ def unseen_sample(dev, oof, before_dir):
             old = json.loads(line)
             i = by_file[old["file"]]
             r = dict(dev[i])
-            # The older rules' decision; their scores and hard negatives are today's (the
-            # older code did not report them), which only gates the model's changes.
+            # The older rules' decision; the hard-negative flag is today's (the older code did
+            # not report it), and it only gates the model's changes.
             r["rule_relevant"] = old["rule_relevant"]
             r["rule_event_type"] = old["rule_event_type"]
             rows.append(r)

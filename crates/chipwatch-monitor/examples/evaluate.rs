@@ -9,7 +9,7 @@
 //! trace for the articles whose file contains PATH-PART, `--ranks` where the labelled event type
 //! stood among the classifier's scores when it chose another (is a type error one of ranking or
 //! of a lexicon that never saw the words?), `--dump FILE` one JSON line per article with the
-//! labels, the text the learned layer reads and the rules' own decision and scores (the input of
+//! labels, the text the learned layer reads and the rules' own decision (the input of
 //! `tools/monitor-model/train.py`), `--rules-only` the scores without the learned layer.
 
 use chipwatch_monitor::eval::{self, Labels};
@@ -116,10 +116,6 @@ fn main() -> ExitCode {
         let c = classifier.classify(&article);
         if dump.is_some() {
             let (_, trace) = classifier.explain(&article);
-            let scores: serde_json::Map<String, serde_json::Value> = rule_scores(&trace)
-                .into_iter()
-                .map(|(n, v)| (n, v.into()))
-                .collect();
             let line = serde_json::json!({
                 "file": l.file,
                 "language": l.language,
@@ -128,7 +124,6 @@ fn main() -> ExitCode {
                 "text": chipwatch_monitor::learned::model_text(&article),
                 "rule_relevant": c.relevant,
                 "rule_event_type": c.event_type,
-                "rule_scores": scores,
                 "rule_hard_negative": trace.iter().any(|t| t == "hard negative: true"),
             });
             dumped.push_str(&line.to_string());
