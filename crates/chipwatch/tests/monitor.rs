@@ -523,4 +523,37 @@ fn evaluate_with_and_without_the_learned_layer() {
     assert_eq!(learned["event_type"], "licence_revocation", "{learned}");
     assert!(learned["relevant"].as_f64().unwrap() > 0.5, "{learned}");
     assert!(!learned["features"].as_array().unwrap().is_empty());
+
+    // The table says when the layer, not the rules, decided: here the rules read no German and
+    // the layer stays out of a language it never saw.
+    let dir = tempfile::tempdir().unwrap();
+    let de = dir.path().join("de.txt");
+    std::fs::write(
+        &de,
+        "Bundesregierung verschärft Exportkontrollen für Halbleiter
+
+Die Bundesregierung          verschärft die Exportkontrollen für Halbleiter nach China.
+",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["monitor", "classify"])
+        .arg(&de)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("learned layer: outside its languages"),
+        "{text}"
+    );
+    let out = bin()
+        .args(["monitor", "classify"])
+        .arg(root().join("tests/fixtures/monitor/seeds/003_0dfa30bb12f098ef.txt"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("learned layer"),
+        "confirmed is not news: {text}"
+    );
 }

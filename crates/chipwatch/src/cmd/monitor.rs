@@ -192,6 +192,16 @@ fn print_line(cli: &Cli, c: &Classified) -> Result<()> {
         if let Some(sm) = &c.summary {
             emit(&format!("{:<26} {sm}", ""))?;
         }
+        // When the learned layer, not the rules, made the call, say so where it is read.
+        if let Some(l) = c.learned.as_ref().filter(|l| l.decision != "confirmed") {
+            emit(&format!(
+                "{:<26} learned layer: {} (relevance {:.2}; n-grams: {})",
+                "",
+                l.decision,
+                l.relevant,
+                l.features.join(", ")
+            ))?;
+        }
     }
     Ok(())
 }
