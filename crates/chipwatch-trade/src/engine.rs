@@ -28,10 +28,17 @@ use std::sync::Arc;
 /// a plain column (statistics pruning, late materialisation), and the `source` partition prunes
 /// the branch that does not apply. The indicator queries ran about 5x faster on 10^7 rows
 /// (docs/benchmarks.md, "Trade statistics").
+///
+/// The BACI branch does not test `flow`: every BACI row is an export (BACI reconciles both
+/// declarations into one flow, and [`DatasetWriter`](crate::writer::DatasetWriter) refuses a
+/// BACI row with any other flow). The test would decode and compare a string per row to keep
+/// them all: 0.05-0.2 s of world export concentration's 1.5 s on 10^8 rows (docs/benchmarks.md,
+/// "Session 16"). DuckDB drops such a test itself when the column's statistics show one value;
+/// DataFusion evaluates it.
 pub const BILATERAL_VIEW: &str = "CREATE VIEW bilateral AS \
 SELECT source, year, month, reporter AS exporter, partner AS importer, \
   code, code_level, value, currency, quantity, unit \
-FROM trade WHERE source = 'baci' AND flow = 'export' \
+FROM trade WHERE source = 'baci' \
 UNION ALL \
 SELECT source, year, month, partner AS exporter, reporter AS importer, \
   code, code_level, value, currency, quantity, unit \
@@ -40,14 +47,15 @@ FROM trade WHERE source <> 'baci' AND flow = 'import'";
 /// The `bilateral` view without a union, for a Ballista cluster: Ballista 55.0's scheduler
 /// fails to account for a stage whose `UNION ALL` has an empty branch (the source the filter
 /// pruned), logs "task metrics array size … does not equal …" and never finishes the job. The
-/// same rows, oriented by `CASE` expressions; slower on selective filters (docs/trade.md).
+/// same rows, oriented by `CASE` expressions on the source (BACI rows are exports, the others
+/// kept are imports); slower on selective filters (docs/trade.md).
 pub const BILATERAL_VIEW_NO_UNION: &str = "CREATE VIEW bilateral AS \
 SELECT source, year, month, \
-  CASE WHEN flow = 'export' THEN reporter ELSE partner END AS exporter, \
-  CASE WHEN flow = 'export' THEN partner ELSE reporter END AS importer, \
+  CASE WHEN source = 'baci' THEN reporter ELSE partner END AS exporter, \
+  CASE WHEN source = 'baci' THEN partner ELSE reporter END AS importer, \
   code, code_level, value, currency, quantity, unit \
 FROM trade \
-WHERE (source = 'baci' AND flow = 'export') OR (source <> 'baci' AND flow = 'import')";
+WHERE source = 'baci' OR flow = 'import'";
 
 /// The environment variable that caps the embedded engine's memory (`8G`, `512M`): beyond it,
 /// sorts and aggregations spill to disk.

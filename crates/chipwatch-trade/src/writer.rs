@@ -187,6 +187,14 @@ impl DatasetWriter {
 
     /// Appends one row of `source`.
     pub fn push(&mut self, source: Source, r: &RowRef<'_>) -> Result<()> {
+        // The `bilateral` view takes every BACI row as an export without testing the flow
+        // (engine::BILATERAL_VIEW): a BACI row with another flow would be misread there.
+        if source == Source::Baci && r.flow != Flow::Export {
+            return Err(TradeError::Invalid(format!(
+                "a BACI row must be an export (BACI reconciles both declarations into one flow), not `{}`",
+                r.flow
+            )));
+        }
         let key = (source, r.year);
         if !self.parts.contains_key(&key) {
             let p = self.open(source, r.year)?;

@@ -482,3 +482,75 @@ async fn code_prefixes_keep_exactly_the_codes_that_start_with_them() {
         assert_eq!(got, want, "{prefixes:?}");
     }
 }
+
+#[test]
+fn the_writer_refuses_a_baci_row_that_is_not_an_export() {
+    // The `bilateral` view reads every BACI row as an export without testing its flow.
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = DatasetWriter::new(dir.path()).unwrap();
+    let mut r = rec(2022, "NLD", "KOR", "848620", 5.0);
+    r.flow = Flow::Import;
+    let e = w.push_record(&r).unwrap_err().to_string();
+    assert!(e.contains("BACI row must be an export"), "{e}");
+    r.source = Source::Comtrade;
+    w.push_record(&r).unwrap();
+}
+
+#[tokio::test]
+async fn both_bilateral_views_orient_each_source_the_same_way() {
+    // BACI rows are exports (exporter = reporter); Comtrade rows count only as the importer's
+    // declaration (exporter = partner), its export declarations left out. The union view of
+    // the embedded engine and the cluster's view without a union give the same rows.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = vec![
+        rec(2022, "NLD", "KOR", "848620", 5.0),
+        rec(2022, "JPN", "KOR", "848620", 3.0),
+    ];
+    let comtrade = |flow, reporter: &str, partner: &str, value| TradeRecord {
+        flow,
+        source: Source::Comtrade,
+        ..rec(2022, reporter, partner, "848620", value)
+    };
+    rows.push(comtrade(Flow::Import, "KOR", "NLD", 7.0));
+    rows.push(comtrade(Flow::Export, "NLD", "KOR", 11.0));
+    rows.push(comtrade(Flow::ReImport, "KOR", "USA", 13.0));
+    write(dir.path(), &rows);
+    let sql = "SELECT source, exporter, importer, value FROM bilateral \
+               ORDER BY source, exporter, importer, value";
+    let local = Engine::open(dir.path(), Some(2))
+        .await
+        .unwrap()
+        .query(sql)
+        .await
+        .unwrap();
+    let flat = |t: &Table| -> Vec<String> {
+        t.rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(
+        flat(&local),
+        [
+            r#""baci" "JPN" "KOR" 3.0"#,
+            r#""baci" "NLD" "KOR" 5.0"#,
+            r#""comtrade" "NLD" "KOR" 7.0"#,
+        ]
+    );
+    let no_union = Engine::with_context(
+        datafusion::prelude::SessionContext::new(),
+        dir.path(),
+        chipwatch_trade::engine::BILATERAL_VIEW_NO_UNION,
+    )
+    .await
+    .unwrap()
+    .query(sql)
+    .await
+    .unwrap();
+    assert_eq!(flat(&no_union), flat(&local));
+}
