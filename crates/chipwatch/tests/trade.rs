@@ -130,6 +130,25 @@ fn import_each_layout_then_query() {
     );
     let timed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(timed, rows);
+    // `--repeat 3` runs the query three times in one session, times each, answers once.
+    let out = chipwatch()
+        .arg("--json")
+        .args(bilateral)
+        .args(["--timings", "--repeat", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches(" s, again ").count(), 2, "{err}");
+    let repeated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(repeated, rows);
+    let out = chipwatch()
+        .args(bilateral)
+        .args(["--repeat", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--repeat"));
     let text = run_ok(&["trade", "dependence", "--source", "baci", "--data", d]);
     assert!(text.starts_with("REPORTER"), "{text}");
 

@@ -402,7 +402,8 @@ pub async fn partners(
     if let Some(exp) = iso("exporter", q.exporter.as_deref())? {
         sql = format!("SELECT * FROM ({sql}) p WHERE exporter = '{exp}' ORDER BY year");
     }
-    let (r, truncated) = rows(&d.engine, &sql).await?;
+    // One importer's rows: filtered inside the scan.
+    let (r, truncated) = fetch(&d.engine, &sql, true).await?;
     Ok(axum::Json(json!({
         "provenance": provenance(d, &scope, "partner shares: each exporter's share of the importer's imports per year"),
         "rows": r,

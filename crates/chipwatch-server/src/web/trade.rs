@@ -219,8 +219,10 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, q: RawQuery) ->
 
     // One importer's partners over time.
     if let Some(imp) = &importer {
+        // One importer's rows are a small part of the data: filtered inside the scan, as the
+        // CLI's `dependence --reporter` does.
         let rows = match ind::partner_shares(&scope, imp) {
-            Ok(sql) => d.engine.query(&sql).await.map(|t| t.to_records()),
+            Ok(sql) => d.engine.query_selective(&sql).await.map(|t| t.to_records()),
             Err(e) => Err(e),
         };
         let rows = match rows {
