@@ -82,6 +82,27 @@ pub struct EngineArgs {
     pub repeat: u32,
 }
 
+/// Runs `run` `repeat` times (`--repeat`), marking the first run as `first` and the others as
+/// `again`; returns the last result.
+async fn repeated<T, F, Fut>(
+    tm: &mut Timings,
+    repeat: u32,
+    first: &'static str,
+    mut run: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut out = run().await?;
+    tm.mark(first);
+    for _ in 1..repeat {
+        out = run().await?;
+        tm.mark("again");
+    }
+    Ok(out)
+}
+
 /// The default time limit of a query on a Ballista cluster: a job the scheduler cannot finish
 /// (no executor, a stage that never completes) is an error, never a wait without end.
 const CLUSTER_TIMEOUT_SECS: f64 = 3600.0;
@@ -459,16 +480,15 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                 let selective = rep.is_some()
                     && !matches!(a.indicator, Indicator::Flag)
                     && a.engine.engine == "local";
-                let mut t = None;
-                for run in 0..a.engine.repeat {
-                    t = Some(if selective {
+                let t = repeated(&mut tm, a.engine.repeat, "query", || async {
+                    Ok(if selective {
                         e.query_selective(&sql).await?
                     } else {
                         e.query(&sql).await?
-                    });
-                    tm.mark(if run == 0 { "query" } else { "again" });
-                }
-                Ok::<_, anyhow::Error>(t)
+                    })
+                })
+                .await?;
+                Ok::<_, anyhow::Error>(Some(t))
             }))?;
             if let Some(t) = t {
                 print_table(cli, &t)?;
@@ -496,14 +516,13 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                     show_sql(&ind::alert_series(&sc, a.reporter.as_deref())?)?;
                     return Ok(Vec::new());
                 }
-                let mut alerts =
-                    ind::alerts(&e, &sc, a.reporter.as_deref(), &settings, Some(&m)).await?;
-                tm.mark("query and series test");
-                for _ in 1..a.engine.repeat {
-                    alerts =
-                        ind::alerts(&e, &sc, a.reporter.as_deref(), &settings, Some(&m)).await?;
-                    tm.mark("again");
-                }
+                let alerts = repeated(&mut tm, a.engine.repeat, "query and series test", || {
+                    async {
+                        Ok(ind::alerts(&e, &sc, a.reporter.as_deref(), &settings, Some(&m))
+                            .await?)
+                    }
+                })
+                .await?;
                 if let Some(db) = &a.db {
                     let signals: Vec<TradeSignal> = alerts
                         .iter()
@@ -584,12 +603,10 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
             let t = rt.block_on(limited(&a.engine, async {
                 let e = open(&a.engine).await?;
                 tm.mark("open");
-                let mut t = e.query(&a.query).await?;
-                tm.mark("query");
-                for _ in 1..a.engine.repeat {
-                    t = e.query(&a.query).await?;
-                    tm.mark("again");
-                }
+                let t = repeated(&mut tm, a.engine.repeat, "query", || async {
+                    Ok(e.query(&a.query).await?)
+                })
+                .await?;
                 Ok::<_, anyhow::Error>(t)
             }))?;
             print_table(cli, &t)?;
@@ -608,12 +625,10 @@ pub fn run(cli: &Cli, c: &TradeCmd) -> Result<()> {
                     show_sql(&sql)?;
                     return Ok(None);
                 }
-                let mut t = e.query(&sql).await?;
-                tm.mark("query");
-                for _ in 1..a.engine.repeat {
-                    t = e.query(&sql).await?;
-                    tm.mark("again");
-                }
+                let t = repeated(&mut tm, a.engine.repeat, "query", || async {
+                    Ok(e.query(&sql).await?)
+                })
+                .await?;
                 Ok::<_, anyhow::Error>(Some(t))
             }))?;
             let Some(t) = t else { return Ok(()) };
