@@ -133,7 +133,36 @@ pub async fn register_with_view(ctx: &SessionContext, dir: &Path, view: &str) ->
     ctx.register_listing_table("trade", url, opts, Some(scan_schema()), None)
         .await?;
     ctx.sql(view).await?.collect().await?;
-    Ok(())
+    check_baci_flows(ctx, dir).await
+}
+
+/// Fails if a BACI row is not an export: both `bilateral` views read every BACI row as an
+/// export without testing its flow, and [`DatasetWriter`](crate::writer::DatasetWriter) never
+/// writes another, but files put into the directory by other means could. The row-group
+/// statistics answer it (a BACI file's `flow` is `export` from minimum to maximum), so only the
+/// footers are read, but they are read: opening 10^8 rows (six files) went from 3-5 ms to
+/// 12-16 ms, and the first query did not get faster for it (docs/benchmarks.md, "Session 16").
+async fn check_baci_flows(ctx: &SessionContext, dir: &Path) -> Result<()> {
+    let sql = "SELECT COUNT(*) AS n FROM trade WHERE source = 'baci' AND flow <> 'export'";
+    let t = Table::collect(ctx.sql(sql).await?).await?;
+    match t
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.as_i64())
+    {
+        Some(0) => Ok(()),
+        Some(n) => Err(TradeError::Invalid(format!(
+            "{}: {n} row(s) under source=baci are not exports (column `flow`); BACI rows are \
+             exports, and the indicators read them so: re-import the BACI files with \
+             `chipwatch trade import`",
+            dir.display()
+        ))),
+        None => Err(TradeError::Invalid(format!(
+            "{}: could not count the BACI rows that are not exports",
+            dir.display()
+        ))),
+    }
 }
 
 impl Engine {

@@ -483,8 +483,8 @@ async fn code_prefixes_keep_exactly_the_codes_that_start_with_them() {
     }
 }
 
-#[test]
-fn the_writer_refuses_a_baci_row_that_is_not_an_export() {
+#[tokio::test]
+async fn a_baci_row_that_is_not_an_export_is_refused_on_writing_and_on_opening() {
     // The `bilateral` view reads every BACI row as an export without testing its flow.
     let dir = tempfile::tempdir().unwrap();
     let mut w = DatasetWriter::new(dir.path()).unwrap();
@@ -494,6 +494,22 @@ fn the_writer_refuses_a_baci_row_that_is_not_an_export() {
     assert!(e.contains("BACI row must be an export"), "{e}");
     r.source = Source::Comtrade;
     w.push_record(&r).unwrap();
+    w.finish().unwrap();
+    // Files put under source=baci by other means (here a Comtrade import declaration moved
+    // there) are refused when the dataset is opened, not read as exports.
+    std::fs::rename(
+        dir.path().join("source=comtrade"),
+        dir.path().join("source=baci"),
+    )
+    .unwrap();
+    let e = Engine::open(dir.path(), Some(2))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("1 row(s) under source=baci are not exports (column `flow`)"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
